@@ -1,0 +1,1 @@
+"""Inngang: the application (settings, channels, router, store, queue, CLI)."""

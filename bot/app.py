@@ -1,0 +1,119 @@
+"""Wiring: build every part of the application from one Settings object."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from nlu.crisis import CrisisDetector
+
+from bot.clock import Clock, system_clock
+from bot.i18n import Catalogs
+from bot.identity import load_or_create_secret
+from bot.queue import Queue
+from bot.router import Router
+from bot.settings import PROJECT_ROOT, Settings
+from bot.store.db import make_engine, make_sessionmaker, migrate
+from bot.store.repo import Store
+from nlu.fallback import FallbackMatcher
+from nlu.language import LanguageGuesser
+from nlu.rasa_client import RasaClient
+from nlu.rasa_runtime import RasaError, RasaPaths, RasaServer, model_path, train
+from nlu.service import Understander
+from nlu.training_data import data_files, read_examples
+
+log = logging.getLogger(__name__)
+CRISIS_LEXICON = PROJECT_ROOT / "nlu" / "crisis_lexicon.yml"
+SECRET_FILE = PROJECT_ROOT / "var" / "secret.key"
+
+
+@dataclass
+class App:
+    """The running application's parts."""
+
+    settings: Settings
+    store: Store
+    router: Router
+    understander: Understander
+    catalogs: Catalogs
+    rasa: RasaClient | None
+    queue: Queue
+
+
+def build_understander(settings: Settings, rasa: RasaClient | None) -> Understander:
+    """The NLU stack: crisis lexicon, language guesser, offline matcher, optional Rasa."""
+    return Understander(
+        crisis=CrisisDetector.from_file(CRISIS_LEXICON),
+        guesser=LanguageGuesser(settings.languages.supported),
+        fallback=FallbackMatcher(read_examples(data_files())),
+        rasa=rasa,
+        threshold=settings.nlu.confidence_threshold,
+    )
+
+
+def build_app(
+    settings: Settings,
+    *,
+    use_rasa: bool = True,
+    clock: Clock = system_clock,
+    secret_file: Path = SECRET_FILE,
+) -> App:
+    """Create the engine, migrate the schema, and assemble the router."""
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    store = Store(make_sessionmaker(engine), clock)
+    rasa = RasaClient(settings.nlu.url, settings.nlu.timeout_ms / 1000) if use_rasa else None
+    understander = build_understander(settings, rasa)
+    catalogs = Catalogs.load(settings.languages.supported)
+    secret = load_or_create_secret(settings.secret_key, secret_file)
+    router = Router(settings, store, understander, catalogs, secret, clock)
+    queue = Queue(settings, store.sessions, catalogs, router.staffing, clock)
+    return App(settings, store, router, understander, catalogs, rasa, queue)
+
+
+def _host_port(url: str) -> tuple[str, int]:
+    rest = url.split("://", 1)[-1].rstrip("/")
+    host, _, port = rest.partition(":")
+    return host, int(port or 80)
+
+
+@contextlib.asynccontextmanager
+async def managed_nlu(settings: Settings, *, train_if_needed: bool = True) -> AsyncIterator[bool]:
+    """Ensure a Rasa server for settings.nlu.url: reuse a healthy one or start our own.
+
+    Yields whether Rasa is available. When Rasa cannot be had, the offline matcher serves
+    and the reason goes to stderr; the citizen still gets answers.
+    """
+    if not settings.nlu.manage_server:
+        yield True
+        return
+    paths = RasaPaths.from_env()
+    host, port = _host_port(settings.nlu.url)
+    server: RasaServer | None = None
+    try:
+        model = model_path(paths)
+        if not model.exists():
+            if not train_if_needed:
+                raise RasaError("no trained NLU model; run `inngang nlu train`")
+            model, _ = train(paths)
+        server = RasaServer(paths, model, host, port)
+        print(f"Starting the Rasa NLU server on {server.url} ...", file=sys.stderr)
+        await server.start()
+        print(
+            "Rasa NLU server is ready."
+            if not server.reused
+            else "Using the Rasa NLU server already running.",
+            file=sys.stderr,
+        )
+    except RasaError as error:
+        print(f"NLU server unavailable, using the offline matcher: {error}", file=sys.stderr)
+        server = None
+    try:
+        yield server is not None
+    finally:
+        if server is not None:
+            await server.stop()

@@ -1,0 +1,1 @@
+"""Channels: turn platform events into Inbound messages and send Outbound ones back."""

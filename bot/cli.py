@@ -1,0 +1,193 @@
+"""The `inngang` command: run, chat, nlu train/eval, check-config."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from bot import staff_cli
+from bot.app import App
+from bot.settings import PROJECT_ROOT, ConfigError, Settings, load_settings
+
+
+def _configure_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("httpx", "httpcore", "alembic", "telegram", "uvicorn.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="inngang", description=__doc__)
+    parser.add_argument(
+        "--config", help="path to config.yml (default: INNGANG_CONFIG or ./config.yml)"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO to stderr")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("run", help="start the NLU server and the web chat and staff console")
+    chat = sub.add_parser("chat", help="chat in the terminal, or JSON lines with --jsonl")
+    chat.add_argument("--jsonl", action="store_true", help="read/write one JSON object per line")
+    chat.add_argument("--user", default="terminal-user", help="user id for the interactive chat")
+    chat.add_argument(
+        "--offline",
+        action="store_true",
+        help="do not use a Rasa server; the offline matcher answers",
+    )
+    nlu = sub.add_parser("nlu", help="train and evaluate the NLU model")
+    nlu_sub = nlu.add_subparsers(dest="nlu_command", required=True)
+    train = nlu_sub.add_parser("train", help="train when the data or pipeline changed")
+    train.add_argument("--force", action="store_true")
+    evaluate = nlu_sub.add_parser("eval", help="score the understanding on the held-out set")
+    evaluate.add_argument("--offline", action="store_true", help="without the Rasa server")
+    evaluate.add_argument("--out", default="var/eval", help="where to write the matrix picture")
+    crossval = nlu_sub.add_parser("crossval", help="Rasa's own cross-validation (slow)")
+    crossval.add_argument("--folds", type=int, default=3)
+    sub.add_parser("check-config", help="validate config.yml and exit")
+    staff_cli.add_parsers(sub)
+    return parser
+
+
+async def _chat(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import build_app, managed_nlu
+    from bot.channels import jsonl, terminal
+
+    use_rasa = not args.offline
+    async with (
+        managed_nlu(settings, train_if_needed=not args.jsonl) if use_rasa else _without_nlu_server()
+    ):
+        app = build_app(settings, use_rasa=use_rasa)
+        try:
+            if args.jsonl:
+
+                def error_reply(code: str) -> str:
+                    lang = settings.languages.default
+                    return app.catalogs("jsonl.invalid_input", lang, code=code)
+
+                await jsonl.serve(app.router, sys.stdin, _stdout_write, error_reply)
+            else:
+                await terminal.chat(app.router, args.user)
+        finally:
+            if app.rasa is not None:
+                await app.rasa.aclose()
+    return 0
+
+
+def _stdout_write(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+@asynccontextmanager
+async def _without_nlu_server() -> AsyncIterator[bool]:
+    yield False
+
+
+async def _run(settings: Settings) -> int:
+    from bot.app import build_app, managed_nlu
+    from bot.web import serve
+
+    async with managed_nlu(settings):
+        app = build_app(settings)
+        recovered = await app.router.recover_unhandled()
+        if recovered:
+            print(f"Recovered {recovered} message(s) left unanswered by a crash.", file=sys.stderr)
+        housekeeping = asyncio.create_task(_housekeeping(app))
+        try:
+            await serve(app)
+        finally:
+            housekeeping.cancel()
+            if app.rasa is not None:
+                await app.rasa.aclose()
+    return 0
+
+
+async def _housekeeping(app: App) -> None:
+    """Every minute: escalate cases nobody claimed; every hour: apply retention."""
+    from bot.retention import run_retention
+
+    minutes = 0
+    while True:
+        try:
+            app.queue.escalate_due()
+            if minutes % 60 == 0:
+                run_retention(app.settings, app.store.sessions, app.router.clock)
+        except Exception:  # keep the loop alive; the error is logged without message text
+            logging.getLogger(__name__).exception("housekeeping failed")
+        minutes += 1
+        await asyncio.sleep(60)
+
+
+def _nlu(args: argparse.Namespace) -> int:
+    from nlu.rasa_runtime import RasaError, RasaPaths, cross_validate, train
+
+    try:
+        if args.nlu_command == "train":
+            train(RasaPaths.from_env(), force=args.force)
+        elif args.nlu_command == "crossval":
+            print(cross_validate(RasaPaths.from_env(), folds=args.folds))
+    except RasaError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+async def _evaluate(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import build_understander, managed_nlu
+    from nlu import evaluation
+    from nlu.rasa_client import RasaClient
+
+    cases = evaluation.load_cases(PROJECT_ROOT / "tests" / "data" / "heldout")
+    async with managed_nlu(settings) if not args.offline else _without_nlu_server() as up:
+        rasa = RasaClient(settings.nlu.url, settings.nlu.timeout_ms / 1000) if up else None
+        understander = build_understander(settings, rasa)
+        outcomes = []
+        for case in cases:
+            understood = await understander.understand(case.text, None)
+            outcomes.append(evaluation.Outcome(case, understood.topic,
+                                               understood.crisis is not None, understood.language))
+        if rasa is not None:
+            await rasa.aclose()
+    print(f"NLU evaluation on {len(cases)} held-out messages "
+          f"({'Rasa server' if up else 'offline matcher only'})")
+    print(evaluation.report(outcomes))
+    picture = evaluation.confusion_svg(outcomes, PROJECT_ROOT / args.out / "confusion.svg")
+    print(f"confusion matrix: {picture}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `inngang` console script."""
+    args = _parser().parse_args(argv)
+    _configure_logging(args.verbose or args.command == "run")
+    if args.command == "nlu" and args.nlu_command != "eval":
+        return _nlu(args)
+    try:
+        settings = load_settings(None if args.config is None else Path(args.config))
+    except ConfigError as error:
+        print(f"Configuration error: {error}", file=sys.stderr)
+        return 2
+    if args.command == "check-config":
+        print(f"{settings.config_path}: OK ({settings.municipality.name})", file=sys.stderr)
+        return 0
+    if args.command == "chat":
+        return asyncio.run(_chat(settings, args))
+    if args.command == "nlu":
+        return asyncio.run(_evaluate(settings, args))
+    if args.command == "run":
+        return asyncio.run(_run(settings))
+    from bot.app import build_app
+
+    return staff_cli.run(build_app(settings, use_rasa=False), args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,314 @@
+"""Carrying out flow effects inside the router's transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from bot.i18n import Catalogs
+from bot.staff import Staffing
+from bot.store.models import (
+    AuditEntry,
+    Case,
+    Consent,
+    ConsentText,
+    Conversation,
+    Message,
+    Outbox,
+    StaffNotification,
+)
+from flows.effects import (
+    AppendToCase,
+    DeleteData,
+    Effect,
+    ExportData,
+    MarkUrgent,
+    OpenCase,
+    RecordConsent,
+    StoreFeedback,
+    WithdrawConsent,
+)
+from flows.types import N_, Outbound
+
+OPEN_STATUSES = ("open", "claimed")
+CASE_STATUS_KEYS = {
+    "open": N_("export.status.open"),
+    "claimed": N_("export.status.claimed"),
+    "closed": N_("export.status.closed"),
+    "withdrawn": N_("export.status.withdrawn"),
+}
+
+
+@dataclass
+class EffectRunner:
+    """Applies effects for one handled message; may produce extra replies (the data export)."""
+
+    session: Session
+    conversation: Conversation
+    message_id: int
+    now: datetime
+    catalogs: Catalogs
+    staffing: Staffing
+    extra_replies: list[Outbound]
+    deleted: bool = False
+
+    def run(self, effects: Sequence[Effect]) -> None:
+        """Apply every effect in order; after DeleteData nothing more is stored."""
+        for effect in effects:
+            match effect:
+                case RecordConsent():
+                    self.record_consent(effect)
+                case WithdrawConsent():
+                    self.withdraw()
+                case OpenCase():
+                    self.open_case(effect)
+                case AppendToCase():
+                    self.append(effect)
+                case MarkUrgent():
+                    self.mark_urgent()
+                case StoreFeedback():
+                    self.feedback(effect)
+                case ExportData():
+                    self.extra_replies.append(
+                        export(self.session, self.conversation, self.catalogs)
+                    )
+                case DeleteData():
+                    delete_conversation(self.session, self.conversation, self.now)
+                    self.deleted = True
+                    return
+
+    def record_consent(self, effect: RecordConsent) -> None:
+        text_hash = hashlib.sha256(effect.text.encode()).hexdigest()
+        if self.session.get(ConsentText, text_hash) is None:
+            self.session.add(
+                ConsentText(
+                    sha256=text_hash,
+                    version=effect.version,
+                    language=effect.language,
+                    text=effect.text,
+                )
+            )
+            self.session.flush()
+        self.session.add(
+            Consent(
+                conversation_id=self.conversation.id,
+                text_sha256=text_hash,
+                version=effect.version,
+                language=effect.language,
+                scope=",".join(effect.scope),
+                channel=self.conversation.channel,
+                given_at=self.now,
+            )
+        )
+
+    def withdraw(self) -> None:
+        conversation_id = self.conversation.id
+        self.session.execute(
+            update(Consent)
+            .where(Consent.conversation_id == conversation_id, Consent.withdrawn_at.is_(None))
+            .values(withdrawn_at=self.now)
+        )
+        cases = self.session.scalars(
+            select(Case).where(
+                Case.conversation_id == conversation_id, Case.status.in_(OPEN_STATUSES)
+            )
+        ).all()
+        for case in cases:
+            case.status, case.closed_at, case.outcome = "withdrawn", self.now, "consent withdrawn"
+            case.description, case.callback = "[]", None
+            self.session.execute(delete(Message).where(Message.case_reference == case.reference))
+            audit(self.session, self.now, "citizen", "consent_withdrawn", case.reference)
+        self.conversation.anonymous = False
+
+    def open_case(self, effect: OpenCase) -> None:
+        draft = effect.draft
+        previous = self.session.scalars(
+            select(Case)
+            .where(
+                Case.conversation_id == self.conversation.id,
+                Case.status == "closed",
+                Case.claimed_by.is_not(None),
+            )
+            .order_by(Case.closed_at.desc())
+        ).first()
+        consent = self.session.scalars(
+            select(Consent)
+            .where(
+                Consent.conversation_id == self.conversation.id,
+                Consent.withdrawn_at.is_(None),
+                Consent.case_reference.is_(None),
+            )
+            .order_by(Consent.id.desc())
+        ).first()
+        preferred = None
+        if previous is not None and previous.claimed_by in self.staffing.on_duty(
+            self.session, self.now
+        ):
+            preferred = previous.claimed_by
+        case = Case(
+            reference=effect.reference,
+            conversation_id=self.conversation.id,
+            channel=self.conversation.channel,
+            status="open",
+            urgent=effect.urgent,
+            anonymous=effect.anonymous,
+            language=effect.language,
+            topic=draft.topic,
+            consent_scope=None if consent is None else consent.scope,
+            about=draft.about,
+            age_band=draft.age_band,
+            contact=draft.contact,
+            callback=draft.callback,
+            description=json.dumps(list(draft.description), ensure_ascii=False),
+            created_at=self.now,
+            preferred_staff=preferred,
+            previous_reference=None if previous is None else previous.reference,
+        )
+        self.session.add(case)
+        if consent is not None:
+            consent.case_reference = effect.reference
+        self.conversation.anonymous = effect.anonymous
+        self.conversation.urgent = self.conversation.urgent or effect.urgent
+        recipients = (
+            [preferred] if preferred else list(self.staffing.on_duty(self.session, self.now))
+        )
+        kind = "urgent_case" if effect.urgent else "new_case"
+        for staff_id in recipients:
+            notify(self.session, self.now, staff_id, kind, effect.reference)
+
+    def append(self, effect: AppendToCase) -> None:
+        message = self.session.get_one(Message, self.message_id)
+        message.case_reference = effect.reference
+        self.session.execute(
+            update(Case)
+            .where(Case.reference == effect.reference)
+            .values(citizen_unread=Case.citizen_unread + 1)
+        )
+
+    def mark_urgent(self) -> None:
+        self.conversation.urgent = True
+        cases = self.session.scalars(
+            select(Case).where(
+                Case.conversation_id == self.conversation.id, Case.status.in_(OPEN_STATUSES)
+            )
+        ).all()
+        for case in cases:
+            case.urgent = True
+            targets = (
+                [case.claimed_by]
+                if case.claimed_by
+                else list(self.staffing.on_duty(self.session, self.now))
+            )
+            for staff_id in [*targets, *self.staffing.leaders()]:
+                notify(self.session, self.now, staff_id, "crisis", case.reference)
+
+    def feedback(self, effect: StoreFeedback) -> None:
+        case = self.session.scalars(select(Case).where(Case.reference == effect.reference)).first()
+        if case is not None and case.conversation_id == self.conversation.id:
+            case.feedback_score = effect.score
+
+
+def audit(
+    session: Session,
+    now: datetime,
+    actor: str,
+    action: str,
+    reference: str | None = None,
+    detail: str | None = None,
+) -> None:
+    """Record who did what (never message text)."""
+    session.add(
+        AuditEntry(at=now, actor=actor, action=action, case_reference=reference, detail=detail)
+    )
+
+
+def notify(
+    session: Session, now: datetime, staff_id: str, kind: str, reference: str | None
+) -> None:
+    """Leave a notice for a staff member."""
+    session.add(
+        StaffNotification(staff_id=staff_id, kind=kind, case_reference=reference, created_at=now)
+    )
+
+
+def export(session: Session, conversation: Conversation, catalogs: Catalogs) -> Outbound:
+    """A readable account of everything stored about this conversation."""
+    lang = conversation.language
+    consents = session.scalars(
+        select(Consent).where(Consent.conversation_id == conversation.id)
+    ).all()
+    cases = session.scalars(select(Case).where(Case.conversation_id == conversation.id)).all()
+    messages = session.scalars(
+        select(Message).where(Message.conversation_id == conversation.id).order_by(Message.id)
+    ).all()
+    lines = [
+        catalogs(
+            "export.header",
+            lang,
+            handle=conversation.handle,
+            since=conversation.created_at.date().isoformat(),
+            count=len(messages),
+        )
+    ]
+    for consent in consents:
+        status = (
+            catalogs("export.consent_withdrawn", lang, date=consent.withdrawn_at.date().isoformat())
+            if consent.withdrawn_at
+            else catalogs("export.consent_active", lang)
+        )
+        lines.append(
+            catalogs(
+                "export.consent",
+                lang,
+                date=consent.given_at.date().isoformat(),
+                version=consent.version,
+                scope=consent.scope,
+                status=status,
+            )
+        )
+    for case in cases:
+        words = " / ".join(json.loads(case.description or "[]"))
+        status = catalogs(CASE_STATUS_KEYS.get(case.status, "export.status.open"), lang)
+        lines.append(
+            catalogs(
+                "export.case",
+                lang,
+                reference=case.reference,
+                status=status,
+                description=words or "-",
+            )
+        )
+    recent = [m for m in messages if m.direction == "in"][-5:]
+    if recent:
+        lines.append(catalogs("export.recent", lang))
+        lines.extend(f"- {m.created_at:%Y-%m-%d %H:%M}: {m.text[:200]}" for m in recent)
+    lines.append(catalogs("export.footer", lang))
+    return Outbound("\n".join(lines), lang)
+
+
+def delete_conversation(session: Session, conversation: Conversation, now: datetime) -> None:
+    """Delete the conversation, its messages, cases and outbox; keep consent records unlinked."""
+    references = session.scalars(
+        select(Case.reference).where(Case.conversation_id == conversation.id)
+    ).all()
+    session.execute(
+        update(Consent)
+        .where(Consent.conversation_id == conversation.id)
+        .values(
+            conversation_id=None,
+            erased_at=now,
+            withdrawn_at=func.coalesce(Consent.withdrawn_at, now),
+        )
+    )
+    session.execute(delete(Outbox).where(Outbox.conversation_id == conversation.id))
+    session.execute(delete(Message).where(Message.conversation_id == conversation.id))
+    session.execute(delete(Case).where(Case.conversation_id == conversation.id))
+    for reference in references:
+        audit(session, now, "citizen", "data_deleted", reference)
+    session.delete(conversation)

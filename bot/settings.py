@@ -1,0 +1,278 @@
+"""Settings: one validated object built at start-up from config.yml and the environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+REQUIRED_SERVICES = (
+    "helsestasjon",
+    "skolehelsetjeneste",
+    "ppt",
+    "familieteam",
+    "barnevern",
+    "bup",
+    "psykisk_helse_rus",
+    "nav",
+    "fritid",
+    "flyktning",
+)
+KNOWN_LANGUAGES = ("nb", "nn", "en", "pl", "uk", "ar", "so")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+class ConfigError(Exception):
+    """Raised when config.yml or the environment is invalid; the message names the field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Municipality(_Strict):
+    name: str = Field(min_length=1)
+    web: str
+    timezone: str = "Europe/Oslo"
+
+
+class Languages(_Strict):
+    default: str
+    supported: tuple[str, ...]
+
+    @model_validator(mode="after")
+    def _default_is_supported(self) -> Languages:
+        unknown = [code for code in self.supported if code not in KNOWN_LANGUAGES]
+        if unknown:
+            raise ValueError(f"unknown language codes {unknown}; known: {list(KNOWN_LANGUAGES)}")
+        if self.default not in self.supported:
+            raise ValueError(f"default language {self.default!r} is not in supported")
+        return self
+
+
+def _parse_clock(value: str) -> tuple[int, int]:
+    hours, _, minutes = value.partition(":")
+    h, m = int(hours), int(minutes)
+    if not (0 <= h <= 24 and 0 <= m < 60):
+        raise ValueError(f"{value!r} is not a time of day HH:MM")
+    return h, m
+
+
+class OpeningHours(_Strict):
+    holidays_country: str = "NO"
+    weekly: dict[str, tuple[str, str]]
+
+    @field_validator("weekly")
+    @classmethod
+    def _valid_days(cls, weekly: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
+        for day, (start, end) in weekly.items():
+            if day not in WEEKDAYS:
+                raise ValueError(f"{day!r} is not a weekday name ({', '.join(WEEKDAYS)})")
+            if _parse_clock(start) >= _parse_clock(end):
+                raise ValueError(f"{day}: opening {start} is not before closing {end}")
+        return weekly
+
+
+class CrisisLine(_Strict):
+    id: str
+    number: str = Field(pattern=r"^[0-9 ]{3,15}$")
+    audience: Literal["all", "youth", "adults"]
+    always_show: bool = False
+
+
+class Service(_Strict):
+    id: str
+    phone: str = Field(min_length=3)
+    email: str | None = None
+    address: str | None = None
+    url: str | None = None
+    after_hours_phone: str | None = None
+
+
+class StaffMember(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9_.-]+$")
+    name: str
+    role: Literal["los", "leader"]
+
+
+class Roster(_Strict):
+    staff: tuple[StaffMember, ...]
+    on_duty: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _known_staff(self) -> Roster:
+        ids = {member.id for member in self.staff}
+        for day, members in self.on_duty.items():
+            if day not in WEEKDAYS:
+                raise ValueError(f"on_duty: {day!r} is not a weekday name")
+            for member in members:
+                if member not in ids:
+                    raise ValueError(f"on_duty.{day}: {member!r} is not in staff")
+        return self
+
+
+class QueueSettings(_Strict):
+    escalate_after_minutes: int = Field(default=60, ge=1)
+
+
+class Retention(_Strict):
+    closed_case_days: int = Field(default=180, ge=1)
+    anonymous_conversation_days: int = Field(default=30, ge=1)
+    consent_record_years: int = Field(default=5, ge=1)
+
+
+class Database(_Strict):
+    url: str = "sqlite:///var/inngang.db"
+
+    @field_validator("url")
+    @classmethod
+    def _supported_backend(cls, url: str) -> str:
+        if not url.startswith(("sqlite:", "postgresql")):
+            raise ValueError("only sqlite:/// and postgresql+psycopg:// URLs are supported")
+        return url
+
+
+class NluSettings(_Strict):
+    url: str = "http://127.0.0.1:5005"
+    timeout_ms: int = Field(default=1500, ge=50, le=30000)
+    confidence_threshold: float = Field(default=0.55, gt=0, lt=1)
+    manage_server: bool = True
+
+
+class WebSettings(_Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+
+
+class Settings(_Strict):
+    """Everything the application needs, validated. Secrets are read from the environment."""
+
+    example_data: bool = False
+    municipality: Municipality
+    languages: Languages
+    consent_age: int = Field(default=13, ge=10, le=18)
+    opening_hours: OpeningHours
+    crisis_lines: tuple[CrisisLine, ...]
+    services: tuple[Service, ...]
+    roster: Roster
+    queue: QueueSettings = QueueSettings()
+    retention: Retention = Retention()
+    database: Database = Database()
+    nlu: NluSettings = NluSettings()
+    web: WebSettings = WebSettings()
+    secret_key: str = Field(default="", repr=False)
+    telegram_token: str | None = Field(default=None, repr=False)
+    config_path: Path = PROJECT_ROOT / "config.yml"
+
+    @field_validator("services")
+    @classmethod
+    def _all_services(cls, services: tuple[Service, ...]) -> tuple[Service, ...]:
+        ids = [service.id for service in services]
+        missing = [sid for sid in REQUIRED_SERVICES if sid not in ids]
+        if missing:
+            raise ValueError(
+                f"missing services {missing}; every id in {list(REQUIRED_SERVICES)} is required"
+            )
+        duplicates = sorted({sid for sid in ids if ids.count(sid) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate service ids {duplicates}")
+        return services
+
+    @field_validator("crisis_lines")
+    @classmethod
+    def _emergency_numbers(cls, lines: tuple[CrisisLine, ...]) -> tuple[CrisisLine, ...]:
+        numbers = {line.number.replace(" ", "") for line in lines}
+        missing = [n for n in ("113", "112") if n not in numbers]
+        if missing:
+            raise ValueError(f"the emergency numbers {missing} must be listed")
+        return lines
+
+    def service(self, service_id: str) -> Service:
+        """The service with this id (KeyError if it is not configured)."""
+        for service in self.services:
+            if service.id == service_id:
+                return service
+        raise KeyError(service_id)
+
+    @property
+    def service_ids(self) -> tuple[str, ...]:
+        return tuple(service.id for service in self.services)
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The database file for sqlite URLs, resolved against the project root."""
+        prefix = "sqlite:///"
+        if not self.database.url.startswith(prefix):
+            return None
+        path = Path(self.database.url[len(prefix) :])
+        return path if path.is_absolute() else PROJECT_ROOT / path
+
+    @property
+    def database_url(self) -> str:
+        path = self.sqlite_path
+        return f"sqlite:///{path}" if path is not None else self.database.url
+
+
+def _format_error(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        location = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        lines.append(f"  {location}: {item['msg']}")
+    return "\n".join(lines)
+
+
+def settings_from_mapping(
+    data: Mapping[str, object], env: Mapping[str, str], path: Path
+) -> Settings:
+    """Validate a parsed config mapping plus environment overrides into Settings."""
+    merged: dict[str, object] = dict(data)
+    merged["config_path"] = path
+    if env.get("INNGANG_DATABASE_URL"):
+        merged["database"] = {
+            **_as_dict(merged.get("database")),
+            "url": env["INNGANG_DATABASE_URL"],
+        }
+    if env.get("INNGANG_NLU_URL"):
+        merged["nlu"] = {**_as_dict(merged.get("nlu")), "url": env["INNGANG_NLU_URL"]}
+    if env.get("INNGANG_NLU_MANAGE_SERVER"):
+        managed = env["INNGANG_NLU_MANAGE_SERVER"].lower() in ("1", "true", "yes")
+        merged["nlu"] = {**_as_dict(merged.get("nlu")), "manage_server": managed}
+    if env.get("INNGANG_WEB_PORT"):
+        merged["web"] = {**_as_dict(merged.get("web")), "port": env["INNGANG_WEB_PORT"]}
+    for key in ("secret_key", "telegram_token"):
+        if key in merged:
+            raise ConfigError(
+                f"{path}: {key}: secrets belong in the environment, not in config.yml"
+            )
+    merged["secret_key"] = env.get("INNGANG_SECRET_KEY", "")
+    merged["telegram_token"] = env.get("TELEGRAM_BOT_TOKEN") or None
+    try:
+        return Settings.model_validate(merged)
+    except ValidationError as error:
+        raise ConfigError(f"{path} is not valid:\n{_format_error(error)}") from None
+
+
+def _as_dict(value: object) -> dict[str, object]:
+    return dict(value) if isinstance(value, Mapping) else {}
+
+
+def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Read config.yml (or INNGANG_CONFIG) and the environment; raise ConfigError if invalid."""
+    environment = os.environ if env is None else env
+    config_path = path or Path(environment.get("INNGANG_CONFIG", PROJECT_ROOT / "config.yml"))
+    try:
+        text = config_path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"cannot read configuration {config_path}: {error.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{config_path} is not valid YAML: {error}") from None
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{config_path}: expected a mapping at the top level")
+    return settings_from_mapping(data, environment, config_path)

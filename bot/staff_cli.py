@@ -1,0 +1,203 @@
+"""`inngang queue …`, `inngang duty …`, `inngang audit`, `inngang consents`: the staff side
+on the command line, for scripts and evaluations (the web console does the same)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from sqlalchemy import select
+
+from bot.app import App
+from bot.queue import QueueError
+from bot.retention import run_retention
+from bot.staff import UnknownStaff
+from bot.store.models import AuditEntry, Consent, StaffNotification
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register the staff commands."""
+    queue = sub.add_parser("queue", help="the on-duty los queue (list, show, claim, reply, close)")
+    queue.add_argument("--json", action="store_true", help="machine-readable output")
+    queue.add_argument("--as", dest="staff", default=None, help="staff id from the roster")
+    qsub = queue.add_subparsers(dest="queue_command")
+    for name in ("show", "claim"):
+        action = qsub.add_parser(name)
+        action.add_argument("reference")
+        action.add_argument("--as", dest="staff_sub", default=None)
+    reply = qsub.add_parser("reply")
+    reply.add_argument("reference")
+    reply.add_argument("text")
+    reply.add_argument("--as", dest="staff_sub", default=None)
+    close = qsub.add_parser("close")
+    close.add_argument("reference")
+    close.add_argument("--outcome", required=True)
+    close.add_argument("--as", dest="staff_sub", default=None)
+    transfer = qsub.add_parser("transfer")
+    transfer.add_argument("reference")
+    transfer.add_argument("--to", required=True)
+    transfer.add_argument("--as", dest="staff_sub", default=None)
+    qsub.add_parser("escalate", help="notify about cases waiting too long (run by `inngang run`)")
+    notes = qsub.add_parser("notifications", help="your notices (new cases, escalations)")
+    notes.add_argument("--as", dest="staff_sub", default=None)
+
+    duty = sub.add_parser("duty", help="switch yourself on or off duty for today")
+    duty.add_argument("state", choices=["on", "off", "status"])
+    duty.add_argument("--as", dest="staff", default=None)
+    sub.add_parser("audit", help="the audit log: who read or did what, when")
+    consents = sub.add_parser("consents", help="consent records with the text version shown")
+    consents.add_argument("--json", action="store_true")
+    sub.add_parser("retention", help="delete what is past its retention period, now")
+
+
+def _staff(args: argparse.Namespace) -> str:
+    staff = getattr(args, "staff_sub", None) or getattr(args, "staff", None)
+    if not staff:
+        raise QueueError("say who you are: --as <staff id>")
+    return str(staff)
+
+
+def _print(data: object) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=None, default=str))
+
+
+def run(app: App, args: argparse.Namespace) -> int:
+    """Carry out a staff command; errors are one clear line on stderr and exit code 1."""
+    try:
+        return _run(app, args)
+    except (QueueError, UnknownStaff) as error:
+        print(
+            f"error: {error}"
+            if isinstance(error, QueueError)
+            else f"error: unknown staff id {error}",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _run(app: App, args: argparse.Namespace) -> int:
+    queue = app.queue
+    if args.command == "queue":
+        command = args.queue_command
+        if command is None:
+            items = queue.open_cases(_staff(args))
+            if args.json:
+                _print([item.as_json() for item in items])
+            else:
+                for i in items:
+                    print(
+                        f"{i.reference}  {i.priority:7} {i.status:8} {i.waiting_minutes:5} min  "
+                        f"{i.language}  {i.topic or '-':18} {i.channel:8} "
+                        f"{'anonymous' if i.anonymous else i.consent_scope or '-'}"
+                        f"{'  claimed by ' + i.claimed_by if i.claimed_by else ''}"
+                        f"{'  UNREACHABLE' if i.unreachable else ''}"
+                    )
+            return 0
+        if command == "show":
+            view = queue.view(args.reference, _staff(args))
+            if args.json:
+                _print(
+                    {
+                        "case": view.item.as_json(),
+                        "about": view.about,
+                        "age_band": view.age_band,
+                        "contact": view.contact,
+                        "callback": view.callback,
+                        "description": view.description,
+                        "messages": view.messages,
+                    }
+                )
+            else:
+                print(
+                    f"{view.item.reference} ({view.item.status}, {view.item.priority}) "
+                    f"about={view.about} age={view.age_band} contact={view.contact} "
+                    f"{view.callback or ''}"
+                )
+                for line in view.description:
+                    print(f"  « {line} »")
+                for when, sender, text in view.messages:
+                    print(f"  {when} {sender}: {text}")
+            return 0
+        if command == "claim":
+            won = queue.claim(args.reference, _staff(args))
+            _print({"reference": args.reference, "claimed": won}) if args.json else print(
+                "claimed" if won else "not claimed: someone else has it, or it is closed"
+            )
+            return 0 if won else 1
+        if command == "reply":
+            queue.reply(args.reference, _staff(args), args.text)
+            return 0
+        if command == "close":
+            queue.close(args.reference, _staff(args), args.outcome)
+            return 0
+        if command == "transfer":
+            queue.transfer(args.reference, _staff(args), args.to)
+            return 0
+        if command == "escalate":
+            _print({"escalated": queue.escalate_due()})
+            return 0
+        if command == "notifications":
+            staff = app.router.staffing.require(_staff(args))
+            with app.store.sessions.begin() as session:
+                rows = session.scalars(
+                    select(StaffNotification).where(
+                        StaffNotification.staff_id == staff, StaffNotification.seen_at.is_(None)
+                    )
+                ).all()
+                for row in rows:
+                    row.seen_at = app.router.clock()
+                _print(
+                    [
+                        {"kind": r.kind, "reference": r.case_reference, "at": r.created_at}
+                        for r in rows
+                    ]
+                )
+            return 0
+    if args.command == "duty":
+        staff = app.router.staffing.require(_staff(args))
+        now = app.router.clock()
+        with app.store.sessions.begin() as session:
+            if args.state != "status":
+                app.router.staffing.set_duty(session, staff, args.state == "on", now)
+        with app.store.sessions() as session:
+            _print({"on_duty": list(app.router.staffing.on_duty(session, now))})
+        return 0
+    if args.command == "audit":
+        with app.store.sessions() as session:
+            for entry in session.scalars(select(AuditEntry).order_by(AuditEntry.id)):
+                print(
+                    f"{entry.at:%Y-%m-%d %H:%M:%S} {entry.actor:10} {entry.action:18} "
+                    f"{entry.case_reference or '-':10} {entry.detail or ''}"
+                )
+        return 0
+    if args.command == "consents":
+        with app.store.sessions() as session:
+            consents = session.scalars(select(Consent).order_by(Consent.id)).all()
+            records = [
+                {
+                    "id": c.id,
+                    "case": c.case_reference,
+                    "version": c.version,
+                    "text_sha256": c.text_sha256,
+                    "language": c.language,
+                    "scope": c.scope,
+                    "channel": c.channel,
+                    "given_at": c.given_at,
+                    "withdrawn_at": c.withdrawn_at,
+                    "erased_at": c.erased_at,
+                    "linked": c.conversation_id is not None,
+                }
+                for c in consents
+            ]
+        if args.json:
+            _print(records)
+        else:
+            for r in records:
+                print(" ".join(f"{k}={v}" for k, v in r.items()))
+        return 0
+    if args.command == "retention":
+        report = run_retention(app.settings, app.store.sessions, app.router.clock)
+        _print(report.__dict__)
+        return 0
+    return 2

@@ -1,0 +1,92 @@
+"""The local web server: a web chat for citizens (issue 5 makes it complete) and health."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from bot.app import App
+from bot.channels.render import as_plain_text
+from flows.types import Inbound
+
+CHANNEL = "web"
+CHAT_PAGE = Path(__file__).resolve().parent / "static" / "chat.html"
+MAX_BODY = 64_000
+
+
+def create_web_app(app: App) -> Starlette:
+    """Starlette routes over the application's router."""
+
+    async def health(_: Request) -> Response:
+        return JSONResponse({"ok": True, "nlu": app.understander.rasa_available})
+
+    async def chat_api(request: Request) -> Response:
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return JSONResponse({"error": "too_large"}, status_code=413)
+        try:
+            data = await request.json()
+        except ValueError:
+            return JSONResponse({"error": "invalid_json"}, status_code=400)
+        if not isinstance(data, dict):
+            return JSONResponse({"error": "invalid_json"}, status_code=400)
+        token = data.get("token")
+        if not isinstance(token, str) or not 16 <= len(token) <= 128:
+            token = secrets.token_urlsafe(24)
+        text = data.get("text")
+        button = data.get("button")
+        handled = await app.router.handle(
+            Inbound(
+                CHANNEL,
+                token,
+                text if isinstance(text, str) else "",
+                button=button if isinstance(button, str) else None,
+            )
+        )
+        return JSONResponse(
+            {
+                "token": token,
+                "language": handled.language,
+                "replies": [
+                    {
+                        "text": r.text,
+                        "sender": r.sender,
+                        "language": r.language,
+                        "buttons": [{"label": b.label, "payload": b.payload} for b in r.buttons],
+                        "plain": as_plain_text(r),
+                    }
+                    for r in handled.replies
+                ],
+            }
+        )
+
+    async def page(_: Request) -> Response:
+        return HTMLResponse(CHAT_PAGE.read_text(encoding="utf-8"))
+
+    return Starlette(
+        routes=[
+            Route("/", page),
+            Route("/healthz", health),
+            Route("/api/chat", chat_api, methods=["POST"]),
+        ]
+    )
+
+
+async def serve(app: App) -> None:
+    """Serve the web app on the configured host and port until interrupted."""
+    config = uvicorn.Config(
+        create_web_app(app),
+        host=app.settings.web.host,
+        port=app.settings.web.port,
+        log_level="warning",
+        access_log=False,
+    )
+    server = uvicorn.Server(config)
+    print(f"Inngang web chat: http://{app.settings.web.host}:{app.settings.web.port}/", flush=True)
+    await server.serve()

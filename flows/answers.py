@@ -1,0 +1,153 @@
+"""Answers built from catalog texts and the municipality's facts in config.yml."""
+
+from __future__ import annotations
+
+from flows.types import N_, Button, FlowContext, Outbound
+
+SERVICE_NAME = {
+    "helsestasjon": N_("service.helsestasjon.name"),
+    "skolehelsetjeneste": N_("service.skolehelsetjeneste.name"),
+    "ppt": N_("service.ppt.name"),
+    "familieteam": N_("service.familieteam.name"),
+    "barnevern": N_("service.barnevern.name"),
+    "bup": N_("service.bup.name"),
+    "psykisk_helse_rus": N_("service.psykisk_helse_rus.name"),
+    "nav": N_("service.nav.name"),
+    "fritid": N_("service.fritid.name"),
+    "flyktning": N_("service.flyktning.name"),
+}
+SERVICE_WHAT = {
+    "helsestasjon": N_("service.helsestasjon.what"),
+    "skolehelsetjeneste": N_("service.skolehelsetjeneste.what"),
+    "ppt": N_("service.ppt.what"),
+    "familieteam": N_("service.familieteam.what"),
+    "barnevern": N_("service.barnevern.what"),
+    "bup": N_("service.bup.what"),
+    "psykisk_helse_rus": N_("service.psykisk_helse_rus.what"),
+    "nav": N_("service.nav.what"),
+    "fritid": N_("service.fritid.what"),
+    "flyktning": N_("service.flyktning.what"),
+}
+SERVICE_NEXT = {
+    "helsestasjon": N_("service.helsestasjon.next"),
+    "skolehelsetjeneste": N_("service.skolehelsetjeneste.next"),
+    "ppt": N_("service.ppt.next"),
+    "familieteam": N_("service.familieteam.next"),
+    "barnevern": N_("service.barnevern.next"),
+    "bup": N_("service.bup.next"),
+    "psykisk_helse_rus": N_("service.psykisk_helse_rus.next"),
+    "nav": N_("service.nav.next"),
+    "fritid": N_("service.fritid.next"),
+    "flyktning": N_("service.flyktning.next"),
+}
+CRISIS_LINE_LABEL = {
+    "medical": N_("crisis.line.medical"),
+    "police": N_("crisis.line.police"),
+    "fire": N_("crisis.line.fire"),
+    "alarmtelefonen": N_("crisis.line.alarmtelefonen"),
+    "mental_helse": N_("crisis.line.mental_helse"),
+    "kirkens_sos": N_("crisis.line.kirkens_sos"),
+}
+CRISIS_OPENING = {
+    "self_harm": N_("crisis.opening.self_harm"),
+    "violence_abuse": N_("crisis.opening.violence_abuse"),
+    "homeless": N_("crisis.opening.homeless"),
+    "acute_danger": N_("crisis.opening.acute_danger"),
+}
+LANGUAGE_NAME = {
+    "nb": "Norsk (bokmål)",
+    "nn": "Norsk (nynorsk)",
+    "en": "English",
+    "pl": "Polski",
+    "uk": "Українська",
+    "ar": "العربية",
+    "so": "Soomaali",
+}
+"""Each language's own name for itself (an endonym, the same in every catalog)."""
+
+PAYLOAD_PERSON = "person"
+
+
+def person_button(ctx: FlowContext, language: str) -> Button:
+    """The button that offers a person (the familielos)."""
+    return Button(ctx.t(N_("button.person"), language), PAYLOAD_PERSON)
+
+
+def service_name(ctx: FlowContext, service_id: str, language: str) -> str:
+    """The service's name in the citizen's language."""
+    return ctx.t(SERVICE_NAME[service_id], language)
+
+
+def contact_lines(ctx: FlowContext, service_id: str, language: str) -> list[str]:
+    """The service's contact details from config.yml, labelled in the citizen's language."""
+    service = ctx.settings.service(service_id)
+    lines = [ctx.t(N_("contact.phone"), language, phone=service.phone)]
+    if service.email:
+        lines.append(ctx.t(N_("contact.email"), language, email=service.email))
+    if service.address:
+        lines.append(ctx.t(N_("contact.address"), language, address=service.address))
+    if service.url:
+        lines.append(ctx.t(N_("contact.web"), language, url=service.url))
+    if service.after_hours_phone:
+        lines.append(ctx.t(N_("contact.after_hours"), language, phone=service.after_hours_phone))
+    return lines
+
+
+def service_answer(ctx: FlowContext, service_id: str, language: str) -> Outbound:
+    """What the service does, for whom, how to reach it, and what happens next."""
+    if service_id not in SERVICE_WHAT:
+        return not_understood(ctx, language)
+    parts = [
+        ctx.t(SERVICE_WHAT[service_id], language, municipality=ctx.settings.municipality.name),
+        "\n".join(contact_lines(ctx, service_id, language)),
+        ctx.t(SERVICE_NEXT[service_id], language),
+        ctx.t(N_("faq.offer_person"), language),
+    ]
+    return Outbound("\n\n".join(parts), language, (person_button(ctx, language),))
+
+
+def crisis_lines_text(ctx: FlowContext, language: str, audience: str | None) -> str:
+    """The emergency numbers (113, 112) and the help lines that fit the audience.
+
+    ``audience`` is "youth", "adults" or None when unknown (then every help line is shown).
+    """
+    lines = []
+    for line in ctx.settings.crisis_lines:
+        fits = line.always_show or audience is None or line.audience in ("all", audience)
+        if fits and line.id in CRISIS_LINE_LABEL:
+            lines.append(ctx.t(CRISIS_LINE_LABEL[line.id], language, number=line.number))
+    return "\n".join(lines)
+
+
+def crisis_answer(ctx: FlowContext, language: str, category: str, audience: str | None) -> Outbound:
+    """Warm and short: you are not alone, call now, a person can talk with you now."""
+    opening = ctx.t(CRISIS_OPENING.get(category, N_("crisis.opening.acute_danger")), language)
+    parts = [
+        opening,
+        crisis_lines_text(ctx, language, audience),
+        ctx.t(N_("crisis.offer_person"), language),
+    ]
+    return Outbound("\n\n".join(parts), language, (person_button(ctx, language),))
+
+
+def greeting(ctx: FlowContext, language: str) -> Outbound:
+    """Hello, what the bot can do, and the way to a person."""
+    text = ctx.t(N_("greeting"), language, municipality=ctx.settings.municipality.name)
+    return Outbound(text, language, (person_button(ctx, language),))
+
+
+def thanks(ctx: FlowContext, language: str) -> Outbound:
+    """A friendly reply to thanks or goodbye."""
+    return Outbound(ctx.t(N_("thanks"), language), language)
+
+
+def not_understood(ctx: FlowContext, language: str) -> Outbound:
+    """A polite 'I did not understand', the services we know, and an offer of a person."""
+    names = ", ".join(service_name(ctx, sid, language) for sid in ctx.settings.service_ids)
+    text = ctx.t(N_("fallback.not_understood"), language, services=names)
+    return Outbound(text, language, (person_button(ctx, language),))
+
+
+def nlu_unavailable_note(ctx: FlowContext, language: str) -> str:
+    """Said when the language model is down and the offline matcher is unsure."""
+    return ctx.t(N_("fallback.degraded"), language)

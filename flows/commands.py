@@ -1,0 +1,107 @@
+"""Commands every channel understands, in every language: help, language, anonymous,
+see my data, delete my data, withdraw consent, stop.
+
+Slash commands are matched by name; plain requests ("slett dataene mine", "delete my data")
+must be the whole message, so that a sentence merely containing "stop" is not a command.
+The plain phrases live in the catalogs (``command.phrases.*``), one list per language.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from enum import StrEnum
+
+from flows.types import N_, FlowContext
+
+
+class Command(StrEnum):
+    """What the citizen asked the bot itself to do."""
+
+    START = "start"
+    HELP = "help"
+    LANGUAGE = "language"
+    ANONYMOUS = "anonymous"
+    MY_DATA = "my_data"
+    DELETE = "delete"
+    WITHDRAW = "withdraw"
+    STOP = "stop"
+    PERSON = "person"
+
+
+SLASH = {
+    "start": Command.START,
+    "hjelp": Command.HELP,
+    "help": Command.HELP,
+    "pomoc": Command.HELP,
+    "caawimo": Command.HELP,
+    "språk": Command.LANGUAGE,
+    "sprak": Command.LANGUAGE,
+    "språk_": Command.LANGUAGE,
+    "language": Command.LANGUAGE,
+    "lang": Command.LANGUAGE,
+    "jezyk": Command.LANGUAGE,
+    "anonym": Command.ANONYMOUS,
+    "anonymous": Command.ANONYMOUS,
+    "anon": Command.ANONYMOUS,
+    "mine_data": Command.MY_DATA,
+    "minedata": Command.MY_DATA,
+    "mydata": Command.MY_DATA,
+    "my_data": Command.MY_DATA,
+    "slett": Command.DELETE,
+    "delete": Command.DELETE,
+    "usun": Command.DELETE,
+    "trekk_samtykke": Command.WITHDRAW,
+    "withdraw": Command.WITHDRAW,
+    "stopp": Command.STOP,
+    "stop": Command.STOP,
+    "person": Command.PERSON,
+    "los": Command.PERSON,
+    "familielos": Command.PERSON,
+}
+PHRASE_KEYS = {
+    Command.HELP: N_("command.phrases.help"),
+    Command.LANGUAGE: N_("command.phrases.language"),
+    Command.ANONYMOUS: N_("command.phrases.anonymous"),
+    Command.MY_DATA: N_("command.phrases.my_data"),
+    Command.DELETE: N_("command.phrases.delete"),
+    Command.WITHDRAW: N_("command.phrases.withdraw"),
+    Command.STOP: N_("command.phrases.stop"),
+    Command.PERSON: N_("command.phrases.person"),
+}
+BUTTON_PREFIX = "cmd:"
+_SLASH = re.compile(r"^/([\w]+)(?:@\w+)?\s*(.*)$", re.UNICODE)
+_PUNCTUATION = re.compile(r"[^\w\s]+", re.UNICODE)
+
+
+def _simplify(text: str) -> str:
+    lowered = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(_PUNCTUATION.sub(" ", lowered).split())
+
+
+def detect(text: str, button: str | None, ctx: FlowContext) -> tuple[Command, str] | None:
+    """The command in this message and its argument (e.g. "/språk en"), or None."""
+    if button is not None and button.startswith(BUTTON_PREFIX):
+        try:
+            return Command(button[len(BUTTON_PREFIX) :]), ""
+        except ValueError:
+            return None
+    stripped = text.strip()
+    match = _SLASH.match(stripped)
+    if match:
+        name = match.group(1).casefold()
+        command = SLASH.get(name)
+        return (command, match.group(2).strip()) if command else None
+    if len(stripped) > 60:
+        return None
+    simple = _simplify(stripped)
+    if not simple:
+        return None
+    for command, key in PHRASE_KEYS.items():
+        for language in ctx.settings.languages.supported:
+            phrases = ctx.t(key, language)
+            if phrases == key:
+                continue
+            if simple in {_simplify(p) for p in phrases.split("|") if p.strip()}:
+                return command, ""
+    return None

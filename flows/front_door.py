@@ -1,0 +1,212 @@
+"""The front door: the one step function every channel's message goes through.
+
+Order matters: language, unreadable input, the crisis check (always, in every phase),
+commands, then the phase the conversation is in.
+"""
+
+from __future__ import annotations
+
+from flows import answers, case, intake, rights
+from flows.commands import Command, detect
+from flows.effects import MarkUrgent
+from flows.result import StepResult
+from flows.state import ConversationState, Phase
+from flows.types import N_, Button, FlowContext, Inbound, Outbound
+from nlu.understanding import LOS_TOPIC, Understanding
+
+INTAKE_PHASES = frozenset(
+    {
+        Phase.INTAKE_ABOUT,
+        Phase.INTAKE_AGE,
+        Phase.INTAKE_CONSENT,
+        Phase.INTAKE_DESCRIBE,
+        Phase.INTAKE_CONTACT,
+        Phase.INTAKE_CALLBACK,
+        Phase.INTAKE_CONFIRM,
+        Phase.ANON_QUESTION,
+    }
+)
+TAKES_CITIZEN_WORDS = frozenset({Phase.INTAKE_DESCRIBE, Phase.ANON_QUESTION, Phase.CASE_OPEN})
+LANGUAGE_PREFIX = "lang:"
+
+
+def step(
+    state: ConversationState, inbound: Inbound, understanding: Understanding, ctx: FlowContext
+) -> StepResult:
+    """Answer one message."""
+    state = state.evolve(turns=state.turns + 1)
+    switch = _requested_language(inbound, understanding, ctx)
+    if switch is not None:
+        return _switched(state.evolve(language=switch), ctx)
+    if inbound.text.strip() and inbound.button is None:
+        state = state.evolve(language=understanding.language)
+    lang = state.language
+
+    if inbound.unreadable:
+        return StepResult(state, (Outbound(ctx.t(N_("input.unreadable"), lang), lang),))
+    if not inbound.text.strip() and inbound.button is None:
+        return StepResult(state, (Outbound(ctx.t(N_("input.empty"), lang), lang),))
+
+    result = _dispatch(state, inbound, understanding, ctx)
+    if understanding.crisis is not None:
+        result = _with_crisis(state, inbound, understanding, ctx, result)
+    if inbound.truncated:
+        note = Outbound(ctx.t(N_("input.truncated"), lang), lang)
+        result = StepResult(
+            result.state,
+            (note, *result.replies),
+            result.effects,
+            result.topic,
+            result.crisis,
+            result.handover,
+        )
+    return result
+
+
+def _dispatch(
+    state: ConversationState, inbound: Inbound, understanding: Understanding, ctx: FlowContext
+) -> StepResult:
+    command = detect(inbound.text, inbound.button, ctx)
+    if command is not None and not (command[0] is Command.PERSON and phase_takes_words(state)):
+        return _command(state, command[0], ctx)
+    phase = state.phase
+    if phase is Phase.CONFIRM_DELETE:
+        return rights.confirm_delete(state, inbound, ctx)
+    if phase is Phase.FEEDBACK:
+        rated = case.feedback(state, inbound, ctx)
+        if rated is not None:
+            return rated
+        state = state.evolve(phase=Phase.IDLE, case_ref=None)
+    if understanding.crisis is not None and phase not in TAKES_CITIZEN_WORDS:
+        return StepResult(state, ())
+    if phase in INTAKE_PHASES:
+        return intake.step(state, inbound, ctx)
+    if phase is Phase.CASE_OPEN:
+        if inbound.button in (answers.PAYLOAD_PERSON, "anon"):
+            return intake.start(state, ctx)
+        return case.relay(state, inbound, ctx)
+    return idle(state, inbound, understanding, ctx)
+
+
+def phase_takes_words(state: ConversationState) -> bool:
+    """Whether the citizen's words are content here (so "person" is not a command)."""
+    return state.phase in TAKES_CITIZEN_WORDS or state.phase is Phase.INTAKE_CALLBACK
+
+
+def idle(
+    state: ConversationState, inbound: Inbound, understanding: Understanding, ctx: FlowContext
+) -> StepResult:
+    """No flow running: the person offer, services, small talk, or a polite 'not understood'."""
+    lang = state.language
+    if inbound.button == answers.PAYLOAD_PERSON:
+        return intake.start(state, ctx)
+    if inbound.button == "anon":
+        return intake.start_anonymous(state, ctx)
+    if understanding.topic == LOS_TOPIC:
+        started = intake.start(state, ctx, inbound.text.strip())
+        return StepResult(started.state, started.replies, started.effects, topic=LOS_TOPIC)
+    if understanding.unsupported_language is not None:
+        return StepResult(state, (_unsupported_language(ctx),))
+    topic = understanding.topic
+    if topic is not None and topic in ctx.settings.service_ids:
+        reply = answers.service_answer(ctx, topic, lang)
+        return StepResult(state.evolve(last_topic=topic), (reply,), topic=topic)
+    if understanding.intent == "greet":
+        return StepResult(state, (answers.greeting(ctx, lang),))
+    if understanding.intent == "thanks":
+        return StepResult(state, (answers.thanks(ctx, lang),))
+    return StepResult(state, (answers.not_understood(ctx, lang),))
+
+
+def audience_of(state: ConversationState, ctx: FlowContext) -> str | None:
+    """Youth when the citizen is anonymous or a minor, adults when known, else unknown."""
+    if ctx.age_is_minor or state.anonymous:
+        return "youth"
+    draft = state.intake
+    if draft is not None and draft.about == "self" and draft.age_band is not None:
+        return "adults" if draft.age_band == "18+" else "youth"
+    return None
+
+
+def _with_crisis(
+    state: ConversationState,
+    inbound: Inbound,
+    understanding: Understanding,
+    ctx: FlowContext,
+    result: StepResult,
+) -> StepResult:
+    """Put the crisis answer first, mark everything urgent, keep the citizen's words flowing."""
+    signal = understanding.crisis
+    assert signal is not None
+    reply = answers.crisis_answer(ctx, state.language, signal.category, audience_of(state, ctx))
+    effect = MarkUrgent(signal.category, signal.topic, signal.lexicon_version)
+    new_state = result.state.evolve(urgent=True, last_topic=result.state.last_topic or signal.topic)
+    return StepResult(
+        new_state,
+        (reply, *result.replies),
+        (effect, *result.effects),
+        topic=signal.topic,
+        crisis=True,
+        handover=result.handover,
+    )
+
+
+def _requested_language(
+    inbound: Inbound, understanding: Understanding, ctx: FlowContext
+) -> str | None:
+    supported = ctx.settings.languages.supported
+    if inbound.button and inbound.button.startswith(LANGUAGE_PREFIX):
+        code = inbound.button[len(LANGUAGE_PREFIX) :]
+        return code if code in supported else None
+    command = detect(inbound.text, None, ctx)
+    if command is not None and command[0] is Command.LANGUAGE and command[1][:2] in supported:
+        return command[1][:2]
+    if understanding.language_switch in supported and understanding.crisis is None:
+        return understanding.language_switch
+    return None
+
+
+def _switched(state: ConversationState, ctx: FlowContext) -> StepResult:
+    return StepResult(
+        state, (Outbound(ctx.t(N_("language.switched"), state.language), state.language),)
+    )
+
+
+def language_choice(state: ConversationState, ctx: FlowContext) -> StepResult:
+    """Buttons with every supported language, each in its own name."""
+    buttons = tuple(
+        Button(answers.LANGUAGE_NAME[code], f"{LANGUAGE_PREFIX}{code}")
+        for code in ctx.settings.languages.supported
+    )
+    text = ctx.t(N_("language.choose"), state.language)
+    return StepResult(state, (Outbound(text, state.language, buttons),))
+
+
+def _unsupported_language(ctx: FlowContext) -> Outbound:
+    names = ", ".join(answers.LANGUAGE_NAME[c] for c in ctx.settings.languages.supported)
+    english = ctx.t(N_("language.unsupported"), "en", languages=names)
+    bokmal = ctx.t(N_("language.unsupported"), "nb", languages=names)
+    buttons = tuple(
+        Button(answers.LANGUAGE_NAME[code], f"{LANGUAGE_PREFIX}{code}")
+        for code in ctx.settings.languages.supported
+    )
+    return Outbound(f"{english}\n\n{bokmal}", "en", buttons)
+
+
+def _command(state: ConversationState, command: Command, ctx: FlowContext) -> StepResult:
+    lang = state.language
+    if command in (Command.START, Command.HELP):
+        return StepResult(state, (answers.greeting(ctx, lang),))
+    if command is Command.LANGUAGE:
+        return language_choice(state, ctx)
+    if command is Command.ANONYMOUS:
+        return intake.start_anonymous(state, ctx)
+    if command is Command.MY_DATA:
+        return rights.my_data(state, ctx)
+    if command is Command.DELETE:
+        return rights.ask_delete(state, ctx)
+    if command is Command.WITHDRAW:
+        return rights.withdraw(state, ctx)
+    if command is Command.PERSON:
+        return intake.start(state, ctx)
+    return rights.stop(state, ctx)

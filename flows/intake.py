@@ -1,0 +1,314 @@
+"""Intake: who it is about, age band, consent, the citizen's own words, contact, summary.
+
+Also the anonymous question, for young people and for anyone who does not consent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from flows import answers
+from flows.effects import OpenCase, RecordConsent, WithdrawConsent
+from flows.result import StepResult
+from flows.state import ConversationState, IntakeDraft, Phase
+from flows.types import N_, Button, FlowContext, Inbound, Outbound
+from flows.when import when_read
+from nlu.understanding import LOS_TOPIC
+
+CONSENT_VERSION = "2026-11-v1"
+SCOPE_SERVICES = "familielos+services"
+SCOPE_LOS_ONLY = "familielos"
+ABOUT = {
+    "self": N_("intake.about.self"),
+    "child": N_("intake.about.child"),
+    "other_child": N_("intake.about.other_child"),
+}
+CHILD_AGE_BANDS = ("0-5", "6-12", "13-17")
+DONE = "done"
+MIN_FREE_TEXT_AS_DESCRIPTION = 40
+
+
+def _button(ctx: FlowContext, key: str, language: str, payload: str) -> Button:
+    return Button(ctx.t(key, language), payload)
+
+
+def _reply(state: ConversationState, text: str, *buttons: Button) -> StepResult:
+    return StepResult(state, (Outbound(text, state.language, tuple(buttons)),))
+
+
+def self_age_bands(ctx: FlowContext) -> tuple[str, ...]:
+    """Age bands for a young person writing about themselves, split at the consent age."""
+    age = ctx.settings.consent_age
+    return (f"<{age}", f"{age}-17", "18+")
+
+
+def is_under_consent_age(band: str) -> bool:
+    """Whether a self-reported band is below the consent age."""
+    return band.startswith("<")
+
+
+def start(state: ConversationState, ctx: FlowContext, first_words: str = "") -> StepResult:
+    """Begin the intake (or point to the open case)."""
+    if state.case_ref is not None:
+        text = ctx.t(N_("intake.already_open"), state.language, reference=state.case_ref)
+        return _reply(state.evolve(phase=Phase.CASE_OPEN), text)
+    description = (first_words,) if len(first_words) >= MIN_FREE_TEXT_AS_DESCRIPTION else ()
+    draft = IntakeDraft(description=description, topic=state.last_topic or LOS_TOPIC)
+    return ask_about(state.evolve(phase=Phase.INTAKE_ABOUT, intake=draft), ctx)
+
+
+def ask_about(state: ConversationState, ctx: FlowContext) -> StepResult:
+    """Who is this about?"""
+    lang = state.language
+    text = ctx.t(N_("intake.ask_about"), lang, municipality=ctx.settings.municipality.name)
+    buttons = [_button(ctx, key, lang, f"about:{value}") for value, key in ABOUT.items()]
+    return _reply(state, text, *buttons)
+
+
+def ask_age(state: ConversationState, ctx: FlowContext) -> StepResult:
+    """The child's (or the writer's) age band."""
+    lang = state.language
+    draft = state.intake or IntakeDraft()
+    if draft.about == "self":
+        bands = self_age_bands(ctx)
+        labels = [
+            ctx.t(N_("intake.age.under"), lang, age=ctx.settings.consent_age),
+            ctx.t(N_("intake.age.range"), lang, band=bands[1]),
+            ctx.t(N_("intake.age.adult"), lang),
+        ]
+        text = ctx.t(N_("intake.ask_age_self"), lang)
+    else:
+        bands = CHILD_AGE_BANDS
+        labels = [ctx.t(N_("intake.age.range"), lang, band=band) for band in bands]
+        text = ctx.t(N_("intake.ask_age_child"), lang)
+    buttons = [Button(label, f"age:{band}") for label, band in zip(labels, bands, strict=True)]
+    return _reply(state, text, *buttons)
+
+
+def ask_consent(state: ConversationState, ctx: FlowContext) -> StepResult:
+    """Say plainly what happens and ask for consent, with a clear choice."""
+    lang = state.language
+    text = consent_text(ctx, lang)
+    buttons = (
+        _button(ctx, N_("consent.button.yes_services"), lang, "consent:services"),
+        _button(ctx, N_("consent.button.yes_los"), lang, "consent:los"),
+        _button(ctx, N_("consent.button.no"), lang, "consent:no"),
+        _button(ctx, N_("consent.button.anonymous"), lang, "anon"),
+    )
+    return _reply(state, text, *buttons)
+
+
+def consent_text(ctx: FlowContext, language: str) -> str:
+    """The exact consent text shown (its hash is recorded with the consent)."""
+    return ctx.t(
+        N_("consent.text"),
+        language,
+        municipality=ctx.settings.municipality.name,
+        when=when_read(ctx, language),
+        days=ctx.settings.retention.closed_case_days,
+    )
+
+
+def ask_description(state: ConversationState, ctx: FlowContext) -> StepResult:
+    """In your own words, as many messages as you like, then Done."""
+    lang = state.language
+    draft = state.intake or IntakeDraft()
+    key = N_("intake.describe_more") if draft.description else N_("intake.describe")
+    return _reply(state, ctx.t(key, lang), _button(ctx, N_("intake.button.done"), lang, DONE))
+
+
+def ask_contact(state: ConversationState, ctx: FlowContext) -> StepResult:
+    """Here in the chat, or a call back?"""
+    lang = state.language
+    return _reply(
+        state,
+        ctx.t(N_("intake.ask_contact"), lang),
+        _button(ctx, N_("intake.contact.chat"), lang, "contact:chat"),
+        _button(ctx, N_("intake.contact.call"), lang, "contact:call"),
+    )
+
+
+def summary(state: ConversationState, ctx: FlowContext) -> StepResult:
+    """Show what will be sent, verbatim, and let the citizen send, correct or cancel."""
+    lang = state.language
+    draft = state.intake or IntakeDraft()
+    about = ctx.t(ABOUT.get(draft.about or "self", ABOUT["self"]), lang)
+    contact = (
+        ctx.t(N_("intake.contact.call"), lang) + f": {draft.callback}"
+        if draft.contact == "call"
+        else ctx.t(N_("intake.contact.chat"), lang)
+    )
+    words = "\n".join(f"« {line} »" for line in draft.description)
+    text = ctx.t(
+        N_("intake.summary"),
+        lang,
+        about=about,
+        age=draft.age_band or "-",
+        description=words,
+        contact=contact,
+    )
+    return _reply(
+        state.evolve(phase=Phase.INTAKE_CONFIRM),
+        text,
+        _button(ctx, N_("intake.button.send"), lang, "confirm:send"),
+        _button(ctx, N_("intake.button.edit"), lang, "confirm:edit"),
+        _button(ctx, N_("intake.button.cancel"), lang, "confirm:cancel"),
+    )
+
+
+def _please_choose(state: ConversationState, ctx: FlowContext, again: StepResult) -> StepResult:
+    note = Outbound(ctx.t(N_("intake.please_choose"), state.language), state.language)
+    return StepResult(again.state, (note, *again.replies), again.effects)
+
+
+def step(state: ConversationState, inbound: Inbound, ctx: FlowContext) -> StepResult:
+    """One step of the intake, by phase."""
+    draft = state.intake or IntakeDraft()
+    button = inbound.button or ""
+    text = inbound.text.strip()
+    lang = state.language
+
+    if state.phase is Phase.INTAKE_ABOUT:
+        if button.startswith("about:") and button[6:] in ABOUT:
+            state = state.evolve(phase=Phase.INTAKE_AGE, intake=_with(draft, about=button[6:]))
+            return ask_age(state, ctx)
+        if len(text) >= MIN_FREE_TEXT_AS_DESCRIPTION:
+            draft = _with(draft, description=(*draft.description, text))
+            state = state.evolve(intake=draft)
+            noted = Outbound(ctx.t(N_("intake.noted"), lang), lang)
+            again = ask_about(state, ctx)
+            return StepResult(again.state, (noted, *again.replies))
+        return _please_choose(state, ctx, ask_about(state, ctx))
+
+    if state.phase is Phase.INTAKE_AGE:
+        bands = self_age_bands(ctx) if draft.about == "self" else CHILD_AGE_BANDS
+        if button.startswith("age:") and button[4:] in bands:
+            band = button[4:]
+            draft = _with(draft, age_band=band)
+            if draft.about == "self" and is_under_consent_age(band):
+                return start_anonymous(state.evolve(intake=None), ctx, minor=True)
+            return ask_consent(state.evolve(phase=Phase.INTAKE_CONSENT, intake=draft), ctx)
+        return _please_choose(state, ctx, ask_age(state, ctx))
+
+    if state.phase is Phase.INTAKE_CONSENT:
+        if button in ("consent:services", "consent:los"):
+            scope = SCOPE_SERVICES if button == "consent:services" else SCOPE_LOS_ONLY
+            effect = RecordConsent(CONSENT_VERSION, lang, (scope,), consent_text(ctx, lang))
+            state = state.evolve(
+                phase=Phase.INTAKE_DESCRIBE,
+                consent_version=CONSENT_VERSION,
+                extra={**state.extra, "consent_scope": scope},
+            )
+            result = ask_description(state, ctx)
+            thanks = Outbound(ctx.t(N_("consent.recorded"), lang), lang)
+            return StepResult(result.state, (thanks, *result.replies), (effect,))
+        if button == "consent:no":
+            return declined(state, ctx)
+        if button == "anon":
+            return start_anonymous(state.evolve(intake=None), ctx)
+        return _please_choose(state, ctx, ask_consent(state, ctx))
+
+    if state.phase is Phase.INTAKE_DESCRIBE:
+        if button == DONE:
+            if not draft.description:
+                return ask_description(state, ctx)
+            if state.anonymous:
+                return summary(state.evolve(intake=_with(draft, contact="chat")), ctx)
+            return ask_contact(state.evolve(phase=Phase.INTAKE_CONTACT), ctx)
+        if text:
+            state = state.evolve(intake=_with(draft, description=(*draft.description, text)))
+            return _reply(
+                state,
+                ctx.t(N_("intake.got_it"), lang),
+                _button(ctx, N_("intake.button.done"), lang, DONE),
+            )
+        return ask_description(state, ctx)
+
+    if state.phase is Phase.INTAKE_CONTACT:
+        if button == "contact:chat":
+            return summary(state.evolve(intake=_with(draft, contact="chat")), ctx)
+        if button == "contact:call":
+            state = state.evolve(phase=Phase.INTAKE_CALLBACK, intake=_with(draft, contact="call"))
+            return _reply(state, ctx.t(N_("intake.ask_callback"), lang))
+        return _please_choose(state, ctx, ask_contact(state, ctx))
+
+    if state.phase is Phase.INTAKE_CALLBACK:
+        if text:
+            return summary(state.evolve(intake=_with(draft, callback=text)), ctx)
+        return _reply(state, ctx.t(N_("intake.ask_callback"), lang))
+
+    if state.phase is Phase.INTAKE_CONFIRM:
+        if button == "confirm:send":
+            return submit(state, ctx)
+        if button == "confirm:edit":
+            state = state.evolve(phase=Phase.INTAKE_DESCRIBE, intake=_with(draft, description=()))
+            return _reply(
+                state,
+                ctx.t(N_("intake.rewrite"), lang),
+                _button(ctx, N_("intake.button.done"), lang, DONE),
+            )
+        if button == "confirm:cancel":
+            effects = (WithdrawConsent(),) if state.consent_version else ()
+            cancelled = state.evolve(phase=Phase.IDLE, intake=None, consent_version=None)
+            return StepResult(
+                cancelled, (Outbound(ctx.t(N_("intake.cancelled"), lang), lang),), effects
+            )
+        return _please_choose(state, ctx, summary(state, ctx))
+
+    if state.phase is Phase.ANON_QUESTION:
+        if not text:
+            return start_anonymous(state, ctx)
+        draft = IntakeDraft(description=(text,), contact="chat", topic=state.last_topic)
+        return submit(state.evolve(intake=draft, anonymous=True), ctx)
+
+    return ask_about(state.evolve(phase=Phase.INTAKE_ABOUT), ctx)
+
+
+def _with(draft: IntakeDraft, **changes: Any) -> IntakeDraft:
+    return replace(draft, **changes)
+
+
+def declined(state: ConversationState, ctx: FlowContext) -> StepResult:
+    """No consent: nothing is stored as a case; offer an anonymous question or public contacts."""
+    lang = state.language
+    parts = [ctx.t(N_("consent.declined"), lang)]
+    topic = state.last_topic
+    if topic in ctx.settings.service_ids and topic is not None:
+        parts.append(
+            answers.service_name(ctx, topic, lang)
+            + "\n"
+            + "\n".join(answers.contact_lines(ctx, topic, lang))
+        )
+    buttons = (_button(ctx, N_("consent.button.anonymous"), lang, "anon"),)
+    return StepResult(
+        state.evolve(phase=Phase.IDLE, intake=None), (Outbound("\n\n".join(parts), lang, buttons),)
+    )
+
+
+def start_anonymous(state: ConversationState, ctx: FlowContext, minor: bool = False) -> StepResult:
+    """Ask a question without saying who you are."""
+    lang = state.language
+    if state.case_ref is not None:
+        text = ctx.t(N_("intake.already_open"), lang, reference=state.case_ref)
+        return _reply(state.evolve(phase=Phase.CASE_OPEN), text)
+    key = N_("anonymous.intro_minor") if minor else N_("anonymous.intro")
+    text = ctx.t(key, lang, age=ctx.settings.consent_age, when=when_read(ctx, lang))
+    return _reply(state.evolve(phase=Phase.ANON_QUESTION, anonymous=True, intake=None), text)
+
+
+def submit(state: ConversationState, ctx: FlowContext) -> StepResult:
+    """Send the case to the on-duty los queue and say what happens next."""
+    lang = state.language
+    draft = state.intake or IntakeDraft()
+    reference = ctx.new_case_reference
+    effect = OpenCase(reference, draft, state.urgent, state.anonymous, lang)
+    key = N_("case.opened_anonymous") if state.anonymous else N_("case.opened")
+    parts = [ctx.t(key, lang, reference=reference, when=when_read(ctx, lang))]
+    if not ctx.office_open:
+        parts.append(ctx.t(N_("case.out_of_hours_crisis"), lang))
+        parts.append(answers.crisis_lines_text(ctx, lang, "youth" if state.anonymous else None))
+    opened = state.evolve(phase=Phase.CASE_OPEN, case_ref=reference, intake=None)
+    return StepResult(
+        opened, (Outbound("\n\n".join(parts), lang),), (effect,), topic=draft.topic, handover=True
+    )

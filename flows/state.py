@@ -1,0 +1,92 @@
+"""Conversation state: a typed value the router loads, a flow steps, the store saves."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+
+class Phase(StrEnum):
+    """Where the conversation stands."""
+
+    IDLE = "idle"
+    INTAKE_CONSENT = "intake_consent"
+    INTAKE_ABOUT = "intake_about"
+    INTAKE_AGE = "intake_age"
+    INTAKE_DESCRIBE = "intake_describe"
+    INTAKE_CONTACT = "intake_contact"
+    INTAKE_CALLBACK = "intake_callback"
+    INTAKE_CONFIRM = "intake_confirm"
+    ANON_QUESTION = "anon_question"
+    CASE_OPEN = "case_open"
+    FEEDBACK = "feedback"
+    CONFIRM_DELETE = "confirm_delete"
+
+
+@dataclass(frozen=True)
+class IntakeDraft:
+    """What the citizen has told the intake so far; the description is kept verbatim."""
+
+    about: str | None = None
+    age_band: str | None = None
+    description: tuple[str, ...] = ()
+    contact: str | None = None
+    callback: str | None = None
+    topic: str | None = None
+    correcting: bool = False
+
+
+@dataclass(frozen=True)
+class ConversationState:
+    """The whole state of one conversation; serialisable to JSON."""
+
+    language: str
+    phase: Phase = Phase.IDLE
+    anonymous: bool = False
+    consent_version: str | None = None
+    intake: IntakeDraft | None = None
+    case_ref: str | None = None
+    last_topic: str | None = None
+    urgent: bool = False
+    resume_phase: Phase | None = None
+    turns: int = 0
+    offered: tuple[str, ...] = ()
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        """Serialise for the store."""
+        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, raw: str, default_language: str) -> ConversationState:
+        """Load a stored state; an unreadable state starts afresh rather than failing."""
+        try:
+            data: dict[str, Any] = json.loads(raw)
+            intake = data.get("intake")
+            draft = None
+            if isinstance(intake, dict):
+                intake["description"] = tuple(intake.get("description") or ())
+                draft = IntakeDraft(**intake)
+            resume = data.get("resume_phase")
+            return cls(
+                language=str(data.get("language") or default_language),
+                phase=Phase(data.get("phase", Phase.IDLE)),
+                anonymous=bool(data.get("anonymous", False)),
+                consent_version=data.get("consent_version"),
+                intake=draft,
+                case_ref=data.get("case_ref"),
+                last_topic=data.get("last_topic"),
+                urgent=bool(data.get("urgent", False)),
+                resume_phase=Phase(resume) if resume else None,
+                turns=int(data.get("turns", 0)),
+                offered=tuple(str(p) for p in data.get("offered") or ()),
+                extra={str(k): str(v) for k, v in (data.get("extra") or {}).items()},
+            )
+        except (ValueError, TypeError):
+            return cls(language=default_language)
+
+    def evolve(self, **changes: Any) -> ConversationState:
+        """A copy with some fields changed."""
+        return replace(self, **changes)

@@ -1,0 +1,64 @@
+"""Typed values that flows take and give: inbound, outbound, effects, context."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from bot.settings import Settings
+
+Translate = Callable[..., str]
+"""``t(key, language, **params) -> str``: a catalog lookup (pure once catalogs are loaded)."""
+
+
+def N_(key: str) -> str:
+    """Mark a catalog key for extraction without translating it here."""
+    return key
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One message from a citizen, channel-neutral."""
+
+    channel: str
+    user: str
+    text: str
+    language_hint: str | None = None
+    button: str | None = None
+    truncated: bool = False
+    unreadable: bool = False
+
+
+@dataclass(frozen=True)
+class Button:
+    """A choice; channels without buttons show it as a numbered line."""
+
+    label: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class Outbound:
+    """One message to the citizen, already in their language."""
+
+    text: str
+    language: str
+    buttons: tuple[Button, ...] = ()
+    sender: Literal["bot", "los"] = "bot"
+
+
+@dataclass(frozen=True)
+class FlowContext:
+    """Everything a flow may read besides state and message; built by the router."""
+
+    settings: Settings
+    t: Translate
+    now: datetime
+    office_open: bool = True
+    next_opening: datetime | None = None
+    age_is_minor: bool = False
+    new_case_reference: str = ""
+    case_claimed: bool = False
+    extra: dict[str, str] = field(default_factory=dict)

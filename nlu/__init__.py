@@ -1,0 +1,1 @@
+"""Understanding: language detection, crisis check, Rasa client and offline fallback."""

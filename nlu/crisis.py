@@ -1,0 +1,120 @@
+"""The crisis check: an independent, reviewed multilingual lexicon of patterns.
+
+It runs on every message on every path and never touches the network or the Rasa model.
+Recall comes first: every language's patterns are tried on every message (people switch
+languages, and detection of a short message can be wrong). Idioms ("jeg døde av latter",
+"this homework is killing me") are removed before matching by the lexicon's `not_crisis`
+patterns, span by span, so a real crisis in the same message still counts.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PRIORITY = ("self_harm", "violence_abuse", "acute_danger", "homeless")
+MAX_CHECKED_CHARS = 4000
+_CHAR_MAP = str.maketrans({
+    "’": "'", "ʼ": "'", "`": "'", "´": "'", "‘": "'",
+    "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه",
+    "\u0640": None,  # tatweel
+})
+_FOLD_MAP = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "ł": "l", "ß": "ss"})
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_ARABIC_MARKS = re.compile("[\u064b-\u065f\u0670\u06d6-\u06ed]")
+_WHITESPACE = re.compile(r"\s+")
+_STRETCHED = re.compile(r"([^\W\d_])\1{2,}")
+_VOWELS = frozenset("aeiouyæøåąęóіїєаеиоуяюы")
+
+
+@dataclass(frozen=True)
+class CrisisSignal:
+    """A crisis recognised in a message: which kind, the service it belongs to, which
+    language's pattern matched, and the lexicon version (recorded with the flag)."""
+
+    category: str
+    topic: str
+    language: str
+    lexicon_version: str
+
+
+def normalise(text: str) -> str:
+    """Casefold, NFKC, unify apostrophes and Arabic letter variants, drop diacritics marks,
+    invisible and bidi control characters, collapse whitespace."""
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_CHAR_MAP)
+    text = _ARABIC_MARKS.sub("", _INVISIBLE.sub("", text))
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def fold(text: str) -> str:
+    """An ASCII-leaning variant: æ->ae, ø->o, å->a, ł->l, combining marks removed
+    (patterns are folded the same way, so both sides agree)."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_FOLD_MAP))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def variants(text: str) -> tuple[str, ...]:
+    """The texts the patterns are tried on: normalised, folded, and with stretched letters
+    ("neeeei", "ikkkke") shortened both ways."""
+    base = normalise(text[:MAX_CHECKED_CHARS])
+    forms = {base, fold(base)}
+    if _STRETCHED.search(base):
+        natural = _STRETCHED.sub(
+            lambda m: m.group(1) if m.group(1) in _VOWELS else m.group(1) * 2, base
+        )
+        for shortened in (natural, _STRETCHED.sub(r"\1\1", base), _STRETCHED.sub(r"\1", base)):
+            forms.update((shortened, fold(shortened)))
+    return tuple(forms)
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    category: str
+    language: str
+    pattern: re.Pattern[str]
+
+
+class CrisisDetector:
+    """Checks a message against every language's crisis patterns."""
+
+    def __init__(self, lexicon: Mapping[str, Any]) -> None:
+        self.version = str(lexicon["version"])
+        self.topics = {name: str(spec["topic"]) for name, spec in lexicon["categories"].items()}
+        self._checks: list[_Compiled] = []
+        exclusions: list[str] = []
+        for language, table in lexicon["languages"].items():
+            for category, patterns in table.items():
+                sources = [normalise(p) for p in patterns or ()]
+                sources += [fold(s) for s in sources if fold(s) != s]
+                if category == "not_crisis":
+                    exclusions += sources
+                    continue
+                if category not in self.topics:
+                    raise ValueError(f"{language}: unknown category {category!r}")
+                if sources:
+                    combined = re.compile("|".join(f"(?:{s})" for s in sources))
+                    self._checks.append(_Compiled(category, str(language), combined))
+        self._checks.sort(key=lambda c: PRIORITY.index(c.category))
+        self._exclusions = re.compile("|".join(f"(?:{s})" for s in exclusions) or r"(?!x)x")
+
+    @classmethod
+    def from_file(cls, path: Path) -> CrisisDetector:
+        """Load the lexicon YAML (nlu/crisis_lexicon.yml)."""
+        return cls(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+    def check(self, text: str) -> CrisisSignal | None:
+        """The most serious crisis in the message, or None."""
+        if not text or not text.strip():
+            return None
+        forms = [self._exclusions.sub(" ", form) for form in variants(text)]
+        for check in self._checks:
+            if any(check.pattern.search(form) for form in forms):
+                return CrisisSignal(check.category, self.topics[check.category], check.language,
+                                    self.version)
+        return None

@@ -1,0 +1,305 @@
+"""Running Rasa in its own Python 3.10 virtual environment: train models, serve them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from nlu.rasa_client import RasaClient
+from nlu.training_data import PIPELINE_FILE, data_files, fingerprint
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_VENV = PROJECT_ROOT / ".venv-rasa"
+DEFAULT_MODELS = PROJECT_ROOT / "var" / "models"
+DEFAULT_WORKDIR = PROJECT_ROOT / "var" / "rasa-work"
+
+
+class RasaError(Exception):
+    """Rasa is missing, failed to train, or failed to start; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class RasaPaths:
+    """Where Rasa's environment, models and working files are."""
+
+    venv: Path = DEFAULT_VENV
+    models: Path = DEFAULT_MODELS
+    workdir: Path = DEFAULT_WORKDIR
+
+    @classmethod
+    def from_env(cls) -> RasaPaths:
+        """Paths, with INNGANG_RASA_VENV overriding the environment's location."""
+        venv = os.environ.get("INNGANG_RASA_VENV")
+        return cls(venv=Path(venv)) if venv else cls()
+
+    @property
+    def executable(self) -> Path:
+        return self.venv / "bin" / "rasa"
+
+
+def rasa_environment() -> dict[str, str]:
+    """The child's environment: no telemetry, quiet TensorFlow, no inherited app venv."""
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    env.update(
+        RASA_TELEMETRY_ENABLED="false",
+        TF_CPP_MIN_LOG_LEVEL="2",
+        PYTHONWARNINGS="ignore",
+        SQLALCHEMY_SILENCE_UBER_WARNING="1",
+    )
+    return env
+
+
+def require_rasa(paths: RasaPaths) -> Path:
+    """The rasa executable, or a RasaError saying how to install it."""
+    if not paths.executable.exists():
+        raise RasaError(
+            f"Rasa is not installed at {paths.venv}. Run `scripts/setup.sh` "
+            "(it creates a Python 3.10 environment with rasa==3.6.21)."
+        )
+    return paths.executable
+
+
+def model_path(
+    paths: RasaPaths, data_dir: Path | None = None, pipeline: Path = PIPELINE_FILE
+) -> Path:
+    """The model file for the current training data and pipeline (named by their hash)."""
+    files = data_files(data_dir) if data_dir else data_files()
+    return paths.models / f"nlu-{fingerprint(files, pipeline)}.tar.gz"
+
+
+def train(
+    paths: RasaPaths,
+    data_dir: Path | None = None,
+    pipeline: Path = PIPELINE_FILE,
+    force: bool = False,
+    progress: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
+) -> tuple[Path, bool]:
+    """Train when the data or pipeline changed; return (model file, whether it trained)."""
+    target = model_path(paths, data_dir, pipeline)
+    if target.exists() and not force:
+        progress(f"NLU model is up to date: {target.name}")
+        return target, False
+    rasa = require_rasa(paths)
+    source = (data_dir or (PROJECT_ROOT / "nlu" / "data")).resolve()
+    pipeline = pipeline.resolve()
+    paths.models.mkdir(parents=True, exist_ok=True)
+    paths.workdir.mkdir(parents=True, exist_ok=True)
+    progress(f"Training the NLU model from {source} (about a minute; progress below) ...")
+    command = [
+        str(rasa),
+        "train",
+        "nlu",
+        "--config",
+        str(pipeline),
+        "--nlu",
+        str(source),
+        "--out",
+        str(paths.models.resolve()),
+        "--fixed-model-name",
+        target.name.removesuffix(".tar.gz"),
+    ]
+    last_epoch = ""
+    with subprocess.Popen(
+        command,
+        cwd=paths.workdir,
+        env=rasa_environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    ) as process:
+        assert process.stdout is not None
+        for line in _lines(process.stdout):
+            epoch = _EPOCH.search(line)
+            if epoch and epoch.group(1) != last_epoch:
+                last_epoch = epoch.group(1)
+                if int(last_epoch.split("/")[0]) % 10 == 0:
+                    progress(f"  epoch {last_epoch}")
+            elif "Error" in line or "error:" in line:
+                progress(line[:300])
+        code = process.wait()
+    if code != 0 or not target.exists():
+        raise RasaError(f"rasa train nlu failed with exit code {code}")
+    progress(f"Trained {target.name}")
+    return target, True
+
+
+def cross_validate(paths: RasaPaths, folds: int = 3, data_dir: Path | None = None) -> str:
+    """Run `rasa test nlu --cross-validation` and return the intent summary it reports."""
+    rasa = require_rasa(paths)
+    source = (data_dir or (PROJECT_ROOT / "nlu" / "data")).resolve()
+    out = (paths.workdir / "crossval").resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    command = [
+        str(rasa), "test", "nlu", "--nlu", str(source), "--config", str(PIPELINE_FILE),
+        "--cross-validation", "--folds", str(folds), "--out", str(out),
+    ]
+    completed = subprocess.run(command, cwd=paths.workdir, env=rasa_environment(),
+                               capture_output=True, text=True, check=False)
+    if completed.returncode != 0:
+        raise RasaError(f"rasa test nlu failed: {completed.stderr[-500:]}")
+    report_file = out / "intent_report.json"
+    if not report_file.exists():
+        raise RasaError("rasa test nlu wrote no intent_report.json")
+    import json
+
+    report = json.loads(report_file.read_text(encoding="utf-8"))
+    lines = [f"Rasa {folds}-fold cross-validation on {source} (test folds):"]
+    for name in ("accuracy", "macro avg", "weighted avg"):
+        value = report.get(name)
+        if isinstance(value, dict):
+            lines.append(f"  {name}: precision {value['precision']:.3f} recall "
+                         f"{value['recall']:.3f} f1 {value['f1-score']:.3f}")
+        elif value is not None:
+            lines.append(f"  {name}: {value:.3f}")
+    for intent, value in sorted(report.items()):
+        if isinstance(value, dict) and "f1-score" in value and " avg" not in intent:
+            lines.append(f"  {intent:28} f1 {value['f1-score']:.3f} (n={value['support']})")
+    lines.append(f"  full report: {report_file}")
+    return "\n".join(lines)
+
+
+_EPOCH = re.compile(r"Epochs:\s+\d+%\|[^|]*\|\s*(\d+/\d+)")
+
+
+def _lines(stream: IO[str]) -> Iterator[str]:
+    """Lines split on newlines and carriage returns (progress bars use the latter)."""
+    buffer = ""
+    while chunk := stream.read(512):
+        buffer += chunk
+        *complete, buffer = re.split(r"[\r\n]", buffer)
+        yield from (line for line in complete if line)
+    if buffer:
+        yield buffer
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """Whether something listens on host:port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.settimeout(0.3)
+        return probe.connect_ex((host, port)) == 0
+
+
+class RasaServer:
+    """A managed `rasa run --enable-api` child: started, watched, restarted, stopped."""
+
+    def __init__(self, paths: RasaPaths, model: Path, host: str, port: int) -> None:
+        if host not in ("127.0.0.1", "localhost"):
+            raise RasaError("the Rasa server is only ever bound to 127.0.0.1")
+        self.paths = paths
+        self.model = model
+        self.host = host
+        self.port = port
+        self.process: asyncio.subprocess.Process | None = None
+        self.restarts = 0
+        self._watch: asyncio.Task[None] | None = None
+        self._stopping = False
+        self.reused = False
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    async def start(self, timeout_s: float = 120.0) -> None:
+        """Start (or reuse an already healthy server on the port) and wait until healthy."""
+        if port_in_use(self.host, self.port):
+            if await self._healthy():
+                self.reused = True
+                return
+            raise RasaError(
+                f"port {self.port} is in use by something that is not a healthy Rasa server; "
+                "stop it or set nlu.url in config.yml to another port"
+            )
+        await self._spawn()
+        await self.wait_healthy(timeout_s)
+        self._watch = asyncio.create_task(self._keep_alive())
+
+    async def _spawn(self) -> None:
+        rasa = require_rasa(self.paths)
+        self.paths.workdir.mkdir(parents=True, exist_ok=True)
+        log = (self.paths.workdir / "rasa-server.log").open("ab")
+        self.process = await asyncio.create_subprocess_exec(
+            str(rasa),
+            "run",
+            "--enable-api",
+            "-m",
+            str(self.model),
+            "-i",
+            self.host,
+            "--port",
+            str(self.port),
+            cwd=self.paths.workdir,
+            env=rasa_environment(),
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+        log.close()
+
+    async def _healthy(self) -> bool:
+        client = RasaClient(self.url, timeout_s=2.0)
+        try:
+            return await client.healthy()
+        finally:
+            await client.aclose()
+
+    async def wait_healthy(self, timeout_s: float) -> None:
+        """Poll /status until the model is loaded; RasaError if it dies or times out."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while loop.time() < deadline:
+            if self.process is not None and self.process.returncode is not None:
+                raise RasaError(
+                    f"the Rasa server exited with {self.process.returncode}; "
+                    f"see {self.paths.workdir / 'rasa-server.log'}"
+                )
+            if await self._healthy():
+                return
+            await asyncio.sleep(0.5)
+        raise RasaError(f"the Rasa server did not become healthy within {timeout_s:.0f} s")
+
+    async def _keep_alive(self) -> None:
+        while not self._stopping:
+            assert self.process is not None
+            await self.process.wait()
+            if self._stopping:
+                return
+            self.restarts += 1
+            await asyncio.sleep(min(30.0, 2.0 * self.restarts))
+            with contextlib.suppress(RasaError):
+                await self._spawn()
+                await self.wait_healthy(120.0)
+
+    async def stop(self) -> None:
+        """Stop the child and its process group (a reused server is left running)."""
+        self._stopping = True
+        if self._watch is not None:
+            self._watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch
+        process = self.process
+        if process is None or process.returncode is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            await asyncio.wait_for(process.wait(), 15)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            await process.wait()
+
+
+def rasa_installed(paths: RasaPaths) -> bool:
+    """Whether the Rasa environment exists."""
+    return paths.executable.exists() and shutil.which(str(paths.executable)) is not None

@@ -1,0 +1,112 @@
+"""Understanding one message: crisis check, language, intent (Rasa, or the offline matcher)."""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+
+from nlu.crisis import CrisisDetector, CrisisSignal
+from nlu.fallback import FallbackMatcher, fold
+from nlu.language import LanguageGuesser
+from nlu.rasa_client import NluUnavailable, ParsedIntent, RasaClient
+from nlu.understanding import Source, Understanding
+
+MAX_NLU_CHARS = 1000
+MODEL_CRISIS_INTENT = "crisis"
+
+
+class Understander:
+    """Combines the independent crisis check, language detection and intent classification.
+
+    The crisis check and language detection never touch the network. When Rasa fails, the
+    offline matcher answers and Rasa is left alone for ``retry_after_s`` seconds, so a dead
+    server costs one timeout, not one per message.
+    """
+
+    def __init__(
+        self,
+        *,
+        crisis: CrisisDetector,
+        guesser: LanguageGuesser,
+        fallback: FallbackMatcher,
+        rasa: RasaClient | None,
+        threshold: float,
+        model_crisis_category: str = "acute_danger",
+        model_crisis_topic: str = "barnevern",
+        cache_size: int = 4096,
+        retry_after_s: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.crisis = crisis
+        self.guesser = guesser
+        self.fallback = fallback
+        self.rasa = rasa
+        self.threshold = threshold
+        self.model_crisis_category = model_crisis_category
+        self.model_crisis_topic = model_crisis_topic
+        self._cache: OrderedDict[str, ParsedIntent] = OrderedDict()
+        self._cache_size = cache_size
+        self._retry_after_s = retry_after_s
+        self._rasa_down_until = 0.0
+        self._clock = clock
+
+    @property
+    def rasa_available(self) -> bool:
+        """False while the server is considered down after a failure."""
+        return self.rasa is not None and self._clock() >= self._rasa_down_until
+
+    async def understand(
+        self, text: str, previous_language: str | None, hint: str | None = None
+    ) -> Understanding:
+        """Language, intent, confidence and crisis signal for one message."""
+        signal = self.crisis.check(text)
+        language = self.guesser.detect(text[:MAX_NLU_CHARS], previous_language, hint)
+        if language.switch is not None and len(text) < 60:
+            return Understanding(
+                language.code,
+                "language_switch",
+                1.0,
+                signal,
+                "none",
+                language_switch=language.switch,
+            )
+        parsed, source = await self._intent(text[:MAX_NLU_CHARS])
+        intent, confidence = parsed.name, parsed.confidence
+        if intent == MODEL_CRISIS_INTENT and signal is None and confidence >= self.threshold:
+            signal = CrisisSignal(
+                self.model_crisis_category, self.model_crisis_topic, language.code, "model"
+            )
+        if confidence < self.threshold or intent == MODEL_CRISIS_INTENT:
+            intent = "out_of_scope" if signal is None else MODEL_CRISIS_INTENT
+        return Understanding(
+            language.code,
+            intent,
+            confidence,
+            signal,
+            source,
+            unsupported_language=language.unsupported,
+        )
+
+    async def _intent(self, text: str) -> tuple[ParsedIntent, Source]:
+        key = fold(text)
+        if not key:
+            return ParsedIntent("out_of_scope", 1.0), "none"
+        cached = self._cache.get(key)
+        if cached is not None:
+            self._cache.move_to_end(key)
+            return cached, "rasa"
+        if self.rasa is not None and self.rasa_available:
+            try:
+                parsed = await self.rasa.parse(text)
+            except NluUnavailable:
+                self._rasa_down_until = self._clock() + self._retry_after_s
+            else:
+                self._remember(key, parsed)
+                return parsed, "rasa"
+        return self.fallback.parse(text), "fallback"
+
+    def _remember(self, key: str, parsed: ParsedIntent) -> None:
+        self._cache[key] = parsed
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)

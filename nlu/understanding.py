@@ -1,0 +1,42 @@
+"""The result of understanding one message: language, intent, topic and crisis."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from nlu.crisis import CrisisSignal
+
+SERVICE_INTENT_PREFIX = "svc_"
+LOS_TOPIC = "los"
+
+Source = Literal["rasa", "fallback", "none"]
+
+
+def topic_for_intent(intent: str) -> str | None:
+    """Map an NLU intent to a topic: a service id, "los", or None."""
+    if intent.startswith(SERVICE_INTENT_PREFIX):
+        return intent[len(SERVICE_INTENT_PREFIX) :]
+    if intent == "ask_human":
+        return LOS_TOPIC
+    return None
+
+
+@dataclass(frozen=True)
+class Understanding:
+    """What the NLU made of a message; flows decide what to do with it."""
+
+    language: str
+    intent: str
+    confidence: float
+    crisis: CrisisSignal | None = None
+    source: Source = "none"
+    language_switch: str | None = None
+    unsupported_language: str | None = None
+
+    @property
+    def topic(self) -> str | None:
+        """The service id, "los" or None; a crisis names the service that fits it."""
+        if self.crisis is not None:
+            return self.crisis.topic
+        return topic_for_intent(self.intent)

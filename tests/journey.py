@@ -1,0 +1,34 @@
+"""A small driver for journeys through the real router and queue (no network)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.app import App
+from bot.channels.render import as_plain_text
+from bot.router import Handled
+from flows.types import Inbound
+
+
+@dataclass
+class Citizen:
+    """Someone writing to the bot on one channel."""
+
+    app: App
+    user: str
+    channel: str = "jsonl"
+    seen: list[str] = field(default_factory=list)
+
+    async def says(self, text: str, button: str | None = None) -> Handled:
+        handled = await self.app.router.handle(
+            Inbound(self.channel, self.user, text, button=button)
+        )
+        self.seen.extend(as_plain_text(reply) for reply in handled.replies)
+        return handled
+
+    def last(self) -> str:
+        return self.seen[-1]
+
+    def inbox(self) -> list[str]:
+        """Messages that arrived from the los side, in order."""
+        return [as_plain_text(m) for m in self.app.router.take_pending(self.channel, self.user)]

@@ -1,0 +1,99 @@
+"""Bad input gets a clear message and loses nothing: huge, empty, binary, RTL, emoji, markup,
+duplicates, a crash between recording and answering."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import App
+from bot.store.models import Message
+from flows.types import Inbound
+
+
+def inbound_texts(app: App) -> list[str]:
+    with app.store.sessions() as session:
+        return [
+            m.text
+            for m in session.scalars(
+                select(Message).where(Message.direction == "in").order_by(Message.id)
+            )
+        ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   \n\t ",
+        "hei " * 30_000,
+        "\x00\x01\x02\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd",
+        "مرحبا، أين المركز الصحي للأطفال؟",
+        "😭😭😭 hjelp 🙏",
+        "<script>alert('x')</script> **bold** [link](http://evil.example)",
+        "שלום",
+    ],
+)
+async def test_every_odd_message_gets_a_clear_answer_and_is_kept(
+    offline_app: App, text: str
+) -> None:
+    handled = await offline_app.router.handle(Inbound("jsonl", "odd", text))
+    assert handled.replies and all(reply.text.strip() for reply in handled.replies)
+    assert len(inbound_texts(offline_app)) == 1
+
+
+async def test_an_empty_message_is_told_so(offline_app: App) -> None:
+    handled = await offline_app.router.handle(Inbound("jsonl", "u", "   "))
+    assert "tom" in handled.replies[0].text
+
+
+async def test_binary_junk_is_told_it_could_not_be_read_and_shown_the_emergency_numbers(
+    offline_app: App,
+) -> None:
+    handled = await offline_app.router.handle(Inbound("jsonl", "u", "\ufffd" * 20 + "ab"))
+    assert "112" in handled.replies[0].text
+
+
+async def test_a_huge_message_is_read_in_part_and_said_so(offline_app: App) -> None:
+    handled = await offline_app.router.handle(
+        Inbound("jsonl", "u", "hvor er helsestasjonen? " * 2000)
+    )
+    assert "veldig lang" in handled.replies[0].text
+
+
+async def test_a_duplicate_platform_update_is_handled_once(offline_app: App) -> None:
+    first = await offline_app.router.handle(
+        Inbound("telegram", "42", "hei"), external_id="update-7"
+    )
+    again = await offline_app.router.handle(
+        Inbound("telegram", "42", "hei"), external_id="update-7"
+    )
+    assert first.replies and again.duplicate and again.replies == ()
+    assert inbound_texts(offline_app) == ["hei"]
+
+
+async def test_the_message_is_on_disk_before_understanding_so_a_crash_loses_nothing(
+    offline_app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def crash(*_: object, **__: object) -> None:
+        raise RuntimeError("killed")
+
+    monkeypatch.setattr(offline_app.understander, "understand", crash)
+    with pytest.raises(RuntimeError):
+        await offline_app.router.handle(Inbound("jsonl", "u", "vi trenger hjelp med sønnen vår"))
+    assert inbound_texts(offline_app) == ["vi trenger hjelp med sønnen vår"]
+    assert len(offline_app.store.unhandled_inbound()) == 1
+
+    monkeypatch.undo()  # the process comes back
+    assert await offline_app.router.recover_unhandled() == 1
+    assert offline_app.store.unhandled_inbound() == []
+    [answer] = offline_app.router.take_pending("jsonl", "u")
+    assert answer.text  # the citizen gets the answer when next in touch
+
+
+async def test_message_text_never_reaches_the_logs(
+    offline_app: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG")
+    await offline_app.router.handle(Inbound("jsonl", "u", "hemmelig-setning om familien"))
+    assert "hemmelig-setning" not in caplog.text

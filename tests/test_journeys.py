@@ -1,0 +1,210 @@
+"""End-to-end journeys through the router and the los queue, on SQLite, with a dead NLU server
+(the flows are driven by buttons and the offline matcher, as when Rasa is down)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bot.app import App
+from bot.store.models import AuditEntry, Case, Consent, ConsentText, Conversation, Message
+from tests.fakes.clock import FakeClock
+from tests.journey import Citizen
+
+PARENT_WORDS = "Sønnen min på 8 år gråter hver morgen før skolen og vil ikke gå. Vi er slitne."
+
+
+async def parent_sends_a_case(app: App, user: str = "parent-1") -> tuple[Citizen, str]:
+    parent = Citizen(app, user)
+    await parent.says("hei")
+    await parent.says("", button="person")
+    await parent.says("", button="about:child")
+    await parent.says("", button="age:6-12")
+    await parent.says("", button="consent:services")
+    await parent.says(PARENT_WORDS)
+    await parent.says("Han sover dårlig også.")
+    await parent.says("", button="done")
+    await parent.says("", button="contact:call")
+    await parent.says("98 76 54 32, etter kl 15")
+    assert "98 76 54 32" in parent.last() and PARENT_WORDS in parent.last()
+    handled = await parent.says("", button="confirm:send")
+    assert handled.handover
+    reference = parent.last().split("er ")[1].split(".")[0]
+    assert reference.startswith("K-")
+    return parent, reference
+
+
+async def test_a_parent_consents_describes_and_a_los_helps_and_closes(offline_app: App) -> None:
+    app = offline_app
+    parent, reference = await parent_sends_a_case(app)
+
+    [item] = app.queue.open_cases("kari")
+    assert item.reference == reference and item.consent_scope == "familielos+services"
+    assert not item.anonymous and item.language == "nb" and item.channel == "jsonl"
+
+    assert app.queue.claim(reference, "kari")
+    quiet = await parent.says("Har noen lest det?")
+    assert quiet.replies == () and quiet.handover  # the bot stays quiet once a los has it
+    view = app.queue.view(reference, "kari")
+    assert view.description == [PARENT_WORDS, "Han sover dårlig også."]  # verbatim
+    assert view.callback == "98 76 54 32, etter kl 15"
+    assert [m[2] for m in view.messages] == ["Har noen lest det?"]
+
+    app.queue.reply(reference, "kari", "Hei! Jeg er Kari, familielos. Jeg ringer i dag kl 15.")
+    assert parent.inbox() == [
+        "Los har lest meldingen din.",
+        "Hei! Jeg er Kari, familielos. Jeg ringer i dag kl 15.",
+    ]
+
+    app.queue.close(reference, "kari", "familieteam etablert")
+    [question] = parent.inbox()
+    assert "1. 😞" in question and "5. 😄" in question
+    await parent.says("4")
+    assert "Takk for tilbakemeldingen" in parent.last()
+
+    with app.store.sessions() as session:
+        case = session.scalars(select(Case).where(Case.reference == reference)).one()
+        assert case.status == "closed" and case.feedback_score == 4
+        consent = session.scalars(select(Consent)).one()
+        shown = session.get_one(ConsentText, consent.text_sha256)
+        assert consent.version == "2026-11-v1" and consent.language == "nb"
+        assert consent.case_reference == reference and "trekke samtykket" in shown.text
+        actions = [a.action for a in session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+    assert actions == ["list_queue", "claim", "read_case", "reply", "close"]
+
+
+async def test_the_bot_stays_quiet_once_a_los_has_the_case_but_not_before(offline_app: App) -> None:
+    parent, reference = await parent_sends_a_case(offline_app)
+    before = await parent.says("En ting til: han har begynt å gå til BUP.")
+    assert "Lagt til i saken din" in before.replies[0].text
+    offline_app.queue.claim(reference, "kari")
+    after = await parent.says("Og skolen vet om det.")
+    assert after.replies == () and after.handover
+
+
+async def test_an_anonymous_teenager_gets_an_answer_and_is_never_identified(
+    offline_app: App, tmp_path: Path
+) -> None:
+    teen = Citizen(offline_app, "telegram-user-424242")
+    await teen.says("/anonym")
+    assert "anonym" in teen.last()
+    handled = await teen.says(
+        "Hvordan kan jeg slutte å røyke hasj uten at foreldrene mine får vite det?"
+    )
+    assert handled.handover
+    [item] = offline_app.queue.open_cases("ahmed")
+    assert item.anonymous and item.consent_scope is None
+    offline_app.queue.claim(item.reference, "ahmed")
+    offline_app.queue.reply(
+        item.reference, "ahmed", "Så bra at du spør! Du kan snakke med helsesykepleier."
+    )
+    assert teen.inbox()[-1].startswith("Så bra at du spør")
+    dump = "\n".join(sqlite3.connect(tmp_path / "inngang.db").iterdump())
+    assert "424242" not in dump  # the platform id is only a keyed hash
+
+
+async def test_a_child_under_the_consent_age_is_sent_to_the_anonymous_question(
+    offline_app: App,
+) -> None:
+    child = Citizen(offline_app, "child-1")
+    await child.says("", button="person")
+    await child.says("", button="about:self")
+    await child.says("", button="age:<13")
+    assert "under 13" in child.last() or "Under 13" in child.last() or "13 år" in child.last()
+    await child.says("Det er noen i klassen som plager meg hver dag")
+    with offline_app.store.sessions() as session:
+        case = session.scalars(select(Case)).one()
+        assert case.anonymous and case.about is None and case.age_band is None
+        assert session.scalars(select(Consent)).first() is None
+
+
+async def test_withdrawing_consent_mid_intake_stores_nothing_more(offline_app: App) -> None:
+    parent = Citizen(offline_app, "parent-2")
+    for button in ("person", "about:child", "age:0-5", "consent:los"):
+        await parent.says("", button=button)
+    await parent.says("Babyen vår spiser dårlig")
+    await parent.says("trekk samtykke")
+    assert "trukket tilbake" in parent.last()
+    await parent.says("", button="done")  # a stale button does not resurrect the intake
+    with offline_app.store.sessions() as session:
+        consent = session.scalars(select(Consent)).one()
+        assert consent.withdrawn_at is not None
+        assert session.scalars(select(Case)).first() is None
+
+
+async def test_deleting_my_data_really_deletes_it(offline_app: App) -> None:
+    parent, reference = await parent_sends_a_case(offline_app, "parent-3")
+    await parent.says("/mine_data")
+    assert reference in parent.last() and PARENT_WORDS in parent.last()
+    await parent.says("slett mine data")
+    await parent.says("", button="delete:yes")
+    assert "slettet" in parent.last()
+    with offline_app.store.sessions() as session:
+        assert session.scalars(select(Conversation)).first() is None
+        assert session.scalars(select(Message)).first() is None
+        assert session.scalars(select(Case)).first() is None
+        consent = session.scalars(select(Consent)).one()  # the law's minimum stays, unlinked
+        assert consent.conversation_id is None and consent.erased_at is not None
+
+
+async def test_two_staff_claiming_at_once_exactly_one_wins(offline_app: App) -> None:
+    _, reference = await parent_sends_a_case(offline_app)
+    results: list[bool] = []
+    barrier = threading.Barrier(2)
+
+    def claim(staff: str) -> None:
+        barrier.wait()
+        results.append(offline_app.queue.claim(reference, staff))
+
+    threads = [threading.Thread(target=claim, args=(s,)) for s in ("kari", "ahmed")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False, True]
+
+
+async def test_out_of_hours_the_bot_takes_the_case_and_says_when_it_is_read(
+    offline_app: App, clock: FakeClock
+) -> None:
+    clock.now = datetime(2026, 11, 28, 21, 0, tzinfo=UTC)  # Saturday 22:00 in Oslo
+    _, reference = await parent_sends_a_case(offline_app)
+    with offline_app.store.sessions() as session:
+        texts = [m.text for m in session.scalars(select(Message).where(Message.direction == "out"))]
+    confirmation = next(t for t in texts if reference in t)
+    assert "mandag 30. november 08:00" in confirmation
+    assert "113" in confirmation and "116 111" in confirmation
+
+
+async def test_a_case_nobody_claims_is_escalated_to_staff_on_duty_and_the_leader(
+    offline_app: App, clock: FakeClock
+) -> None:
+    _, reference = await parent_sends_a_case(offline_app)
+    clock.advance(minutes=59)
+    assert offline_app.queue.escalate_due() == []
+    clock.advance(minutes=2)
+    assert offline_app.queue.escalate_due() == [reference]
+    assert offline_app.queue.escalate_due() == []  # once
+    from bot.store.models import StaffNotification
+
+    with offline_app.store.sessions() as session:
+        notified = {(n.staff_id, n.kind) for n in session.scalars(select(StaffNotification))}
+    assert {("ahmed", "escalation"), ("leder", "escalation")} <= notified  # Tuesday: ahmed
+
+
+async def test_a_returning_family_meets_the_same_los(offline_app: App) -> None:
+    parent, first = await parent_sends_a_case(offline_app)
+    offline_app.queue.claim(first, "ahmed")
+    offline_app.queue.close(first, "ahmed", "done")
+    parent.inbox()
+    await parent.says("5")
+    _, second = await parent_sends_a_case(offline_app)
+    with offline_app.store.sessions() as session:
+        case = session.scalars(select(Case).where(Case.reference == second)).one()
+    assert case.preferred_staff == "ahmed" and case.previous_reference == first
+    assert json.loads(case.description)[0] == PARENT_WORDS

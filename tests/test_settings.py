@@ -1,0 +1,104 @@
+"""config.yml validation: a bad file stops the start with a message naming the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.settings import PROJECT_ROOT, ConfigError, load_settings
+
+
+def write_config(tmp_path: Path, change: Any) -> Path:
+    data = yaml.safe_load((PROJECT_ROOT / "config.yml").read_text(encoding="utf-8"))
+    change(data)
+    path = tmp_path / "config.yml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def error_for(tmp_path: Path, change: Any) -> str:
+    with pytest.raises(ConfigError) as raised:
+        load_settings(write_config(tmp_path, change), env={})
+    return str(raised.value)
+
+
+def test_the_shipped_config_is_valid_and_marked_as_example_data() -> None:
+    settings = load_settings(PROJECT_ROOT / "config.yml", env={})
+    assert settings.example_data
+    assert settings.languages.default == "nb"
+    assert set(settings.service_ids) >= {"helsestasjon", "barnevern", "flyktning"}
+    numbers = {line.number for line in settings.crisis_lines}
+    assert {"113", "112", "110", "116 111", "116 123", "22 40 00 40"} <= numbers
+
+
+def test_a_missing_service_is_named(tmp_path: Path) -> None:
+    message = error_for(
+        tmp_path, lambda d: d.update(services=[s for s in d["services"] if s["id"] != "ppt"])
+    )
+    assert "services" in message and "ppt" in message
+
+
+def test_a_default_language_that_is_not_supported_is_named(tmp_path: Path) -> None:
+    message = error_for(tmp_path, lambda d: d["languages"].update(default="de"))
+    assert "languages" in message and "'de'" in message
+
+
+def test_a_misspelt_field_is_named(tmp_path: Path) -> None:
+    message = error_for(tmp_path, lambda d: d.update(consent_agee=13))
+    assert "consent_agee" in message
+
+
+def test_a_bad_opening_hour_is_named(tmp_path: Path) -> None:
+    message = error_for(
+        tmp_path, lambda d: d["opening_hours"]["weekly"].update(monday=["16:00", "08:00"])
+    )
+    assert "opening_hours.weekly" in message and "monday" in message
+
+
+def test_the_emergency_numbers_cannot_be_removed(tmp_path: Path) -> None:
+    message = error_for(
+        tmp_path,
+        lambda d: d.update(crisis_lines=[l for l in d["crisis_lines"] if l["number"] != "113"]),
+    )
+    assert "crisis_lines" in message and "113" in message
+
+
+def test_a_roster_naming_unknown_staff_is_named(tmp_path: Path) -> None:
+    message = error_for(tmp_path, lambda d: d["roster"]["on_duty"].update(monday=["nobody"]))
+    assert "roster" in message and "nobody" in message
+
+
+def test_secrets_in_the_file_are_refused(tmp_path: Path) -> None:
+    message = error_for(tmp_path, lambda d: d.update(telegram_token="123:abc"))
+    assert "environment" in message
+
+
+def test_invalid_yaml_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "config.yml"
+    path.write_text("municipality: [unclosed", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_settings(path, env={})
+
+
+def test_secrets_and_overrides_come_from_the_environment() -> None:
+    settings = load_settings(
+        PROJECT_ROOT / "config.yml",
+        env={
+            "TELEGRAM_BOT_TOKEN": "123:abc",
+            "INNGANG_DATABASE_URL": "postgresql://u:p@localhost/db",
+        },
+    )
+    assert settings.telegram_token == "123:abc"
+    assert settings.database_url == "postgresql://u:p@localhost/db"
+    assert "123:abc" not in repr(settings)
+
+
+def test_the_cli_stops_with_the_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.cli import main
+
+    path = write_config(tmp_path, lambda d: d.update(consent_age="old"))
+    assert main(["--config", str(path), "check-config"]) == 2
+    assert "consent_age" in capsys.readouterr().err
