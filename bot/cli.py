@@ -152,12 +152,17 @@ async def _evaluate(settings: Settings, args: argparse.Namespace) -> int:
         outcomes = []
         for case in cases:
             understood = await understander.understand(case.text, None)
-            outcomes.append(evaluation.Outcome(case, understood.topic,
-                                               understood.crisis is not None, understood.language))
+            outcomes.append(
+                evaluation.Outcome(
+                    case, understood.topic, understood.crisis is not None, understood.language
+                )
+            )
         if rasa is not None:
             await rasa.aclose()
-    print(f"NLU evaluation on {len(cases)} held-out messages "
-          f"({'Rasa server' if up else 'offline matcher only'})")
+    print(
+        f"NLU evaluation on {len(cases)} held-out messages "
+        f"({'Rasa server' if up else 'offline matcher only'})"
+    )
     print(evaluation.report(outcomes))
     picture = evaluation.confusion_svg(outcomes, PROJECT_ROOT / args.out / "confusion.svg")
     print(f"confusion matrix: {picture}")

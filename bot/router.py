@@ -184,25 +184,36 @@ class Router:
                 message = session.get(Message, message_id)
                 if conversation is None or message is None:
                     continue
-                recorded = RecordedInbound(conversation_id, message_id, conversation.handle,
-                                           conversation.state_json, False)
+                recorded = RecordedInbound(
+                    conversation_id, message_id, conversation.handle, conversation.state_json, False
+                )
                 inbound = Inbound(conversation.channel, "", message.text)
             state = ConversationState.from_json(recorded.state_json, default)
             handled = await self._process(recorded, state, inbound)
             with self.store.sessions.begin() as session:
                 for reply in handled.replies:
-                    session.add(Outbox(
-                        conversation_id=conversation_id, sender=reply.sender, text=reply.text,
-                        buttons=json.dumps([{"label": b.label, "payload": b.payload}
-                                            for b in reply.buttons], ensure_ascii=False),
-                        language=reply.language, created_at=self.clock(),
-                    ))
+                    session.add(
+                        Outbox(
+                            conversation_id=conversation_id,
+                            sender=reply.sender,
+                            text=reply.text,
+                            buttons=json.dumps(
+                                [{"label": b.label, "payload": b.payload} for b in reply.buttons],
+                                ensure_ascii=False,
+                            ),
+                            language=reply.language,
+                            created_at=self.clock(),
+                        )
+                    )
             recovered += 1
         return recovered
 
     def take_pending(self, channel: str, user: str) -> tuple[Outbound, ...]:
         """Messages waiting for this citizen (los replies, read receipts), marked delivered."""
-        address = self.address(channel, user)
+        return self.take_pending_by_address(channel, self.address(channel, user))
+
+    def take_pending_by_address(self, channel: str, address: str) -> tuple[Outbound, ...]:
+        """The same, for a conversation known by its keyed hash."""
         with self.store.sessions.begin() as session:
             conversation = session.scalars(
                 select(Conversation).where(

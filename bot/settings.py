@@ -147,6 +147,8 @@ class NluSettings(_Strict):
 class WebSettings(_Strict):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
+    public_url: str | None = None
+    """The public https URL in front of this server; set it to use Telegram webhooks."""
 
 
 class Settings(_Strict):
@@ -167,6 +169,8 @@ class Settings(_Strict):
     web: WebSettings = WebSettings()
     secret_key: str = Field(default="", repr=False)
     telegram_token: str | None = Field(default=None, repr=False)
+    telegram_webhook_secret: str | None = Field(default=None, repr=False)
+    telegram_api_url: str | None = None
     config_path: Path = PROJECT_ROOT / "config.yml"
 
     @field_validator("services")
@@ -251,6 +255,10 @@ def settings_from_mapping(
             )
     merged["secret_key"] = env.get("INNGANG_SECRET_KEY", "")
     merged["telegram_token"] = env.get("TELEGRAM_BOT_TOKEN") or None
+    merged["telegram_webhook_secret"] = env.get("TELEGRAM_WEBHOOK_SECRET") or None
+    merged["telegram_api_url"] = env.get("TELEGRAM_API_URL") or None
+    if env.get("INNGANG_PUBLIC_URL"):
+        merged["web"] = {**_as_dict(merged.get("web")), "public_url": env["INNGANG_PUBLIC_URL"]}
     try:
         return Settings.model_validate(merged)
     except ValidationError as error:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import secrets
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from starlette.routing import Route
 
 from bot.app import App
 from bot.channels.render import as_plain_text
+from bot.channels.telegram import TelegramChannel
 from flows.types import Inbound
 
 CHANNEL = "web"
@@ -20,8 +22,25 @@ CHAT_PAGE = Path(__file__).resolve().parent / "static" / "chat.html"
 MAX_BODY = 64_000
 
 
-def create_web_app(app: App) -> Starlette:
-    """Starlette routes over the application's router."""
+def create_web_app(
+    app: App, telegram: TelegramChannel | None = None, telegram_secret: str | None = None
+) -> Starlette:
+    """Starlette routes over the application's router (and the Telegram webhook, if any)."""
+
+    async def telegram_webhook(request: Request) -> Response:
+        given = request.headers.get("x-telegram-bot-api-secret-token", "")
+        if (
+            telegram is None
+            or not telegram_secret
+            or not hmac.compare_digest(given, telegram_secret)
+        ):
+            return Response(status_code=403)
+        try:
+            data = await request.json()
+        except ValueError:
+            return Response(status_code=400)
+        await telegram.process(data)
+        return Response(status_code=200)
 
     async def health(_: Request) -> Response:
         return JSONResponse({"ok": True, "nlu": app.understander.rasa_available})
@@ -74,14 +93,29 @@ def create_web_app(app: App) -> Starlette:
             Route("/", page),
             Route("/healthz", health),
             Route("/api/chat", chat_api, methods=["POST"]),
+            Route("/telegram/webhook", telegram_webhook, methods=["POST"]),
         ]
     )
 
 
 async def serve(app: App) -> None:
-    """Serve the web app on the configured host and port until interrupted."""
+    """Serve the web app (and Telegram, when a token is set) until interrupted."""
+    settings = app.settings
+    telegram: TelegramChannel | None = None
+    secret = settings.telegram_webhook_secret or secrets.token_urlsafe(32)
+    if settings.telegram_token:
+        telegram = TelegramChannel(
+            app.router, settings.telegram_token, base_url=settings.telegram_api_url
+        )
+        if settings.web.public_url:
+            url = settings.web.public_url.rstrip("/") + "/telegram/webhook"
+            await telegram.start_webhook(url, secret)
+            print("Telegram: webhook registered", flush=True)
+        else:
+            await telegram.start_polling()
+            print("Telegram: polling for updates", flush=True)
     config = uvicorn.Config(
-        create_web_app(app),
+        create_web_app(app, telegram, secret if telegram else None),
         host=app.settings.web.host,
         port=app.settings.web.port,
         log_level="warning",
@@ -89,4 +123,8 @@ async def serve(app: App) -> None:
     )
     server = uvicorn.Server(config)
     print(f"Inngang web chat: http://{app.settings.web.host}:{app.settings.web.port}/", flush=True)
-    await server.serve()
+    try:
+        await server.serve()
+    finally:
+        if telegram is not None:
+            await telegram.stop()

@@ -44,6 +44,10 @@ def step(
 
     if inbound.unreadable:
         return StepResult(state, (Outbound(ctx.t(N_("input.unreadable"), lang), lang),))
+    if inbound.media == "edited":
+        return StepResult(state, (Outbound(ctx.t(N_("input.edited"), lang), lang),))
+    if inbound.media is not None:
+        return StepResult(state, (Outbound(ctx.t(N_("input.media"), lang), lang),))
     if not inbound.text.strip() and inbound.button is None:
         return StepResult(state, (Outbound(ctx.t(N_("input.empty"), lang), lang),))
 

@@ -29,6 +29,8 @@ class Inbound:
     button: str | None = None
     truncated: bool = False
     unreadable: bool = False
+    media: str | None = None
+    """Set when the platform sent something that is not text: voice, photo, sticker, ..."""
 
 
 @dataclass(frozen=True)

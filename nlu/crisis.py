@@ -20,11 +20,22 @@ import yaml
 
 PRIORITY = ("self_harm", "violence_abuse", "acute_danger", "homeless")
 MAX_CHECKED_CHARS = 4000
-_CHAR_MAP = str.maketrans({
-    "’": "'", "ʼ": "'", "`": "'", "´": "'", "‘": "'",
-    "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه",
-    "\u0640": None,  # tatweel
-})
+_CHAR_MAP = str.maketrans(
+    {
+        "’": "'",
+        "ʼ": "'",
+        "`": "'",
+        "´": "'",
+        "‘": "'",
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ٱ": "ا",
+        "ى": "ي",
+        "ة": "ه",
+        "\u0640": None,  # tatweel
+    }
+)
 _FOLD_MAP = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "ł": "l", "ß": "ss"})
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _ARABIC_MARKS = re.compile("[\u064b-\u065f\u0670\u06d6-\u06ed]")
@@ -115,6 +126,7 @@ class CrisisDetector:
         forms = [self._exclusions.sub(" ", form) for form in variants(text)]
         for check in self._checks:
             if any(check.pattern.search(form) for form in forms):
-                return CrisisSignal(check.category, self.topics[check.category], check.language,
-                                    self.version)
+                return CrisisSignal(
+                    check.category, self.topics[check.category], check.language, self.version
+                )
         return None

@@ -40,8 +40,14 @@ def load_cases(directory: Path) -> list[HeldOut]:
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 data = json.loads(line)
-                cases.append(HeldOut(data["text"], data.get("language", path.stem),
-                                  data.get("topic"), bool(data.get("crisis"))))
+                cases.append(
+                    HeldOut(
+                        data["text"],
+                        data.get("language", path.stem),
+                        data.get("topic"),
+                        bool(data.get("crisis")),
+                    )
+                )
     return cases
 
 
@@ -63,12 +69,14 @@ class Scores:
         def pct(value: float | None) -> str:
             return "   -  " if value is None else f"{100 * value:5.1f}%"
 
-        return (f"{name:8} {self.n:5}  {pct(self.topic_accuracy)}  {pct(self.language_accuracy)}"
-                f"  {pct(self.crisis_recall)}  {pct(self.crisis_precision)}"
-                f"  {pct(self.false_crisis_rate)}  {pct(self.out_of_scope_false_answer_rate)}")
+        return (
+            f"{name:8} {self.n:5}  {pct(self.topic_accuracy)}  {pct(self.language_accuracy)}"
+            f"  {pct(self.crisis_recall)}  {pct(self.crisis_precision)}"
+            f"  {pct(self.false_crisis_rate)}  {pct(self.out_of_scope_false_answer_rate)}"
+        )
 
 
-HEADER = ("language     n   topic   lang    crisis-R crisis-P false-crisis oos-false-answer")
+HEADER = "language     n   topic   lang    crisis-R crisis-P false-crisis oos-false-answer"
 
 
 def score(outcomes: Sequence[Outcome]) -> Scores:
@@ -89,7 +97,8 @@ def score(outcomes: Sequence[Outcome]) -> Scores:
         false_crisis_rate=sum(o.crisis for o in calm) / len(calm) if calm else 0.0,
         out_of_scope_false_answer_rate=(
             sum(o.topic is not None for o in out_of_scope) / len(out_of_scope)
-            if out_of_scope else None
+            if out_of_scope
+            else None
         ),
     )
 
@@ -105,8 +114,11 @@ def report(outcomes: Sequence[Outcome]) -> str:
     misses = [o for o in outcomes if o.topic != o.case.topic or o.crisis != o.case.crisis]
     if misses:
         lines.append("\nmisses (expected -> got):")
-        lines += [f"  [{o.case.language}] {o.case.text[:70]!r}: {o.case.topic}/{o.case.crisis}"
-                  f" -> {o.topic}/{o.crisis}" for o in misses]
+        lines += [
+            f"  [{o.case.language}] {o.case.text[:70]!r}: {o.case.topic}/{o.case.crisis}"
+            f" -> {o.topic}/{o.crisis}"
+            for o in misses
+        ]
     return "\n".join(lines)
 
 
@@ -117,26 +129,31 @@ def confusion_svg(outcomes: Iterable[Outcome], path: Path) -> Path:
     cell, left, top = 34, 150, 150
     size_x, size_y = left + cell * len(labels) + 20, top + cell * len(labels) + 20
     peak = max(pairs.values(), default=1)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{size_x}" height="{size_y}" '
-             'font-family="sans-serif" font-size="11">',
-             f'<rect width="{size_x}" height="{size_y}" fill="white"/>',
-             f'<text x="{left}" y="14" font-size="13">Topic confusion: rows expected, '
-             'columns predicted</text>']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size_x}" height="{size_y}" '
+        'font-family="sans-serif" font-size="11">',
+        f'<rect width="{size_x}" height="{size_y}" fill="white"/>',
+        f'<text x="{left}" y="14" font-size="13">Topic confusion: rows expected, '
+        "columns predicted</text>",
+    ]
     for i, label in enumerate(labels):
         y = top + i * cell + cell / 2 + 4
         x = left + i * cell + cell / 2
         parts.append(f'<text x="{left - 6}" y="{y}" text-anchor="end">{escape(label)}</text>')
-        parts.append(f'<text transform="translate({x + 4},{top - 6}) rotate(-60)">'
-                     f'{escape(label)}</text>')
+        parts.append(
+            f'<text transform="translate({x + 4},{top - 6}) rotate(-60)">{escape(label)}</text>'
+        )
     for (expected, predicted), count in pairs.items():
         row, col = labels.index(expected), labels.index(predicted)
         shade = int(255 - 200 * count / peak)
         colour = f"rgb({shade},{shade},255)" if row == col else f"rgb(255,{shade},{shade})"
         x, y = left + col * cell, top + row * cell
-        parts.append(f'<rect x="{x}" y="{y}" width="{cell}" height="{cell}" fill="{colour}" '
-                     'stroke="#ccc"/>')
-        parts.append(f'<text x="{x + cell / 2}" y="{y + cell / 2 + 4}" '
-                     f'text-anchor="middle">{count}</text>')
+        parts.append(
+            f'<rect x="{x}" y="{y}" width="{cell}" height="{cell}" fill="{colour}" stroke="#ccc"/>'
+        )
+        parts.append(
+            f'<text x="{x + cell / 2}" y="{y + cell / 2 + 4}" text-anchor="middle">{count}</text>'
+        )
     parts.append("</svg>")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(parts), encoding="utf-8")

@@ -141,11 +141,27 @@ def cross_validate(paths: RasaPaths, folds: int = 3, data_dir: Path | None = Non
     out = (paths.workdir / "crossval").resolve()
     out.mkdir(parents=True, exist_ok=True)
     command = [
-        str(rasa), "test", "nlu", "--nlu", str(source), "--config", str(PIPELINE_FILE),
-        "--cross-validation", "--folds", str(folds), "--out", str(out),
+        str(rasa),
+        "test",
+        "nlu",
+        "--nlu",
+        str(source),
+        "--config",
+        str(PIPELINE_FILE),
+        "--cross-validation",
+        "--folds",
+        str(folds),
+        "--out",
+        str(out),
     ]
-    completed = subprocess.run(command, cwd=paths.workdir, env=rasa_environment(),
-                               capture_output=True, text=True, check=False)
+    completed = subprocess.run(
+        command,
+        cwd=paths.workdir,
+        env=rasa_environment(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if completed.returncode != 0:
         raise RasaError(f"rasa test nlu failed: {completed.stderr[-500:]}")
     report_file = out / "intent_report.json"
@@ -158,8 +174,10 @@ def cross_validate(paths: RasaPaths, folds: int = 3, data_dir: Path | None = Non
     for name in ("accuracy", "macro avg", "weighted avg"):
         value = report.get(name)
         if isinstance(value, dict):
-            lines.append(f"  {name}: precision {value['precision']:.3f} recall "
-                         f"{value['recall']:.3f} f1 {value['f1-score']:.3f}")
+            lines.append(
+                f"  {name}: precision {value['precision']:.3f} recall "
+                f"{value['recall']:.3f} f1 {value['f1-score']:.3f}"
+            )
         elif value is not None:
             lines.append(f"  {name}: {value:.3f}")
     for intent, value in sorted(report.items()):

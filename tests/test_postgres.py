@@ -31,8 +31,9 @@ def postgres_app(tmp_path: Path, clock: FakeClock) -> Iterator[App]:
         connection.execute(text("DROP SCHEMA public CASCADE"))
         connection.execute(text("CREATE SCHEMA public"))
     engine.dispose()
-    yield build_app(app_settings(tmp_path, database_url=url), clock=clock,
-                    secret_file=tmp_path / "secret.key")
+    yield build_app(
+        app_settings(tmp_path, database_url=url), clock=clock, secret_file=tmp_path / "secret.key"
+    )
 
 
 async def test_migrations_and_a_whole_case_on_postgres(postgres_app: App) -> None:
@@ -55,7 +56,9 @@ async def test_concurrent_claims_on_postgres_have_one_winner(postgres_app: App) 
         barrier.wait()
         results.append(postgres_app.queue.claim(reference, staff))
 
-    threads = [threading.Thread(target=claim, args=(s,)) for s in ("kari", "ahmed", "kari", "ahmed")]
+    threads = [
+        threading.Thread(target=claim, args=(s,)) for s in ("kari", "ahmed", "kari", "ahmed")
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.identity import new_handle
-from bot.store.models import Conversation, Message
+from bot.store.models import Conversation, Message, Outbox
 
 MAX_STORED_CHARS = 20_000
 
@@ -155,3 +155,23 @@ class Store:
                 .order_by(Message.id)
             ).all()
             return [(row[0], row[1]) for row in rows]
+
+    def mark_unreachable(self, channel: str, address: str, unreachable: bool = True) -> None:
+        """The platform refused delivery (the citizen blocked the bot); the los sees it."""
+        with self.sessions.begin() as session:
+            session.execute(
+                update(Conversation)
+                .where(Conversation.channel == channel, Conversation.address_hash == address)
+                .values(unreachable=unreachable)
+            )
+
+    def pending_addresses(self, channel: str) -> list[str]:
+        """Address hashes on a channel with messages waiting in the outbox."""
+        with self.sessions() as session:
+            rows = session.scalars(
+                select(Conversation.address_hash)
+                .join(Outbox, Outbox.conversation_id == Conversation.id)
+                .where(Conversation.channel == channel, Outbox.delivered_at.is_(None))
+                .distinct()
+            ).all()
+            return list(rows)

@@ -1,0 +1,232 @@
+"""A local fake of the Telegram Bot API, enough for python-telegram-bot: getMe, getUpdates
+(with offsets), sendMessage, answerCallbackQuery, setWebhook, deleteWebhook; it can answer
+429 with retry_after and 403 for a blocked chat. Served by uvicorn on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import socket
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+BOT = {
+    "id": 777,
+    "is_bot": True,
+    "first_name": "Inngang",
+    "username": "inngang_test_bot",
+    "can_join_groups": False,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
+
+
+@dataclass
+class FakeTelegram:
+    """State of the fake: queued updates, sent messages, failures to inject."""
+
+    token: str = "123456:TEST-token"
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    calls: list[str] = field(default_factory=list)
+    answered_callbacks: list[str] = field(default_factory=list)
+    webhook: dict[str, Any] = field(default_factory=dict)
+    blocked_chats: set[int] = field(default_factory=set)
+    rate_limit_next: int = 0
+    port: int = 0
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def user_says(
+        self,
+        user_id: int,
+        text: str,
+        language: str = "nb",
+        *,
+        chat_type: str = "private",
+        update_id: int | None = None,
+    ) -> int:
+        """Queue a text message update; returns its update_id."""
+        uid = update_id if update_id is not None else next(self._update_ids)
+        self.updates.append(
+            {"update_id": uid, "message": self._message(user_id, text, language, chat_type)}
+        )
+        return uid
+
+    def user_sends(self, user_id: int, kind: str, payload: Any, language: str = "nb") -> int:
+        """Queue a non-text message (voice, photo, sticker, location, ...)."""
+        uid = next(self._update_ids)
+        message = self._message(user_id, None, language, "private")
+        message[kind] = payload
+        self.updates.append({"update_id": uid, "message": message})
+        return uid
+
+    def user_edits(self, user_id: int, text: str) -> int:
+        uid = next(self._update_ids)
+        message = self._message(user_id, text, "nb", "private")
+        message["edit_date"] = int(time.time())
+        self.updates.append({"update_id": uid, "edited_message": message})
+        return uid
+
+    def user_presses(self, user_id: int, data: str, language: str = "nb") -> int:
+        uid = next(self._update_ids)
+        self.updates.append(
+            {
+                "update_id": uid,
+                "callback_query": {
+                    "id": f"cb{uid}",
+                    "from": self._user(user_id, language),
+                    "chat_instance": "x",
+                    "data": data,
+                    "message": self._message(user_id, "…", language, "private", bot=True),
+                },
+            }
+        )
+        return uid
+
+    def _user(self, user_id: int, language: str) -> dict[str, Any]:
+        return {"id": user_id, "is_bot": False, "first_name": "Citizen", "language_code": language}
+
+    def _message(
+        self, user_id: int, text: str | None, language: str, chat_type: str, bot: bool = False
+    ) -> dict[str, Any]:
+        chat_id = user_id if chat_type == "private" else -100 - user_id
+        message: dict[str, Any] = {
+            "message_id": next(self._ids),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": chat_type},
+            "from": BOT if bot else self._user(user_id, language),
+        }
+        if text is not None:
+            message["text"] = text
+        return message
+
+    def texts_to(self, chat_id: int) -> list[str]:
+        return [m["text"] for m in self.sent if m["chat_id"] == chat_id]
+
+    def app(self) -> Starlette:
+        async def method(request: Request) -> JSONResponse:
+            name = request.path_params["method"]
+            if request.path_params["token"] != self.token:
+                return JSONResponse(
+                    {"ok": False, "error_code": 401, "description": "Unauthorized"}, status_code=401
+                )
+            form: dict[str, Any] = dict(await request.form()) if request.method == "POST" else {}
+            if request.headers.get("content-type", "").startswith("application/json"):
+                form = await request.json()
+            self.calls.append(name)
+            return await self._answer(name, form)
+
+        return Starlette(routes=[Route("/bot{token}/{method}", method, methods=["GET", "POST"])])
+
+    async def _answer(self, name: str, form: dict[str, Any]) -> JSONResponse:
+        ok = lambda result: JSONResponse({"ok": True, "result": result})  # noqa: E731
+        if name == "getMe":
+            return ok(BOT)
+        if name in ("deleteWebhook", "setWebhook"):
+            if name == "setWebhook":
+                self.webhook = form
+            return ok(True)
+        if name == "getUpdates":
+            offset = int(form.get("offset") or 0)
+            fresh = [u for u in self.updates if u["update_id"] >= offset]
+            if not fresh:
+                await asyncio.sleep(0.05)
+            return ok(fresh[:100])
+        if name == "answerCallbackQuery":
+            self.answered_callbacks.append(str(form.get("callback_query_id")))
+            return ok(True)
+        if name == "sendMessage":
+            chat_id = int(form["chat_id"])
+            if self.rate_limit_next > 0:
+                self.rate_limit_next -= 1
+                return JSONResponse(
+                    {
+                        "ok": False,
+                        "error_code": 429,
+                        "description": "Too Many Requests: retry after 1",
+                        "parameters": {"retry_after": 1},
+                    },
+                    status_code=429,
+                )
+            if chat_id in self.blocked_chats:
+                return JSONResponse(
+                    {
+                        "ok": False,
+                        "error_code": 403,
+                        "description": "Forbidden: bot was blocked by the user",
+                    },
+                    status_code=403,
+                )
+            import json as _json
+
+            markup = form.get("reply_markup")
+            if isinstance(markup, str):
+                markup = _json.loads(markup)
+            record = {
+                "chat_id": chat_id,
+                "text": form["text"],
+                "reply_markup": markup,
+                "parse_mode": form.get("parse_mode"),
+            }
+            self.sent.append(record)
+            return ok(
+                {
+                    "message_id": next(self._ids),
+                    "date": int(time.time()),
+                    "chat": {"id": chat_id, "type": "private"},
+                    "text": form["text"],
+                    "from": BOT,
+                }
+            )
+        return JSONResponse(
+            {"ok": False, "error_code": 404, "description": "Not Found"}, status_code=404
+        )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.asynccontextmanager
+async def running(fake: FakeTelegram) -> AsyncIterator[FakeTelegram]:
+    """Serve the fake on a free loopback port for the duration of the block."""
+    fake.port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            fake.app(), host="127.0.0.1", port=fake.port, log_level="warning", access_log=False
+        )
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    try:
+        yield fake
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def eventually(condition: Any, timeout: float = 10.0) -> None:
+    """Wait until condition() is true (polling), or fail."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not met in time")
