@@ -151,6 +151,32 @@ class WebSettings(_Strict):
     """The public https URL in front of this server; set it to use Telegram webhooks."""
 
 
+class SmsSettings(_Strict):
+    """An HTTP SMS gateway of the common shape: a signed inbound webhook, an outbound POST.
+
+    Inbound: POST {inbound_path} with JSON or form fields named by `fields`; the header
+    `signature_header` carries hex HMAC-SHA256(shared secret, "<timestamp>.<raw body>") and
+    `timestamp_header` the Unix time; older than `max_age_s` or a repeated message id is
+    refused. Outbound: POST JSON {to_field: number, text_field: text, from_field: sender} to
+    `outbound_url` with "Authorization: Bearer $SMS_API_TOKEN".
+    """
+
+    enabled: bool = False
+    inbound_path: str = "/sms/inbound"
+    fields: dict[str, str] = Field(
+        default_factory=lambda: {"from": "from", "text": "text", "id": "id"}
+    )
+    signature_header: str = "X-Signature"
+    timestamp_header: str = "X-Timestamp"
+    max_age_s: int = Field(default=300, ge=10)
+    outbound_url: str = "http://127.0.0.1:9099/messages"
+    to_field: str = "to"
+    text_field: str = "text"
+    from_field: str = "from"
+    sender: str = "Inngang"
+    max_parts: int = Field(default=8, ge=1, le=20)
+
+
 class Settings(_Strict):
     """Everything the application needs, validated. Secrets are read from the environment."""
 
@@ -167,6 +193,9 @@ class Settings(_Strict):
     database: Database = Database()
     nlu: NluSettings = NluSettings()
     web: WebSettings = WebSettings()
+    sms: SmsSettings = SmsSettings()
+    sms_shared_secret: str | None = Field(default=None, repr=False)
+    sms_api_token: str | None = Field(default=None, repr=False)
     secret_key: str = Field(default="", repr=False)
     telegram_token: str | None = Field(default=None, repr=False)
     telegram_webhook_secret: str | None = Field(default=None, repr=False)
@@ -257,6 +286,8 @@ def settings_from_mapping(
     merged["telegram_token"] = env.get("TELEGRAM_BOT_TOKEN") or None
     merged["telegram_webhook_secret"] = env.get("TELEGRAM_WEBHOOK_SECRET") or None
     merged["telegram_api_url"] = env.get("TELEGRAM_API_URL") or None
+    merged["sms_shared_secret"] = env.get("SMS_SHARED_SECRET") or None
+    merged["sms_api_token"] = env.get("SMS_API_TOKEN") or None
     if env.get("INNGANG_PUBLIC_URL"):
         merged["web"] = {**_as_dict(merged.get("web")), "public_url": env["INNGANG_PUBLIC_URL"]}
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import secrets
 from pathlib import Path
@@ -14,6 +15,7 @@ from starlette.routing import Route
 
 from bot.app import App
 from bot.channels.render import as_plain_text
+from bot.channels.sms import SmsChannel
 from bot.channels.telegram import TelegramChannel
 from flows.types import Inbound
 
@@ -23,9 +25,12 @@ MAX_BODY = 64_000
 
 
 def create_web_app(
-    app: App, telegram: TelegramChannel | None = None, telegram_secret: str | None = None
+    app: App,
+    telegram: TelegramChannel | None = None,
+    telegram_secret: str | None = None,
+    sms: SmsChannel | None = None,
 ) -> Starlette:
-    """Starlette routes over the application's router (and the Telegram webhook, if any)."""
+    """Starlette routes over the application's router (and the Telegram and SMS webhooks)."""
 
     async def telegram_webhook(request: Request) -> Response:
         given = request.headers.get("x-telegram-bot-api-secret-token", "")
@@ -94,6 +99,7 @@ def create_web_app(
             Route("/healthz", health),
             Route("/api/chat", chat_api, methods=["POST"]),
             Route("/telegram/webhook", telegram_webhook, methods=["POST"]),
+            *([Route(sms.settings.inbound_path, sms.webhook, methods=["POST"])] if sms else []),
         ]
     )
 
@@ -114,8 +120,17 @@ async def serve(app: App) -> None:
         else:
             await telegram.start_polling()
             print("Telegram: polling for updates", flush=True)
+    sms: SmsChannel | None = None
+    if settings.sms.enabled:
+        if not settings.sms_shared_secret:
+            raise SystemExit("sms.enabled needs SMS_SHARED_SECRET in the environment")
+        sms = SmsChannel(
+            app.router, settings.sms, settings.sms_shared_secret, settings.sms_api_token
+        )
+        pusher = asyncio.create_task(_push_sms(sms))
+        print(f"SMS: webhook at {settings.sms.inbound_path}", flush=True)
     config = uvicorn.Config(
-        create_web_app(app, telegram, secret if telegram else None),
+        create_web_app(app, telegram, secret if telegram else None, sms),
         host=app.settings.web.host,
         port=app.settings.web.port,
         log_level="warning",
@@ -128,3 +143,12 @@ async def serve(app: App) -> None:
     finally:
         if telegram is not None:
             await telegram.stop()
+        if sms is not None:
+            pusher.cancel()
+            await sms.aclose()
+
+
+async def _push_sms(sms: SmsChannel) -> None:
+    while True:
+        await sms.push_pending()
+        await asyncio.sleep(2.0)

@@ -1,0 +1,132 @@
+"""SMS through a local fake gateway: signed webhooks in, httpx POSTs out. No internet."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from bot.app import App
+from bot.channels.sms import SmsChannel, sign, sms_parts
+from bot.settings import SmsSettings
+from bot.web import create_web_app
+
+SECRET = "gateway-shared-secret"
+NUMBER = "+4791234567"
+
+
+class FakeGateway:
+    """Records what the application POSTs to the gateway's outbound URL."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, str]] = []
+        self.auth: list[str | None] = []
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        self.sent.append(json.loads(request.content))
+        self.auth.append(request.headers.get("authorization"))
+        return httpx.Response(202, json={"id": f"out-{len(self.sent)}"})
+
+    def texts(self) -> list[str]:
+        return [m["text"] for m in self.sent]
+
+
+Gateway = tuple[FakeGateway, httpx.AsyncClient, SmsChannel]
+
+
+@pytest.fixture
+async def gateway(offline_app: App) -> AsyncIterator[Gateway]:
+    fake = FakeGateway()
+    channel = SmsChannel(
+        offline_app.router,
+        SmsSettings(enabled=True),
+        SECRET,
+        "api-token",
+        transport=httpx.MockTransport(fake.handler),
+    )
+    web = create_web_app(offline_app, sms=channel)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=web), base_url="http://inngang"
+    ) as client:
+        yield fake, client, channel
+    await channel.aclose()
+
+
+async def deliver(
+    client: httpx.AsyncClient,
+    text: str,
+    message_id: str,
+    *,
+    secret: str = SECRET,
+    age_s: int = 0,
+    signed: bool = True,
+) -> httpx.Response:
+    body = json.dumps({"from": NUMBER, "text": text, "id": message_id}).encode()
+    timestamp = str(int(time.time()) - age_s)
+    headers = {"content-type": "application/json", "X-Timestamp": timestamp}
+    if signed:
+        headers["X-Signature"] = sign(secret, timestamp, body)
+    return await client.post("/sms/inbound", content=body, headers=headers)
+
+
+async def test_a_parent_texts_the_one_number_and_gets_the_answer_by_sms(gateway: Gateway) -> None:
+    fake, client, _ = gateway
+    response = await deliver(client, "hvor er helsestasjonen?", "m1")
+    assert response.status_code == 200
+    assert all(m["to"] == NUMBER and m["from"] == "Inngang" for m in fake.sent)
+    assert fake.auth[0] == "Bearer api-token"
+    joined = " ".join(fake.texts())
+    assert "55 10 20 01" in joined and "1. Snakk med en person" in joined
+    assert all(len(t) <= 153 for t in fake.texts())
+    assert fake.texts()[0].startswith("(1/")
+
+
+async def test_numbered_choices_work_by_sms(gateway: Gateway) -> None:
+    fake, client, _ = gateway
+    await deliver(client, "hei", "m1")
+    await deliver(client, "1", "m2")  # "1. Snakk med en person"
+    assert "hvem gjelder det" in " ".join(fake.texts())
+
+
+async def test_unsigned_forged_and_old_webhooks_are_rejected(
+    gateway: Gateway, offline_app: App
+) -> None:
+    fake, client, _ = gateway
+    assert (await deliver(client, "hei", "m1", signed=False)).status_code == 401
+    assert (await deliver(client, "hei", "m2", secret="guess")).status_code == 401
+    assert (await deliver(client, "hei", "m3", age_s=3600)).status_code == 401
+    assert fake.sent == [] and offline_app.store.unhandled_inbound() == []
+    assert offline_app.queue.open_cases("kari") == []
+
+
+async def test_a_replayed_webhook_is_not_answered_twice(gateway: Gateway) -> None:
+    fake, client, _ = gateway
+    await deliver(client, "hei", "same-id")
+    count = len(fake.sent)
+    replay = await deliver(client, "hei", "same-id")
+    assert replay.status_code == 200 and replay.json() == {"status": "duplicate"}
+    assert len(fake.sent) == count
+
+
+async def test_a_los_reply_goes_out_by_sms(gateway: Gateway, offline_app: App) -> None:
+    fake, client, channel = gateway
+    await deliver(client, "/anonym", "m1")
+    await deliver(client, "Hvordan søker jeg om støtte til fritidsaktiviteter?", "m2")
+    [item] = offline_app.queue.open_cases("kari")
+    assert item.channel == "sms"
+    offline_app.queue.claim(item.reference, "kari")
+    offline_app.queue.reply(item.reference, "kari", "Du kan søke om fritidskortet på nett.")
+    assert await channel.push_pending() == 1
+    assert fake.texts()[-1] == "Du kan søke om fritidskortet på nett."
+
+
+def test_long_and_unicode_texts_are_split_into_numbered_parts() -> None:
+    gsm = sms_parts("ord " * 100, 8)
+    assert len(gsm) > 1 and all(len(p) <= 153 for p in gsm) and gsm[0].startswith("(1/")
+    arabic = sms_parts("مرحبا " * 40, 8)
+    assert all(len(p) <= 67 for p in arabic)
+    assert sms_parts("kort svar", 8) == ["kort svar"]
+    assert len(sms_parts("ord " * 2000, 3)) == 3
