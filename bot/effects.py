@@ -169,6 +169,7 @@ class EffectRunner:
             created_at=self.now,
             preferred_staff=preferred,
             previous_reference=None if previous is None else previous.reference,
+            citizen_unread=1,  # the intake itself is the first thing the los reads
         )
         self.session.add(case)
         if consent is not None:

@@ -162,7 +162,7 @@ class Queue:
                     for message in newly_read:
                         message.read_at = now
                     case.citizen_unread = 0
-                    self._push(session, conversation, N_("case.read_receipt"))
+                    self._push(session, conversation, N_("case.read_receipt"), sender="receipt")
             item = self._item(case, unreachable, now)
             audit(session, now, staff_id, "read_case", reference)
             return CaseView(
@@ -274,6 +274,7 @@ class Queue:
         conversation: Conversation,
         key: str | None,
         message: Outbound | None = None,
+        sender: str = "bot",
     ) -> None:
         if message is None:
             assert key is not None
@@ -284,7 +285,7 @@ class Queue:
         session.add(
             Outbox(
                 conversation_id=conversation.id,
-                sender="bot",
+                sender=sender,
                 text=message.text,
                 buttons=buttons,
                 language=message.language,

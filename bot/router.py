@@ -240,5 +240,7 @@ def take_outbox(session: Session, conversation_id: int, clock: Clock) -> tuple[O
         if row.sender == "los":
             messages.append(Outbound(row.text, row.language, buttons, "los"))
         else:
-            messages.append(Outbound(row.text, row.language, buttons, "bot"))
+            messages.append(
+                Outbound(row.text, row.language, buttons, "bot", receipt=row.sender == "receipt")
+            )
     return tuple(messages)

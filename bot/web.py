@@ -1,27 +1,21 @@
-"""The local web server: a web chat for citizens (issue 5 makes it complete) and health."""
+"""The application's web server: the citizens' web chat, the Telegram and SMS webhooks."""
 
 from __future__ import annotations
 
 import asyncio
 import hmac
 import secrets
-from pathlib import Path
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.app import App
-from bot.channels.render import as_plain_text
 from bot.channels.sms import SmsChannel
 from bot.channels.telegram import TelegramChannel
-from flows.types import Inbound
-
-CHANNEL = "web"
-CHAT_PAGE = Path(__file__).resolve().parent / "static" / "chat.html"
-MAX_BODY = 64_000
+from bot.channels.web_chat import WebChat
 
 
 def create_web_app(
@@ -50,54 +44,23 @@ def create_web_app(
     async def health(_: Request) -> Response:
         return JSONResponse({"ok": True, "nlu": app.understander.rasa_available})
 
-    async def chat_api(request: Request) -> Response:
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            return JSONResponse({"error": "too_large"}, status_code=413)
-        try:
-            data = await request.json()
-        except ValueError:
-            return JSONResponse({"error": "invalid_json"}, status_code=400)
-        if not isinstance(data, dict):
-            return JSONResponse({"error": "invalid_json"}, status_code=400)
-        token = data.get("token")
-        if not isinstance(token, str) or not 16 <= len(token) <= 128:
-            token = secrets.token_urlsafe(24)
-        text = data.get("text")
-        button = data.get("button")
-        handled = await app.router.handle(
-            Inbound(
-                CHANNEL,
-                token,
-                text if isinstance(text, str) else "",
-                button=button if isinstance(button, str) else None,
-            )
-        )
-        return JSONResponse(
-            {
-                "token": token,
-                "language": handled.language,
-                "replies": [
-                    {
-                        "text": r.text,
-                        "sender": r.sender,
-                        "language": r.language,
-                        "buttons": [{"label": b.label, "payload": b.payload} for b in r.buttons],
-                        "plain": as_plain_text(r),
-                    }
-                    for r in handled.replies
-                ],
-            }
-        )
-
-    async def page(_: Request) -> Response:
-        return HTMLResponse(CHAT_PAGE.read_text(encoding="utf-8"))
-
+    numbers = {line.id: line.number for line in app.settings.crisis_lines}
+    chat = WebChat(
+        app.router,
+        app.catalogs,
+        app.settings.languages.supported,
+        app.settings.languages.default,
+        app.settings.municipality.name,
+        {
+            "police": numbers.get("police", "112"),
+            "medical": numbers.get("medical", "113"),
+            "youth": numbers.get("alarmtelefonen", "116 111"),
+        },
+    )
     return Starlette(
         routes=[
-            Route("/", page),
+            *chat.routes(),
             Route("/healthz", health),
-            Route("/api/chat", chat_api, methods=["POST"]),
             Route("/telegram/webhook", telegram_webhook, methods=["POST"]),
             *([Route(sms.settings.inbound_path, sms.webhook, methods=["POST"])] if sms else []),
         ]

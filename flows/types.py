@@ -49,6 +49,8 @@ class Outbound:
     language: str
     buttons: tuple[Button, ...] = ()
     sender: Literal["bot", "los"] = "bot"
+    receipt: bool = False
+    """A read receipt ("Los har lest meldingen din"), shown as a status line where possible."""
 
 
 @dataclass(frozen=True)

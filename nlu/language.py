@@ -55,6 +55,47 @@ _SWITCH_HINT = re.compile(
     r"|^\s*\S+\s*$",
     re.IGNORECASE,
 )
+# Very short messages say little to a statistical detector; these words say a lot.
+_SHORT_WORDS: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "hei",
+            "heisann",
+            "hallo",
+            "takk",
+            "tusen takk",
+            "hjelp",
+            "ja",
+            "nei",
+            "god dag",
+            "morn",
+            "halla",
+        ),
+        "nb",
+    ),
+    **dict.fromkeys(
+        ("hi", "hello", "hey", "thanks", "thank you", "help", "yes", "no", "good morning"), "en"
+    ),
+    **dict.fromkeys(
+        (
+            "cześć",
+            "czesc",
+            "dzień dobry",
+            "dzien dobry",
+            "dzięki",
+            "dzieki",
+            "dziękuję",
+            "dziekuje",
+            "pomocy",
+            "tak",
+            "nie",
+        ),
+        "pl",
+    ),
+    **dict.fromkeys(("привіт", "дякую", "допоможіть", "так", "ні", "добрий день"), "uk"),
+    **dict.fromkeys(("مرحبا", "شكرا", "السلام عليكم", "نعم", "لا", "ساعدني"), "ar"),
+    **dict.fromkeys(("salaan", "mahadsanid", "haa", "maya", "caawimaad", "iska warran"), "so"),
+}
 _ARABIC = re.compile(r"[\u0600-\u06FF\u0750-\u077F]")
 _CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 _UKRAINIAN_LETTERS = re.compile(r"[іїєґІЇЄҐ]")
@@ -108,6 +149,9 @@ class LanguageGuesser:
         if switch is not None and switch in self.supported:
             return DetectedLanguage(switch, switch=switch)
         cleaned = unicodedata.normalize("NFKC", text)
+        short = _SHORT_WORDS.get(" ".join(_WORD.findall(cleaned.casefold())))
+        if short is not None and short in self.supported:
+            return DetectedLanguage(previous or short)
         words = _WORD.findall(cleaned)
         letters = sum(len(word) for word in words)
         if letters == 0:

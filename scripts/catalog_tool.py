@@ -25,6 +25,8 @@ def merge(language: str, texts: dict[str, str]) -> Path:
     else:
         catalog = Catalog(locale=language, project="inngang", version="0.1", charset="utf-8")
     for key, text in texts.items():
+        if key in catalog:
+            del catalog[key]  # Catalog.add would keep the old translation
         catalog.add(key, text)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as handle:

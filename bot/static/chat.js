@@ -1,0 +1,132 @@
+// Inngang web chat: anonymous by default. The only thing kept in the browser is a random
+// resumable token (no name, no number), so a reload or a lost connection loses nothing.
+(function () {
+  "use strict";
+  var ui = JSON.parse(document.getElementById("ui-texts").textContent);
+  var log = document.getElementById("log");
+  var form = document.getElementById("composer");
+  var input = document.getElementById("message");
+  var statusLine = document.getElementById("status");
+  var KEY = "inngang-token";
+  var token = localStorage.getItem(KEY) || "";
+  var outbox = JSON.parse(localStorage.getItem("inngang-outbox") || "[]");
+  var language = document.documentElement.lang;
+  var rtl = { ar: true };
+
+  function t(key) { return (ui[language] || ui[ui._default])[key] || key; }
+  function setLanguage(lang) {
+    if (!lang || !ui[lang] || lang === language) return;
+    language = lang;
+    document.documentElement.lang = lang;
+    document.documentElement.dir = rtl[lang] ? "rtl" : "ltr";
+    input.placeholder = t("placeholder");
+    document.getElementById("send").textContent = t("send");
+  }
+  function status(text) { statusLine.textContent = text || ""; }
+
+  function render(message) {
+    if (message.receipt) {
+      var note = document.createElement("li");
+      note.className = "receipt";
+      note.textContent = message.text;
+      log.appendChild(note);
+      return;
+    }
+    var item = document.createElement("li");
+    item.className = "msg " + message.sender;
+    item.dir = rtl[message.language] ? "rtl" : "auto";
+    if (message.language) item.lang = message.language;
+    var who = document.createElement("span");
+    who.className = "sender";
+    who.textContent = t("sender_" + message.sender);
+    item.appendChild(who);
+    var body = document.createElement("span");
+    body.dir = "auto";
+    body.textContent = message.text;
+    item.appendChild(body);
+    if (message.buttons && message.buttons.length) {
+      var choices = document.createElement("div");
+      choices.className = "choices";
+      choices.setAttribute("role", "group");
+      message.buttons.forEach(function (button) {
+        var b = document.createElement("button");
+        b.type = "button";
+        b.textContent = button.label;
+        b.addEventListener("click", function () {
+          render({ sender: "me", text: button.label });
+          send({ button: button.payload });
+        });
+        choices.appendChild(b);
+      });
+      item.appendChild(choices);
+    }
+    log.appendChild(item);
+    item.scrollIntoView({ block: "end" });
+  }
+
+  function show(messages) {
+    messages.forEach(function (m) { setLanguage(m.language); render(m); });
+  }
+
+  function post(url, body) {
+    return fetch(url, { method: "POST", headers: { "content-type": "application/json" },
+                        body: JSON.stringify(body) }).then(function (r) {
+      if (!r.ok) throw new Error("HTTP " + r.status);
+      return r.json();
+    });
+  }
+
+  function remember(newToken) {
+    if (newToken && newToken !== token) { token = newToken; localStorage.setItem(KEY, token); }
+  }
+
+  function flush() {
+    if (!outbox.length) return Promise.resolve();
+    var next = outbox[0];
+    return post("/api/chat", Object.assign({ token: token }, next)).then(function (data) {
+      outbox.shift();
+      localStorage.setItem("inngang-outbox", JSON.stringify(outbox));
+      remember(data.token);
+      status("");
+      show(data.replies);
+      return flush();
+    }, function () {
+      status(t("offline"));
+    });
+  }
+
+  function send(body) {
+    body.id = Date.now().toString(36) + Math.random().toString(36).slice(2, 8);
+    outbox.push(body);
+    localStorage.setItem("inngang-outbox", JSON.stringify(outbox));
+    return flush();
+  }
+
+  function poll() {
+    if (!token) return;
+    fetch("/api/poll?token=" + encodeURIComponent(token)).then(function (r) {
+      if (!r.ok) throw new Error("HTTP " + r.status);
+      return r.json();
+    }).then(function (data) { status(""); show(data.messages); flush(); },
+            function () { status(t("offline")); });
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = input.value.trim();
+    if (!text) return;
+    render({ sender: "me", text: text });
+    input.value = "";
+    send({ text: text });
+  });
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); form.requestSubmit(); }
+  });
+
+  if (token) {
+    fetch("/api/history?token=" + encodeURIComponent(token)).then(function (r) { return r.json(); })
+      .then(function (data) { show(data.messages); flush(); }, function () { status(t("offline")); });
+  }
+  setInterval(poll, 2000);
+  window.addEventListener("online", flush);
+})();
