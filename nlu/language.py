@@ -149,9 +149,9 @@ class LanguageGuesser:
         if switch is not None and switch in self.supported:
             return DetectedLanguage(switch, switch=switch)
         cleaned = unicodedata.normalize("NFKC", text)
-        short = _SHORT_WORDS.get(" ".join(_WORD.findall(cleaned.casefold())))
-        if short is not None and short in self.supported:
-            return DetectedLanguage(previous or short)
+        known = _SHORT_WORDS.get(" ".join(_WORD.findall(cleaned.casefold())))
+        if known is not None and known in self.supported:
+            return DetectedLanguage(previous or known)
         words = _WORD.findall(cleaned)
         letters = sum(len(word) for word in words)
         if letters == 0:
