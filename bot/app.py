@@ -9,8 +9,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from nlu.crisis import CrisisDetector
-
 from bot.clock import Clock, system_clock
 from bot.i18n import Catalogs
 from bot.identity import load_or_create_secret
@@ -19,6 +17,7 @@ from bot.router import Router
 from bot.settings import PROJECT_ROOT, Settings
 from bot.store.db import make_engine, make_sessionmaker, migrate
 from bot.store.repo import Store
+from nlu.crisis import CrisisDetector
 from nlu.fallback import FallbackMatcher
 from nlu.language import LanguageGuesser
 from nlu.rasa_client import RasaClient
@@ -101,7 +100,7 @@ async def managed_nlu(settings: Settings, *, train_if_needed: bool = True) -> As
                 raise RasaError("no trained NLU model; run `inngang nlu train`")
             model, _ = train(paths)
         server = RasaServer(paths, model, host, port)
-        print(f"Starting the Rasa NLU server on {server.url} ...", file=sys.stderr)
+        print(f"Rasa NLU server on {server.url}: starting (or reusing) ...", file=sys.stderr)
         await server.start()
         print(
             "Rasa NLU server is ready."

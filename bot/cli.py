@@ -183,6 +183,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "check-config":
         print(f"{settings.config_path}: OK ({settings.municipality.name})", file=sys.stderr)
         return 0
+    try:
+        return _dispatch(settings, args)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
     if args.command == "chat":
         return asyncio.run(_chat(settings, args))
     if args.command == "nlu":

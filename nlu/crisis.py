@@ -119,6 +119,10 @@ class CrisisDetector:
         """Load the lexicon YAML (nlu/crisis_lexicon.yml)."""
         return cls(yaml.safe_load(path.read_text(encoding="utf-8")))
 
+    def is_idiom(self, text: str) -> bool:
+        """Whether the message contains a known idiom or joke (used to overrule the model)."""
+        return any(self._exclusions.search(form) for form in variants(text))
+
     def check(self, text: str) -> CrisisSignal | None:
         """The most serious crisis in the message, or None."""
         if not text or not text.strip():

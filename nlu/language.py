@@ -55,6 +55,93 @@ _SWITCH_HINT = re.compile(
     r"|^\s*\S+\s*$",
     re.IGNORECASE,
 )
+# Bokmål or nynorsk: statistical detectors confuse them; these words decide. Without any,
+# bokmål (written by most Norwegians) is the better guess.
+_NYNORSK_WORDS = frozenset(
+    (
+        "eg",
+        "ikkje",
+        "kva",
+        "korleis",
+        "kvar",
+        "kven",
+        "kvifor",
+        "berre",
+        "noko",
+        "nokon",
+        "eit",
+        "frå",
+        "heime",
+        "heim",
+        "vere",
+        "mykje",
+        "dei",
+        "ho",
+        "me",
+        "meir",
+        "ein",
+        "kjem",
+        "seier",
+        "veit",
+        "ynskjer",
+        "treng",
+        "sjølv",
+        "sjølvmord",
+        "korleis",
+        "fekk",
+        "gjer",
+        "ver",
+        "òg",
+    )
+)
+_BOKMAL_WORDS = frozenset(
+    (
+        "jeg",
+        "ikke",
+        "hva",
+        "hvordan",
+        "hvor",
+        "hvem",
+        "hvorfor",
+        "bare",
+        "noe",
+        "noen",
+        "et",
+        "fra",
+        "hjemme",
+        "hjem",
+        "være",
+        "mye",
+        "de",
+        "hun",
+        "vi",
+        "mer",
+        "en",
+        "kommer",
+        "sier",
+        "vet",
+        "ønsker",
+        "trenger",
+        "selv",
+        "fikk",
+        "gjør",
+        "også",
+        "meg",
+        "deg",
+        "min",
+        "mitt",
+    )
+)
+
+
+def bokmal_or_nynorsk(words: list[str]) -> str:
+    """Decide between nb and nn by the words only one of them uses."""
+    lowered = [word.casefold() for word in words]
+    nynorsk = sum(word in _NYNORSK_WORDS for word in lowered)
+    bokmal = sum(word in _BOKMAL_WORDS for word in lowered)
+    return "nn" if nynorsk > bokmal else "nb"
+
+
 # Very short messages say little to a statistical detector; these words say a lot.
 _SHORT_WORDS: dict[str, str] = {
     **dict.fromkeys(
@@ -168,6 +255,15 @@ class LanguageGuesser:
         if not ranked:
             return DetectedLanguage(fallback)
         best, confidence = ranked[0]
+        if best in ("nb", "nn"):
+            best = bokmal_or_nynorsk(words)
+            if (
+                previous in ("nb", "nn")
+                and best == "nb"
+                and not set(w.casefold() for w in words) & _BOKMAL_WORDS
+            ):
+                best = previous  # no evidence either way: keep the citizen's own form
+            ranked = [(best, confidence), *ranked[1:]]
         short = len(words) < 3 or letters < 12
         if short:
             if previous and any(code == previous for code, _ in ranked[:3]):

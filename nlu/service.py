@@ -73,7 +73,8 @@ class Understander:
             )
         parsed, source = await self._intent(text[:MAX_NLU_CHARS])
         intent, confidence = parsed.name, parsed.confidence
-        if intent == MODEL_CRISIS_INTENT and signal is None and confidence >= self.threshold:
+        model_crisis = intent == MODEL_CRISIS_INTENT and confidence >= self.threshold
+        if model_crisis and signal is None and not self.crisis.is_idiom(text):
             signal = CrisisSignal(
                 self.model_crisis_category, self.model_crisis_topic, language.code, "model"
             )

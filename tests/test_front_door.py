@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from nlu.crisis import CrisisSignal
-
 from bot.settings import Settings
 from flows import front_door
 from flows.effects import MarkUrgent
 from flows.state import ConversationState
 from flows.types import FlowContext, Inbound
+from nlu.crisis import CrisisSignal
 from nlu.understanding import Understanding
 
 
