@@ -52,7 +52,7 @@ class Catalogs:
                 return text
         return key
 
-    def __call__(self, key: str, language: str, **params: object) -> str:
+    def __call__(self, key: str, language: str, /, **params: object) -> str:
         text = self.lookup(key, language)
         if not params:
             return text

@@ -196,6 +196,7 @@ class Settings(_Strict):
     sms: SmsSettings = SmsSettings()
     sms_shared_secret: str | None = Field(default=None, repr=False)
     sms_api_token: str | None = Field(default=None, repr=False)
+    staff_password: str | None = Field(default=None, repr=False)
     secret_key: str = Field(default="", repr=False)
     telegram_token: str | None = Field(default=None, repr=False)
     telegram_webhook_secret: str | None = Field(default=None, repr=False)
@@ -288,6 +289,7 @@ def settings_from_mapping(
     merged["telegram_api_url"] = env.get("TELEGRAM_API_URL") or None
     merged["sms_shared_secret"] = env.get("SMS_SHARED_SECRET") or None
     merged["sms_api_token"] = env.get("SMS_API_TOKEN") or None
+    merged["staff_password"] = env.get("INNGANG_STAFF_PASSWORD") or None
     if env.get("INNGANG_PUBLIC_URL"):
         merged["web"] = {**_as_dict(merged.get("web")), "public_url": env["INNGANG_PUBLIC_URL"]}
     try:

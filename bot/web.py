@@ -16,6 +16,7 @@ from bot.app import App
 from bot.channels.sms import SmsChannel
 from bot.channels.telegram import TelegramChannel
 from bot.channels.web_chat import WebChat
+from bot.console import Console
 
 
 def create_web_app(
@@ -23,6 +24,7 @@ def create_web_app(
     telegram: TelegramChannel | None = None,
     telegram_secret: str | None = None,
     sms: SmsChannel | None = None,
+    staff_password: str | None = None,
 ) -> Starlette:
     """Starlette routes over the application's router (and the Telegram and SMS webhooks)."""
 
@@ -60,6 +62,11 @@ def create_web_app(
     return Starlette(
         routes=[
             *chat.routes(),
+            *(
+                Console(app.queue, app.router.staffing, app.catalogs, staff_password).routes()
+                if staff_password
+                else []
+            ),
             Route("/healthz", health),
             Route("/telegram/webhook", telegram_webhook, methods=["POST"]),
             *([Route(sms.settings.inbound_path, sms.webhook, methods=["POST"])] if sms else []),
@@ -83,6 +90,13 @@ async def serve(app: App) -> None:
         else:
             await telegram.start_polling()
             print("Telegram: polling for updates", flush=True)
+    password = settings.staff_password or secrets.token_urlsafe(9)
+    if not settings.staff_password:
+        print(
+            f"Staff console: http://{settings.web.host}:{settings.web.port}/staff "
+            f"(user: a staff id from the roster, password for this run: {password})",
+            flush=True,
+        )
     sms: SmsChannel | None = None
     if settings.sms.enabled:
         if not settings.sms_shared_secret:
@@ -93,7 +107,7 @@ async def serve(app: App) -> None:
         pusher = asyncio.create_task(_push_sms(sms))
         print(f"SMS: webhook at {settings.sms.inbound_path}", flush=True)
     config = uvicorn.Config(
-        create_web_app(app, telegram, secret if telegram else None, sms),
+        create_web_app(app, telegram, secret if telegram else None, sms, password),
         host=app.settings.web.host,
         port=app.settings.web.port,
         log_level="warning",

@@ -1,0 +1,228 @@
+"""The staff console: the los queue in a browser (the same operations as `inngang queue`).
+
+Staff sign in with HTTP Basic: their roster id and the console password
+(INNGANG_STAFF_PASSWORD; a random one is printed at start when unset). Every view and action
+goes through the Queue, so it is audited. Citizen text is always escaped. Texts come from
+the catalogs in the console language (`console_language`, bokmål by default).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+from html import escape
+from urllib.parse import urlsplit
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from bot.i18n import Catalogs
+from bot.queue import Queue, QueueError, QueueItem
+from bot.staff import Staffing, UnknownStaff
+from flows.types import N_
+
+
+class Console:
+    """Routes for the staff console."""
+
+    def __init__(
+        self,
+        queue: Queue,
+        staffing: Staffing,
+        catalogs: Catalogs,
+        password: str,
+        language: str = "nb",
+    ) -> None:
+        self.queue = queue
+        self.staffing = staffing
+        self.t = catalogs
+        self.password = password
+        self.language = language
+
+    def _staff(self, request: Request) -> str | None:
+        header = request.headers.get("authorization", "")
+        if not header.startswith("Basic "):
+            return None
+        try:
+            user, _, given = base64.b64decode(header[6:]).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        if not hmac.compare_digest(given.encode(), self.password.encode()):
+            return None
+        try:
+            return self.staffing.require(user)
+        except UnknownStaff:
+            return None
+
+    def _text(self, key: str, **params: object) -> str:
+        return escape(self.t(key, self.language, **params))
+
+    def _page(self, title: str, body: str) -> HTMLResponse:
+        return HTMLResponse(
+            f'<!doctype html><html lang="{self.language}"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f'<title>{title}</title><link rel="stylesheet" href="/static/console.css">'
+            f"</head><body>{body}</body></html>",
+            headers={"Content-Security-Policy": "default-src 'self'", "Cache-Control": "no-store"},
+        )
+
+    def _challenge(self) -> Response:
+        return Response(status_code=401, headers={"WWW-Authenticate": 'Basic realm="Inngang"'})
+
+    def _same_origin(self, request: Request) -> bool:
+        origin = request.headers.get("origin") or request.headers.get("referer") or ""
+        return not origin or urlsplit(origin).netloc == request.headers.get("host", "")
+
+    def _row(self, item: QueueItem) -> str:
+        mode = (
+            self._text(N_("console.anonymous"))
+            if item.anonymous
+            else escape(item.consent_scope or "-")
+        )
+        flags = " ⚠ " + self._text(N_("console.unreachable")) if item.unreachable else ""
+        css = ' class="urgent"' if item.priority == "urgent" else ""
+        return (
+            f'<tr{css}><td><a href="/staff/case/{escape(item.reference)}">'
+            f"{escape(item.reference)}</a></td><td>{escape(item.priority)}</td>"
+            f"<td>{item.waiting_minutes}</td><td>{escape(item.channel)}</td>"
+            f"<td>{escape(item.language)}</td><td>{escape(item.topic or '-')}</td>"
+            f"<td>{mode}</td><td>{escape(item.claimed_by or '-')}{flags}</td></tr>"
+        )
+
+    async def queue_page(self, request: Request) -> Response:
+        """The open cases, urgent first, then by waiting time."""
+        staff = self._staff(request)
+        if staff is None:
+            return self._challenge()
+        items = self.queue.open_cases(staff)
+        heads = "".join(
+            f"<th>{self._text(k)}</th>"
+            for k in (
+                N_("console.col.reference"),
+                N_("console.col.priority"),
+                N_("console.col.waiting"),
+                N_("console.col.channel"),
+                N_("console.col.language"),
+                N_("console.col.topic"),
+                N_("console.col.consent"),
+                N_("console.col.claimed"),
+            )
+        )
+        rows = "".join(self._row(i) for i in items) or (
+            f'<tr><td colspan="8">{self._text(N_("console.empty"))}</td></tr>'
+        )
+        body = (
+            f"<h1>{self._text(N_('console.title'))}</h1>"
+            f"<p>{self._text(N_('console.signed_in'), staff=staff)}</p>"
+            f'<form method="post" action="/staff/duty"><button name="on" value="1">'
+            f'{self._text(N_("console.duty_on"))}</button><button name="on" value="0">'
+            f"{self._text(N_('console.duty_off'))}</button></form>"
+            f"<table><thead><tr>{heads}</tr></thead><tbody>{rows}</tbody></table>"
+        )
+        return self._page(self._text(N_("console.title")), body)
+
+    async def case_page(self, request: Request) -> Response:
+        """One case: the intake, the citizen's own words, the conversation, the actions."""
+        staff = self._staff(request)
+        if staff is None:
+            return self._challenge()
+        reference = request.path_params["reference"]
+        try:
+            view = self.queue.view(reference, staff)
+        except QueueError:
+            return self._page("404", f"<p>{self._text(N_('console.no_case'))}</p>")
+        item = view.item
+        words = "".join(f'<p class="words" dir="auto">{escape(w)}</p>' for w in view.description)
+        talk = "".join(
+            f"<p><b>{escape(sender)}</b> <small>{escape(when)}</small><br>"
+            f'<span class="words" dir="auto">{escape(text)}</span></p>'
+            for when, sender, text in view.messages
+        )
+        action = f"/staff/case/{escape(reference)}"
+        facts = self._text(
+            N_("console.case_facts"),
+            channel=item.channel,
+            language=item.language,
+            topic=item.topic or "-",
+            about=view.about or "-",
+            age=view.age_band or "-",
+            contact=view.contact or "-",
+        )
+        outcome, transfer_to = (
+            self._text(N_("console.outcome")),
+            self._text(N_("console.transfer_to")),
+        )
+        reply_label = self._text(N_("console.reply"))
+        body = (
+            f'<p><a href="/staff">← {self._text(N_("console.title"))}</a></p>'
+            f"<h1>{escape(reference)} ({escape(item.status)}, {escape(item.priority)})</h1>"
+            f"<p>{facts}"
+            f"{(' – ' + escape(view.callback)) if view.callback else ''}</p>"
+            f"<h2>{self._text(N_('console.words'))}</h2>{words}"
+            f"<h2>{self._text(N_('console.conversation'))}</h2>{talk or '-'}"
+            f'<form method="post" action="{action}/claim"><button>'
+            f"{self._text(N_('console.claim'))}</button></form>"
+            f'<form method="post" action="{action}/reply" style="display:block">'
+            f'<label for="text">{reply_label}</label><textarea id="text" name="text" dir="auto">'
+            f"</textarea><button>{reply_label}</button></form>"
+            f'<form method="post" action="{action}/close"><label>{outcome} '
+            f'<input name="outcome" required></label><button>{self._text(N_("console.close"))}'
+            f"</button></form>"
+            f'<form method="post" action="{action}/transfer"><label>{transfer_to} '
+            f'<input name="to" required></label><button>{self._text(N_("console.transfer"))}'
+            f"</button></form>"
+        )
+        return self._page(escape(reference), body)
+
+    async def act(self, request: Request) -> Response:
+        """POST claim / reply / close / transfer; then back to the case."""
+        staff = self._staff(request)
+        if staff is None:
+            return self._challenge()
+        if not self._same_origin(request):
+            return Response(status_code=403)
+        reference, action = request.path_params["reference"], request.path_params["action"]
+        form = await request.form()
+        try:
+            if action == "claim":
+                self.queue.claim(reference, staff)
+            elif action == "reply":
+                self.queue.reply(reference, staff, str(form.get("text", "")))
+            elif action == "close":
+                self.queue.close(reference, staff, str(form.get("outcome", "")))
+                return RedirectResponse("/staff", status_code=303)
+            elif action == "transfer":
+                self.queue.transfer(reference, staff, str(form.get("to", "")))
+            else:
+                return Response(status_code=404)
+        except (QueueError, UnknownStaff) as error:
+            return self._page(
+                "!",
+                f'<p>{escape(str(error))}</p><p><a href="/staff/case/'
+                f'{escape(reference)}">←</a></p>',
+            )
+        return RedirectResponse(f"/staff/case/{reference}", status_code=303)
+
+    async def duty(self, request: Request) -> Response:
+        """Switch yourself on or off duty for today."""
+        staff = self._staff(request)
+        if staff is None:
+            return self._challenge()
+        if not self._same_origin(request):
+            return Response(status_code=403)
+        form = await request.form()
+        now = self.queue.clock()
+        with self.queue.sessions.begin() as session:
+            self.staffing.set_duty(session, staff, form.get("on") == "1", now)
+        return RedirectResponse("/staff", status_code=303)
+
+    def routes(self) -> list[BaseRoute]:
+        """The console's routes under /staff."""
+        return [
+            Route("/staff", self.queue_page),
+            Route("/staff/duty", self.duty, methods=["POST"]),
+            Route("/staff/case/{reference}", self.case_page),
+            Route("/staff/case/{reference}/{action}", self.act, methods=["POST"]),
+        ]
