@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.app import App
@@ -32,3 +34,20 @@ class Citizen:
     def inbox(self) -> list[str]:
         """Messages that arrived from the los side, in order."""
         return [as_plain_text(m) for m in self.app.router.take_pending(self.channel, self.user)]
+
+
+def claim_concurrently(app: App, reference: str, staff: Sequence[str]) -> list[bool]:
+    """Every staff member claims the case at the same moment, each in its own thread."""
+    results: list[bool] = []
+    barrier = threading.Barrier(len(staff))
+
+    def claim(staff_id: str) -> None:
+        barrier.wait()
+        results.append(app.queue.claim(reference, staff_id))
+
+    threads = [threading.Thread(target=claim, args=(s,)) for s in staff]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from sqlalchemy import select
 from bot.app import App
 from bot.store.models import AuditEntry, Case, Consent, ConsentText, Conversation, Message
 from tests.fakes.clock import FakeClock
-from tests.journey import Citizen
+from tests.journey import Citizen, claim_concurrently
 
 PARENT_WORDS = "Sønnen min på 8 år gråter hver morgen før skolen og vil ikke gå. Vi er slitne."
 
@@ -154,18 +153,7 @@ async def test_deleting_my_data_really_deletes_it(offline_app: App) -> None:
 
 async def test_two_staff_claiming_at_once_exactly_one_wins(offline_app: App) -> None:
     _, reference = await parent_sends_a_case(offline_app)
-    results: list[bool] = []
-    barrier = threading.Barrier(2)
-
-    def claim(staff: str) -> None:
-        barrier.wait()
-        results.append(offline_app.queue.claim(reference, staff))
-
-    threads = [threading.Thread(target=claim, args=(s,)) for s in ("kari", "ahmed")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = claim_concurrently(offline_app, reference, ("kari", "ahmed"))
     assert sorted(results) == [False, True]
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from bot.app import App, build_app
 from bot.store.db import make_engine
 from tests.conftest import app_settings
 from tests.fakes.clock import FakeClock
+from tests.journey import claim_concurrently
 from tests.test_journeys import parent_sends_a_case
 
 pytestmark = pytest.mark.postgres
@@ -49,18 +49,5 @@ async def test_migrations_and_a_whole_case_on_postgres(postgres_app: App) -> Non
 
 async def test_concurrent_claims_on_postgres_have_one_winner(postgres_app: App) -> None:
     _, reference = await parent_sends_a_case(postgres_app)
-    results: list[bool] = []
-    barrier = threading.Barrier(4)
-
-    def claim(staff: str) -> None:
-        barrier.wait()
-        results.append(postgres_app.queue.claim(reference, staff))
-
-    threads = [
-        threading.Thread(target=claim, args=(s,)) for s in ("kari", "ahmed", "kari", "ahmed")
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = claim_concurrently(postgres_app, reference, ("kari", "ahmed", "kari", "ahmed"))
     assert sorted(results) == [False, False, False, True]
