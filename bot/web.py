@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from bot.app import App
 from bot.channels.sms import SmsChannel
-from bot.channels.telegram import TelegramChannel
+from bot.channels.telegram import TelegramChannel, command_menus
 from bot.channels.web_chat import WebChat
 from bot.console import Console
 
@@ -80,8 +80,11 @@ async def serve(app: App) -> None:
     telegram: TelegramChannel | None = None
     secret = settings.telegram_webhook_secret or secrets.token_urlsafe(32)
     if settings.telegram_token:
+        menus = command_menus(
+            app.catalogs, settings.languages.supported, settings.languages.default
+        )
         telegram = TelegramChannel(
-            app.router, settings.telegram_token, base_url=settings.telegram_api_url
+            app.router, settings.telegram_token, base_url=settings.telegram_api_url, menus=menus
         )
         if settings.web.public_url:
             url = settings.web.public_url.rstrip("/") + "/telegram/webhook"

@@ -1,7 +1,7 @@
 """Commands every channel understands, in every language: help, language, anonymous,
 see my data, delete my data, withdraw consent, stop.
 
-Slash commands are matched by name; plain requests ("slett dataene mine", "delete my data")
+Slash commands are matched by name (``command.slash.*`` in the catalogs); plain requests ("slett dataene mine", "delete my data")
 must be the whole message, so that a sentence merely containing "stop" is not a command.
 The plain phrases live in the catalogs (``command.phrases.*``), one list per language.
 """
@@ -29,36 +29,18 @@ class Command(StrEnum):
     PERSON = "person"
 
 
-SLASH = {
-    "start": Command.START,
-    "hjelp": Command.HELP,
-    "help": Command.HELP,
-    "pomoc": Command.HELP,
-    "caawimo": Command.HELP,
-    "språk": Command.LANGUAGE,
-    "sprak": Command.LANGUAGE,
-    "språk_": Command.LANGUAGE,
-    "language": Command.LANGUAGE,
-    "lang": Command.LANGUAGE,
-    "jezyk": Command.LANGUAGE,
-    "anonym": Command.ANONYMOUS,
-    "anonymous": Command.ANONYMOUS,
-    "anon": Command.ANONYMOUS,
-    "mine_data": Command.MY_DATA,
-    "minedata": Command.MY_DATA,
-    "mydata": Command.MY_DATA,
-    "my_data": Command.MY_DATA,
-    "slett": Command.DELETE,
-    "delete": Command.DELETE,
-    "usun": Command.DELETE,
-    "trekk_samtykke": Command.WITHDRAW,
-    "withdraw": Command.WITHDRAW,
-    "stopp": Command.STOP,
-    "stop": Command.STOP,
-    "person": Command.PERSON,
-    "los": Command.PERSON,
-    "familielos": Command.PERSON,
+SLASH_KEYS = {
+    Command.START: N_("command.slash.start"),
+    Command.HELP: N_("command.slash.help"),
+    Command.LANGUAGE: N_("command.slash.language"),
+    Command.ANONYMOUS: N_("command.slash.anonymous"),
+    Command.MY_DATA: N_("command.slash.my_data"),
+    Command.DELETE: N_("command.slash.delete"),
+    Command.WITHDRAW: N_("command.slash.withdraw"),
+    Command.STOP: N_("command.slash.stop"),
+    Command.PERSON: N_("command.slash.person"),
 }
+"""Slash command names per language, "|"-separated; the first is shown in Telegram's menu."""
 PHRASE_KEYS = {
     Command.HELP: N_("command.phrases.help"),
     Command.LANGUAGE: N_("command.phrases.language"),
@@ -79,6 +61,18 @@ def _simplify(text: str) -> str:
     return " ".join(_PUNCTUATION.sub(" ", lowered).split())
 
 
+def slash_commands(ctx: FlowContext) -> dict[str, Command]:
+    """Every slash name in every supported language, and its command (the English names and
+    the command ids always work)."""
+    names = {command.value: command for command in Command}
+    for command, key in SLASH_KEYS.items():
+        for language in ("en", *ctx.settings.languages.supported):
+            text = ctx.t(key, language)
+            if text != key:
+                names.update((n.strip().casefold(), command) for n in text.split("|") if n.strip())
+    return names
+
+
 def detect(text: str, button: str | None, ctx: FlowContext) -> tuple[Command, str] | None:
     """The command in this message and its argument (e.g. "/språk en"), or None."""
     if button is not None and button.startswith(BUTTON_PREFIX):
@@ -89,8 +83,7 @@ def detect(text: str, button: str | None, ctx: FlowContext) -> tuple[Command, st
     stripped = text.strip()
     match = _SLASH.match(stripped)
     if match:
-        name = match.group(1).casefold()
-        command = SLASH.get(name)
+        command = slash_commands(ctx).get(match.group(1).casefold())
         return (command, match.group(2).strip()) if command else None
     if len(stripped) > 60:
         return None

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import App
-from bot.channels.telegram import TelegramChannel, split_text
+from bot.channels.telegram import TelegramChannel, command_menus, split_text
 from bot.store.models import Message
 from bot.web import create_web_app
 from tests.fakes.telegram_api import FakeTelegram, eventually, running
@@ -27,6 +27,11 @@ async def telegram(offline_app: App) -> AsyncIterator[tuple[FakeTelegram, Telegr
             base_url=fake.base_url,
             per_chat_interval_s=0.0,
             push_interval_s=0.05,
+            menus=command_menus(
+                offline_app.catalogs,
+                offline_app.settings.languages.supported,
+                offline_app.settings.languages.default,
+            ),
         )
         await channel.start_polling()
         try:
@@ -198,3 +203,31 @@ def test_long_replies_are_split_at_4096_without_breaking_words() -> None:
     assert all(len(p) <= 4096 for p in parts) and len(parts) == 2
     assert " ".join(parts) == text
     assert all(not p.startswith(" ") and not p.endswith(" ") for p in parts)
+
+
+async def test_the_command_menu_is_registered_in_each_language(
+    telegram: tuple[FakeTelegram, TelegramChannel],
+) -> None:
+    fake, _ = telegram
+    norwegian = [c["command"] for c in fake.menus["nb"]]
+    english = [c["command"] for c in fake.menus["en"]]
+    assert norwegian == [
+        "start",
+        "hjelp",
+        "sprak",
+        "anonym",
+        "mine_data",
+        "slett",
+        "trekk_samtykke",
+        "stopp",
+    ]
+    assert english[:3] == ["start", "help", "language"]
+    assert fake.menus[""] == fake.menus["nb"]  # the default language for everyone else
+
+
+async def test_a_localised_command_works(telegram: tuple[FakeTelegram, TelegramChannel]) -> None:
+    fake, _ = telegram
+    fake.user_says(PARENT, "/sprak")
+    await eventually(lambda: fake.sent)
+    labels = [row[0]["text"] for row in fake.sent[-1]["reply_markup"]["inline_keyboard"]]
+    assert "English" in labels and "العربية" in labels

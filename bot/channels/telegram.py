@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Sequence
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import (
     AIORateLimiter,
@@ -33,7 +34,9 @@ from telegram.ext import (
     filters,
 )
 
+from bot.i18n import Catalogs
 from bot.router import Router
+from flows.commands import SLASH_KEYS, Command
 from flows.types import Inbound, Outbound
 
 CHANNEL = "telegram"
@@ -51,6 +54,38 @@ MEDIA_FILTER = (
     | filters.LOCATION
     | filters.CONTACT
 )
+
+
+MENU = (
+    Command.START,
+    Command.HELP,
+    Command.LANGUAGE,
+    Command.ANONYMOUS,
+    Command.MY_DATA,
+    Command.DELETE,
+    Command.WITHDRAW,
+    Command.STOP,
+)
+_TELEGRAM_COMMAND = re.compile(r"^[a-z0-9_]{1,32}$")
+TELEGRAM_LANGUAGE_CODES = {"nb": ("nb", "no")}
+
+Menus = dict[str | None, list[tuple[str, str]]]
+
+
+def command_menus(catalogs: Catalogs, languages: Sequence[str], default: str) -> Menus:
+    """The command menu per Telegram language code (None: everyone else), from the catalogs."""
+    menus: Menus = {}
+    for language in languages:
+        menu = []
+        for command in MENU:
+            names = [n.strip() for n in catalogs(SLASH_KEYS[command], language).split("|")]
+            name = next((n for n in names if _TELEGRAM_COMMAND.match(n)), command.value)
+            menu.append((name, catalogs(f"command.describe.{command.value}", language)))
+        for code in TELEGRAM_LANGUAGE_CODES.get(language, (language,)):
+            menus[code] = menu
+        if language == default:
+            menus[None] = menu
+    return menus
 
 
 def split_text(text: str, limit: int = MAX_MESSAGE) -> list[str]:
@@ -90,8 +125,10 @@ class TelegramChannel:
         base_url: str | None = None,
         per_chat_interval_s: float = 1.0,
         push_interval_s: float = 2.0,
+        menus: Menus | None = None,
     ) -> None:
         self.router = router
+        self.menus = menus or {}
         self.per_chat_interval_s = per_chat_interval_s
         self.push_interval_s = push_interval_s
         builder = ApplicationBuilder().token(token).rate_limiter(AIORateLimiter(max_retries=3))
@@ -199,10 +236,16 @@ class TelegramChannel:
                 log.warning("pushing pending telegram messages failed")
             await asyncio.sleep(self.push_interval_s)
 
+    async def _register_menus(self) -> None:
+        for code, menu in self.menus.items():
+            commands = [BotCommand(name, description) for name, description in menu]
+            await self.application.bot.set_my_commands(commands, language_code=code)
+
     async def start_polling(self) -> None:
         """Initialise, start the application and poll for updates."""
         await self.application.initialize()
         await self.application.start()
+        await self._register_menus()
         assert self.application.updater is not None
         await self.application.updater.start_polling(drop_pending_updates=False)
         self._pusher = asyncio.create_task(self._push_loop())
@@ -211,6 +254,7 @@ class TelegramChannel:
         """Initialise, start, and register the webhook (updates arrive via `process`)."""
         await self.application.initialize()
         await self.application.start()
+        await self._register_menus()
         await self.application.bot.set_webhook(
             url, secret_token=secret_token, allowed_updates=Update.ALL_TYPES
         )

@@ -40,6 +40,7 @@ class FakeTelegram:
     calls: list[str] = field(default_factory=list)
     answered_callbacks: list[str] = field(default_factory=list)
     webhook: dict[str, Any] = field(default_factory=dict)
+    menus: dict[str, Any] = field(default_factory=dict)
     blocked_chats: set[int] = field(default_factory=set)
     rate_limit_next: int = 0
     port: int = 0
@@ -139,6 +140,14 @@ class FakeTelegram:
         if name in ("deleteWebhook", "setWebhook"):
             if name == "setWebhook":
                 self.webhook = form
+            return ok(True)
+        if name == "setMyCommands":
+            import json as _json
+
+            commands = form.get("commands")
+            self.menus[str(form.get("language_code") or "")] = (
+                _json.loads(commands) if isinstance(commands, str) else commands
+            )
             return ok(True)
         if name == "getUpdates":
             offset = int(form.get("offset") or 0)
