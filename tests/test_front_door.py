@@ -77,3 +77,40 @@ def test_a_crisis_interrupts_with_the_emergency_numbers_and_marks_urgent(ctx: Fl
 def test_greeting_and_thanks(ctx: FlowContext) -> None:
     assert "Hei!" in say(ctx, "hei", "greet").replies[0].text
     assert say(ctx, "thanks", "thanks", language="en").replies[0].text.startswith("You are welcome")
+
+
+def test_asking_for_english_switches_language(ctx: FlowContext) -> None:
+    understanding = Understanding("en", "language_switch", 1.0, language_switch="en")
+    result = front_door.step(
+        ConversationState(language="nb"), Inbound("t", "u", "english please"), understanding, ctx
+    )
+    assert result.state.language == "en" and "English" in result.replies[0].text
+
+
+def test_the_language_command_offers_every_language_in_its_own_name(ctx: FlowContext) -> None:
+    result = say(ctx, "/språk", "out_of_scope")
+    labels = [b.label for b in result.replies[0].buttons]
+    assert labels == [
+        "Norsk (bokmål)",
+        "Norsk (nynorsk)",
+        "English",
+        "Polski",
+        "Українська",
+        "العربية",
+        "Soomaali",
+    ]
+    chosen = front_door.step(
+        result.state,
+        Inbound("t", "u", "", button="lang:pl"),
+        Understanding("nb", "out_of_scope", 1.0),
+        ctx,
+    )
+    assert chosen.state.language == "pl"
+
+
+def test_an_unsupported_language_is_told_in_english_and_bokmal_which_languages_work(
+    ctx: FlowContext,
+) -> None:
+    result = say(ctx, "Wo ist das Gesundheitszentrum?", "out_of_scope", unsupported_language="de")
+    text = result.replies[0].text
+    assert "I can write in" in text and "Jeg kan skrive på" in text and "Soomaali" in text
