@@ -1,8 +1,9 @@
 """Commands every channel understands, in every language: help, language, anonymous,
 see my data, delete my data, withdraw consent, stop.
 
-Slash commands are matched by name (``command.slash.*`` in the catalogs); plain requests ("slett dataene mine", "delete my data")
-must be the whole message, so that a sentence merely containing "stop" is not a command.
+Slash commands are matched by name (``command.slash.*`` in the catalogs); plain requests
+("delete my data") must be the whole message, so that a sentence merely containing "stop"
+is not a command.
 The plain phrases live in the catalogs (``command.phrases.*``), one list per language.
 """
 
