@@ -66,9 +66,11 @@ _NYNORSK_WORDS = frozenset(
         "kvar",
         "kven",
         "kvifor",
+        "kor",
         "berre",
         "noko",
         "nokon",
+        "nokre",
         "eit",
         "frå",
         "heime",
@@ -87,11 +89,25 @@ _NYNORSK_WORDS = frozenset(
         "treng",
         "sjølv",
         "sjølvmord",
-        "korleis",
         "fekk",
         "gjer",
-        "ver",
+        "gjere",
         "òg",
+        "no",
+        "finst",
+        "skulen",
+        "skule",
+        "stad",
+        "dykk",
+        "dykkar",
+        "sjå",
+        "høyre",
+        "spørje",
+        "ringje",
+        "eigen",
+        "eige",
+        "vore",
+        "heilt",
     )
 )
 _BOKMAL_WORDS = frozenset(
@@ -112,9 +128,7 @@ _BOKMAL_WORDS = frozenset(
         "hjem",
         "være",
         "mye",
-        "de",
         "hun",
-        "vi",
         "mer",
         "en",
         "kommer",
@@ -126,20 +140,101 @@ _BOKMAL_WORDS = frozenset(
         "fikk",
         "gjør",
         "også",
-        "meg",
-        "deg",
-        "min",
-        "mitt",
+        "skolen",
+        "skole",
+        "nå",
+        "dere",
+        "sted",
+        "høre",
+        "spørre",
+        "ringe",
+        "eget",
+        "egen",
+        "helt",
+        "vært",
     )
 )
 
 
 def bokmal_or_nynorsk(words: list[str]) -> str:
-    """Decide between nb and nn by the words only one of them uses."""
+    """Decide between nb and nn by the words only one of them uses, and, more weakly, by
+    nynorsk's -ar endings (strevar, aktivitetar) against bokmål's -er."""
     lowered = [word.casefold() for word in words]
-    nynorsk = sum(word in _NYNORSK_WORDS for word in lowered)
-    bokmal = sum(word in _BOKMAL_WORDS for word in lowered)
+    nynorsk = float(sum(word in _NYNORSK_WORDS for word in lowered))
+    bokmal = float(sum(word in _BOKMAL_WORDS for word in lowered))
+    nynorsk += 0.5 * sum(len(w) >= 6 and w.endswith(("ar", "ane")) for w in lowered)
+    bokmal += 0.5 * sum(len(w) >= 6 and w.endswith(("er", "ene")) for w in lowered)
     return "nn" if nynorsk > bokmal else "nb"
+
+
+# Function words that give a Latin-script language away even when Norwegian service names
+# ("helsestasjon", "barnevernet") confuse a statistical detector.
+_MARKERS: dict[str, frozenset[str]] = {
+    "pl": frozenset(
+        (
+            "gdzie",
+            "jest",
+            "czy",
+            "jak",
+            "się",
+            "mnie",
+            "dla",
+            "moje",
+            "mój",
+            "moja",
+            "proszę",
+            "prosze",
+            "dziecko",
+            "syn",
+            "córka",
+            "mam",
+            "mamy",
+            "potrzebuję",
+            "potrzebuje",
+            "dzień",
+            "jestem",
+            "chcę",
+            "chce",
+            "kiedy",
+        )
+    ),
+    "so": frozenset(
+        (
+            "waa",
+            "iyo",
+            "waxaan",
+            "sidee",
+            "xaggee",
+            "caawimaad",
+            "ilmaha",
+            "ilmahayga",
+            "wiilkayga",
+            "gabadhayda",
+            "ayaan",
+            "baan",
+            "qof",
+            "maxaan",
+            "goorma",
+            "immisa",
+            "ma",
+            "aan",
+        )
+    ),
+}
+
+
+def by_markers(words: list[str], supported: tuple[str, ...]) -> str | None:
+    """A language with at least two of its function words and clearly more than any other."""
+    lowered = [word.casefold() for word in words]
+    scores = {
+        code: sum(w in markers for w in lowered)
+        for code, markers in _MARKERS.items()
+        if code in supported
+    }
+    ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
+    if ranked and ranked[0][1] >= 2 and (len(ranked) == 1 or ranked[0][1] > 2 * ranked[1][1]):
+        return ranked[0][0]
+    return None
 
 
 # Very short messages say little to a statistical detector; these words say a lot.
@@ -250,6 +345,9 @@ class LanguageGuesser:
                 if by_script in self.supported
                 else DetectedLanguage(fallback, unsupported=by_script)
             )
+        marked = by_markers(words, self.supported)
+        if marked is not None and len(words) >= 3:
+            return DetectedLanguage(marked)
         values = self._detector.compute_language_confidence_values(cleaned)
         ranked = [(_LINGUA_TO_CODE[v.language], v.value) for v in values[:4]]
         if not ranked:
