@@ -53,6 +53,8 @@ def start(state: ConversationState, ctx: FlowContext, first_words: str = "") -> 
     if state.case_ref is not None:
         text = ctx.t(N_("intake.already_open"), state.language, reference=state.case_ref)
         return _reply(state.evolve(phase=Phase.CASE_OPEN), text)
+    if state.urgent:
+        return start_anonymous(state, ctx, urgent=True)  # danger: a person now, no forms
     description = (first_words,) if len(first_words) >= MIN_FREE_TEXT_AS_DESCRIPTION else ()
     draft = IntakeDraft(description=description, topic=state.last_topic or LOS_TOPIC)
     return ask_about(state.evolve(phase=Phase.INTAKE_ABOUT, intake=draft), ctx)
@@ -286,13 +288,17 @@ def declined(state: ConversationState, ctx: FlowContext) -> StepResult:
     )
 
 
-def start_anonymous(state: ConversationState, ctx: FlowContext, minor: bool = False) -> StepResult:
-    """Ask a question without saying who you are."""
+def start_anonymous(
+    state: ConversationState, ctx: FlowContext, minor: bool = False, urgent: bool = False
+) -> StepResult:
+    """Ask a question without saying who you are (after a crisis: one step to a person)."""
     lang = state.language
     if state.case_ref is not None:
         text = ctx.t(N_("intake.already_open"), lang, reference=state.case_ref)
         return _reply(state.evolve(phase=Phase.CASE_OPEN), text)
     key = N_("anonymous.intro_minor") if minor else N_("anonymous.intro")
+    if urgent:
+        key = N_("anonymous.intro_urgent")
     text = ctx.t(key, lang, age=ctx.settings.consent_age, when=when_read(ctx, lang))
     return _reply(state.evolve(phase=Phase.ANON_QUESTION, anonymous=True, intake=None), text)
 

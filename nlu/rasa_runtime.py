@@ -95,7 +95,7 @@ def train(
     pipeline = pipeline.resolve()
     paths.models.mkdir(parents=True, exist_ok=True)
     paths.workdir.mkdir(parents=True, exist_ok=True)
-    progress(f"Training the NLU model from {source} (about a minute; progress below) ...")
+    progress(f"Training the NLU model from {source} (a few minutes; progress below) ...")
     command = [
         str(rasa),
         "train",

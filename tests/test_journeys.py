@@ -196,3 +196,17 @@ async def test_a_returning_family_meets_the_same_los(offline_app: App) -> None:
         case = session.scalars(select(Case).where(Case.reference == second)).one()
     assert case.preferred_staff == "ahmed" and case.previous_reference == first
     assert json.loads(case.description)[0] == PARENT_WORDS
+
+
+async def test_after_a_crisis_a_person_is_one_step_away_and_the_case_is_urgent(
+    offline_app: App,
+) -> None:
+    teen = Citizen(offline_app, "teen-in-danger")
+    crisis = await teen.says("jeg vil ikke leve mer")
+    assert crisis.crisis and "113" in teen.last()
+    await teen.says("", button="person")
+    assert "haster" in teen.last() and "navnet ditt" in teen.last()
+    handled = await teen.says("jeg er hjemme alene og har tatt masse piller")
+    assert handled.handover and handled.crisis
+    [item] = offline_app.queue.open_cases("kari")
+    assert item.priority == "urgent" and item.anonymous
