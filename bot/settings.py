@@ -83,6 +83,7 @@ class CrisisLine(_Strict):
     number: str = Field(pattern=r"^[0-9 ]{3,15}$")
     audience: Literal["all", "youth", "adults"]
     always_show: bool = False
+    in_crisis_answer: bool = True
 
 
 class Service(_Strict):

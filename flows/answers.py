@@ -113,6 +113,8 @@ def crisis_lines_text(ctx: FlowContext, language: str, audience: str | None) -> 
     """
     lines = []
     for line in ctx.settings.crisis_lines:
+        if not line.in_crisis_answer:
+            continue
         fits = line.always_show or audience is None or line.audience in ("all", audience)
         if fits and line.id in CRISIS_LINE_LABEL:
             lines.append(ctx.t(CRISIS_LINE_LABEL[line.id], language, number=line.number))
