@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from nlu.rasa_client import ParsedIntent
 from nlu.training_data import Example
 
+SMALL_TALK = frozenset({"greet", "thanks"})
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
 _FOLD = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "ł": "l"})
 
@@ -79,12 +80,18 @@ class FallbackMatcher:
                 scores[row] += weight * row_weight
         if not scores:
             return ParsedIntent("out_of_scope", 1.0)
-        best = sorted(scores.items(), key=lambda item: item[1], reverse=True)[: self.k]
+        ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
+        best = ranked[: self.k]
         votes: dict[str, float] = defaultdict(float)
         for row, score in best:
             votes[self._intents[row]] += score
         intent, _ = max(votes.items(), key=lambda item: item[1])
         top = max(score for row, score in best if self._intents[row] == intent)
+        if intent in SMALL_TALK:
+            # "hello, where is the health clinic?": the question matters more than the greeting
+            for row, score in ranked[: 4 * self.k]:
+                if self._intents[row] not in SMALL_TALK and score >= self.threshold:
+                    return ParsedIntent(self._intents[row], min(1.0, score))
         if top < self.threshold:
             return ParsedIntent("out_of_scope", 1.0 - top)
         return ParsedIntent(intent, min(1.0, top))

@@ -78,7 +78,8 @@ class Understander:
             signal = CrisisSignal(
                 self.model_crisis_category, self.model_crisis_topic, language.code, "model"
             )
-        if confidence < self.threshold or intent == MODEL_CRISIS_INTENT:
+        below = confidence < self.threshold and source == "rasa"  # the matcher has its own
+        if below or intent == MODEL_CRISIS_INTENT:
             intent = "out_of_scope" if signal is None else MODEL_CRISIS_INTENT
         return Understanding(
             language.code,

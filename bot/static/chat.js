@@ -20,7 +20,13 @@
     document.documentElement.lang = lang;
     document.documentElement.dir = rtl[lang] ? "rtl" : "ltr";
     input.placeholder = t("placeholder");
-    document.getElementById("send").textContent = t("send");
+    var texts = { "send": "send", "chat-title": "title", "chat-intro": "intro",
+                  "emergency": "emergency", "message-label": "input_label" };
+    Object.keys(texts).forEach(function (id) {
+      document.getElementById(id).textContent = t(texts[id]);
+    });
+    log.setAttribute("aria-label", t("log_label"));
+    document.title = t("title");
   }
   function status(text) { statusLine.textContent = text || ""; }
 
