@@ -42,17 +42,12 @@ def step(
         state = state.evolve(language=understanding.language)
     lang = state.language
 
-    if inbound.unreadable:
-        return StepResult(state, (Outbound(ctx.t(N_("input.unreadable"), lang), lang),))
-    if inbound.media == "edited":
-        return StepResult(state, (Outbound(ctx.t(N_("input.edited"), lang), lang),))
-    if inbound.media is not None:
-        return StepResult(state, (Outbound(ctx.t(N_("input.media"), lang), lang),))
-    if not inbound.text.strip() and inbound.button is None:
-        return StepResult(state, (Outbound(ctx.t(N_("input.empty"), lang), lang),))
-
-    result = _dispatch(state, inbound, understanding, ctx)
-    if understanding.crisis is not None:
+    notice = _input_notice(inbound)
+    if notice is not None:
+        result = StepResult(state, (Outbound(ctx.t(notice, lang), lang),))
+    else:
+        result = _dispatch(state, inbound, understanding, ctx)
+    if understanding.crisis is not None:  # on every path: captions and edits included
         result = _with_crisis(state, inbound, understanding, ctx, result)
     if inbound.truncated:
         note = Outbound(ctx.t(N_("input.truncated"), lang), lang)
@@ -65,6 +60,19 @@ def step(
             result.handover,
         )
     return result
+
+
+def _input_notice(inbound: Inbound) -> str | None:
+    """The catalog key of the notice for input the bot cannot take as a message, if any."""
+    if inbound.unreadable:
+        return N_("input.unreadable")
+    if inbound.media == "edited":
+        return N_("input.edited")
+    if inbound.media is not None:
+        return N_("input.media")
+    if not inbound.text.strip() and inbound.button is None:
+        return N_("input.empty")
+    return None
 
 
 def _dispatch(

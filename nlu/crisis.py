@@ -91,6 +91,28 @@ class _Compiled:
     pattern: re.Pattern[str]
 
 
+def near(first: str, second: str, within: int) -> str:
+    """A regex for two (normalised) patterns at most ``within`` words apart, in either order:
+    free word order ("вітчим мене б'є", "pappa drikker og slår oss") without listing every
+    permutation."""
+    gap = rf"\W+(?:\w+\W+){{0,{within}}}?"
+    return rf"(?:{first}){gap}(?:{second})|(?:{second}){gap}(?:{first})"
+
+
+def _sources(entry: Any) -> list[str]:
+    """The regex sources of one lexicon entry (a pattern, or ``{near: [a, b], within: n}``),
+    normalised, plus their ASCII-folded variants."""
+    if isinstance(entry, str):
+        sources = [normalise(entry)]
+    elif isinstance(entry, Mapping) and "near" in entry:
+        first, second = (normalise(str(part)) for part in entry["near"])
+        within = int(entry.get("within", 3))
+        sources = [near(first, second, within), near(fold(first), fold(second), within)]
+    else:
+        raise ValueError(f"not a crisis pattern: {entry!r}")
+    return list(dict.fromkeys([*sources, *(fold(s) for s in sources)]))
+
+
 class CrisisDetector:
     """Checks a message against every language's crisis patterns."""
 
@@ -101,8 +123,7 @@ class CrisisDetector:
         exclusions: list[str] = []
         for language, table in lexicon["languages"].items():
             for category, patterns in table.items():
-                sources = [normalise(p) for p in patterns or ()]
-                sources += [fold(s) for s in sources if fold(s) != s]
+                sources = [source for entry in patterns or () for source in _sources(entry)]
                 if category == "not_crisis":
                     exclusions += sources
                     continue

@@ -11,7 +11,15 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.app import App
-from bot.store.models import AuditEntry, Case, Consent, ConsentText, Conversation, Message
+from bot.store.models import (
+    AuditEntry,
+    Case,
+    Consent,
+    ConsentText,
+    Conversation,
+    Message,
+    StaffNotification,
+)
 from tests.fakes.clock import FakeClock
 from tests.journey import Citizen, claim_concurrently
 
@@ -210,3 +218,32 @@ async def test_after_a_crisis_a_person_is_one_step_away_and_the_case_is_urgent(
     assert handled.handover and handled.crisis
     [item] = offline_app.queue.open_cases("kari")
     assert item.priority == "urgent" and item.anonymous
+
+
+async def test_a_crisis_while_the_los_has_the_case_reaches_the_citizen_and_alerts_los_and_leader(
+    offline_app: App,
+) -> None:
+    parent, reference = await parent_sends_a_case(offline_app)
+    offline_app.queue.claim(reference, "kari")
+    handled = await parent.says("Jeg orker ikke mer. I dag vil jeg ikke leve.")
+    assert handled.crisis and "113" in parent.last()
+    view = offline_app.queue.view(reference, "kari")
+    assert view.item.priority == "urgent"
+    assert view.messages[-1][2] == "Jeg orker ikke mer. I dag vil jeg ikke leve."
+    with offline_app.store.sessions() as session:
+        notices = session.scalars(
+            select(StaffNotification).where(StaffNotification.kind == "crisis")
+        ).all()
+    assert {n.staff_id for n in notices} == {"kari", "leder"}
+
+
+async def test_a_crisis_while_confirming_deletion_is_answered_and_nothing_is_deleted(
+    offline_app: App,
+) -> None:
+    parent, reference = await parent_sends_a_case(offline_app)
+    await parent.says("/slett")
+    handled = await parent.says("pappa slår meg")
+    assert handled.crisis and "112" in handled.replies[0].text
+    assert parent.last() == "Greit, ingenting ble slettet."
+    [item] = offline_app.queue.open_cases("kari")
+    assert item.reference == reference and item.priority == "urgent"

@@ -231,3 +231,23 @@ async def test_a_localised_command_works(telegram: tuple[FakeTelegram, TelegramC
     await eventually(lambda: fake.sent)
     labels = [row[0]["text"] for row in fake.sent[-1]["reply_markup"]["inline_keyboard"]]
     assert "English" in labels and "العربية" in labels
+
+
+async def test_a_photo_with_a_crisis_caption_still_gets_the_emergency_numbers(
+    telegram: tuple[FakeTelegram, TelegramChannel],
+) -> None:
+    fake, _ = telegram
+    photo = [{"file_id": "p1", "file_unique_id": "u1", "width": 90, "height": 90}]
+    fake.user_sends(PARENT, "photo", photo, caption="jeg vil ikke leve mer")
+    await eventually(lambda: len(fake.sent) >= 2)
+    texts = [m["text"] for m in fake.sent]
+    assert "113" in texts[0] and any("kan bare lese tekst" in t for t in texts)
+
+
+async def test_a_message_edited_into_a_crisis_still_gets_the_emergency_numbers(
+    telegram: tuple[FakeTelegram, TelegramChannel],
+) -> None:
+    fake, _ = telegram
+    fake.user_edits(PARENT, "stefaren min slår meg")
+    await eventually(lambda: len(fake.sent) >= 2)
+    assert "112" in fake.sent[0]["text"] and "ny melding" in fake.sent[1]["text"]

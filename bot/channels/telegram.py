@@ -104,6 +104,12 @@ def split_text(text: str, limit: int = MAX_MESSAGE) -> list[str]:
     return parts
 
 
+def _marked(kind: str, words: str | None) -> str:
+    """The text recorded for a message the bot cannot take as such: its kind, and any words
+    the citizen wrote with it (a caption, an edit), which still go through the crisis check."""
+    return f"[{kind}] {words}" if words else f"[{kind}]"
+
+
 def keyboard(outbound: Outbound) -> InlineKeyboardMarkup | None:
     """Inline buttons, one per row (short labels such as emoji share one row)."""
     if not outbound.buttons:
@@ -160,10 +166,13 @@ class TelegramChannel:
                 if getattr(message, name, None):
                     kind = name
                     break
-        await self._handle(update, f"[{kind}]", None, kind)
+        caption = message.caption if message is not None else None
+        await self._handle(update, _marked(kind, caption), None, kind)
 
     async def _on_edited(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._handle(update, "[edited]", None, "edited")
+        message = update.effective_message
+        words = message.text if message is not None else None
+        await self._handle(update, _marked("edited", words), None, "edited")
 
     async def _on_button(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query

@@ -67,11 +67,15 @@ class FakeTelegram:
         )
         return uid
 
-    def user_sends(self, user_id: int, kind: str, payload: Any, language: str = "nb") -> int:
+    def user_sends(
+        self, user_id: int, kind: str, payload: Any, language: str = "nb", caption: str = ""
+    ) -> int:
         """Queue a non-text message (voice, photo, sticker, location, ...)."""
         uid = next(self._update_ids)
         message = self._message(user_id, None, language, "private")
         message[kind] = payload
+        if caption:
+            message["caption"] = caption
         self.updates.append({"update_id": uid, "message": message})
         return uid
 
