@@ -39,6 +39,9 @@ class Handled:
     crisis: bool
     handover: bool
     duplicate: bool = False
+    """A repeated platform message id: ``replies`` are the ones recorded the first time. A
+    channel that delivers by its own request (Telegram, SMS) must not send them again; one
+    whose answer is the delivery (the web chat's retried POST) returns them."""
 
 
 def new_reference() -> str:
@@ -116,8 +119,12 @@ class Router:
         )
         state = ConversationState.from_json(recorded.state_json, default)
         if recorded.duplicate:
-            log.info("duplicate inbound ignored conversation=%s", recorded.conversation_id)
-            return Handled((), state.language, None, False, False, duplicate=True)
+            log.info("duplicate inbound conversation=%s", recorded.conversation_id)
+            replies = tuple(
+                Outbound(r.text, r.language, tuple(Button(*b) for b in r.buttons))
+                for r in self.store.replies_to(recorded.message_id)
+            )
+            return Handled(replies, state.language, None, False, False, duplicate=True)
         return await self._process(recorded, state, inbound)
 
     async def _process(
@@ -157,7 +164,12 @@ class Router:
             intent=understanding.intent,
             topic=result.topic,
             crisis=result.crisis,
-            replies=[StoredReply(r.sender, r.text, r.language) for r in replies],
+            replies=[
+                StoredReply(
+                    r.sender, r.text, r.language, tuple((b.label, b.payload) for b in r.buttons)
+                )
+                for r in replies
+            ],
             effects=apply,
         )
         log.info(

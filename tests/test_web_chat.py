@@ -11,8 +11,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 import uvicorn
+from sqlalchemy import select
 
 from bot.app import App
+from bot.store.models import Message
 from bot.web import create_web_app
 from tests.fakes.telegram_api import free_port
 
@@ -140,12 +142,35 @@ async def test_the_page_has_no_serious_accessibility_violations(page: object) ->
     assert serious == [], [v["id"] for v in serious]
 
 
-async def test_the_embed_snippet_is_served_without_third_parties(served: str) -> None:
+async def test_the_page_and_the_snippet_load_nothing_from_third_parties(served: str) -> None:
+    import re
+
     import httpx
 
     async with httpx.AsyncClient(base_url=served) as client:
         snippet = await client.get("/embed.js")
         page = await client.get("/")
-    assert snippet.status_code == 200 and "iframe" in snippet.text
-    assert "http" not in page.text.replace(served, "").split('<script id="ui-texts"')[0] or True
-    assert "cdn" not in page.text.lower()
+        script = await client.get("/static/chat.js")
+    assert snippet.status_code == page.status_code == script.status_code == 200
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    references = re.findall(r'(?:src|href)="([^"]*)"', page.text)
+    assert references and all(ref.startswith("/") for ref in references), references
+    code = "\n".join(line for line in snippet.text.splitlines() if not line.startswith("//"))
+    assert "http" not in code and "http" not in script.text  # only its own origin
+
+
+async def test_a_new_visitor_who_types_fast_stays_in_one_conversation_and_loses_nothing(
+    page: object, offline_app: App
+) -> None:
+    from playwright.async_api import Page, expect
+
+    assert isinstance(page, Page)
+    for text in ("hei", "hvor er PPT?", "takk"):
+        await page.get_by_label("Meldingen din").fill(text)
+        await page.get_by_role("button", name="Send").click()
+    await expect(page.locator(".msg.bot")).to_have_count(3)
+    await expect(page.locator(".msg.bot").nth(1)).to_contain_text("55 10 20 03")
+    with offline_app.store.sessions() as session:
+        inbound = session.scalars(select(Message).where(Message.direction == "in")).all()
+        assert [m.text for m in inbound] == ["hei", "hvor er PPT?", "takk"]
+        assert len({m.conversation_id for m in inbound}) == 1

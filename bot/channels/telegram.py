@@ -201,7 +201,8 @@ class TelegramChannel:
             Inbound(CHANNEL, key, text, user.language_code, button, media=media),
             external_id=str(update.update_id),
         )
-        await self.send(chat.id, address, [*pending, *handled.replies])
+        replies = () if handled.duplicate else handled.replies  # sent the first time
+        await self.send(chat.id, address, [*pending, *replies])
 
     async def send(self, chat_id: int, address: str, messages: Sequence[Outbound]) -> bool:
         """Send in order, split and paced; False (and the conversation marked) if blocked."""

@@ -27,6 +27,9 @@
     });
     log.setAttribute("aria-label", t("log_label"));
     document.title = t("title");
+    Array.prototype.forEach.call(log.querySelectorAll(".sender"), function (who) {
+      who.textContent = t("sender_" + who.getAttribute("data-sender"));
+    });
   }
   function status(text) { statusLine.textContent = text || ""; }
 
@@ -44,6 +47,7 @@
     if (message.language) item.lang = message.language;
     var who = document.createElement("span");
     who.className = "sender";
+    who.setAttribute("data-sender", message.sender);
     who.textContent = t("sender_" + message.sender);
     item.appendChild(who);
     var body = document.createElement("span");
@@ -86,16 +90,27 @@
     if (newToken && newToken !== token) { token = newToken; localStorage.setItem(KEY, token); }
   }
 
+  // One message in flight at a time, in order: a second flush (from the poll, or the
+  // browser coming back online) waits for the first, so nothing is posted twice or
+  // dropped, and a new visitor's second message carries the token the first one got.
+  // A retried message keeps its id; the server answers it again from what it recorded.
+  var flushing = null;
   function flush() {
+    if (!flushing) {
+      flushing = drain().then(function () { flushing = null; });
+    }
+    return flushing;
+  }
+  function drain() {
     if (!outbox.length) return Promise.resolve();
     var next = outbox[0];
     return post("/api/chat", Object.assign({ token: token }, next)).then(function (data) {
-      outbox.shift();
+      if (outbox[0] === next) outbox.shift();
       localStorage.setItem("inngang-outbox", JSON.stringify(outbox));
       remember(data.token);
       status("");
       show(data.replies);
-      return flush();
+      return drain();
     }, function () {
       status(t("offline"));
     });

@@ -63,6 +63,10 @@ class Message(Base):
     handled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     case_reference: Mapped[str | None] = mapped_column(String(16), nullable=True)
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    reply_to: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    """For a bot reply: the inbound message it answers."""
+    buttons: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """For a bot reply: its buttons as JSON [{"label", "payload"}]."""
 
 
 class Case(Base):

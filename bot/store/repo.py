@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -29,11 +30,12 @@ class RecordedInbound:
 
 @dataclass(frozen=True)
 class StoredReply:
-    """An outbound message to record."""
+    """An outbound message to record (buttons as (label, payload) pairs)."""
 
     sender: str
     text: str
     language: str
+    buttons: tuple[tuple[str, str], ...] = ()
 
 
 class Store:
@@ -143,8 +145,29 @@ class Store:
                         language=reply.language,
                         created_at=now,
                         handled_at=now,
+                        reply_to=message_id,
+                        buttons=json.dumps(
+                            [{"label": lbl, "payload": pay} for lbl, pay in reply.buttons],
+                            ensure_ascii=False,
+                        ),
                     )
                 )
+
+    def replies_to(self, message_id: int) -> list[StoredReply]:
+        """The replies recorded for one inbound message, in order (to answer a retry again)."""
+        with self.sessions() as session:
+            rows = session.scalars(
+                select(Message).where(Message.reply_to == message_id).order_by(Message.id)
+            ).all()
+            return [
+                StoredReply(
+                    row.sender,
+                    row.text,
+                    row.language or "",
+                    tuple((b["label"], b["payload"]) for b in json.loads(row.buttons or "[]")),
+                )
+                for row in rows
+            ]
 
     def unhandled_inbound(self) -> list[tuple[int, int]]:
         """(conversation id, message id) of inbound messages recorded but never handled."""
