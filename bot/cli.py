@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -169,8 +170,18 @@ async def _evaluate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a service manager stopping us), handled like Ctrl-C: every `finally` runs, so
+    the managed Rasa server is stopped rather than left behind."""
+
+
+def _on_sigterm(_signum: int, _frame: object) -> None:
+    raise Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `inngang` console script."""
+    signal.signal(signal.SIGTERM, _on_sigterm)
     args = _parser().parse_args(argv)
     _configure_logging(args.verbose or args.command == "run")
     if args.command == "nlu" and args.nlu_command != "eval":
@@ -185,6 +196,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         return _dispatch(settings, args)
+    except Terminated:
+        return 143
     except KeyboardInterrupt:
         return 130
 
