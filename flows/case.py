@@ -35,17 +35,42 @@ def feedback_question(ctx: FlowContext, language: str, reference: str) -> Outbou
     )
 
 
-def feedback(state: ConversationState, inbound: Inbound, ctx: FlowContext) -> StepResult | None:
-    """Store a rating; None when the message is not a rating (the front door handles it)."""
+FEEDBACK_PENDING = "feedback_for"
+"""State.extra key: the case whose rating is still welcome after the citizen wrote something
+else (the question's buttons stay on the screen, and a tap should still count)."""
+
+
+def _score(inbound: Inbound, faces_count: bool) -> int | None:
     button = inbound.button or ""
-    text = inbound.text.strip()
-    score: int | None = None
     if button.startswith("feedback:") and button[9:].isdigit():
         score = int(button[9:])
-    elif text in FEEDBACK_FACES:
-        score = FEEDBACK_FACES.index(text) + 1
-    if score is None or not 1 <= score <= 5 or state.case_ref is None:
+        return score if 1 <= score <= 5 else None
+    text = inbound.text.strip()
+    return FEEDBACK_FACES.index(text) + 1 if faces_count and text in FEEDBACK_FACES else None
+
+
+def feedback(state: ConversationState, inbound: Inbound, ctx: FlowContext) -> StepResult | None:
+    """Store a rating, right after the question or later (once); None when the message is
+    not a rating or none is asked for (the front door handles it). Later, only the question's
+    buttons count: a "🙂" typed to a los in a new case is a message, not a rating."""
+    asked = state.phase is Phase.FEEDBACK
+    reference = state.case_ref if asked else state.extra.get(FEEDBACK_PENDING)
+    score = _score(inbound, faces_count=asked)
+    if score is None or reference is None:
         return None
-    done = state.evolve(phase=Phase.IDLE, case_ref=None, urgent=False)
+    extra = {k: v for k, v in state.extra.items() if k != FEEDBACK_PENDING}
+    done = (
+        state.evolve(phase=Phase.IDLE, case_ref=None, urgent=False, extra=extra)
+        if asked
+        else state.evolve(extra=extra)
+    )
     reply = Outbound(ctx.t(N_("feedback.thanks"), state.language), state.language)
-    return StepResult(done, (reply,), (StoreFeedback(state.case_ref, score),))
+    return StepResult(done, (reply,), (StoreFeedback(reference, score),))
+
+
+def postpone_feedback(state: ConversationState) -> ConversationState:
+    """The citizen wrote something else after the question: go on, but keep the rating open."""
+    if state.case_ref is None:
+        return state.evolve(phase=Phase.IDLE)
+    extra = {**state.extra, FEEDBACK_PENDING: state.case_ref}
+    return state.evolve(phase=Phase.IDLE, case_ref=None, extra=extra)

@@ -84,11 +84,12 @@ def _dispatch(
     phase = state.phase
     if phase is Phase.CONFIRM_DELETE:
         return rights.confirm_delete(state, inbound, ctx)
+    rated = case.feedback(state, inbound, ctx)
+    if rated is not None:
+        return rated
     if phase is Phase.FEEDBACK:
-        rated = case.feedback(state, inbound, ctx)
-        if rated is not None:
-            return rated
-        state = state.evolve(phase=Phase.IDLE, case_ref=None)
+        state = case.postpone_feedback(state)
+        phase = state.phase
     if understanding.crisis is not None and phase not in TAKES_CITIZEN_WORDS:
         return StepResult(state, ())
     if phase in INTAKE_PHASES:

@@ -247,3 +247,20 @@ async def test_a_crisis_while_confirming_deletion_is_answered_and_nothing_is_del
     assert parent.last() == "Greit, ingenting ble slettet."
     [item] = offline_app.queue.open_cases("kari")
     assert item.reference == reference and item.priority == "urgent"
+
+
+async def test_a_parent_who_writes_something_else_first_can_still_rate_the_help_once(
+    offline_app: App,
+) -> None:
+    parent, reference = await parent_sends_a_case(offline_app)
+    offline_app.queue.claim(reference, "kari")
+    offline_app.queue.close(reference, "kari", "familieteam etablert")
+    assert "1 (dårlig) til 5" in parent.inbox()[-1]
+    await parent.says("hvor er helsestasjonen?")  # typed before the question arrived
+    assert "55 10 20 01" in parent.last()
+    await parent.says("", button="feedback:5")  # the question's button is still on screen
+    assert "Takk" in parent.last()
+    await parent.says("", button="feedback:1")  # only once
+    with offline_app.store.sessions() as session:
+        case = session.scalars(select(Case).where(Case.reference == reference)).one()
+    assert case.feedback_score == 5
