@@ -123,12 +123,14 @@ def idle(
     topic = understanding.topic
     if topic is not None and topic in ctx.settings.service_ids:
         reply = answers.service_answer(ctx, topic, lang)
-        return StepResult(state.evolve(last_topic=topic), (reply,), topic=topic)
+        told = intake.remember_words(state.evolve(last_topic=topic), inbound.text)
+        return StepResult(told, (reply,), topic=topic)
     if understanding.intent == "greet":
         return StepResult(state, (answers.greeting(ctx, lang),))
     if understanding.intent == "thanks":
         return StepResult(state, (answers.thanks(ctx, lang),))
-    return StepResult(state, (answers.not_understood(ctx, lang),))
+    told = intake.remember_words(state, inbound.text)
+    return StepResult(told, (answers.not_understood(ctx, lang),))
 
 
 def audience_of(state: ConversationState, ctx: FlowContext) -> str | None:

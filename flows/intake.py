@@ -27,6 +27,8 @@ ABOUT = {
 CHILD_AGE_BANDS = ("0-5", "6-12", "13-17")
 DONE = "done"
 MIN_FREE_TEXT_AS_DESCRIPTION = 40
+LAST_WORDS = "last_words"
+"""State.extra key: the citizen's last long free-text message, for the intake to start from."""
 
 
 def _button(ctx: FlowContext, key: str, language: str, payload: str) -> Button:
@@ -48,13 +50,25 @@ def is_under_consent_age(band: str) -> bool:
     return band.startswith("<")
 
 
+def remember_words(state: ConversationState, text: str) -> ConversationState:
+    """Keep a citizen's own account of their situation (a long free-text message answered
+    with a service's details), so that the intake that may follow does not ask again."""
+    words = text.strip()
+    if len(words) < MIN_FREE_TEXT_AS_DESCRIPTION:
+        return state
+    return state.evolve(extra={**state.extra, LAST_WORDS: words})
+
+
 def start(state: ConversationState, ctx: FlowContext, first_words: str = "") -> StepResult:
-    """Begin the intake (or point to the open case)."""
+    """Begin the intake (or point to the open case). The citizen's earlier account, if any,
+    is the start of the description: shown in the summary, and theirs to change."""
     if state.case_ref is not None:
         text = ctx.t(N_("intake.already_open"), state.language, reference=state.case_ref)
         return _reply(state.evolve(phase=Phase.CASE_OPEN), text)
     if state.urgent:
         return start_anonymous(state, ctx, urgent=True)  # danger: a person now, no forms
+    first_words = first_words or state.extra.get(LAST_WORDS, "")
+    state = state.evolve(extra={k: v for k, v in state.extra.items() if k != LAST_WORDS})
     description = (first_words,) if len(first_words) >= MIN_FREE_TEXT_AS_DESCRIPTION else ()
     draft = IntakeDraft(description=description, topic=state.last_topic or LOS_TOPIC)
     return ask_about(state.evolve(phase=Phase.INTAKE_ABOUT, intake=draft), ctx)
@@ -300,7 +314,10 @@ def start_anonymous(
     if urgent:
         key = N_("anonymous.intro_urgent")
     text = ctx.t(key, lang, age=ctx.settings.consent_age, when=when_read(ctx, lang))
-    return _reply(state.evolve(phase=Phase.ANON_QUESTION, anonymous=True, intake=None), text)
+    extra = {k: v for k, v in state.extra.items() if k != LAST_WORDS}
+    return _reply(
+        state.evolve(phase=Phase.ANON_QUESTION, anonymous=True, intake=None, extra=extra), text
+    )
 
 
 def submit(state: ConversationState, ctx: FlowContext) -> StepResult:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flows import front_door
+from flows import front_door, intake
 from flows.effects import OpenCase, RecordConsent, WithdrawConsent
 from flows.state import ConversationState, IntakeDraft, Phase
 from flows.types import FlowContext, Inbound
@@ -102,3 +102,27 @@ def test_out_of_hours_the_confirmation_names_the_next_opening_and_the_crisis_lin
     result = front_door.step(state, question, english, ctx)
     text = result.replies[0].text
     assert "Monday 30 November 08:00" in text and "116 111" in text and "112" in text
+
+
+def test_what_the_parent_already_wrote_starts_the_description_so_nobody_asks_twice(
+    ctx: FlowContext,
+) -> None:
+    words = "Sønnen min på 10 nekter å gå på skolen, og vi krangler hver eneste kveld."
+    told = front_door.idle(
+        ConversationState(language="nb"),
+        Inbound("test", "u1", words),
+        Understanding("nb", "svc_familieteam", 0.9, source="rasa"),
+        ctx,
+    )
+    assert told.topic == "familieteam"
+    started = intake.start(told.state, ctx)
+    assert started.state.intake is not None
+    assert started.state.intake.description == (words,)
+    assert intake.LAST_WORDS not in started.state.extra
+    short = front_door.idle(
+        ConversationState(language="nb"),
+        Inbound("test", "u1", "PPT?"),
+        Understanding("nb", "svc_ppt", 0.9, source="rasa"),
+        ctx,
+    )
+    assert intake.start(short.state, ctx).state.intake.description == ()  # type: ignore[union-attr]
