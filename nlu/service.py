@@ -10,7 +10,7 @@ from nlu.crisis import CrisisDetector, CrisisSignal
 from nlu.fallback import FallbackMatcher, fold
 from nlu.language import LanguageGuesser
 from nlu.rasa_client import NluUnavailable, ParsedIntent, RasaClient
-from nlu.understanding import Source, Understanding
+from nlu.understanding import Source, Understanding, topic_for_intent
 
 MAX_NLU_CHARS = 1000
 MODEL_CRISIS_INTENT = "crisis"
@@ -19,8 +19,11 @@ MODEL_CRISIS_INTENT = "crisis"
 class Understander:
     """Combines the independent crisis check, language detection and intent classification.
 
-    The crisis check and language detection never touch the network. When Rasa fails, the
-    offline matcher answers and Rasa is left alone for ``retry_after_s`` seconds, so a dead
+    The crisis check and language detection never touch the network. When Rasa is unsure
+    (below ``threshold``), the offline matcher built from the same data gives a second
+    opinion, taken when it names a topic above its own threshold (a service named outright,
+    "...henvisning til BUP?", should not become "not understood"). When Rasa fails,
+    the offline matcher answers and Rasa is left alone for ``retry_after_s`` seconds, so a dead
     server costs one timeout, not one per message.
     """
 
@@ -79,6 +82,11 @@ class Understander:
                 self.model_crisis_category, self.model_crisis_topic, language.code, "model"
             )
         below = confidence < self.threshold and source == "rasa"  # the matcher has its own
+        if below:
+            second = self.fallback.parse(text[:MAX_NLU_CHARS])
+            if topic_for_intent(second.name) is not None:  # it says out_of_scope when unsure
+                intent, confidence, source = second.name, second.confidence, "fallback"
+                below = False
         if below or intent == MODEL_CRISIS_INTENT:
             intent = "out_of_scope" if signal is None else MODEL_CRISIS_INTENT
         return Understanding(
