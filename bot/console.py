@@ -23,6 +23,13 @@ from bot.queue import Queue, QueueError, QueueItem
 from bot.staff import Staffing, UnknownStaff
 from flows.types import N_
 
+CRISIS_KEYS = {
+    "self_harm": N_("console.crisis.self_harm"),
+    "violence_abuse": N_("console.crisis.violence_abuse"),
+    "acute_danger": N_("console.crisis.acute_danger"),
+    "homeless": N_("console.crisis.homeless"),
+}
+
 
 class Console:
     """Routes for the staff console."""
@@ -59,6 +66,11 @@ class Console:
     def _text(self, key: str, **params: object) -> str:
         return escape(self.t(key, self.language, **params))
 
+    def _priority(self, item: QueueItem) -> str:
+        """ "urgent: thoughts of suicide or self-harm", so the los knows why at a glance."""
+        kind = CRISIS_KEYS.get(item.crisis or "")
+        return escape(item.priority) + (f": {self._text(kind)}" if kind else "")
+
     def _page(self, title: str, body: str) -> HTMLResponse:
         return HTMLResponse(
             f'<!doctype html><html lang="{self.language}"><head><meta charset="utf-8">'
@@ -85,7 +97,7 @@ class Console:
         css = ' class="urgent"' if item.priority == "urgent" else ""
         return (
             f'<tr{css}><td><a href="/staff/case/{escape(item.reference)}">'
-            f"{escape(item.reference)}</a></td><td>{escape(item.priority)}</td>"
+            f"{escape(item.reference)}</a></td><td>{self._priority(item)}</td>"
             f"<td>{item.waiting_minutes}</td><td>{escape(item.channel)}</td>"
             f"<td>{escape(item.language)}</td><td>{escape(item.topic or '-')}</td>"
             f"<td>{mode}</td><td>{escape(item.claimed_by or '-')}{flags}</td></tr>"
@@ -157,7 +169,7 @@ class Console:
         reply_label = self._text(N_("console.reply"))
         body = (
             f'<p><a href="/staff">← {self._text(N_("console.title"))}</a></p>'
-            f"<h1>{escape(reference)} ({escape(item.status)}, {escape(item.priority)})</h1>"
+            f"<h1>{escape(reference)} ({escape(item.status)}, {self._priority(item)})</h1>"
             f"<p>{facts}"
             f"{(' – ' + escape(view.callback)) if view.callback else ''}</p>"
             f"<h2>{self._text(N_('console.words'))}</h2>{words}"

@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
@@ -37,6 +37,7 @@ from flows.effects import (
 from flows.types import N_, Outbound
 
 OPEN_STATUSES = ("open", "claimed")
+CRISIS_WORDS_WINDOW = timedelta(hours=24)
 CASE_STATUS_KEYS = {
     "open": N_("export.status.open"),
     "claimed": N_("export.status.claimed"),
@@ -71,7 +72,7 @@ class EffectRunner:
                 case AppendToCase():
                     self.append(effect)
                 case MarkUrgent():
-                    self.mark_urgent()
+                    self.mark_urgent(effect)
                 case StoreFeedback():
                     self.feedback(effect)
                 case ExportData():
@@ -172,6 +173,7 @@ class EffectRunner:
             citizen_unread=1,  # the intake itself is the first thing the los reads
         )
         self.session.add(case)
+        self._bring_crisis_words(case)
         if consent is not None:
             consent.case_reference = effect.reference
         self.conversation.anonymous = effect.anonymous
@@ -179,9 +181,30 @@ class EffectRunner:
         recipients = (
             [preferred] if preferred else list(self.staffing.on_duty(self.session, self.now))
         )
-        kind = "urgent_case" if effect.urgent else "new_case"
+        kind = "urgent_case" if case.urgent else "new_case"
         for staff_id in recipients:
             notify(self.session, self.now, staff_id, kind, effect.reference)
+
+    def _bring_crisis_words(self, case: Case) -> None:
+        """Danger told shortly before the case was opened ("jeg orker ikke mer", then "I want
+        a person") belongs in it: the los reads those words, and the case is urgent."""
+        since = self.now - CRISIS_WORDS_WINDOW
+        earlier = self.session.scalars(
+            select(Message)
+            .where(
+                Message.conversation_id == self.conversation.id,
+                Message.id != self.message_id,
+                Message.direction == "in",
+                Message.crisis.is_(True),
+                Message.case_reference.is_(None),
+                Message.created_at >= since,
+            )
+            .order_by(Message.id)
+        ).all()
+        for message in earlier:
+            message.case_reference = case.reference
+            case.urgent = True
+            case.crisis_category = message.crisis_category or case.crisis_category
 
     def append(self, effect: AppendToCase) -> None:
         message = self.session.get_one(Message, self.message_id)
@@ -192,7 +215,7 @@ class EffectRunner:
             .values(citizen_unread=Case.citizen_unread + 1)
         )
 
-    def mark_urgent(self) -> None:
+    def mark_urgent(self, effect: MarkUrgent) -> None:
         self.conversation.urgent = True
         cases = self.session.scalars(
             select(Case).where(
@@ -200,7 +223,7 @@ class EffectRunner:
             )
         ).all()
         for case in cases:
-            case.urgent = True
+            case.urgent, case.crisis_category = True, effect.category
             targets = (
                 [case.claimed_by]
                 if case.claimed_by

@@ -34,6 +34,9 @@ class QueueItem:
 
     reference: str
     priority: str
+    crisis: str | None
+    """The kind of danger that made it urgent: self_harm, violence_abuse, acute_danger,
+    homeless (None when not a crisis)."""
     status: str
     waiting_minutes: int
     language: str
@@ -105,6 +108,7 @@ class Queue:
         return QueueItem(
             reference=case.reference,
             priority="urgent" if case.urgent else "normal",
+            crisis=case.crisis_category,
             status=case.status,
             waiting_minutes=int((now - created).total_seconds() // 60),
             language=case.language,

@@ -153,6 +153,7 @@ class Router:
             return runner.deleted
 
         replies = result.replies
+        signal = understanding.crisis
         offered = next(
             (tuple(b.payload for b in r.buttons) for r in reversed(replies) if r.buttons), ()
         )
@@ -164,6 +165,8 @@ class Router:
             intent=understanding.intent,
             topic=result.topic,
             crisis=result.crisis,
+            crisis_category=signal.category if result.crisis and signal else None,
+            crisis_lexicon=signal.lexicon_version if result.crisis and signal else None,
             replies=[
                 StoredReply(
                     r.sender, r.text, r.language, tuple((b.label, b.payload) for b in r.buttons)

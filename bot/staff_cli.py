@@ -87,7 +87,8 @@ def _run(app: App, args: argparse.Namespace) -> int:
             else:
                 for i in items:
                     print(
-                        f"{i.reference}  {i.priority:7} {i.status:8} {i.waiting_minutes:5} min  "
+                        f"{i.reference}  {i.priority:7} {i.crisis or '':14} {i.status:8} "
+                        f"{i.waiting_minutes:5} min  "
                         f"{i.language}  {i.topic or '-':18} {i.channel:8} "
                         f"{'anonymous' if i.anonymous else i.consent_scope or '-'}"
                         f"{'  claimed by ' + i.claimed_by if i.claimed_by else ''}"
@@ -110,7 +111,8 @@ def _run(app: App, args: argparse.Namespace) -> int:
                 )
             else:
                 print(
-                    f"{view.item.reference} ({view.item.status}, {view.item.priority}) "
+                    f"{view.item.reference} ({view.item.status}, {view.item.priority}"
+                    f"{', ' + view.item.crisis if view.item.crisis else ''}) "
                     f"about={view.about} age={view.age_band} contact={view.contact} "
                     f"{view.callback or ''}"
                 )

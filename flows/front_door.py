@@ -159,7 +159,7 @@ def _with_crisis(
     return StepResult(
         new_state,
         (reply, *result.replies),
-        (effect, *result.effects),
+        (*result.effects, effect),  # after OpenCase: a case opened by this message is urgent
         topic=signal.topic,
         crisis=True,
         handover=result.handover,

@@ -79,3 +79,14 @@ async def test_a_cross_site_post_is_refused(console: httpx.AsyncClient, offline_
     )
     assert response.status_code == 403
     assert offline_app.queue.open_cases("kari")[0].claimed_by is None
+
+
+async def test_the_los_sees_at_a_glance_why_a_case_is_urgent(
+    console: httpx.AsyncClient, offline_app: App
+) -> None:
+    teen = Citizen(offline_app, "teen-web-2", channel="web")
+    await teen.says("/anonym")
+    await teen.says("jeg har ingen steder å sove i natt")
+    queue = await console.get("/staff", headers=auth("kari"))
+    assert "urgent: ikke noe sted å bo eller sove" in queue.text
+    assert 'class="urgent"' in queue.text

@@ -264,3 +264,34 @@ async def test_a_parent_who_writes_something_else_first_can_still_rate_the_help_
     with offline_app.store.sessions() as session:
         case = session.scalars(select(Case).where(Case.reference == reference)).one()
     assert case.feedback_score == 5
+
+
+async def test_a_teenagers_anonymous_question_about_violence_is_urgent_and_says_why(
+    offline_app: App,
+) -> None:
+    teen = Citizen(offline_app, "teen-at-home")
+    await teen.says("/anonym")
+    handled = await teen.says("pappa slår meg hver dag og jeg tør ikke gå hjem")
+    assert handled.crisis and handled.handover
+    [item] = offline_app.queue.open_cases("kari")
+    assert item.priority == "urgent" and item.crisis == "violence_abuse"
+    with offline_app.store.sessions() as session:
+        flagged = session.scalars(select(Message).where(Message.crisis.is_(True))).one()
+        kinds = {n.kind for n in session.scalars(select(StaffNotification))}
+    assert flagged.crisis_category == "violence_abuse"
+    assert flagged.crisis_lexicon == offline_app.understander.crisis.version
+    assert "crisis" in kinds  # on-duty staff and the leader are told
+
+
+async def test_the_los_reads_the_words_that_made_a_case_urgent(offline_app: App) -> None:
+    teen = Citizen(offline_app, "teen-low")
+    await teen.says("jeg orker ikke mer, alle hadde hatt det bedre uten meg")
+    await teen.says("", button="person")
+    await teen.says("jeg er 15 og mamma drikker hver kveld")
+    [item] = offline_app.queue.open_cases("kari")
+    assert item.priority == "urgent" and item.crisis == "self_harm"
+    view = offline_app.queue.view(item.reference, "kari")
+    assert view.description == ["jeg er 15 og mamma drikker hver kveld"]
+    assert [text for _, _, text in view.messages] == [
+        "jeg orker ikke mer, alle hadde hatt det bedre uten meg"
+    ]

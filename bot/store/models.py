@@ -59,6 +59,9 @@ class Message(Base):
     intent: Mapped[str | None] = mapped_column(String(48), nullable=True)
     topic: Mapped[str | None] = mapped_column(String(32), nullable=True)
     crisis: Mapped[bool] = mapped_column(Boolean, default=False)
+    crisis_category: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    crisis_lexicon: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    """The crisis lexicon version whose pattern matched, or "model" for the model's intent."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     handled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     case_reference: Mapped[str | None] = mapped_column(String(16), nullable=True)
@@ -83,6 +86,7 @@ class Case(Base):
     channel: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16))  # open, claimed, closed, withdrawn
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    crisis_category: Mapped[str | None] = mapped_column(String(32), nullable=True)
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     language: Mapped[str] = mapped_column(String(8))
     topic: Mapped[str | None] = mapped_column(String(32), nullable=True)

@@ -116,6 +116,8 @@ class Store:
         intent: str | None,
         topic: str | None,
         crisis: bool,
+        crisis_category: str | None = None,
+        crisis_lexicon: str | None = None,
         replies: Sequence[StoredReply],
         effects: Callable[[Session, Conversation], bool] | None = None,
     ) -> None:
@@ -133,6 +135,7 @@ class Store:
             inbound.handled_at = now
             inbound.language, inbound.intent, inbound.topic = language, intent, topic
             inbound.crisis = crisis
+            inbound.crisis_category, inbound.crisis_lexicon = crisis_category, crisis_lexicon
             if effects is not None and effects(session, conversation):
                 return
             for reply in replies:
