@@ -89,6 +89,9 @@ class _Compiled:
     category: str
     language: str
     pattern: re.Pattern[str]
+    """The normalised patterns, tried on every form of the message."""
+    folded: re.Pattern[str]
+    """Those and their ASCII-folded copies, tried on the folded forms."""
 
 
 def near(first: str, second: str, within: int) -> str:
@@ -99,18 +102,22 @@ def near(first: str, second: str, within: int) -> str:
     return rf"(?:{first}){gap}(?:{second})|(?:{second}){gap}(?:{first})"
 
 
-def _sources(entry: Any) -> list[str]:
-    """The regex sources of one lexicon entry (a pattern, or ``{near: [a, b], within: n}``),
-    normalised, plus their ASCII-folded variants."""
+def _sources(entry: Any) -> tuple[str, str]:
+    """The regex source of one lexicon entry (a pattern, or ``{near: [a, b], within: n}``),
+    normalised, and its ASCII-folded variant (for the folded forms of a message only: a
+    folded lookbehind such as "(?<!med a )" must not be tried on "med å")."""
     if isinstance(entry, str):
-        sources = [normalise(entry)]
-    elif isinstance(entry, Mapping) and "near" in entry:
+        source = normalise(entry)
+        return source, fold(source)
+    if isinstance(entry, Mapping) and "near" in entry:
         first, second = (normalise(str(part)) for part in entry["near"])
         within = int(entry.get("within", 3))
-        sources = [near(first, second, within), near(fold(first), fold(second), within)]
-    else:
-        raise ValueError(f"not a crisis pattern: {entry!r}")
-    return list(dict.fromkeys([*sources, *(fold(s) for s in sources)]))
+        return near(first, second, within), near(fold(first), fold(second), within)
+    raise ValueError(f"not a crisis pattern: {entry!r}")
+
+
+def _either(sources: list[str]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{s})" for s in dict.fromkeys(sources)) or r"(?!x)x")
 
 
 class CrisisDetector:
@@ -123,17 +130,18 @@ class CrisisDetector:
         exclusions: list[str] = []
         for language, table in lexicon["languages"].items():
             for category, patterns in table.items():
-                sources = [source for entry in patterns or () for source in _sources(entry)]
+                pairs = [_sources(entry) for entry in patterns or ()]
                 if category == "not_crisis":
-                    exclusions += sources
+                    exclusions += [source for pair in pairs for source in pair]
                     continue
                 if category not in self.topics:
                     raise ValueError(f"{language}: unknown category {category!r}")
-                if sources:
-                    combined = re.compile("|".join(f"(?:{s})" for s in sources))
-                    self._checks.append(_Compiled(category, str(language), combined))
+                if pairs:
+                    plain = _either([p for p, _ in pairs])
+                    folded = _either([s for pair in pairs for s in pair])
+                    self._checks.append(_Compiled(category, str(language), plain, folded))
         self._checks.sort(key=lambda c: PRIORITY.index(c.category))
-        self._exclusions = re.compile("|".join(f"(?:{s})" for s in exclusions) or r"(?!x)x")
+        self._exclusions = _either(exclusions)
 
     @classmethod
     def from_file(cls, path: Path) -> CrisisDetector:
@@ -148,9 +156,13 @@ class CrisisDetector:
         """The most serious crisis in the message, or None."""
         if not text or not text.strip():
             return None
-        forms = [self._exclusions.sub(" ", form) for form in variants(text)]
+        forms = variants(text)
+        plain = [self._exclusions.sub(" ", form) for form in forms]
+        folded = [self._exclusions.sub(" ", form) for form in {fold(f) for f in forms}]
         for check in self._checks:
-            if any(check.pattern.search(form) for form in forms):
+            if any(check.pattern.search(f) for f in plain) or any(
+                check.folded.search(f) for f in folded
+            ):
                 return CrisisSignal(
                     check.category, self.topics[check.category], check.language, self.version
                 )
