@@ -373,7 +373,9 @@ class LanguageGuesser:
             return DetectedLanguage(previous)
         if best in self.supported:
             return DetectedLanguage(best)
-        if confidence >= 0.6 and len(words) >= 3:
+        runner_up = max((value for code, value in ranked if code in self.supported), default=0.0)
+        clear_lead = confidence >= 0.6 or (confidence >= 0.4 and confidence >= 4 * runner_up)
+        if clear_lead and len(words) >= 3:  # "Guten Tag, wo ist das Jugendamt?": de 0.59, nb 0.07
             return DetectedLanguage(fallback, unsupported=best)
         return DetectedLanguage(fallback)
 
