@@ -10,9 +10,11 @@ import sys
 from sqlalchemy import select
 
 from bot.app import App
+from bot.effects import audit
 from bot.queue import QueueError
 from bot.retention import run_retention
 from bot.staff import UnknownStaff
+from bot.stats import gains
 from bot.store.models import AuditEntry, Consent, StaffNotification
 
 
@@ -49,6 +51,10 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     consents = sub.add_parser("consents", help="consent records with the text version shown")
     consents.add_argument("--json", action="store_true")
     sub.add_parser("retention", help="delete what is past its retention period, now")
+    stats = sub.add_parser("stats", help="the gains, for a leader: reach, time to help, feedback")
+    stats.add_argument("--days", type=int, default=30, help="the period, up to now (default 30)")
+    stats.add_argument("--json", action="store_true")
+    stats.add_argument("--as", dest="staff", default=None)
 
 
 def _staff(args: argparse.Namespace) -> str:
@@ -197,6 +203,18 @@ def _run(app: App, args: argparse.Namespace) -> int:
         else:
             for r in records:
                 print(" ".join(f"{k}={v}" for k, v in r.items()))
+        return 0
+    if args.command == "stats":
+        staff = app.router.staffing.require(_staff(args))
+        now = app.router.clock()
+        with app.store.sessions.begin() as session:
+            figures = gains(session, now, max(1, args.days))
+            audit(session, now, staff, "stats", detail=f"{args.days} days")
+        if args.json:
+            _print(figures.as_json())
+        else:
+            for name, value in figures.as_json().items():
+                print(f"{name.replace('_', ' '):34} {value}")
         return 0
     if args.command == "retention":
         report = run_retention(app.settings, app.store.sessions, app.router.clock)

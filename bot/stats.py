@@ -1,0 +1,108 @@
+"""The gains a leader reports (gevinstrealisering): reach, time to help, the right service,
+satisfaction. Aggregates only: no message text, no identities, nothing a citizen could be
+recognised by. Figures cover what retention has not yet deleted."""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.store.models import Case, Conversation, Message
+
+
+@dataclass(frozen=True)
+class Gains:
+    """What happened in one period, counted."""
+
+    since: str
+    until: str
+    conversations_started: int
+    messages_from_citizens: int
+    questions_answered_by_topic: dict[str, int]
+    crisis_messages: int
+    cases_opened: int
+    cases_by_channel: dict[str, int]
+    cases_by_language: dict[str, int]
+    cases_by_topic: dict[str, int]
+    cases_anonymous: int
+    cases_urgent: int
+    cases_returning: int
+    """Linked to an earlier case of the same family (kommuneverten)."""
+    cases_escalated: int
+    cases_closed: int
+    cases_withdrawn: int
+    median_minutes_to_claim: float | None
+    median_minutes_to_claim_urgent: float | None
+    median_hours_to_close: float | None
+    feedback_given: int
+    feedback_mean: float | None
+    feedback_by_score: dict[str, int]
+
+    def as_json(self) -> dict[str, object]:
+        """The --json shape."""
+        return asdict(self)
+
+
+def _aware(moment: datetime, like: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=like.tzinfo)
+
+
+def _median_minutes(spans: list[timedelta]) -> float | None:
+    return round(statistics.median(s.total_seconds() / 60 for s in spans), 1) if spans else None
+
+
+def gains(session: Session, now: datetime, days: int) -> Gains:
+    """The figures for the last ``days`` days up to ``now``."""
+    since = now - timedelta(days=days)
+    conversations = session.scalars(
+        select(Conversation.id).where(Conversation.created_at >= since)
+    ).all()
+    inbound = session.execute(
+        select(Message.topic, Message.crisis).where(
+            Message.direction == "in", Message.created_at >= since
+        )
+    ).all()
+    cases = session.scalars(select(Case).where(Case.created_at >= since)).all()
+    to_claim = [
+        _aware(c.claimed_at, now) - _aware(c.created_at, now) for c in cases if c.claimed_at
+    ]
+    to_claim_urgent = [
+        _aware(c.claimed_at, now) - _aware(c.created_at, now)
+        for c in cases
+        if c.claimed_at and c.urgent
+    ]
+    closed = [c for c in cases if c.status == "closed"]
+    to_close = [_aware(c.closed_at, now) - _aware(c.created_at, now) for c in closed if c.closed_at]
+    scores = [c.feedback_score for c in cases if c.feedback_score is not None]
+    hours = _median_minutes(to_close)
+    return Gains(
+        since=since.isoformat(timespec="minutes"),
+        until=now.isoformat(timespec="minutes"),
+        conversations_started=len(conversations),
+        messages_from_citizens=len(inbound),
+        questions_answered_by_topic=dict(
+            Counter(topic for topic, _ in inbound if topic).most_common()
+        ),
+        crisis_messages=sum(1 for _, crisis in inbound if crisis),
+        cases_opened=len(cases),
+        cases_by_channel=dict(Counter(c.channel for c in cases).most_common()),
+        cases_by_language=dict(Counter(c.language for c in cases).most_common()),
+        cases_by_topic=dict(Counter(c.topic or "-" for c in cases).most_common()),
+        cases_anonymous=sum(c.anonymous for c in cases),
+        cases_urgent=sum(c.urgent for c in cases),
+        cases_returning=sum(c.previous_reference is not None for c in cases),
+        cases_escalated=sum(c.escalated_at is not None for c in cases),
+        cases_closed=len(closed),
+        cases_withdrawn=sum(c.status == "withdrawn" for c in cases),
+        median_minutes_to_claim=_median_minutes(to_claim),
+        median_minutes_to_claim_urgent=_median_minutes(to_claim_urgent),
+        median_hours_to_close=None if hours is None else round(hours / 60, 1),
+        feedback_given=len(scores),
+        feedback_mean=round(statistics.mean(scores), 2) if scores else None,
+        feedback_by_score={str(n): scores.count(n) for n in range(1, 6)},
+    )
