@@ -173,7 +173,7 @@ class EffectRunner:
             citizen_unread=1,  # the intake itself is the first thing the los reads
         )
         self.session.add(case)
-        self._bring_crisis_words(case)
+        self._bring_crisis_words(case, set(draft.description))
         if consent is not None:
             consent.case_reference = effect.reference
         self.conversation.anonymous = effect.anonymous
@@ -185,9 +185,10 @@ class EffectRunner:
         for staff_id in recipients:
             notify(self.session, self.now, staff_id, kind, effect.reference)
 
-    def _bring_crisis_words(self, case: Case) -> None:
+    def _bring_crisis_words(self, case: Case, described: set[str]) -> None:
         """Danger told shortly before the case was opened ("jeg orker ikke mer", then "I want
-        a person") belongs in it: the los reads those words, and the case is urgent."""
+        a person") belongs in it: the los reads those words (once: not again if they are in
+        the description already), and the case is urgent."""
         since = self.now - CRISIS_WORDS_WINDOW
         earlier = self.session.scalars(
             select(Message)
@@ -202,7 +203,8 @@ class EffectRunner:
             .order_by(Message.id)
         ).all()
         for message in earlier:
-            message.case_reference = case.reference
+            if message.text not in described:
+                message.case_reference = case.reference
             case.urgent = True
             case.crisis_category = message.crisis_category or case.crisis_category
 

@@ -295,3 +295,20 @@ async def test_the_los_reads_the_words_that_made_a_case_urgent(offline_app: App)
     assert [text for _, _, text in view.messages] == [
         "jeg orker ikke mer, alle hadde hatt det bedre uten meg"
     ]
+
+
+async def test_danger_told_in_the_description_is_urgent_and_read_once(offline_app: App) -> None:
+    parent = Citizen(offline_app, "parent-danger")
+    await parent.says("", button="person")
+    await parent.says("", button="about:child")
+    await parent.says("", button="age:13-17")
+    await parent.says("", button="consent:los")
+    await parent.says("Datteren min sier at stefaren hennes slår henne.")
+    await parent.says("", button="done")
+    await parent.says("", button="contact:chat")
+    await parent.says("", button="confirm:send")
+    [item] = offline_app.queue.open_cases("kari")
+    assert item.priority == "urgent" and item.crisis == "violence_abuse"
+    view = offline_app.queue.view(item.reference, "kari")
+    assert view.description == ["Datteren min sier at stefaren hennes slår henne."]
+    assert view.messages == []
