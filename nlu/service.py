@@ -14,6 +14,14 @@ from nlu.understanding import Source, Understanding, topic_for_intent
 
 MAX_NLU_CHARS = 1000
 MODEL_CRISIS_INTENT = "crisis"
+SMALL_TALK = frozenset({"greet", "thanks"})
+SMALL_TALK_MAX_WORDS = 6
+"""The longest greeting or thanks in the training data; DIET has called longer messages
+small talk with confidence 1.0 ("jeg drikker for mye og vil ha hjelp" -> thanks)."""
+
+
+def _doubtful_small_talk(intent: str, text: str, source: Source) -> bool:
+    return source == "rasa" and intent in SMALL_TALK and len(text.split()) > SMALL_TALK_MAX_WORDS
 
 
 class Understander:
@@ -22,7 +30,8 @@ class Understander:
     The crisis check and language detection never touch the network. When Rasa is unsure
     (below ``threshold``), the offline matcher built from the same data gives a second
     opinion, taken when it names a topic above its own threshold (a service named outright,
-    "...henvisning til BUP?", should not become "not understood"). When Rasa fails,
+    "...henvisning til BUP?", should not become "not understood"); so does a long message
+    Rasa calls small talk. When Rasa fails,
     the offline matcher answers and Rasa is left alone for ``retry_after_s`` seconds, so a dead
     server costs one timeout, not one per message.
     """
@@ -82,7 +91,7 @@ class Understander:
                 self.model_crisis_category, self.model_crisis_topic, language.code, "model"
             )
         below = confidence < self.threshold and source == "rasa"  # the matcher has its own
-        if below:
+        if below or _doubtful_small_talk(intent, text, source):
             second = self.fallback.parse(text[:MAX_NLU_CHARS])
             if topic_for_intent(second.name) is not None:  # it says out_of_scope when unsure
                 intent, confidence, source = second.name, second.confidence, "fallback"

@@ -79,3 +79,15 @@ async def test_the_models_crisis_intent_adds_recall_but_never_overrules_an_idiom
     )
     assert (await u.understand("alt er bare svart nå", None)).crisis is not None
     assert (await u.understand("jeg døde av latter", None)).crisis is None
+
+
+async def test_a_long_message_the_model_calls_small_talk_gets_a_second_opinion(
+    settings: Settings, calls: list[str]
+) -> None:
+    asking = "jeg drikker for mye og vil ha hjelp"
+    u = understander(
+        settings, {asking: ("thanks", 1.0), "tusen takk for hjelpa": ("thanks", 0.99)}, calls
+    )
+    assert (await u.understand(asking, None)).topic == "psykisk_helse_rus"
+    thanked = await u.understand("tusen takk for hjelpa", None)
+    assert thanked.intent == "thanks" and thanked.source == "rasa"
