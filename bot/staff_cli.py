@@ -4,6 +4,7 @@ on the command line, for scripts and evaluations (the web console does the same)
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 
@@ -14,6 +15,7 @@ from bot.effects import audit
 from bot.queue import QueueError
 from bot.retention import run_retention
 from bot.staff import UnknownStaff
+from bot.staff_auth import WeakPassword, set_password
 from bot.stats import gains
 from bot.store.models import AuditEntry, Consent, StaffNotification
 
@@ -51,10 +53,22 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     consents = sub.add_parser("consents", help="consent records with the text version shown")
     consents.add_argument("--json", action="store_true")
     sub.add_parser("retention", help="delete what is past its retention period, now")
+    staff = sub.add_parser("staff", help="staff accounts for the console")
+    staff_sub = staff.add_subparsers(dest="staff_command", required=True)
+    password = staff_sub.add_parser("password", help="set a staff member's own password")
+    password.add_argument("staff_id")
+    password.add_argument("--stdin", action="store_true", help="read it from standard input")
     stats = sub.add_parser("stats", help="the gains, for a leader: reach, time to help, feedback")
     stats.add_argument("--days", type=int, default=30, help="the period, up to now (default 30)")
     stats.add_argument("--json", action="store_true")
     stats.add_argument("--as", dest="staff", default=None)
+
+
+def _ask_password() -> str:
+    first = getpass.getpass("New password: ")
+    if getpass.getpass("Again: ") != first:
+        raise QueueError("the two passwords differ")
+    return first
 
 
 def _staff(args: argparse.Namespace) -> str:
@@ -72,11 +86,11 @@ def run(app: App, args: argparse.Namespace) -> int:
     """Carry out a staff command; errors are one clear line on stderr and exit code 1."""
     try:
         return _run(app, args)
-    except (QueueError, UnknownStaff) as error:
+    except (QueueError, UnknownStaff, WeakPassword) as error:
         print(
-            f"error: {error}"
-            if isinstance(error, QueueError)
-            else f"error: unknown staff id {error}",
+            f"error: unknown staff id {error}"
+            if isinstance(error, UnknownStaff)
+            else f"error: {error}",
             file=sys.stderr,
         )
         return 1
@@ -203,6 +217,15 @@ def _run(app: App, args: argparse.Namespace) -> int:
         else:
             for r in records:
                 print(" ".join(f"{k}={v}" for k, v in r.items()))
+        return 0
+    if args.command == "staff":
+        member = app.router.staffing.require(args.staff_id)
+        given = sys.stdin.readline().rstrip("\n") if args.stdin else _ask_password()
+        now = app.router.clock()
+        with app.store.sessions.begin() as session:
+            set_password(session, member, given, now)
+            audit(session, now, member, "set_password")
+        print(f"{member}: password set", file=sys.stderr)
         return 0
     if args.command == "stats":
         staff = app.router.staffing.require(_staff(args))

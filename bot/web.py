@@ -62,11 +62,7 @@ def create_web_app(
     return Starlette(
         routes=[
             *chat.routes(),
-            *(
-                Console(app.queue, app.router.staffing, app.catalogs, staff_password).routes()
-                if staff_password
-                else []
-            ),
+            *Console(app.queue, app.router.staffing, app.catalogs, staff_password).routes(),
             Route("/healthz", health),
             Route("/telegram/webhook", telegram_webhook, methods=["POST"]),
             *([Route(sms.settings.inbound_path, sms.webhook, methods=["POST"])] if sms else []),
@@ -96,8 +92,9 @@ async def serve(app: App) -> None:
     password = settings.staff_password or secrets.token_urlsafe(9)
     if not settings.staff_password:
         print(
-            f"Staff console: http://{settings.web.host}:{settings.web.port}/staff "
-            f"(user: a staff id from the roster, password for this run: {password})",
+            f"Staff console: http://{settings.web.host}:{settings.web.port}/staff (user: a "
+            "staff id from the roster; password: their own, set with `inngang staff password "
+            f"<id>`, or for staff without one, this run's: {password})",
             flush=True,
         )
     sms: SmsChannel | None = None

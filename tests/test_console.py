@@ -4,13 +4,20 @@
 from __future__ import annotations
 
 import base64
+import os
+import sqlite3
+import subprocess
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import select
 
 from bot.app import App
+from bot.settings import PROJECT_ROOT
+from bot.staff_auth import WeakPassword, set_password, verify_password
 from bot.store.models import AuditEntry
 from bot.web import create_web_app
 from tests.journey import Citizen
@@ -90,3 +97,51 @@ async def test_the_los_sees_at_a_glance_why_a_case_is_urgent(
     queue = await console.get("/staff", headers=auth("kari"))
     assert "urgent: ikke noe sted å bo eller sove" in queue.text
     assert 'class="urgent"' in queue.text
+
+
+async def test_a_los_with_her_own_password_must_use_it_and_no_one_else_can(
+    console: httpx.AsyncClient, offline_app: App, tmp_path: Path
+) -> None:
+    with offline_app.store.sessions.begin() as session:
+        set_password(session, "kari", "kari-sitt-eget-passord", offline_app.router.clock())
+    assert (
+        await console.get("/staff", headers=auth("kari", "kari-sitt-eget-passord"))
+    ).status_code == 200
+    assert (await console.get("/staff", headers=auth("kari"))).status_code == 401  # shared: no
+    assert (await console.get("/staff", headers=auth("ahmed"))).status_code == 200  # has none yet
+    assert (
+        await console.get("/staff", headers=auth("ahmed", "kari-sitt-eget-passord"))
+    ).status_code == 401
+    assert (await console.get("/staff", headers=auth("ukjent"))).status_code == 401
+    dump = "\n".join(sqlite3.connect(tmp_path / "inngang.db").iterdump())
+    assert "kari-sitt-eget-passord" not in dump and "scrypt$" in dump
+
+
+def test_a_short_password_is_refused(offline_app: App) -> None:
+    with offline_app.store.sessions.begin() as session, pytest.raises(WeakPassword):
+        set_password(session, "kari", "kort", offline_app.router.clock())
+
+
+def test_staff_set_their_password_from_the_shell(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "INNGANG_DATABASE_URL": f"sqlite:///{tmp_path / 'inngang.db'}",
+        "INNGANG_SECRET_KEY": "test",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "staff", "password", "kari", "--stdin"],
+        input="et-langt-nok-passord\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=PROJECT_ROOT,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    stored = (
+        sqlite3.connect(tmp_path / "inngang.db")
+        .execute("select password_hash from staff_credentials where staff_id = 'kari'")
+        .fetchone()[0]
+    )
+    assert verify_password("et-langt-nok-passord", stored)
+    assert not verify_password("et-annet-passord", stored)

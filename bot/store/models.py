@@ -190,3 +190,13 @@ class StaffNotification(Base):
     case_reference: Mapped[str | None] = mapped_column(String(16), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class StaffCredential(Base):
+    """A staff member's own console password, as a salted scrypt hash (never the password)."""
+
+    __tablename__ = "staff_credentials"
+
+    staff_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
