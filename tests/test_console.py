@@ -145,3 +145,14 @@ def test_staff_set_their_password_from_the_shell(tmp_path: Path) -> None:
     )
     assert verify_password("et-langt-nok-passord", stored)
     assert not verify_password("et-annet-passord", stored)
+
+
+async def test_guessing_a_password_locks_that_staff_id_for_a_while(
+    console: httpx.AsyncClient,
+) -> None:
+    for guess in range(5):
+        assert (
+            await console.get("/staff", headers=auth("kari", f"gjett-{guess}"))
+        ).status_code == 401
+    assert (await console.get("/staff", headers=auth("kari"))).status_code == 401  # even right
+    assert (await console.get("/staff", headers=auth("ahmed"))).status_code == 200  # others not
