@@ -19,6 +19,7 @@ from bot.i18n import Catalogs
 from bot.settings import Settings
 from bot.staff import Staffing
 from bot.store.models import Case, Conversation, Message, Outbox
+from bot.store.repo import buttons_to_json
 from flows.case import feedback_question
 from flows.state import ConversationState, Phase
 from flows.types import N_, FlowContext, Outbound
@@ -283,15 +284,12 @@ class Queue:
         if message is None:
             assert key is not None
             message = Outbound(self.catalogs(key, conversation.language), conversation.language)
-        buttons = json.dumps(
-            [{"label": b.label, "payload": b.payload} for b in message.buttons], ensure_ascii=False
-        )
         session.add(
             Outbox(
                 conversation_id=conversation.id,
                 sender=sender,
                 text=message.text,
-                buttons=buttons,
+                buttons=buttons_to_json(message.buttons),
                 language=message.language,
                 created_at=self.clock(),
             )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 from dataclasses import dataclass, replace
@@ -18,11 +17,17 @@ from bot.schedule import Schedule
 from bot.settings import Settings
 from bot.staff import Staffing
 from bot.store.models import Case, Conversation, Message, Outbox
-from bot.store.repo import RecordedInbound, Store, StoredReply
+from bot.store.repo import (
+    RecordedInbound,
+    Store,
+    StoredReply,
+    buttons_from_json,
+    buttons_to_json,
+)
 from bot.text_input import MAX_UNDERSTOOD_CHARS, clean
 from flows import front_door
 from flows.state import ConversationState
-from flows.types import Button, FlowContext, Inbound, Outbound
+from flows.types import FlowContext, Inbound, Outbound
 from nlu.service import Understander
 
 log = logging.getLogger(__name__)
@@ -121,7 +126,7 @@ class Router:
         if recorded.duplicate:
             log.info("duplicate inbound conversation=%s", recorded.conversation_id)
             replies = tuple(
-                Outbound(r.text, r.language, tuple(Button(*b) for b in r.buttons))
+                Outbound(r.text, r.language, r.buttons)
                 for r in self.store.replies_to(recorded.message_id)
             )
             return Handled(replies, state.language, None, False, False, duplicate=True)
@@ -153,7 +158,7 @@ class Router:
             return runner.deleted
 
         replies = result.replies
-        signal = understanding.crisis
+        flag = understanding.crisis if result.crisis else None
         offered = next(
             (tuple(b.payload for b in r.buttons) for r in reversed(replies) if r.buttons), ()
         )
@@ -165,14 +170,9 @@ class Router:
             intent=understanding.intent,
             topic=result.topic,
             crisis=result.crisis,
-            crisis_category=signal.category if result.crisis and signal else None,
-            crisis_lexicon=signal.lexicon_version if result.crisis and signal else None,
-            replies=[
-                StoredReply(
-                    r.sender, r.text, r.language, tuple((b.label, b.payload) for b in r.buttons)
-                )
-                for r in replies
-            ],
+            crisis_category=flag.category if flag else None,
+            crisis_lexicon=flag.lexicon_version if flag else None,
+            replies=[StoredReply(r.sender, r.text, r.language, r.buttons) for r in replies],
             effects=apply,
         )
         log.info(
@@ -212,10 +212,7 @@ class Router:
                             conversation_id=conversation_id,
                             sender=reply.sender,
                             text=reply.text,
-                            buttons=json.dumps(
-                                [{"label": b.label, "payload": b.payload} for b in reply.buttons],
-                                ensure_ascii=False,
-                            ),
+                            buttons=buttons_to_json(reply.buttons),
                             language=reply.language,
                             created_at=self.clock(),
                         )
@@ -251,7 +248,7 @@ def take_outbox(session: Session, conversation_id: int, clock: Clock) -> tuple[O
     messages = []
     for row in rows:
         row.delivered_at = now
-        buttons = tuple(Button(b["label"], b["payload"]) for b in json.loads(row.buttons))
+        buttons = buttons_from_json(row.buttons)
         if row.sender == "los":
             messages.append(Outbound(row.text, row.language, buttons, "los"))
         else:

@@ -70,18 +70,20 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-def variants(text: str) -> tuple[str, ...]:
-    """The texts the patterns are tried on: normalised, folded, and with stretched letters
-    ("neeeei", "ikkkke") shortened both ways."""
+def variants(text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The texts the patterns are tried on: the normalised message with stretched letters
+    ("neeeei", "ikkkke") shortened both ways, split into the forms that have diacritics
+    (for the patterns as written) and every form ASCII-folded (for the patterns and their
+    folded copies). A form without diacritics is only in the second set: no work twice."""
     base = normalise(text[:MAX_CHECKED_CHARS])
-    forms = {base, fold(base)}
+    forms = {base}
     if _STRETCHED.search(base):
         natural = _STRETCHED.sub(
             lambda m: m.group(1) if m.group(1) in _VOWELS else m.group(1) * 2, base
         )
-        for shortened in (natural, _STRETCHED.sub(r"\1\1", base), _STRETCHED.sub(r"\1", base)):
-            forms.update((shortened, fold(shortened)))
-    return tuple(forms)
+        forms.update((natural, _STRETCHED.sub(r"\1\1", base), _STRETCHED.sub(r"\1", base)))
+    folded = frozenset(fold(form) for form in forms)
+    return frozenset(forms - folded), folded
 
 
 @dataclass(frozen=True)
@@ -150,17 +152,18 @@ class CrisisDetector:
 
     def is_idiom(self, text: str) -> bool:
         """Whether the message contains a known idiom or joke (used to overrule the model)."""
-        return any(self._exclusions.search(form) for form in variants(text))
+        written, folded = variants(text)
+        return any(self._exclusions.search(form) for form in written | folded)
 
     def check(self, text: str) -> CrisisSignal | None:
         """The most serious crisis in the message, or None."""
         if not text or not text.strip():
             return None
-        forms = variants(text)
-        plain = [self._exclusions.sub(" ", form) for form in forms]
-        folded = [self._exclusions.sub(" ", form) for form in {fold(f) for f in forms}]
+        written, folded = (
+            [self._exclusions.sub(" ", form) for form in forms] for forms in variants(text)
+        )
         for check in self._checks:
-            if any(check.pattern.search(f) for f in plain) or any(
+            if any(check.pattern.search(f) for f in written) or any(
                 check.folded.search(f) for f in folded
             ):
                 return CrisisSignal(

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import Clock
 from bot.identity import new_handle
 from bot.store.models import Conversation, Message, Outbox
+from flows.types import Button
 
 MAX_STORED_CHARS = 20_000
 
@@ -28,14 +29,26 @@ class RecordedInbound:
     duplicate: bool
 
 
+def buttons_to_json(buttons: Sequence[Button]) -> str:
+    """Buttons as stored with a reply or an outbox message."""
+    return json.dumps(
+        [{"label": b.label, "payload": b.payload} for b in buttons], ensure_ascii=False
+    )
+
+
+def buttons_from_json(raw: str | None) -> tuple[Button, ...]:
+    """The buttons stored by ``buttons_to_json``."""
+    return tuple(Button(b["label"], b["payload"]) for b in json.loads(raw or "[]"))
+
+
 @dataclass(frozen=True)
 class StoredReply:
-    """An outbound message to record (buttons as (label, payload) pairs)."""
+    """An outbound message to record."""
 
     sender: str
     text: str
     language: str
-    buttons: tuple[tuple[str, str], ...] = ()
+    buttons: tuple[Button, ...] = ()
 
 
 class Store:
@@ -149,10 +162,7 @@ class Store:
                         created_at=now,
                         handled_at=now,
                         reply_to=message_id,
-                        buttons=json.dumps(
-                            [{"label": lbl, "payload": pay} for lbl, pay in reply.buttons],
-                            ensure_ascii=False,
-                        ),
+                        buttons=buttons_to_json(reply.buttons),
                     )
                 )
 
@@ -164,10 +174,7 @@ class Store:
             ).all()
             return [
                 StoredReply(
-                    row.sender,
-                    row.text,
-                    row.language or "",
-                    tuple((b["label"], b["payload"]) for b in json.loads(row.buttons or "[]")),
+                    row.sender, row.text, row.language or "", buttons_from_json(row.buttons)
                 )
                 for row in rows
             ]
