@@ -58,12 +58,9 @@ def feedback(state: ConversationState, inbound: Inbound, ctx: FlowContext) -> St
     score = _score(inbound, faces_count=asked)
     if score is None or reference is None:
         return None
-    extra = {k: v for k, v in state.extra.items() if k != FEEDBACK_PENDING}
-    done = (
-        state.evolve(phase=Phase.IDLE, case_ref=None, urgent=False, extra=extra)
-        if asked
-        else state.evolve(extra=extra)
-    )
+    done = state.forgetting(FEEDBACK_PENDING)
+    if asked:
+        done = done.evolve(phase=Phase.IDLE, case_ref=None, urgent=False)
     reply = Outbound(ctx.t(N_("feedback.thanks"), state.language), state.language)
     return StepResult(done, (reply,), (StoreFeedback(reference, score),))
 
@@ -72,5 +69,4 @@ def postpone_feedback(state: ConversationState) -> ConversationState:
     """The citizen wrote something else after the question: go on, but keep the rating open."""
     if state.case_ref is None:
         return state.evolve(phase=Phase.IDLE)
-    extra = {**state.extra, FEEDBACK_PENDING: state.case_ref}
-    return state.evolve(phase=Phase.IDLE, case_ref=None, extra=extra)
+    return state.noting(FEEDBACK_PENDING, state.case_ref).evolve(phase=Phase.IDLE, case_ref=None)

@@ -56,7 +56,7 @@ def remember_words(state: ConversationState, text: str) -> ConversationState:
     words = text.strip()
     if len(words) < MIN_FREE_TEXT_AS_DESCRIPTION:
         return state
-    return state.evolve(extra={**state.extra, LAST_WORDS: words})
+    return state.noting(LAST_WORDS, words)
 
 
 def start(state: ConversationState, ctx: FlowContext, first_words: str = "") -> StepResult:
@@ -68,7 +68,7 @@ def start(state: ConversationState, ctx: FlowContext, first_words: str = "") -> 
     if state.urgent:
         return start_anonymous(state, ctx, urgent=True)  # danger: a person now, no forms
     first_words = first_words or state.extra.get(LAST_WORDS, "")
-    state = state.evolve(extra={k: v for k, v in state.extra.items() if k != LAST_WORDS})
+    state = state.forgetting(LAST_WORDS)
     description = (first_words,) if len(first_words) >= MIN_FREE_TEXT_AS_DESCRIPTION else ()
     draft = IntakeDraft(description=description, topic=state.last_topic or LOS_TOPIC)
     return ask_about(state.evolve(phase=Phase.INTAKE_ABOUT, intake=draft), ctx)
@@ -211,10 +211,8 @@ def step(state: ConversationState, inbound: Inbound, ctx: FlowContext) -> StepRe
         if button in ("consent:services", "consent:los"):
             scope = SCOPE_SERVICES if button == "consent:services" else SCOPE_LOS_ONLY
             effect = RecordConsent(CONSENT_VERSION, lang, (scope,), consent_text(ctx, lang))
-            state = state.evolve(
-                phase=Phase.INTAKE_DESCRIBE,
-                consent_version=CONSENT_VERSION,
-                extra={**state.extra, "consent_scope": scope},
+            state = state.noting("consent_scope", scope).evolve(
+                phase=Phase.INTAKE_DESCRIBE, consent_version=CONSENT_VERSION
             )
             result = ask_description(state, ctx)
             thanks = Outbound(ctx.t(N_("consent.recorded"), lang), lang)
@@ -314,10 +312,10 @@ def start_anonymous(
     if urgent:
         key = N_("anonymous.intro_urgent")
     text = ctx.t(key, lang, age=ctx.settings.consent_age, when=when_read(ctx, lang))
-    extra = {k: v for k, v in state.extra.items() if k != LAST_WORDS}
-    return _reply(
-        state.evolve(phase=Phase.ANON_QUESTION, anonymous=True, intake=None, extra=extra), text
+    anonymous = state.forgetting(LAST_WORDS).evolve(
+        phase=Phase.ANON_QUESTION, anonymous=True, intake=None
     )
+    return _reply(anonymous, text)
 
 
 def submit(state: ConversationState, ctx: FlowContext) -> StepResult:

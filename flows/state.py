@@ -90,3 +90,11 @@ class ConversationState:
     def evolve(self, **changes: Any) -> ConversationState:
         """A copy with some fields changed."""
         return replace(self, **changes)
+
+    def noting(self, key: str, value: str) -> ConversationState:
+        """A copy that remembers ``value`` under ``key`` in ``extra``."""
+        return replace(self, extra={**self.extra, key: value})
+
+    def forgetting(self, key: str) -> ConversationState:
+        """A copy without ``key`` in ``extra``."""
+        return replace(self, extra={k: v for k, v in self.extra.items() if k != key})

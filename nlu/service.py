@@ -27,13 +27,12 @@ def _doubtful_small_talk(intent: str, text: str, source: Source) -> bool:
 class Understander:
     """Combines the independent crisis check, language detection and intent classification.
 
-    The crisis check and language detection never touch the network. When Rasa is unsure
-    (below ``threshold``), the offline matcher built from the same data gives a second
-    opinion, taken when it names a topic above its own threshold (a service named outright,
-    "...henvisning til BUP?", should not become "not understood"); so does a long message
-    Rasa calls small talk. When Rasa fails,
-    the offline matcher answers and Rasa is left alone for ``retry_after_s`` seconds, so a dead
-    server costs one timeout, not one per message.
+    The crisis check and language detection never touch the network. When Rasa's answer is
+    doubtful (below ``threshold``, or small talk for a message longer than any greeting), the
+    offline matcher built from the same data gives a second opinion, taken when it names a
+    topic ("...henvisning til BUP?" should not become "not understood"). When Rasa fails, the
+    offline matcher answers alone and Rasa is left alone for ``retry_after_s`` seconds, so a
+    dead server costs one timeout, not one per message.
     """
 
     def __init__(
