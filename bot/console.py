@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import logging
-import time
 from html import escape
 from urllib.parse import urlsplit
 
@@ -23,13 +21,8 @@ from starlette.routing import BaseRoute, Route
 from bot.i18n import Catalogs
 from bot.queue import Queue, QueueError, QueueItem
 from bot.staff import Staffing, UnknownStaff
-from bot.staff_auth import signs_in
+from bot.staff_auth import StaffSignIn
 from flows.types import N_
-
-MAX_FAILURES = 5
-LOCKOUT_WINDOW_S = 300.0
-"""Five wrong passwords for one staff id within five minutes lock it for the rest of them."""
-log = logging.getLogger(__name__)
 
 CRISIS_KEYS = {
     "self_harm": N_("console.crisis.self_harm"),
@@ -53,9 +46,8 @@ class Console:
         self.queue = queue
         self.staffing = staffing
         self.t = catalogs
-        self.password = password
+        self.sign_in = StaffSignIn(password)
         self.language = language
-        self._failures: dict[str, list[float]] = {}
 
     def _staff(self, request: Request) -> str | None:
         header = request.headers.get("authorization", "")
@@ -66,24 +58,14 @@ class Console:
             staff = self.staffing.require(user)
         except (binascii.Error, UnicodeDecodeError, UnknownStaff):
             return None
-        now = time.monotonic()
-        recent = [t for t in self._failures.get(staff, []) if now - t < LOCKOUT_WINDOW_S]
-        self._failures[staff] = recent
-        if len(recent) >= MAX_FAILURES:
-            log.warning("console sign-in refused: too many failures for staff=%s", staff)
-            return None
         with self.queue.sessions() as session:
-            if signs_in(session, staff, given, self.password):
-                return staff
-        recent.append(now)
-        log.warning("console sign-in failed for staff=%s", staff)
-        return None
+            return staff if self.sign_in.check(session, staff, given) else None
 
     def _text(self, key: str, **params: object) -> str:
         return escape(self.t(key, self.language, **params))
 
     def _priority(self, item: QueueItem) -> str:
-        """ "urgent: thoughts of suicide or self-harm", so the los knows why at a glance."""
+        """The priority with the kind of danger, so the los knows why at a glance."""
         kind = CRISIS_KEYS.get(item.crisis or "")
         return escape(item.priority) + (f": {self._text(kind)}" if kind else "")
 

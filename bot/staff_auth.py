@@ -7,7 +7,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
 import secrets
+import time
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -15,7 +18,10 @@ from sqlalchemy.orm import Session
 from bot.store.models import StaffCredential
 
 MIN_PASSWORD_LENGTH = 12
+MAX_FAILURES = 5
+LOCKOUT_WINDOW_S = 300.0
 _N, _R, _P = 2**14, 8, 1
+log = logging.getLogger(__name__)
 
 
 class WeakPassword(ValueError):
@@ -65,9 +71,45 @@ def set_password(session: Session, staff_id: str, password: str, now: datetime) 
         row.password_hash, row.updated_at = hash_password(password), now
 
 
-def signs_in(session: Session, staff_id: str, password: str, shared: str | None) -> bool:
-    """Staff with their own password must use it; the others may use the shared one."""
-    row = session.get(StaffCredential, staff_id)
-    if row is not None:
-        return verify_password(password, row.password_hash)
-    return shared is not None and hmac.compare_digest(password.encode(), shared.encode())
+class StaffSignIn:
+    """Who may sign in: staff with their own password must use it, the others may use the
+    shared one; five failures for a staff id within five minutes lock it for the rest of
+    them. HTTP Basic sends the password with every request, so a verified one is remembered
+    (as a keyed digest, never the password) until the stored hash changes: scrypt runs once
+    per staff member and password, not once per page."""
+
+    def __init__(self, shared: str | None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.shared = shared
+        self._clock = clock
+        self._key = secrets.token_bytes(32)
+        self._failures: dict[str, list[float]] = {}
+        self._verified: dict[str, tuple[str, bytes]] = {}
+
+    def check(self, session: Session, staff_id: str, password: str) -> bool:
+        """Whether this roster id and password sign in now (failures are logged, never the
+        password)."""
+        now = self._clock()
+        recent = [t for t in self._failures.get(staff_id, []) if now - t < LOCKOUT_WINDOW_S]
+        self._failures[staff_id] = recent
+        if len(recent) >= MAX_FAILURES:
+            log.warning("console sign-in refused: too many failures for staff=%s", staff_id)
+            return False
+        if self._matches(session, staff_id, password):
+            return True
+        recent.append(now)
+        log.warning("console sign-in failed for staff=%s", staff_id)
+        return False
+
+    def _matches(self, session: Session, staff_id: str, password: str) -> bool:
+        row = session.get(StaffCredential, staff_id)
+        if row is None:
+            shared = self.shared
+            return shared is not None and hmac.compare_digest(password.encode(), shared.encode())
+        digest = hmac.new(self._key, password.encode(), hashlib.sha256).digest()
+        known = self._verified.get(staff_id)
+        if known is not None and known[0] == row.password_hash:
+            return hmac.compare_digest(known[1], digest)
+        if not verify_password(password, row.password_hash):
+            return False
+        self._verified[staff_id] = (row.password_hash, digest)
+        return True

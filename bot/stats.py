@@ -68,16 +68,14 @@ def gains(session: Session, now: datetime, days: int) -> Gains:
         )
     ).all()
     cases = session.scalars(select(Case).where(Case.created_at >= since)).all()
-    to_claim = [
-        _aware(c.claimed_at, now) - _aware(c.created_at, now) for c in cases if c.claimed_at
-    ]
-    to_claim_urgent = [
-        _aware(c.claimed_at, now) - _aware(c.created_at, now)
-        for c in cases
-        if c.claimed_at and c.urgent
-    ]
+
+    def waited(case: Case, until: datetime | None) -> timedelta | None:
+        return None if until is None else _aware(until, now) - _aware(case.created_at, now)
+
+    to_claim = [w for c in cases if (w := waited(c, c.claimed_at)) is not None]
+    to_claim_urgent = [w for c in cases if c.urgent and (w := waited(c, c.claimed_at)) is not None]
     closed = [c for c in cases if c.status == "closed"]
-    to_close = [_aware(c.closed_at, now) - _aware(c.created_at, now) for c in closed if c.closed_at]
+    to_close = [w for c in closed if (w := waited(c, c.closed_at)) is not None]
     scores = [c.feedback_score for c in cases if c.feedback_score is not None]
     hours = _median_minutes(to_close)
     return Gains(

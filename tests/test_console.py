@@ -30,6 +30,14 @@ def auth(staff: str, password: str = PASSWORD) -> dict[str, str]:
     return {"Authorization": f"Basic {token}"}
 
 
+async def asks_anonymously(app: App, user: str, question: str) -> Citizen:
+    """Someone on the web chat asks a question anonymously; it lands in the queue."""
+    citizen = Citizen(app, user, channel="web")
+    await citizen.says("/anonym")
+    await citizen.says(question)
+    return citizen
+
+
 @pytest.fixture
 async def console(offline_app: App) -> AsyncIterator[httpx.AsyncClient]:
     web = create_web_app(offline_app, staff_password=PASSWORD)
@@ -49,9 +57,9 @@ async def test_only_signed_in_staff_see_the_queue(console: httpx.AsyncClient) ->
 async def test_a_los_takes_a_case_replies_and_closes_it_in_the_browser(
     console: httpx.AsyncClient, offline_app: App
 ) -> None:
-    teen = Citizen(offline_app, "teen-web", channel="web")
-    await teen.says("/anonym")
-    await teen.says("<script>alert('x')</script> er det normalt å være så sliten?")
+    teen = await asks_anonymously(
+        offline_app, "teen-web", "<script>alert('x')</script> er det normalt å være så sliten?"
+    )
     queue = await console.get("/staff", headers=auth("kari"))
     [item] = offline_app.queue.open_cases("kari")
     assert item.reference in queue.text and "<td>web</td>" in queue.text
@@ -76,9 +84,7 @@ async def test_a_los_takes_a_case_replies_and_closes_it_in_the_browser(
 
 
 async def test_a_cross_site_post_is_refused(console: httpx.AsyncClient, offline_app: App) -> None:
-    parent = Citizen(offline_app, "p", channel="web")
-    await parent.says("/anonym")
-    await parent.says("hvordan får vi støttekontakt?")
+    await asks_anonymously(offline_app, "p", "hvordan får vi støttekontakt?")
     [item] = offline_app.queue.open_cases("kari")
     response = await console.post(
         f"/staff/case/{item.reference}/claim",
@@ -91,9 +97,7 @@ async def test_a_cross_site_post_is_refused(console: httpx.AsyncClient, offline_
 async def test_the_los_sees_at_a_glance_why_a_case_is_urgent(
     console: httpx.AsyncClient, offline_app: App
 ) -> None:
-    teen = Citizen(offline_app, "teen-web-2", channel="web")
-    await teen.says("/anonym")
-    await teen.says("jeg har ingen steder å sove i natt")
+    await asks_anonymously(offline_app, "teen-web-2", "jeg har ingen steder å sove i natt")
     queue = await console.get("/staff", headers=auth("kari"))
     assert "urgent: ikke noe sted å bo eller sove" in queue.text
     assert 'class="urgent"' in queue.text
@@ -156,3 +160,32 @@ async def test_guessing_a_password_locks_that_staff_id_for_a_while(
         ).status_code == 401
     assert (await console.get("/staff", headers=auth("kari"))).status_code == 401  # even right
     assert (await console.get("/staff", headers=auth("ahmed"))).status_code == 200  # others not
+
+
+async def test_a_password_is_verified_once_not_on_every_page_and_a_new_one_replaces_it(
+    console: httpx.AsyncClient, offline_app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.staff_auth
+
+    verifications: list[str] = []
+    real = bot.staff_auth.verify_password
+
+    def counting(password: str, stored: str) -> bool:
+        verifications.append(password)
+        return real(password, stored)
+
+    monkeypatch.setattr(bot.staff_auth, "verify_password", counting)
+    with offline_app.store.sessions.begin() as session:
+        set_password(session, "kari", "forste-passordet-mitt", offline_app.router.clock())
+    for _ in range(3):
+        page = await console.get("/staff", headers=auth("kari", "forste-passordet-mitt"))
+        assert page.status_code == 200
+    assert len(verifications) == 1  # scrypt once, not per request
+    with offline_app.store.sessions.begin() as session:
+        set_password(session, "kari", "andre-passordet-mitt", offline_app.router.clock())
+    assert (
+        await console.get("/staff", headers=auth("kari", "forste-passordet-mitt"))
+    ).status_code == 401
+    assert (
+        await console.get("/staff", headers=auth("kari", "andre-passordet-mitt"))
+    ).status_code == 200

@@ -3,6 +3,7 @@ model, it answers; stopped with SIGTERM, it exits cleanly and takes its Rasa ser
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -23,11 +24,9 @@ pytestmark = pytest.mark.rasa
 def wait_for(check: object, seconds: float) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        try:
+        with contextlib.suppress(httpx.HTTPError):  # not listening yet
             if check():  # type: ignore[operator]
                 return True
-        except httpx.HTTPError:
-            pass
         time.sleep(0.5)
     return False
 

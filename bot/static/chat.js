@@ -105,7 +105,7 @@
     if (!outbox.length) return Promise.resolve();
     var next = outbox[0];
     return post("/api/chat", Object.assign({ token: token }, next)).then(function (data) {
-      if (outbox[0] === next) outbox.shift();
+      outbox.shift();
       localStorage.setItem("inngang-outbox", JSON.stringify(outbox));
       remember(data.token);
       status("");
