@@ -35,6 +35,7 @@ from flows.effects import (
     WithdrawConsent,
 )
 from flows.types import N_, Outbound
+from nlu.crisis import PRIORITY
 
 OPEN_STATUSES = ("open", "claimed")
 CRISIS_WORDS_WINDOW = timedelta(hours=24)
@@ -206,7 +207,7 @@ class EffectRunner:
             if message.text not in described:
                 message.case_reference = case.reference
             case.urgent = True
-            case.crisis_category = message.crisis_category or case.crisis_category
+            case.crisis_category = more_serious(case.crisis_category, message.crisis_category)
 
     def append(self, effect: AppendToCase) -> None:
         message = self.session.get_one(Message, self.message_id)
@@ -225,7 +226,8 @@ class EffectRunner:
             )
         ).all()
         for case in cases:
-            case.urgent, case.crisis_category = True, effect.category
+            case.urgent = True
+            case.crisis_category = more_serious(case.crisis_category, effect.category)
             targets = (
                 [case.claimed_by]
                 if case.claimed_by
@@ -238,6 +240,13 @@ class EffectRunner:
         case = self.session.scalars(select(Case).where(Case.reference == effect.reference)).first()
         if case is not None and case.conversation_id == self.conversation.id:
             case.feedback_score = effect.score
+
+
+def more_serious(known: str | None, new: str | None) -> str | None:
+    """The more serious of two crisis kinds: a later flag (the model's guess is always "acute
+    danger") does not replace "thoughts of suicide" that the lexicon recognised."""
+    ranked = [kind for kind in (known, new) if kind in PRIORITY]
+    return min(ranked, key=PRIORITY.index) if ranked else known or new
 
 
 def audit(

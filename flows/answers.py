@@ -106,16 +106,21 @@ def service_answer(ctx: FlowContext, service_id: str, language: str) -> Outbound
     return Outbound("\n\n".join(parts), language, (person_button(ctx, language),))
 
 
-def crisis_lines_text(ctx: FlowContext, language: str, audience: str | None) -> str:
+def crisis_lines_text(
+    ctx: FlowContext, language: str, audience: str | None, emergency_only: bool = False
+) -> str:
     """The emergency numbers (113, 112) and the help lines that fit the audience.
 
-    ``audience`` is "youth", "adults" or None when unknown (then every help line is shown).
+    ``audience`` is "youth", "adults" or None when unknown (then every help line is shown);
+    ``emergency_only`` keeps just the numbers always shown.
     """
     lines = []
     for line in ctx.settings.crisis_lines:
         if not line.in_crisis_answer:
             continue
-        fits = line.always_show or audience is None or line.audience in ("all", audience)
+        fits = line.always_show or (
+            not emergency_only and (audience is None or line.audience in ("all", audience))
+        )
         if fits and line.id in CRISIS_LINE_LABEL:
             lines.append(ctx.t(CRISIS_LINE_LABEL[line.id], language, number=line.number))
     return "\n".join(lines)
@@ -130,6 +135,14 @@ def crisis_answer(ctx: FlowContext, language: str, category: str, audience: str 
         ctx.t(N_("crisis.offer_person"), language),
     ]
     return Outbound("\n\n".join(parts), language, (person_button(ctx, language),))
+
+
+def crisis_reminder(ctx: FlowContext, language: str) -> Outbound:
+    """Danger again while a los has the case and has had the full crisis answer: a person
+    reads every word, so one line with the emergency numbers, not the whole answer again."""
+    text = ctx.t(N_("crisis.reminder"), language)
+    numbers = crisis_lines_text(ctx, language, None, emergency_only=True)
+    return Outbound(f"{text}\n{numbers}", language)
 
 
 def greeting(ctx: FlowContext, language: str) -> Outbound:

@@ -153,7 +153,10 @@ def _with_crisis(
     """Put the crisis answer first, mark everything urgent, keep the citizen's words flowing."""
     signal = understanding.crisis
     assert signal is not None
-    reply = answers.crisis_answer(ctx, state.language, signal.category, audience_of(state, ctx))
+    if state.urgent and ctx.case_claimed:  # answered in full already; a person is reading
+        reply = answers.crisis_reminder(ctx, state.language)
+    else:
+        reply = answers.crisis_answer(ctx, state.language, signal.category, audience_of(state, ctx))
     effect = MarkUrgent(signal.category, signal.topic, signal.lexicon_version)
     new_state = result.state.evolve(urgent=True, last_topic=result.state.last_topic or signal.topic)
     return StepResult(

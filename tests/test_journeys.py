@@ -312,3 +312,30 @@ async def test_danger_told_in_the_description_is_urgent_and_read_once(offline_ap
     view = offline_app.queue.view(item.reference, "kari")
     assert view.description == ["Datteren min sier at stefaren hennes slår henne."]
     assert view.messages == []
+
+
+async def test_danger_again_while_a_los_is_talking_gets_the_numbers_in_one_line(
+    offline_app: App,
+) -> None:
+    teen = Citizen(offline_app, "teen-talking")
+    await teen.says("jeg orker ikke mer, alle hadde hatt det bedre uten meg")
+    assert "116 123" in teen.last()  # the full answer, every help line
+    await teen.says("", button="person")
+    await teen.says("jeg er 15 og mamma drikker hver kveld")
+    [item] = offline_app.queue.open_cases("kari")
+    offline_app.queue.claim(item.reference, "kari")
+    offline_app.queue.reply(item.reference, "kari", "Hei, jeg er Kari. Er du trygg nå?")
+    handled = await teen.says("nei egentlig ikke, jeg vil bare forsvinne")
+    [reminder] = handled.replies
+    assert handled.crisis and "112" in reminder.text and "113" in reminder.text
+    assert "116 123" not in reminder.text and "leser det du skriver" in reminder.text
+    with offline_app.store.sessions() as session:
+        notices = session.scalars(
+            select(StaffNotification).where(StaffNotification.kind == "crisis")
+        ).all()
+    assert "kari" in {n.staff_id for n in notices}
+    view = offline_app.queue.view(item.reference, "kari")
+    assert view.messages[-1][2] == "nei egentlig ikke, jeg vil bare forsvinne"
+    await teen.says("noen prøver å bryte seg inn hos oss")  # acute danger, less specific
+    [after] = offline_app.queue.open_cases("kari")
+    assert after.crisis == "self_harm"  # the most serious kind seen stays
