@@ -15,7 +15,11 @@ import yaml
 from bot.settings import PROJECT_ROOT
 from nlu.crisis import CrisisDetector, near
 
-PROBES = yaml.safe_load((PROJECT_ROOT / "tests/data/crisis_probes.yml").read_text("utf-8"))
+PROBE_FILES = (
+    "tests/data/crisis_probes.yml",  # sets A-C
+    "tests/data/crisis_probes_warning_signs.yml",  # set D: warning signs that name no method
+)
+PROBES = [yaml.safe_load((PROJECT_ROOT / name).read_text("utf-8")) for name in PROBE_FILES]
 HELDOUT = [
     json.loads(line)
     for path in sorted((PROJECT_ROOT / "tests/data/heldout").glob("*.jsonl"))
@@ -26,7 +30,12 @@ TOPIC = {"self_harm": "psykisk_helse_rus", "danger": "barnevern"}
 
 
 def probes(group: str) -> list[tuple[str, str]]:
-    return [(language, text) for language, g in PROBES.items() for text in g.get(group, ())]
+    return [
+        (language, text)
+        for probe_set in PROBES
+        for language, g in probe_set.items()
+        for text in g.get(group) or ()
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +70,35 @@ def test_every_heldout_crisis_message_is_caught_without_the_model(
     missed = [c["text"] for c in HELDOUT if c["crisis"] and detector.check(c["text"]) is None]
     assert missed == []
     assert sum(c["crisis"] for c in HELDOUT) >= 7 * 3
+
+
+@pytest.mark.parametrize(
+    "look_alike",
+    [
+        "min siste melding var feil, beklager",
+        "dette er min siste melding i dag, god helg",
+        "nå vet jeg hvordan jeg skal gjøre det, takk",
+        "er det greit om jeg ikke er her i morgen?",
+        "vi gir bort alle tingene til loppemarkedet",
+        "kan jeg spare penger på medisiner?",
+        "pappa er på taket og måker snø",
+        "this is my last message for today, thanks",
+        "collected my meds from the pharmacy",
+        "the kids are on the roof of the shed jumping",
+        "moja ostatnia wiadomość była błędna",
+        "zbieram leki z apteki dla babci",
+        "віддав усі свої речі в хімчистку",
+        "هو أفضل من غيري",
+        "انا على السطح أنشر الغسيل",
+        "fariintaydii ugu dambeysay waa qalad",
+    ],
+)
+def test_a_farewell_a_plan_or_a_place_in_everyday_words_is_not_a_warning_sign(
+    detector: CrisisDetector, look_alike: str
+) -> None:
+    """The warning-sign patterns (a last message, belongings given away, pills saved up, a
+    plan, a bridge or a roof) need the words that make them one."""
+    assert detector.check(look_alike) is None, look_alike
 
 
 def test_no_heldout_ordinary_message_is_flagged(detector: CrisisDetector) -> None:
