@@ -70,7 +70,7 @@ def build_app(
     catalogs = Catalogs.load(settings.languages.supported)
     secret = load_or_create_secret(settings.secret_key, secret_file)
     router = Router(settings, store, understander, catalogs, secret, clock)
-    queue = Queue(settings, store.sessions, catalogs, router.staffing, clock)
+    queue = Queue(settings, store.sessions, catalogs, router.staffing, router.notices, clock)
     return App(settings, store, router, understander, catalogs, rasa, queue)
 
 

@@ -53,6 +53,10 @@ def _parser() -> argparse.ArgumentParser:
     crossval = nlu_sub.add_parser("crossval", help="Rasa's own cross-validation (slow)")
     crossval.add_argument("--folds", type=int, default=3)
     sub.add_parser("check-config", help="validate config.yml and exit")
+    sub.add_parser(
+        "sinks",
+        help="a local SMTP server and SMS gateway that print the staff notices they receive",
+    )
     staff_cli.add_parsers(sub)
     return parser
 
@@ -94,6 +98,7 @@ async def _without_nlu_server() -> AsyncIterator[bool]:
 
 async def _run(settings: Settings) -> int:
     from bot.app import build_app, managed_nlu
+    from bot.notify_dispatch import Dispatcher
     from bot.web import serve
 
     async with managed_nlu(settings):
@@ -102,29 +107,46 @@ async def _run(settings: Settings) -> int:
         if recovered:
             print(f"Recovered {recovered} message(s) left unanswered by a crash.", file=sys.stderr)
         housekeeping = asyncio.create_task(_housekeeping(app))
+        dispatcher = Dispatcher(
+            settings, app.store.sessions, app.catalogs, clock=app.router.clock
+        )
+        delivery = asyncio.create_task(dispatcher.run_forever())
         try:
             await serve(app)
         finally:
             housekeeping.cancel()
+            dispatcher.stop()  # finishes the sends in progress, so none is left half-done
+            await asyncio.wait([delivery], timeout=DISPATCH_STOP_S)
+            delivery.cancel()
+            await dispatcher.aclose()
             if app.rasa is not None:
                 await app.rasa.aclose()
     return 0
 
 
+HOUSEKEEPING_S = 30
+"""How often escalation runs: often enough for a 5-minute urgent escalation."""
+RETENTION_EVERY = 120
+"""Retention runs every this many housekeeping rounds (an hour)."""
+DISPATCH_STOP_S = 15.0
+
+
 async def _housekeeping(app: App) -> None:
-    """Every minute: escalate cases nobody claimed; every hour: apply retention."""
+    """Every 30 s: escalate cases nobody claimed; every hour: apply retention."""
     from bot.retention import run_retention
 
-    minutes = 0
+    rounds = 0
     while True:
         try:
-            app.queue.escalate_due()
-            if minutes % 60 == 0:
-                run_retention(app.settings, app.store.sessions, app.router.clock)
-        except Exception:  # keep the loop alive; the error is logged without message text
-            logging.getLogger(__name__).exception("housekeeping failed")
-        minutes += 1
-        await asyncio.sleep(60)
+            await asyncio.to_thread(app.queue.escalate_due)
+            if rounds % RETENTION_EVERY == 0:
+                await asyncio.to_thread(
+                    run_retention, app.settings, app.store.sessions, app.router.clock
+                )
+        except Exception as error:  # keep the loop alive; the kind only, never message text
+            logging.getLogger(__name__).error("housekeeping failed: %s", type(error).__name__)
+        rounds += 1
+        await asyncio.sleep(HOUSEKEEPING_S)
 
 
 def _nlu(args: argparse.Namespace) -> int:
@@ -209,6 +231,10 @@ def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
         return asyncio.run(_evaluate(settings, args))
     if args.command == "run":
         return asyncio.run(_run(settings))
+    if args.command == "sinks":
+        from bot import dev_sinks
+
+        return asyncio.run(dev_sinks.serve(settings))
     from bot.app import build_app
 
     return staff_cli.run(build_app(settings, use_rasa=False), args)

@@ -13,23 +13,23 @@ import base64
 import binascii
 from html import escape
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.i18n import Catalogs
+from bot.notify_dispatch import DANGER_KEYS, KIND_KEYS, NoticeStatus, notices_for
 from bot.queue import Queue, QueueError, QueueItem
 from bot.staff import Staffing, UnknownStaff
 from bot.staff_auth import StaffSignIn
 from flows.types import N_
 
-CRISIS_KEYS = {
-    "self_harm": N_("console.crisis.self_harm"),
-    "violence_abuse": N_("console.crisis.violence_abuse"),
-    "acute_danger": N_("console.crisis.acute_danger"),
-    "homeless": N_("console.crisis.homeless"),
-}
+CRISIS_KEYS = DANGER_KEYS
+NOTICES_SHOWN = 10
+REFRESH_S = 10
+TRANSPORT_KEYS = {"email": N_("console.notice.email"), "sms": N_("console.notice.sms")}
 
 
 class Console:
@@ -69,10 +69,11 @@ class Console:
         kind = CRISIS_KEYS.get(item.crisis or "")
         return escape(item.priority) + (f": {self._text(kind)}" if kind else "")
 
-    def _page(self, title: str, body: str) -> HTMLResponse:
+    def _page(self, title: str, body: str, refresh_s: int | None = None) -> HTMLResponse:
+        refresh = f'<meta http-equiv="refresh" content="{refresh_s}">' if refresh_s else ""
         return HTMLResponse(
             f'<!doctype html><html lang="{self.language}"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">{refresh}'
             f'<title>{title}</title><link rel="stylesheet" href="/static/console.css">'
             f"</head><body>{body}</body></html>",
             headers={"Content-Security-Policy": "default-src 'self'", "Cache-Control": "no-store"},
@@ -99,6 +100,61 @@ class Console:
             f"<td>{item.waiting_minutes}</td><td>{escape(item.channel)}</td>"
             f"<td>{escape(item.language)}</td><td>{escape(item.topic or '-')}</td>"
             f"<td>{mode}</td><td>{escape(item.claimed_by or '-')}{flags}</td></tr>"
+        )
+
+    def _delivery(self, notice: NoticeStatus) -> str:
+        """Each transport's status: sent, waiting (with attempts), not delivered."""
+        parts = []
+        for d in notice.deliveries:
+            if d.status == "sent":
+                status = self._text(N_("console.notice.sent"))
+            elif d.status == "failed":
+                status = f'<strong>{self._text(N_("console.notice.failed"))}</strong>'
+            elif d.attempts:
+                status = self._text(N_("console.notice.retrying"), attempts=d.attempts)
+            else:
+                status = self._text(N_("console.notice.pending"))
+            key = TRANSPORT_KEYS.get(d.transport)
+            parts.append(f"{self._text(key) if key else escape(d.transport)}: {status}")
+        return ", ".join(parts) or self._text(N_("console.notice.console_only"))
+
+    def _notices(self, staff: str) -> str:
+        """The signed-in staff member's latest notices with their delivery, urgent marked."""
+        with self.queue.sessions() as session:
+            notices = notices_for(session, staff, limit=NOTICES_SHOWN)
+        zone = ZoneInfo(self.queue.settings.municipality.timezone)
+        rows = []
+        for notice in notices:
+            kind = KIND_KEYS.get(notice.kind)
+            local = notice.created_at.astimezone(zone)
+            reference = (
+                f'<a href="/staff/case/{escape(notice.reference)}">{escape(notice.reference)}</a>'
+                if notice.reference
+                else "-"
+            )
+            when = self._text(
+                N_("console.notice.at"), date=f"{local:%d.%m.}", time=f"{local:%H:%M}"
+            )
+            css = ' class="urgent"' if notice.urgent else ""
+            rows.append(
+                f"<tr{css}><td>{self._text(kind) if kind else escape(notice.kind)}</td>"
+                f"<td>{reference}</td><td>{when}</td><td>{self._delivery(notice)}</td></tr>"
+            )
+        heads = "".join(
+            f"<th>{self._text(k)}</th>"
+            for k in (
+                N_("console.notice.col.kind"),
+                N_("console.notice.col.reference"),
+                N_("console.notice.col.time"),
+                N_("console.notice.col.delivery"),
+            )
+        )
+        body = "".join(rows) or (
+            f'<tr><td colspan="4">{self._text(N_("console.notice.none"))}</td></tr>'
+        )
+        return (
+            f'<h2>{self._text(N_("console.notices"))}</h2>'
+            f'<table class="notices"><thead><tr>{heads}</tr></thead><tbody>{body}</tbody></table>'
         )
 
     async def queue_page(self, request: Request) -> Response:
@@ -130,8 +186,9 @@ class Console:
             f'{self._text(N_("console.duty_on"))}</button><button name="on" value="0">'
             f"{self._text(N_('console.duty_off'))}</button></form>"
             f"<table><thead><tr>{heads}</tr></thead><tbody>{rows}</tbody></table>"
+            f"{self._notices(staff)}"
         )
-        return self._page(self._text(N_("console.title")), body)
+        return self._page(self._text(N_("console.title")), body, refresh_s=REFRESH_S)
 
     async def case_page(self, request: Request) -> Response:
         """One case: the intake, the citizen's own words, the conversation, the actions."""

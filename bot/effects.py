@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,6 +13,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.i18n import Catalogs
+from bot.notifications import NoticeKind, Notices
 from bot.staff import Staffing
 from bot.store.models import (
     AuditEntry,
@@ -21,7 +23,6 @@ from bot.store.models import (
     Conversation,
     Message,
     Outbox,
-    StaffNotification,
 )
 from flows.effects import (
     AppendToCase,
@@ -38,7 +39,12 @@ from flows.types import N_, Outbound
 from nlu.crisis import PRIORITY
 
 OPEN_STATUSES = ("open", "claimed")
-CRISIS_WORDS_WINDOW = timedelta(hours=24)
+CHOICE = re.compile(r"^\d{1,2}[.)]?$")
+"""A typed choice ("2") on a channel without buttons: not words for the los."""
+CONTEXT_WINDOW = timedelta(hours=2)
+CONTEXT_MESSAGES = 12
+"""At most this many of the citizen's messages before a crisis (and the flagged one) join
+the case it opens."""
 CASE_STATUS_KEYS = {
     "open": N_("export.status.open"),
     "claimed": N_("export.status.claimed"),
@@ -57,6 +63,7 @@ class EffectRunner:
     now: datetime
     catalogs: Catalogs
     staffing: Staffing
+    notices: Notices
     extra_replies: list[Outbound]
     deleted: bool = False
 
@@ -123,10 +130,17 @@ class EffectRunner:
         ).all()
         for case in cases:
             case.status, case.closed_at, case.outcome = "withdrawn", self.now, "consent withdrawn"
-            case.description, case.callback = "[]", None
-            self.session.execute(delete(Message).where(Message.case_reference == case.reference))
+            case.description, case.callback, case.contact = "[]", None, None
             audit(self.session, self.now, "citizen", "consent_withdrawn", case.reference)
+        # Everything the citizen wrote before goes with it, crisis words included: nothing of
+        # a withdrawn case is left to be pulled into (or make urgent) a later one.
+        self.session.execute(
+            delete(Message).where(
+                Message.conversation_id == conversation_id, Message.id != self.message_id
+            )
+        )
         self.conversation.anonymous = False
+        self.conversation.urgent = False
 
     def open_case(self, effect: OpenCase) -> None:
         draft = effect.draft
@@ -139,15 +153,17 @@ class EffectRunner:
             )
             .order_by(Case.closed_at.desc())
         ).first()
-        consent = self.session.scalars(
-            select(Consent)
-            .where(
-                Consent.conversation_id == self.conversation.id,
-                Consent.withdrawn_at.is_(None),
-                Consent.case_reference.is_(None),
-            )
-            .order_by(Consent.id.desc())
-        ).first()
+        consent = None
+        if not effect.anonymous:
+            consent = self.session.scalars(
+                select(Consent)
+                .where(
+                    Consent.conversation_id == self.conversation.id,
+                    Consent.withdrawn_at.is_(None),
+                    Consent.case_reference.is_(None),
+                )
+                .order_by(Consent.id.desc())
+            ).first()
         preferred = None
         if previous is not None and previous.claimed_by in self.staffing.on_duty(
             self.session, self.now
@@ -174,40 +190,37 @@ class EffectRunner:
             citizen_unread=1,  # the intake itself is the first thing the los reads
         )
         self.session.add(case)
-        self._bring_crisis_words(case, set(draft.description))
+        if effect.with_context:
+            self._link_context(case, set(draft.description))
         if consent is not None:
             consent.case_reference = effect.reference
         self.conversation.anonymous = effect.anonymous
         self.conversation.urgent = self.conversation.urgent or effect.urgent
-        recipients = (
-            [preferred] if preferred else list(self.staffing.on_duty(self.session, self.now))
-        )
-        kind = "urgent_case" if case.urgent else "new_case"
-        for staff_id in recipients:
-            notify(self.session, self.now, staff_id, kind, effect.reference)
+        self.session.flush()
+        kind = NoticeKind.URGENT_CASE if case.urgent else NoticeKind.NEW_CASE
+        self.notices.raise_notice(self.session, self.now, kind, case.reference, preferred=preferred)
 
-    def _bring_crisis_words(self, case: Case, described: set[str]) -> None:
-        """Danger told shortly before the case was opened ("jeg orker ikke mer", then "I want
-        a person") belongs in it: the los reads those words (once: not again if they are in
-        the description already), and the case is urgent."""
-        since = self.now - CRISIS_WORDS_WINDOW
+    def _link_context(self, case: Case, described: set[str]) -> None:
+        """A case opened by a crisis shows the words that raised the flag and the conversation
+        just before them (messages in no other case, from the last ``CONTEXT_WINDOW``), unless
+        the words are in the description already."""
+        since = self.now - CONTEXT_WINDOW
         earlier = self.session.scalars(
             select(Message)
             .where(
                 Message.conversation_id == self.conversation.id,
-                Message.id != self.message_id,
                 Message.direction == "in",
-                Message.crisis.is_(True),
                 Message.case_reference.is_(None),
                 Message.created_at >= since,
+                Message.id <= self.message_id,
             )
-            .order_by(Message.id)
+            .order_by(Message.id.desc())
+            .limit(CONTEXT_MESSAGES)
         ).all()
         for message in earlier:
-            if message.text not in described:
+            words = message.text.strip()
+            if words and not CHOICE.match(words) and words not in described:
                 message.case_reference = case.reference
-            case.urgent = True
-            case.crisis_category = more_serious(case.crisis_category, message.crisis_category)
 
     def append(self, effect: AppendToCase) -> None:
         message = self.session.get_one(Message, self.message_id)
@@ -228,13 +241,13 @@ class EffectRunner:
         for case in cases:
             case.urgent = True
             case.crisis_category = more_serious(case.crisis_category, effect.category)
-            targets = (
-                [case.claimed_by]
-                if case.claimed_by
-                else list(self.staffing.on_duty(self.session, self.now))
+            self.notices.raise_notice(
+                self.session,
+                self.now,
+                NoticeKind.CRISIS,
+                case.reference,
+                claimed_by=case.claimed_by,
             )
-            for staff_id in [*targets, *self.staffing.leaders()]:
-                notify(self.session, self.now, staff_id, "crisis", case.reference)
 
     def feedback(self, effect: StoreFeedback) -> None:
         case = self.session.scalars(select(Case).where(Case.reference == effect.reference)).first()
@@ -260,15 +273,6 @@ def audit(
     """Record who did what (never message text)."""
     session.add(
         AuditEntry(at=now, actor=actor, action=action, case_reference=reference, detail=detail)
-    )
-
-
-def notify(
-    session: Session, now: datetime, staff_id: str, kind: str, reference: str | None
-) -> None:
-    """Leave a notice for a staff member."""
-    session.add(
-        StaffNotification(staff_id=staff_id, kind=kind, case_reference=reference, created_at=now)
     )
 
 

@@ -9,13 +9,14 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy import case as sql_case
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
-from bot.effects import audit, notify
+from bot.effects import audit
 from bot.i18n import Catalogs
+from bot.notifications import NoticeKind, Notices
 from bot.settings import Settings
 from bot.staff import Staffing
 from bot.store.models import Case, Conversation, Message, Outbox
@@ -78,12 +79,14 @@ class Queue:
         sessions: sessionmaker[Session],
         catalogs: Catalogs,
         staffing: Staffing,
+        notices: Notices,
         clock: Clock,
     ) -> None:
         self.settings = settings
         self.sessions = sessions
         self.catalogs = catalogs
         self.staffing = staffing
+        self.notices = notices
         self.clock = clock
 
     def open_cases(self, staff_id: str) -> list[QueueItem]:
@@ -229,7 +232,9 @@ class Queue:
         with self.sessions.begin() as session:
             case = self._owned(session, reference, staff_id)
             case.claimed_by = to_staff
-            notify(session, now, to_staff, "transferred", reference)
+            self.notices.raise_notice(
+                session, now, NoticeKind.TRANSFERRED, reference, to=to_staff
+            )
             audit(session, now, staff_id, "transfer", reference, detail=f"to {to_staff}")
 
     def close(self, reference: str, staff_id: str, outcome: str) -> None:
@@ -254,21 +259,29 @@ class Queue:
             audit(session, now, staff_id, "close", reference, detail=outcome.strip()[:100])
 
     def escalate_due(self) -> list[str]:
-        """Unclaimed cases older than the configured time: notify on-duty staff and leaders."""
+        """Unclaimed cases waiting too long (urgent ones after
+        ``queue.urgent_escalate_after_minutes``, others after ``escalate_after_minutes``):
+        notify on-duty staff and leaders (and, for urgent ones out of hours, the on-call
+        target). Returns the references escalated now."""
         now = self.clock()
-        limit = now - timedelta(minutes=self.settings.queue.escalate_after_minutes)
+        normal = now - timedelta(minutes=self.settings.queue.escalate_after_minutes)
+        urgent = now - timedelta(minutes=self.settings.queue.urgent_escalate_after_minutes)
         escalated = []
         with self.sessions.begin() as session:
             due = session.scalars(
                 select(Case).where(
-                    Case.status == "open", Case.escalated_at.is_(None), Case.created_at <= limit
+                    Case.status == "open",
+                    Case.escalated_at.is_(None),
+                    or_(
+                        Case.created_at <= normal,
+                        and_(Case.urgent.is_(True), Case.created_at <= urgent),
+                    ),
                 )
             ).all()
-            recipients = [*self.staffing.on_duty(session, now), *self.staffing.leaders()]
             for case in due:
                 case.escalated_at = now
-                for staff_id in dict.fromkeys(recipients):
-                    notify(session, now, staff_id, "escalation", case.reference)
+                kind = NoticeKind.URGENT_ESCALATION if case.urgent else NoticeKind.ESCALATION
+                self.notices.raise_notice(session, now, kind, case.reference)
                 audit(session, now, "system", "escalate", case.reference)
                 escalated.append(case.reference)
         return escalated

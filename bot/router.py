@@ -13,6 +13,7 @@ from bot.clock import Clock
 from bot.effects import EffectRunner
 from bot.i18n import Catalogs
 from bot.identity import address_hash
+from bot.notifications import Notices
 from bot.schedule import Schedule
 from bot.settings import Settings
 from bot.staff import Staffing
@@ -24,7 +25,7 @@ from bot.store.repo import (
     buttons_from_json,
     buttons_to_json,
 )
-from bot.text_input import MAX_UNDERSTOOD_CHARS, clean
+from bot.text_input import clean
 from flows import front_door
 from flows.state import ConversationState
 from flows.types import FlowContext, Inbound, Outbound
@@ -82,30 +83,38 @@ class Router:
         self.clock = clock
         self.schedule = Schedule(settings)
         self.staffing = Staffing(settings, self.schedule)
+        self.notices = Notices(settings, self.staffing, self.schedule)
 
     def address(self, channel: str, user: str) -> str:
         """The keyed hash under which this channel user's conversation is stored."""
         return address_hash(self.secret, channel, user)
 
     def context(self, state: ConversationState) -> FlowContext:
-        """The read-only context a flow step sees."""
+        """The read-only context a flow step sees: the time, whether a los is at work now
+        (opening hours and someone on duty), and whether the state's case is still open."""
         now = self.clock()
-        is_open = self.schedule.is_open(now)
-        claimed = False
-        if state.case_ref is not None:
-            with self.store.sessions() as session:
+        status = None
+        with self.store.sessions() as session:
+            if state.case_ref is not None:
                 status = session.scalars(
                     select(Case.status).where(Case.reference == state.case_ref)
                 ).first()
-                claimed = status == "claimed"
+            staffed = bool(self.staffing.on_duty(session, now))
+        is_open = self.schedule.is_open(now) and staffed
+        next_opening = None
+        if not is_open:
+            hours = self.schedule.hours_on(self.schedule.local(now).date())
+            after = hours[1] if hours is not None and hours[0] <= now < hours[1] else now
+            next_opening = self.schedule.next_opening(after)
         return FlowContext(
             settings=self.settings,
             t=self.catalogs,
             now=now,
             office_open=is_open,
-            next_opening=None if is_open else self.schedule.next_opening(now),
+            next_opening=next_opening,
             new_case_reference=new_reference(),
-            case_claimed=claimed,
+            case_claimed=status == "claimed",
+            case_open=status in ("open", "claimed"),
         )
 
     async def handle(self, inbound: Inbound, external_id: str | None = None) -> Handled:
@@ -137,8 +146,8 @@ class Router:
     ) -> Handled:
         inbound = chosen_button(inbound, state)
         previous = state.language if state.turns > 0 else None
-        understanding = await self.understander.understand(
-            inbound.text[:MAX_UNDERSTOOD_CHARS], previous, inbound.language_hint
+        understanding = await self.understander.understand(  # the whole text: crisis check
+            inbound.text, previous, inbound.language_hint
         )
         ctx = self.context(state)
         result = front_door.step(state, inbound, understanding, ctx)
@@ -152,6 +161,7 @@ class Router:
                 ctx.now,
                 self.catalogs,
                 self.staffing,
+                self.notices,
                 extra,
             )
             runner.run(result.effects)
@@ -159,9 +169,7 @@ class Router:
 
         replies = result.replies
         flag = understanding.crisis if result.crisis else None
-        offered = next(
-            (tuple(b.payload for b in r.buttons) for r in reversed(replies) if r.buttons), ()
-        )
+        offered = tuple(b.payload for r in replies for b in r.buttons)  # numbered in order
         self.store.save_step(
             recorded.conversation_id,
             recorded.message_id,

@@ -99,6 +99,10 @@ class StaffMember(_Strict):
     id: str = Field(pattern=r"^[a-z0-9_.-]+$")
     name: str
     role: Literal["los", "leader"]
+    email: str | None = None
+    """Where this staff member's notifications go by e-mail (none: console only)."""
+    phone: str | None = Field(default=None, pattern=r"^\+?[0-9 ]{5,20}$")
+    """Where urgent notifications go by SMS (none: no SMS)."""
 
 
 class Roster(_Strict):
@@ -119,6 +123,52 @@ class Roster(_Strict):
 
 class QueueSettings(_Strict):
     escalate_after_minutes: int = Field(default=60, ge=1)
+    urgent_escalate_after_minutes: int = Field(default=5, ge=1)
+
+
+class OnCall(_Strict):
+    """Who is notified of urgent cases when the los office is closed (or nobody is on duty)."""
+
+    name: str = "Barnevernvakt"
+    sms: str | None = Field(default=None, pattern=r"^\+?[0-9 ]{5,20}$")
+    email: str | None = None
+
+
+class AfterHours(_Strict):
+    """The municipality's help when the los office is closed: told to citizens in danger
+    (``phone``, e.g. the barnevernvakt, open all night) and notified of urgent cases
+    (``on_call``)."""
+
+    phone: str = Field(pattern=r"^[0-9 ]{3,15}$")
+    on_call: OnCall = OnCall()
+
+
+class EmailTransport(_Strict):
+    """SMTP for staff notifications; the password comes from SMTP_PASSWORD."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(default=8025, ge=1, le=65535)
+    sender: str = "inngang@localhost"
+    starttls: bool = False
+    username: str | None = None
+    timeout_s: float = Field(default=10.0, gt=0)
+
+
+class NotificationSettings(_Strict):
+    """How staff are told: one notice per case and kind within ``repeat_after_minutes``,
+    delivered by e-mail and SMS (SMS through the gateway in ``sms:``), retried with back-off
+    from ``retry_first_s`` doubling up to ``retry_max_s``, at most ``retry_attempts`` times."""
+
+    repeat_after_minutes: int = Field(default=30, ge=1)
+    retry_attempts: int = Field(default=8, ge=1, le=50)
+    retry_first_s: float = Field(default=10.0, gt=0)
+    retry_max_s: float = Field(default=900.0, gt=0)
+    email: EmailTransport = EmailTransport()
+    sms: bool = True
+    """Send urgent notices by SMS through the SMS gateway (``sms.outbound_url``)."""
+    console_url: str = "http://127.0.0.1:8080/staff"
+    """The console address put in notices (the case's page is appended)."""
 
 
 class Retention(_Strict):
@@ -190,6 +240,8 @@ class Settings(_Strict):
     services: tuple[Service, ...]
     roster: Roster
     queue: QueueSettings = QueueSettings()
+    after_hours: AfterHours
+    notifications: NotificationSettings = NotificationSettings()
     retention: Retention = Retention()
     database: Database = Database()
     nlu: NluSettings = NluSettings()
@@ -198,6 +250,7 @@ class Settings(_Strict):
     sms_shared_secret: str | None = Field(default=None, repr=False)
     sms_api_token: str | None = Field(default=None, repr=False)
     staff_password: str | None = Field(default=None, repr=False)
+    smtp_password: str | None = Field(default=None, repr=False)
     secret_key: str = Field(default="", repr=False)
     telegram_token: str | None = Field(default=None, repr=False)
     telegram_webhook_secret: str | None = Field(default=None, repr=False)
@@ -291,6 +344,7 @@ def settings_from_mapping(
     merged["sms_shared_secret"] = env.get("SMS_SHARED_SECRET") or None
     merged["sms_api_token"] = env.get("SMS_API_TOKEN") or None
     merged["staff_password"] = env.get("INNGANG_STAFF_PASSWORD") or None
+    merged["smtp_password"] = env.get("SMTP_PASSWORD") or None
     if env.get("INNGANG_PUBLIC_URL"):
         merged["web"] = {**_as_dict(merged.get("web")), "public_url": env["INNGANG_PUBLIC_URL"]}
     try:

@@ -12,12 +12,13 @@ from sqlalchemy import select
 
 from bot.app import App
 from bot.effects import audit
+from bot.notify_dispatch import DeliveryState, mark_seen, notices_for
 from bot.queue import QueueError
 from bot.retention import run_retention
 from bot.staff import UnknownStaff
 from bot.staff_auth import WeakPassword, set_password
 from bot.stats import gains
-from bot.store.models import AuditEntry, Consent, StaffNotification
+from bot.store.models import AuditEntry, Consent
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -43,7 +44,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     transfer.add_argument("--to", required=True)
     transfer.add_argument("--as", dest="staff_sub", default=None)
     qsub.add_parser("escalate", help="notify about cases waiting too long (run by `inngang run`)")
-    notes = qsub.add_parser("notifications", help="your notices (new cases, escalations)")
+    notes = qsub.add_parser(
+        "notifications", help="your new notices (new cases, escalations) and their delivery"
+    )
     notes.add_argument("--as", dest="staff_sub", default=None)
 
     duty = sub.add_parser("duty", help="switch yourself on or off duty for today")
@@ -76,6 +79,13 @@ def _staff(args: argparse.Namespace) -> str:
     if not staff:
         raise QueueError("say who you are: --as <staff id>")
     return str(staff)
+
+
+def _delivery(state: DeliveryState) -> str:
+    """sent / pending (n attempts) / failed (undelivered)."""
+    if state.status == "pending" and state.attempts:
+        return f"pending ({state.attempts} attempt{'s' if state.attempts > 1 else ''})"
+    return "failed (undelivered)" if state.status == "failed" else state.status
 
 
 def _print(data: object) -> None:
@@ -162,19 +172,21 @@ def _run(app: App, args: argparse.Namespace) -> int:
         if command == "notifications":
             staff = app.router.staffing.require(_staff(args))
             with app.store.sessions.begin() as session:
-                rows = session.scalars(
-                    select(StaffNotification).where(
-                        StaffNotification.staff_id == staff, StaffNotification.seen_at.is_(None)
-                    )
-                ).all()
-                for row in rows:
-                    row.seen_at = app.router.clock()
-                _print(
-                    [
-                        {"kind": r.kind, "reference": r.case_reference, "at": r.created_at}
-                        for r in rows
-                    ]
-                )
+                notices = notices_for(session, staff, unseen_only=True)
+                mark_seen(session, [n.id for n in notices], app.router.clock())
+            _print(
+                [
+                    {
+                        "kind": n.kind,
+                        "reference": n.reference,
+                        "at": n.created_at,
+                        "urgent": n.urgent,
+                        "delivery": {d.transport: _delivery(d) for d in n.deliveries},
+                        "undelivered": n.undelivered,
+                    }
+                    for n in reversed(notices)
+                ]
+            )
             return 0
     if args.command == "duty":
         staff = app.router.staffing.require(_staff(args))

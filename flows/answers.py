@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flows.types import N_, Button, FlowContext, Outbound
+from flows.when import format_moment
 
 SERVICE_NAME = {
     "helsestasjon": N_("service.helsestasjon.name"),
@@ -54,6 +55,13 @@ CRISIS_OPENING = {
     "homeless": N_("crisis.opening.homeless"),
     "acute_danger": N_("crisis.opening.acute_danger"),
 }
+CRISIS_SMS = {
+    "self_harm": N_("crisis.sms.self_harm"),
+    "violence_abuse": N_("crisis.sms.violence_abuse"),
+    "homeless": N_("crisis.sms.homeless"),
+    "acute_danger": N_("crisis.sms.acute_danger"),
+}
+"""The crisis answer for SMS: numbers first, complete in at most two messages."""
 LANGUAGE_NAME = {
     "nb": "Norsk (bokmål)",
     "nn": "Norsk (nynorsk)",
@@ -109,7 +117,8 @@ def service_answer(ctx: FlowContext, service_id: str, language: str) -> Outbound
 def crisis_lines_text(
     ctx: FlowContext, language: str, audience: str | None, emergency_only: bool = False
 ) -> str:
-    """The emergency numbers (113, 112) and the help lines that fit the audience.
+    """The emergency numbers (113, 112), the help lines that fit the audience and, while the
+    los office is closed, the municipality's after-hours line (e.g. the barnevernvakt).
 
     ``audience`` is "youth", "adults" or None when unknown (then every help line is shown);
     ``emergency_only`` keeps just the numbers always shown.
@@ -123,18 +132,64 @@ def crisis_lines_text(
         )
         if fits and line.id in CRISIS_LINE_LABEL:
             lines.append(ctx.t(CRISIS_LINE_LABEL[line.id], language, number=line.number))
+    if not ctx.office_open and not emergency_only:
+        number = ctx.settings.after_hours.phone
+        lines.append(ctx.t(N_("crisis.line.after_hours"), language, number=number))
     return "\n".join(lines)
 
 
+def _line_number(ctx: FlowContext, line_id: str, default: str) -> str:
+    for line in ctx.settings.crisis_lines:
+        if line.id == line_id:
+            return line.number
+    return default
+
+
 def crisis_answer(ctx: FlowContext, language: str, category: str, audience: str | None) -> Outbound:
-    """Warm and short: you are not alone, call now, a person can talk with you now."""
+    """Warm and short: you are not alone, who to call now. The case that goes with it is
+    told by ``crisis_case_note``. On SMS the short form, numbers first, fits two messages."""
     opening = ctx.t(CRISIS_OPENING.get(category, N_("crisis.opening.acute_danger")), language)
-    parts = [
-        opening,
-        crisis_lines_text(ctx, language, audience),
-        ctx.t(N_("crisis.offer_person"), language),
-    ]
-    return Outbound("\n\n".join(parts), language, (person_button(ctx, language),))
+    text = f"{opening}\n\n{crisis_lines_text(ctx, language, audience)}"
+    helpline = (
+        _line_number(ctx, "mental_helse", "116 123")
+        if audience == "adults"
+        else _line_number(ctx, "alarmtelefonen", "116 111")
+    )
+    short = ctx.t(
+        CRISIS_SMS.get(category, N_("crisis.sms.acute_danger")),
+        language,
+        medical=_line_number(ctx, "medical", "113"),
+        police=_line_number(ctx, "police", "112"),
+        helpline=helpline,
+    )
+    return Outbound(text, language, short=short)
+
+
+def crisis_case_note(
+    ctx: FlowContext, language: str, reference: str, *, opened: bool, claimed: bool
+) -> Outbound:
+    """What happens now with the urgent case, honestly: who reads it and when. Out of hours:
+    nobody from the municipality reads it before the next opening; the after-hours line
+    (and, when configured, the on-call service that was told) helps now."""
+    after_hours = ctx.settings.after_hours.phone
+    if claimed:
+        key, sms_key = N_("crisis.sent.claimed"), N_("crisis.sms.sent_claimed")
+    elif ctx.office_open:
+        key = N_("crisis.sent.open") if opened else N_("crisis.sent.open_existing")
+        sms_key = N_("crisis.sms.sent_open")
+    else:
+        key, sms_key = N_("crisis.sent.closed"), N_("crisis.sms.sent_closed")
+    moment = (
+        format_moment(ctx.next_opening, language, ctx.settings.municipality.timezone)
+        if ctx.next_opening is not None
+        else ""
+    )
+    text = ctx.t(key, language, reference=reference, moment=moment, number=after_hours)
+    on_call = ctx.settings.after_hours.on_call
+    if not ctx.office_open and not claimed and (on_call.sms or on_call.email):
+        text += " " + ctx.t(N_("crisis.sent.on_call_told"), language, service=on_call.name)
+    short = ctx.t(sms_key, language, reference=reference, number=after_hours)
+    return Outbound(text, language, short=short)
 
 
 def crisis_reminder(ctx: FlowContext, language: str) -> Outbound:
@@ -142,7 +197,7 @@ def crisis_reminder(ctx: FlowContext, language: str) -> Outbound:
     reads every word, so one line with the emergency numbers, not the whole answer again."""
     text = ctx.t(N_("crisis.reminder"), language)
     numbers = crisis_lines_text(ctx, language, None, emergency_only=True)
-    return Outbound(f"{text}\n{numbers}", language)
+    return Outbound(f"{text}\n{numbers}", language, short=f"{text}\n{numbers}")
 
 
 def greeting(ctx: FlowContext, language: str) -> Outbound:

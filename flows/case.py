@@ -14,8 +14,11 @@ FEEDBACK_FACES = ("😞", "🙁", "😐", "🙂", "😄")
 def relay(state: ConversationState, inbound: Inbound, ctx: FlowContext) -> StepResult:
     """Pass the message to the case. Quiet once a los has it; a short receipt before that."""
     reference = state.case_ref
-    if reference is None or not inbound.text.strip():
+    if reference is None:
         return StepResult(state.evolve(phase=Phase.IDLE), ())
+    if not inbound.text.strip():  # a button left from before (an intake a crisis cut short)
+        text = ctx.t(N_("intake.already_open"), state.language, reference=reference)
+        return StepResult(state, (Outbound(text, state.language),), handover=True)
     effect = AppendToCase(reference, inbound.text.strip())
     if ctx.case_claimed:
         return StepResult(state, (), (effect,), topic=state.last_topic, handover=True)

@@ -31,6 +31,9 @@ class OpenCase:
     urgent: bool
     anonymous: bool
     language: str
+    with_context: bool = False
+    """Opened by a crisis: the flagged message and the conversation just before it (not
+    already in another case) are linked to the case, for the los to read."""
 
 
 @dataclass(frozen=True)

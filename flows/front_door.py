@@ -6,11 +6,13 @@ commands, then the phase the conversation is in.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flows import answers, case, intake, rights
 from flows.commands import Command, detect
-from flows.effects import MarkUrgent
+from flows.effects import AppendToCase, DeleteData, MarkUrgent, OpenCase
 from flows.result import StepResult
-from flows.state import ConversationState, Phase
+from flows.state import ConversationState, IntakeDraft, Phase
 from flows.types import N_, Button, FlowContext, Inbound, Outbound
 from nlu.understanding import LOS_TOPIC, Understanding
 
@@ -44,16 +46,27 @@ def step(
 
     notice = _input_notice(inbound)
     if notice is not None:
-        result = StepResult(state, (Outbound(ctx.t(notice, lang), lang),))
+        result = StepResult(state, ())
     else:
         result = _dispatch(state, inbound, understanding, ctx)
     if understanding.crisis is not None:  # on every path: captions and edits included
         result = _with_crisis(state, inbound, understanding, ctx, result)
-    if inbound.truncated:
-        note = Outbound(ctx.t(N_("input.truncated"), lang), lang)
+    if notice is not None:  # after any crisis answer: the danger comes first
+        told = Outbound(ctx.t(notice, lang), lang)
         result = StepResult(
             result.state,
-            (note, *result.replies),
+            (*result.replies, told),
+            result.effects,
+            result.topic,
+            result.crisis,
+            result.handover,
+        )
+    if inbound.truncated:
+        note = Outbound(ctx.t(N_("input.truncated"), lang), lang)
+        replies = (*result.replies, note) if result.crisis else (note, *result.replies)
+        result = StepResult(
+            result.state,
+            replies,
             result.effects,
             result.topic,
             result.crisis,
@@ -150,22 +163,87 @@ def _with_crisis(
     ctx: FlowContext,
     result: StepResult,
 ) -> StepResult:
-    """Put the crisis answer first, mark everything urgent, keep the citizen's words flowing."""
+    """Danger comes first, in every phase: the crisis answer, and at once an urgent case for
+    a person (a new one if none is open, else the open one marked urgent). The citizen need
+    not press or write anything more; the step the message interrupted gives way."""
     signal = understanding.crisis
     assert signal is not None
-    if state.urgent and ctx.case_claimed:  # answered in full already; a person is reading
-        reply = answers.crisis_reminder(ctx, state.language)
-    else:
-        reply = answers.crisis_answer(ctx, state.language, signal.category, audience_of(state, ctx))
-    effect = MarkUrgent(signal.category, signal.topic, signal.lexicon_version)
+    lang = state.language
+    urgent = MarkUrgent(signal.category, signal.topic, signal.lexicon_version)
+    opened = next((e for e in result.effects if isinstance(e, OpenCase)), None)
+    case_ref = state.case_ref if ctx.case_open else None
+    if opened is None and case_ref is None:
+        return _crisis_case(state, understanding, ctx, result, urgent)
+    reference = opened.reference if opened is not None else case_ref
+    assert reference is not None
     new_state = result.state.evolve(urgent=True, last_topic=result.state.last_topic or signal.topic)
+    claimed = opened is None and ctx.case_claimed
+    if claimed and state.urgent:  # answered in full already; a person is reading
+        replies: tuple[Outbound, ...] = (answers.crisis_reminder(ctx, lang),)
+    else:
+        answer = answers.crisis_answer(ctx, lang, signal.category, audience_of(state, ctx))
+        note = answers.crisis_case_note(
+            ctx, lang, reference, opened=opened is not None, claimed=claimed
+        )
+        replies = (answer, note)
+    relayed = any(isinstance(e, AppendToCase) for e in result.effects)
+    others = () if opened is not None or relayed else result.replies  # the note says it
     return StepResult(
         new_state,
-        (reply, *result.replies),
-        (*result.effects, effect),  # after OpenCase: a case opened by this message is urgent
+        (*replies, *others),
+        (*result.effects, urgent),  # after OpenCase: a case opened by this message is urgent
         topic=signal.topic,
         crisis=True,
-        handover=result.handover,
+        handover=True,
+    )
+
+
+CONSENTED_INTAKE = frozenset(
+    {Phase.INTAKE_DESCRIBE, Phase.INTAKE_CONTACT, Phase.INTAKE_CALLBACK, Phase.INTAKE_CONFIRM}
+)
+
+
+def _crisis_case(
+    state: ConversationState,
+    understanding: Understanding,
+    ctx: FlowContext,
+    result: StepResult,
+    urgent: MarkUrgent,
+) -> StepResult:
+    """No case is open: open an urgent one now. With consent given in this intake it carries
+    what the citizen has told so far; otherwise it is anonymous (the conversation handle,
+    the words that raised the flag and the kind of danger; no identity)."""
+    signal = understanding.crisis
+    assert signal is not None
+    lang = state.language
+    if any(isinstance(e, DeleteData) for e in result.effects):
+        answer = answers.crisis_answer(ctx, lang, signal.category, None)
+        return StepResult(result.state, (answer, *result.replies), result.effects, crisis=True)
+    consented = state.consent_version is not None and state.phase in CONSENTED_INTAKE
+    draft = (result.state.intake or state.intake) if consented else None
+    if draft is None:
+        draft = IntakeDraft(contact="chat")
+    draft = replace(draft, topic=signal.topic, contact=draft.contact or "chat")
+    reference = ctx.new_case_reference
+    effect = OpenCase(reference, draft, True, not consented, lang, with_context=True)
+    opened = result.state.evolve(
+        phase=Phase.CASE_OPEN,
+        case_ref=reference,
+        intake=None,
+        urgent=True,
+        anonymous=not consented,
+        resume_phase=None,
+        last_topic=signal.topic,
+    )
+    answer = answers.crisis_answer(ctx, lang, signal.category, audience_of(state, ctx))
+    note = answers.crisis_case_note(ctx, lang, reference, opened=True, claimed=False)
+    return StepResult(
+        opened,
+        (answer, note),
+        (*result.effects, effect, urgent),
+        topic=signal.topic,
+        crisis=True,
+        handover=True,
     )
 
 

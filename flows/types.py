@@ -51,6 +51,8 @@ class Outbound:
     sender: Literal["bot", "los"] = "bot"
     receipt: bool = False
     """A read receipt ("Los har lest meldingen din"), shown as a status line where possible."""
+    short: str | None = None
+    """A complete shorter form for channels with tight limits (SMS): the crisis answer."""
 
 
 @dataclass(frozen=True)
@@ -65,4 +67,6 @@ class FlowContext:
     age_is_minor: bool = False
     new_case_reference: str = ""
     case_claimed: bool = False
+    case_open: bool = False
+    """Whether the state's case is still open (or claimed): not closed, withdrawn or gone."""
     extra: dict[str, str] = field(default_factory=dict)

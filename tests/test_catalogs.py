@@ -11,7 +11,7 @@ import pytest
 from bot.i18n import Catalogs
 from bot.settings import PROJECT_ROOT, Settings
 
-STAFF_ONLY = ("console.",)  # the staff console speaks the console language (bokmål)
+STAFF_ONLY = ("console.", "notice.")  # staff pages and notices: the staff language
 PLACEHOLDER = re.compile(r"(?<!\{)\{(\w+)\}(?!\})")
 USED_KEY = re.compile(r"""(?:N_|catalogs|self\.t|ctx\.t)\(\s*["']([a-z_]+(?:\.[a-z_]+)*)["']""")
 

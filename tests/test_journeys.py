@@ -206,18 +206,26 @@ async def test_a_returning_family_meets_the_same_los(offline_app: App) -> None:
     assert json.loads(case.description)[0] == PARENT_WORDS
 
 
-async def test_after_a_crisis_a_person_is_one_step_away_and_the_case_is_urgent(
+async def test_a_first_message_in_danger_puts_an_urgent_case_in_the_queue_at_once(
     offline_app: App,
 ) -> None:
     teen = Citizen(offline_app, "teen-in-danger")
     crisis = await teen.says("jeg vil ikke leve mer")
-    assert crisis.crisis and "113" in teen.last()
-    await teen.says("", button="person")
-    assert "haster" in teen.last() and "navnet ditt" in teen.last()
+    answer, note = crisis.replies
+    assert crisis.crisis and crisis.handover and "113" in answer.text and not answer.buttons
+    [item] = offline_app.queue.open_cases("kari")  # nothing more to press or write
+    assert item.priority == "urgent" and item.anonymous and item.crisis == "self_harm"
+    assert item.reference in note.text and "så fort som mulig" in note.text
+    await teen.says("", button="person")  # an old "talk to a person" button
+    assert item.reference in teen.last()
     handled = await teen.says("jeg er hjemme alene og har tatt masse piller")
     assert handled.handover and handled.crisis
-    [item] = offline_app.queue.open_cases("kari")
-    assert item.priority == "urgent" and item.anonymous
+    assert [i.reference for i in offline_app.queue.open_cases("kari")] == [item.reference]
+    view = offline_app.queue.view(item.reference, "kari")
+    assert [text for _, _, text in view.messages] == [
+        "jeg vil ikke leve mer",
+        "jeg er hjemme alene og har tatt masse piller",
+    ]
 
 
 async def test_a_crisis_while_the_los_has_the_case_reaches_the_citizen_and_alerts_los_and_leader(
@@ -226,7 +234,8 @@ async def test_a_crisis_while_the_los_has_the_case_reaches_the_citizen_and_alert
     parent, reference = await parent_sends_a_case(offline_app)
     offline_app.queue.claim(reference, "kari")
     handled = await parent.says("Jeg orker ikke mer. I dag vil jeg ikke leve.")
-    assert handled.crisis and "113" in parent.last()
+    assert handled.crisis and "113" in handled.replies[0].text
+    assert "familielosen som har den, har fått beskjed" in parent.last()
     view = offline_app.queue.view(reference, "kari")
     assert view.item.priority == "urgent"
     assert view.messages[-1][2] == "Jeg orker ikke mer. I dag vil jeg ikke leve."
@@ -283,17 +292,20 @@ async def test_a_teenagers_anonymous_question_about_violence_is_urgent_and_says_
     assert "crisis" in kinds  # on-duty staff and the leader are told
 
 
-async def test_the_los_reads_the_words_that_made_a_case_urgent(offline_app: App) -> None:
+async def test_the_los_reads_the_words_that_made_a_case_urgent_and_what_came_before(
+    offline_app: App,
+) -> None:
     teen = Citizen(offline_app, "teen-low")
+    await teen.says("hei")
     await teen.says("jeg orker ikke mer, alle hadde hatt det bedre uten meg")
-    await teen.says("", button="person")
     await teen.says("jeg er 15 og mamma drikker hver kveld")
     [item] = offline_app.queue.open_cases("kari")
     assert item.priority == "urgent" and item.crisis == "self_harm"
     view = offline_app.queue.view(item.reference, "kari")
-    assert view.description == ["jeg er 15 og mamma drikker hver kveld"]
-    assert [text for _, _, text in view.messages] == [
-        "jeg orker ikke mer, alle hadde hatt det bedre uten meg"
+    assert [(sender, text) for _, sender, text in view.messages] == [
+        ("citizen", "hei"),
+        ("citizen", "jeg orker ikke mer, alle hadde hatt det bedre uten meg"),
+        ("citizen", "jeg er 15 og mamma drikker hver kveld"),
     ]
 
 
@@ -303,24 +315,27 @@ async def test_danger_told_in_the_description_is_urgent_and_read_once(offline_ap
     await parent.says("", button="about:child")
     await parent.says("", button="age:13-17")
     await parent.says("", button="consent:los")
-    await parent.says("Datteren min sier at stefaren hennes slår henne.")
-    await parent.says("", button="done")
-    await parent.says("", button="contact:chat")
-    await parent.says("", button="confirm:send")
-    [item] = offline_app.queue.open_cases("kari")
-    assert item.priority == "urgent" and item.crisis == "violence_abuse"
+    handled = await parent.says("Datteren min sier at stefaren hennes slår henne.")
+    assert handled.crisis and "112" in handled.replies[0].text
+    [item] = offline_app.queue.open_cases("kari")  # at once: consented, so not anonymous
+    assert item.priority == "urgent" and item.crisis == "violence_abuse" and not item.anonymous
+    assert item.consent_scope == "familielos"
+    await parent.says("", button="done")  # the intake's buttons, still on the screen
+    assert item.reference in parent.last()
+    await parent.says("Han har gjort det før også.")
+    [again] = offline_app.queue.open_cases("kari")
+    assert again.reference == item.reference
     view = offline_app.queue.view(item.reference, "kari")
     assert view.description == ["Datteren min sier at stefaren hennes slår henne."]
-    assert view.messages == []
+    assert [text for _, _, text in view.messages] == ["Han har gjort det før også."]
 
 
 async def test_danger_again_while_a_los_is_talking_gets_the_numbers_in_one_line(
     offline_app: App,
 ) -> None:
     teen = Citizen(offline_app, "teen-talking")
-    await teen.says("jeg orker ikke mer, alle hadde hatt det bedre uten meg")
-    assert "116 123" in teen.last()  # the full answer, every help line
-    await teen.says("", button="person")
+    first = await teen.says("jeg orker ikke mer, alle hadde hatt det bedre uten meg")
+    assert "116 123" in first.replies[0].text  # the full answer, every help line
     await teen.says("jeg er 15 og mamma drikker hver kveld")
     [item] = offline_app.queue.open_cases("kari")
     offline_app.queue.claim(item.reference, "kari")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import AsyncIterator
 
@@ -130,3 +131,29 @@ def test_long_and_unicode_texts_are_split_into_numbered_parts() -> None:
     assert all(len(p) <= 67 for p in arabic)
     assert sms_parts("kort svar", 8) == ["kort svar"]
     assert len(sms_parts("ord " * 2000, 3)) == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("jeg vil ikke leve lenger", "nb"),
+        ("I want to kill myself tonight", "en"),
+        ("не хочу більше жити", "uk"),
+        ("أريد أن أنهي حياتي", "ar"),
+        ("ojczym mnie bije codziennie", "pl"),
+    ],
+)
+async def test_a_crisis_by_sms_gets_the_numbers_first_in_two_sms_and_a_case(
+    gateway: Gateway, offline_app: App, text: str, language: str
+) -> None:
+    fake, client, _ = gateway
+    await deliver(client, text, "c1")
+    texts = fake.texts()
+    answer = [t for t in texts if "11" in t.split("K-")[0]]
+    assert answer and re.search(r"\b11[23]\b", texts[0])  # the numbers come first
+    parts_of_first = [t for t in texts if t.startswith("(")]  # numbered parts, if split
+    assert len(parts_of_first) <= 4  # answer and case note: at most two SMS each
+    assert not any(re.search(r"trykk|press|knapp|button", t, re.I) for t in texts)
+    [item] = offline_app.queue.open_cases("kari")
+    assert item.priority == "urgent" and item.channel == "sms"
+    assert any(item.reference in t for t in texts)

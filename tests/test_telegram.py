@@ -239,7 +239,7 @@ async def test_a_photo_with_a_crisis_caption_still_gets_the_emergency_numbers(
     fake, _ = telegram
     photo = [{"file_id": "p1", "file_unique_id": "u1", "width": 90, "height": 90}]
     fake.user_sends(PARENT, "photo", photo, caption="jeg vil ikke leve mer")
-    await eventually(lambda: len(fake.sent) >= 2)
+    await eventually(lambda: len(fake.sent) >= 3)
     texts = [m["text"] for m in fake.sent]
     assert "113" in texts[0] and any("kan bare lese tekst" in t for t in texts)
 
@@ -249,5 +249,25 @@ async def test_a_message_edited_into_a_crisis_still_gets_the_emergency_numbers(
 ) -> None:
     fake, _ = telegram
     fake.user_edits(PARENT, "stefaren min slår meg")
+    await eventually(lambda: len(fake.sent) >= 3)
+    texts = [m["text"] for m in fake.sent]
+    assert "112" in texts[0] and any("ny melding" in t for t in texts)
+
+
+async def test_a_photo_caption_edited_into_a_crisis_gets_the_emergency_numbers(
+    telegram: tuple[FakeTelegram, TelegramChannel],
+) -> None:
+    fake, _ = telegram
+    fake.user_edits(PARENT, "jeg vil ta livet mitt i kveld", caption_of="photo")
     await eventually(lambda: len(fake.sent) >= 2)
-    assert "112" in fake.sent[0]["text"] and "ny melding" in fake.sent[1]["text"]
+    assert "113" in fake.sent[0]["text"]
+
+
+async def test_a_crisis_at_the_end_of_a_very_long_message_is_answered(
+    telegram: tuple[FakeTelegram, TelegramChannel],
+) -> None:
+    fake, _ = telegram
+    story = "Vi har hatt det vanskelig lenge og jeg vet ikke hvem jeg skal snakke med. " * 55
+    fake.user_says(PARENT, story[:4060] + " Jeg vil ta livet mitt i kveld.")
+    await eventually(lambda: len(fake.sent) >= 2)
+    assert "113" in fake.sent[0]["text"]

@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
-from bot.channels.render import as_plain_text
+from bot.channels.render import as_plain_text, plain_texts
 from bot.router import Handled, Router
 from flows.types import Inbound, Outbound
 
@@ -40,7 +40,7 @@ def result_line(user: str | None, handled: Handled) -> dict[str, object]:
     """The output object for one handled message."""
     return {
         "user": user,
-        "replies": [as_plain_text(reply) for reply in handled.replies],
+        "replies": plain_texts(handled.replies),
         "language": handled.language,
         "topic": handled.topic,
         "crisis": handled.crisis,

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.channels.render import as_plain_text
+from bot.channels.render import plain_texts
 from bot.router import Router
 from bot.settings import SmsSettings
 from flows.types import Inbound, Outbound
@@ -32,6 +33,8 @@ _GSM = set(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
     "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
+_WORD_BREAK = re.compile(r"(?<!\d) | (?!\d)")
+"""A space to break a long line at: any but one inside a number ("116 111", "55 10 20 99")."""
 log = logging.getLogger(__name__)
 
 
@@ -54,7 +57,7 @@ def _pack(pieces: list[str], budget: int, joiner: str) -> list[str]:
             current = piece
             continue
         words = (
-            _pack(piece.split(" "), budget, " ")
+            _pack(_WORD_BREAK.split(piece), budget, " ")
             if " " in piece
             else [piece[k : k + budget] for k in range(0, len(piece), budget)]
         )
@@ -134,8 +137,9 @@ class SmsChannel:
         """POST every part to the gateway; returns the number of parts accepted."""
         headers = {"Authorization": f"Bearer {self.api_token}"} if self.api_token else {}
         sent = 0
-        for message in messages:
-            for part in sms_parts(as_plain_text(message), self.settings.max_parts):
+        for message, plain in zip(messages, plain_texts(messages), strict=True):
+            text = message.short if message.short is not None else plain
+            for part in sms_parts(text, self.settings.max_parts):
                 payload = {
                     self.settings.to_field: number,
                     self.settings.text_field: part,

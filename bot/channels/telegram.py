@@ -171,7 +171,7 @@ class TelegramChannel:
 
     async def _on_edited(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
-        words = message.text if message is not None else None
+        words = (message.text or message.caption) if message is not None else None
         await self._handle(update, _marked("edited", words), None, "edited")
 
     async def _on_button(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:

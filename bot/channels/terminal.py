@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from bot.channels.render import as_plain_text
+from bot.channels.render import as_plain_text, plain_texts
 from bot.router import Router
 from flows.types import Inbound
 
@@ -37,6 +37,6 @@ async def _loop(router: Router, user: str, prompt: str, loop: asyncio.AbstractEv
             print()
             return
         handled = await router.handle(Inbound(CHANNEL, user, line))
-        for reply in handled.replies:
+        for reply, text in zip(handled.replies, plain_texts(handled.replies), strict=True):
             sender = "los" if reply.sender == "los" else "bot"
-            print(f"[{sender}] {as_plain_text(reply)}\n", file=sys.stdout, flush=True)
+            print(f"[{sender}] {text}\n", file=sys.stdout, flush=True)

@@ -25,7 +25,8 @@ from flows.types import N_, Inbound, Outbound
 
 CHANNEL = "web"
 STATIC = Path(__file__).resolve().parents[1] / "static"
-MAX_BODY = 64_000
+MAX_BODY = 512_000
+"""Room for a 100,000-character message in any script: every character is crisis-checked."""
 UI_KEYS = {
     "title": N_("web.title"),
     "intro": N_("web.intro"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     Boolean,
@@ -190,6 +191,10 @@ class StaffNotification(Base):
     case_reference: Mapped[str | None] = mapped_column(String(16), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    deliveries_planned_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True, index=True
+    )
+    """When the dispatcher planned its e-mail and SMS deliveries (None: not yet)."""
 
 
 class StaffCredential(Base):
@@ -200,3 +205,45 @@ class StaffCredential(Base):
     staff_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DeliveryTransport(StrEnum):
+    """How a staff notice is delivered."""
+
+    EMAIL = "email"
+    SMS = "sms"
+
+
+class DeliveryStatus(StrEnum):
+    """Where a delivery stands: waiting (or retrying), done, or given up."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class NotificationDelivery(Base):
+    """One staff notice on its way to one address by one transport. Never any text: the
+    notice is composed from the catalogs when it is sent; ``last_error_kind`` is an exception
+    class name or an HTTP/SMTP status, never a message."""
+
+    __tablename__ = "notification_deliveries"
+    __table_args__ = (
+        UniqueConstraint("notification_id", "transport", "target", name="uq_delivery_target"),
+        Index("ix_deliveries_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    notification_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_notifications.id", ondelete="CASCADE"), index=True
+    )
+    transport: Mapped[str] = mapped_column(String(8))  # DeliveryTransport
+    target: Mapped[str] = mapped_column(String(320))
+    status: Mapped[str] = mapped_column(String(8), default=DeliveryStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    """A dispatcher sending it holds it until then; after, another may take it over."""
+    last_error_kind: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -79,9 +79,13 @@ class FakeTelegram:
         self.updates.append({"update_id": uid, "message": message})
         return uid
 
-    def user_edits(self, user_id: int, text: str) -> int:
+    def user_edits(self, user_id: int, text: str, caption_of: str | None = None) -> int:
+        """Queue an edited message; with ``caption_of`` ("photo"), an edited caption."""
         uid = next(self._update_ids)
-        message = self._message(user_id, text, "nb", "private")
+        message = self._message(user_id, None if caption_of else text, "nb", "private")
+        if caption_of:
+            message[caption_of] = [{"file_id": "p", "file_unique_id": "u", "width": 9, "height": 9}]
+            message["caption"] = text
         message["edit_date"] = int(time.time())
         self.updates.append({"update_id": uid, "edited_message": message})
         return uid

@@ -1,0 +1,80 @@
+"""Every crisis answer, in every language, renders whole on SMS: numbers first, at most two
+messages, never split inside a number, never "press the button"."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.channels.sms import sms_parts
+from bot.i18n import Catalogs
+from bot.settings import Settings
+from flows import answers
+from flows.types import FlowContext
+
+LANGUAGES = ("nb", "nn", "en", "pl", "uk", "ar", "so")
+CATEGORIES = tuple(answers.CRISIS_SMS)
+PRESS = re.compile(r"trykk|press|tap|naciśnij|натисн|اضغط|riix|knapp|button|przycisk|кнопк|زر", re.I)
+REFERENCE = "K-7KQ2MX"
+NIGHT = datetime(2026, 11, 24, 22, 30, tzinfo=UTC)
+MORNING = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)
+
+
+def contexts(settings: Settings, catalogs: Catalogs) -> list[FlowContext]:
+    day = FlowContext(settings=settings, t=catalogs, now=datetime(2026, 11, 24, 9, 30, tzinfo=UTC))
+    night = replace(day, now=NIGHT, office_open=False, next_opening=MORNING)
+    return [day, night]
+
+
+def digits_whole(parts: list[str], number: str) -> bool:
+    return any(number in part for part in parts)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_crisis_answer_fits_two_sms_with_every_number_whole(
+    settings: Settings, catalogs: Catalogs, language: str
+) -> None:
+    for ctx in contexts(settings, catalogs):
+        for category in CATEGORIES:
+            for audience in ("youth", "adults", None):
+                answer = answers.crisis_answer(ctx, language, category, audience)
+                assert answer.short is not None and not answer.buttons
+                parts = sms_parts(answer.short, settings.sms.max_parts)
+                assert len(parts) <= 2, (language, category, audience, answer.short)
+                assert not PRESS.search(answer.short)
+                helpline = "116 123" if audience == "adults" else "116 111"
+                for number in ("113", helpline):
+                    if number in answer.short:
+                        assert digits_whole(parts, number), (language, parts)
+                assert re.search(r"11[23]", answer.short), (language, category)
+            for claimed in (False, True):
+                note = answers.crisis_case_note(
+                    ctx, language, REFERENCE, opened=not claimed, claimed=claimed
+                )
+                assert note.short is not None and REFERENCE in note.short
+                parts = sms_parts(note.short, settings.sms.max_parts)
+                assert len(parts) <= 2, (language, note.short)
+                assert not PRESS.search(note.short)
+                if not ctx.office_open and not claimed:
+                    assert digits_whole(parts, settings.after_hours.phone), (language, parts)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_out_of_hours_the_crisis_answer_gives_the_after_hours_line_and_no_promise_of_a_person(
+    settings: Settings, catalogs: Catalogs, language: str
+) -> None:
+    _, night = contexts(settings, catalogs)
+    answer = answers.crisis_answer(night, language, "self_harm", "youth")
+    note = answers.crisis_case_note(night, language, REFERENCE, opened=True, claimed=False)
+    assert settings.after_hours.phone in answer.text
+    assert settings.after_hours.phone in note.text and REFERENCE in note.text
+    assert "08:00" in note.text  # when the los reads it: the next opening, in Oslo time
+
+
+def test_a_long_sms_is_never_split_inside_a_number() -> None:
+    text = ("ord " * 30) + "ring 116 111 eller 55 10 20 99 " + ("ord " * 30)
+    parts = sms_parts(text, 8)
+    assert any("116 111" in p for p in parts) and any("55 10 20 99" in p for p in parts)
