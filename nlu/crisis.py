@@ -5,12 +5,23 @@ Recall comes first: every language's patterns are tried on every message (people
 languages, and detection of a short message can be wrong). Idioms ("jeg døde av latter",
 "this homework is killing me") are removed before matching by the lexicon's `not_crisis`
 patterns, span by span, so a real crisis in the same message still counts.
+
+Every character is checked, however long the message. To keep that fast, each pattern
+carries the literal strings every match of it must contain (read from the parsed regex, see
+`required_strings`): a pattern whose strings are not in the message cannot match it and is
+not run. Most messages leave a handful of the ~500 patterns to run; the result is exactly
+that of running them all.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
+import math
 import re
+import threading
 import unicodedata
+from collections import OrderedDict, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +29,13 @@ from typing import Any
 
 import yaml
 
+try:  # the regex parser of CPython 3.11+, only to find the strings a pattern needs
+    from re import _constants as _sre  # type: ignore[attr-defined]
+    from re import _parser as _sre_parser  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - then every pattern is simply always run
+    _sre = _sre_parser = None
+
 PRIORITY = ("self_harm", "violence_abuse", "acute_danger", "homeless")
-MAX_CHECKED_CHARS = 4000
 _CHAR_MAP = str.maketrans(
     {
         "’": "'",
@@ -67,7 +83,8 @@ def fold(text: str) -> str:
     """An ASCII-leaning variant: æ->ae, ø->o, å->a, ł->l, combining marks removed
     (patterns are folded the same way, so both sides agree)."""
     decomposed = unicodedata.normalize("NFKD", text.translate(_FOLD_MAP))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    marks = {ord(ch): None for ch in set(decomposed) if unicodedata.combining(ch)}
+    return decomposed.translate(marks) if marks else decomposed
 
 
 def variants(text: str) -> tuple[frozenset[str], frozenset[str]]:
@@ -75,7 +92,7 @@ def variants(text: str) -> tuple[frozenset[str], frozenset[str]]:
     ("neeeei", "ikkkke") shortened both ways, split into the forms that have diacritics
     (for the patterns as written) and every form ASCII-folded (for the patterns and their
     folded copies). A form without diacritics is only in the second set: no work twice."""
-    base = normalise(text[:MAX_CHECKED_CHARS])
+    base = normalise(text)
     forms = {base}
     if _STRETCHED.search(base):
         natural = _STRETCHED.sub(
@@ -86,13 +103,166 @@ def variants(text: str) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(forms - folded), folded
 
 
+Need = tuple[frozenset[str], ...]
+"""What a pattern needs of a text: every match contains a string of each set (none: nothing
+known, the pattern is always run)."""
+
+
+@functools.lru_cache(maxsize=8192)
+def required_strings(source: str) -> Need:
+    """Sets of strings such that every match of the regex ``source`` contains at least one
+    string of each set. Conservative: only literal runs, groups, alternations (each
+    alternative must need something) and repeats of at least one are read; anything else
+    (classes, ``\\w``, anchors, lookarounds, flags) adds no need, nor does a set with a
+    string of one character (in nearly every text, so not worth looking for)."""
+    if _sre_parser is None:
+        return ()  # pragma: no cover
+    try:
+        parsed = _sre_parser.parse(source)
+    except re.error:
+        return ()
+    if parsed.state.flags & (re.IGNORECASE | re.LOCALE):
+        return ()
+    return tuple(dict.fromkeys(need for need in _required(parsed.data) if _telling(need)[0] > 1))
+
+
+def _required(items: Any) -> list[frozenset[str]]:
+    """What a sequence of parsed regex items needs: the needs of each item together."""
+    needs: list[frozenset[str]] = []
+    run: list[str] = []
+    for op, value in [*items, (None, None)]:
+        if op is _sre.LITERAL:
+            run.append(chr(value))
+            continue
+        if run:
+            needs.append(frozenset({"".join(run)}))
+            run = []
+        if op is _sre.SUBPATTERN:
+            _group, add_flags, del_flags, inner = value
+            if not (add_flags or del_flags):
+                needs += _required(inner.data)
+        elif op is _sre.BRANCH:
+            needs += _either([_required(alternative.data) for alternative in value[1]])
+        elif op in _REPEATS and value[0] >= 1:
+            needs += _required(value[2].data)
+        elif op is getattr(_sre, "ATOMIC_GROUP", object()):
+            needs += _required(value.data)
+    return needs
+
+
+def _either(each: list[list[frozenset[str]]]) -> list[frozenset[str]]:
+    """What an alternation needs, given what each alternative needs: for one set of each
+    alternative, their union (so `a.*b|b.*a` needs a string of {a} and one of {b}). Every
+    combination while there are few (at most ``_COMBINATIONS``), else the most telling set
+    of each alternative; nothing if an alternative needs nothing."""
+    if not all(each):
+        return []
+    if math.prod(len(needs) for needs in each) > _COMBINATIONS:
+        each = [[max(needs, key=_telling)] for needs in each]
+    unions = {frozenset().union(*sets) for sets in itertools.product(*each)}
+    return [u for u in unions if not any(other < u for other in unions)]  # the rest follow
+
+
+_COMBINATIONS = 64
+
+
+def _telling(strings: frozenset[str]) -> tuple[int, int]:
+    return min(map(len, strings)), -len(strings)
+
+
+_REPEATS = tuple(
+    getattr(_sre, name)
+    for name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")
+    if hasattr(_sre, name)
+)
+
+
+class _Alternation:
+    """Regex sources tried as one alternation, each with what it needs of a text."""
+
+    def __init__(self, sources: list[str]) -> None:
+        self.sources = tuple(dict.fromkeys(sources))
+        self.needs = tuple(required_strings(source) for source in self.sources)
+        self._compiled: OrderedDict[tuple[int, ...], re.Pattern[str] | None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def regex(self, chosen: tuple[int, ...]) -> re.Pattern[str] | None:
+        """The alternation of the ``chosen`` sources (None for none), compiled once."""
+        with self._lock:  # long messages are checked on worker threads
+            if chosen not in self._compiled:
+                if len(self._compiled) >= _COMPILED_KEPT:
+                    self._compiled.popitem(last=False)
+                self._compiled[chosen] = (
+                    re.compile("|".join(f"(?:{self.sources[i]})" for i in chosen))
+                    if chosen
+                    else None
+                )
+            return self._compiled[chosen]
+
+
+_COMPILED_KEPT = 256
+_WORD = re.compile(r"\w+")
+LONG_TEXT = 2000
+"""From this length on, a string is first looked for among the message's distinct words."""
+
+
+class _Shortcut:
+    """For some alternations, the regex of the sources that may match a text: those with a
+    string of each of their required sets in it. The sources that cannot match anywhere in
+    the text are left out, which changes no result (for an alternation, not even which
+    source matches where). Candidates are found by the strings of each source's most telling
+    set, then their other sets are checked."""
+
+    def __init__(self, alternations: list[_Alternation]) -> None:
+        self.alternations = alternations
+        self._always = [
+            tuple(i for i, need in enumerate(a.needs) if not need) for a in alternations
+        ]
+        self._users: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for a, alternation in enumerate(alternations):
+            for i, need in enumerate(alternation.needs):
+                for string in sorted(max(need, key=_telling, default=())):
+                    self._users[string].append((a, i))
+        self._cores = {string: _core(string) for string in self._users}
+
+    def regexes(self, forms: list[str]) -> list[re.Pattern[str] | None]:
+        """One regex (or None) per alternation, for ``forms`` of one message. They are joined
+        by a character no normalised text has: a string spanning two forms only makes a
+        pattern run needlessly. In a long text, a string is looked for only if its longest
+        word run is part of one of the text's distinct words (where any occurrence puts it)."""
+        text = "\n".join(forms)
+        if len(text) < LONG_TEXT:
+            found = [string for string in self._users if string in text]
+        else:
+            words = "\n".join(set(_WORD.findall(text)))
+            found = [s for s, core in self._cores.items() if core in words and s in text]
+        known = dict.fromkeys(self._users, False) | dict.fromkeys(found, True)
+
+        def has(string: str) -> bool:
+            if string not in known:
+                known[string] = string in text
+            return known[string]
+
+        chosen = [set(always) for always in self._always]
+        for a, i in {user for string in found for user in self._users[string]}:
+            if all(any(has(s) for s in strings) for strings in self.alternations[a].needs[i]):
+                chosen[a].add(i)
+        return [
+            alt.regex(tuple(sorted(c))) for alt, c in zip(self.alternations, chosen, strict=True)
+        ]
+
+
+def _core(string: str) -> str:
+    return max(_WORD.findall(string), key=len, default="")
+
+
 @dataclass(frozen=True)
 class _Compiled:
     category: str
     language: str
-    pattern: re.Pattern[str]
+    pattern: _Alternation
     """The normalised patterns, tried on every form of the message."""
-    folded: re.Pattern[str]
+    folded: _Alternation
     """Those and their ASCII-folded copies, tried on the folded forms."""
 
 
@@ -118,10 +288,6 @@ def _sources(entry: Any) -> tuple[str, str]:
     raise ValueError(f"not a crisis pattern: {entry!r}")
 
 
-def _either(sources: list[str]) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{s})" for s in dict.fromkeys(sources)) or r"(?!x)x")
-
-
 class CrisisDetector:
     """Checks a message against every language's crisis patterns."""
 
@@ -139,11 +305,12 @@ class CrisisDetector:
                 if category not in self.topics:
                     raise ValueError(f"{language}: unknown category {category!r}")
                 if pairs:
-                    plain = _either([p for p, _ in pairs])
-                    folded = _either([s for pair in pairs for s in pair])
+                    plain = _Alternation([p for p, _ in pairs])
+                    folded = _Alternation([s for pair in pairs for s in pair])
                     self._checks.append(_Compiled(category, str(language), plain, folded))
         self._checks.sort(key=lambda c: PRIORITY.index(c.category))
-        self._exclusions = _either(exclusions)
+        self._exclusions = _Shortcut([_Alternation(exclusions)])
+        self._shortcut = _Shortcut([a for c in self._checks for a in (c.pattern, c.folded)])
 
     @classmethod
     def from_file(cls, path: Path) -> CrisisDetector:
@@ -152,19 +319,25 @@ class CrisisDetector:
 
     def is_idiom(self, text: str) -> bool:
         """Whether the message contains a known idiom or joke (used to overrule the model)."""
-        written, folded = variants(text)
-        return any(self._exclusions.search(form) for form in written | folded)
+        forms = list(frozenset.union(*variants(text)))
+        [exclusions] = self._exclusions.regexes(forms)
+        return exclusions is not None and any(exclusions.search(form) for form in forms)
 
     def check(self, text: str) -> CrisisSignal | None:
-        """The most serious crisis in the message, or None."""
+        """The most serious crisis in the message (all of it, however long), or None."""
         if not text or not text.strip():
             return None
+        forms = variants(text)
+        [exclusions] = self._exclusions.regexes([*forms[0], *forms[1]])
         written, folded = (
-            [self._exclusions.sub(" ", form) for form in forms] for forms in variants(text)
+            [form if exclusions is None else exclusions.sub(" ", form) for form in group]
+            for group in forms
         )
-        for check in self._checks:
-            if any(check.pattern.search(f) for f in written) or any(
-                check.folded.search(f) for f in folded
+        regexes = self._shortcut.regexes(written + folded)  # for each check: plain, folded
+        for n, check in enumerate(self._checks):
+            plain, ascii_ = regexes[2 * n], regexes[2 * n + 1]
+            if (plain is not None and any(plain.search(f) for f in written)) or (
+                ascii_ is not None and any(ascii_.search(f) for f in folded)
             ):
                 return CrisisSignal(
                     check.category, self.topics[check.category], check.language, self.version

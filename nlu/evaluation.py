@@ -1,14 +1,22 @@
 """Evaluating the understanding step on the held-out set: topic accuracy, crisis recall and
-precision, the out-of-scope false-answer rate, per language and overall; a confusion matrix."""
+precision, the out-of-scope false-answer rate, per language and overall; a confusion matrix.
+And the crisis check on its own: false alarms on real out-of-scope requests, probe recall."""
 
 from __future__ import annotations
 
+import csv
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
+from typing import Any, Protocol
+
+import yaml
+
+from nlu.crisis import CrisisDetector
+from nlu.understanding import Understanding
 
 NONE_TOPIC = "none"
 
@@ -158,3 +166,189 @@ def confusion_svg(outcomes: Iterable[Outcome], path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(parts), encoding="utf-8")
     return path
+
+
+# The crisis check measured on its own terms: false alarms on real out-of-scope requests (the
+# xSID validation splits: voice-assistant requests, none about a crisis) and recall on the
+# crisis probes, by the lexicon alone and by the whole understanding step as the bot uses it.
+
+XSID_LANGUAGES = ("no", "ar", "en")
+PROBE_GROUPS = ("self_harm", "danger")
+
+
+class Understands(Protocol):
+    """What the measurement needs of nlu.service.Understander."""
+
+    crisis: CrisisDetector
+
+    async def understand(
+        self, text: str, previous_language: str | None, hint: str | None = None
+    ) -> Understanding: ...
+
+
+def load_xsid(directory: Path, languages: Sequence[str] = XSID_LANGUAGES) -> dict[str, list[str]]:
+    """The texts of ``<language>.valid.tsv`` (tab-separated intent, variant, text, with a
+    header row), read at measuring time: the data stays outside the project (CC BY-SA 4.0)."""
+    texts: dict[str, list[str]] = {}
+    for language in languages:
+        path = directory / f"{language}.valid.tsv"
+        rows = csv.DictReader(path.open(encoding="utf-8", newline=""), delimiter="\t")
+        texts[language] = [row["text"] for row in rows if (row.get("text") or "").strip()]
+    return texts
+
+
+def load_probes(paths: Iterable[Path]) -> dict[str, dict[str, list[str]]]:
+    """Crisis probe files (tests/data/crisis_probes.yml and the like) merged per language and
+    group (self_harm, danger, not_crisis)."""
+    merged: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for path in paths:
+        for language, groups in (yaml.safe_load(path.read_text("utf-8")) or {}).items():
+            for group, texts in (groups or {}).items():
+                merged[str(language)][str(group)] += [str(t) for t in texts or ()]
+    return {language: dict(groups) for language, groups in merged.items()}
+
+
+@dataclass(frozen=True)
+class FalseAlarms:
+    """Crisis flags raised on messages that are no crisis, by source."""
+
+    language: str
+    n: int
+    lexicon: tuple[str, ...]
+    """Texts flagged by the lexicon."""
+    model: tuple[str, ...]
+    """Texts flagged by the model's (or, with Rasa down, the offline matcher's) crisis intent."""
+
+
+@dataclass(frozen=True)
+class ProbeRecall:
+    """Crisis probes of one language caught by the lexicon alone and by the whole step."""
+
+    language: str
+    n: int
+    lexicon: int
+    understood: int
+    missed: tuple[str, ...]
+    """Missed by the whole step."""
+    model_alone: int | None
+    """Caught by the model's crisis intent as used, with a lexicon of idioms only (None: not
+    measured): the safety net the model adds where the lexicon has a gap."""
+    idioms: int
+    idiom_alarms: tuple[str, ...]
+    """Idioms and everyday questions (the probes' not_crisis) flagged by the whole step."""
+
+
+def _model_flag(understanding: Understanding) -> bool:
+    return understanding.crisis is not None and understanding.crisis.lexicon_version == "model"
+
+
+async def false_alarms(
+    understander: Understands, texts: Sequence[str], language: str
+) -> FalseAlarms:
+    """Run every text (none of them a crisis) through the understanding step."""
+    lexicon: list[str] = []
+    model: list[str] = []
+    for text in texts:
+        understood = await understander.understand(text, None)
+        if understood.crisis is not None:
+            (model if _model_flag(understood) else lexicon).append(text)
+    return FalseAlarms(language, len(texts), tuple(lexicon), tuple(model))
+
+
+async def probe_recall(
+    understander: Understands,
+    language: str,
+    groups: Mapping[str, Sequence[str]],
+    model_alone: Understands | None = None,
+) -> ProbeRecall:
+    """Every crisis probe through the lexicon alone, through the whole step, and (if given,
+    see `idioms_only`) through the step with no crisis patterns."""
+    crises = [text for group in PROBE_GROUPS for text in groups.get(group, ())]
+    lexicon = sum(understander.crisis.check(text) is not None for text in crises)
+    missed = [t for t in crises if (await understander.understand(t, None)).crisis is None]
+    alone = None
+    if model_alone is not None:
+        alone = sum([(await model_alone.understand(t, None)).crisis is not None for t in crises])
+    idioms = list(groups.get("not_crisis", ()))
+    alarms = [t for t in idioms if (await understander.understand(t, None)).crisis is not None]
+    return ProbeRecall(
+        language,
+        len(crises),
+        lexicon,
+        len(crises) - len(missed),
+        tuple(missed),
+        alone,
+        len(idioms),
+        tuple(alarms),
+    )
+
+
+def idioms_only(lexicon: Mapping[str, Any]) -> CrisisDetector:
+    """A crisis detector with the lexicon's idioms (which overrule the model) and no crisis
+    patterns: to see what the model's crisis intent catches on its own."""
+    languages = {
+        language: {"not_crisis": table.get("not_crisis") or []}
+        for language, table in lexicon["languages"].items()
+    }
+    return CrisisDetector({**lexicon, "languages": languages})
+
+
+def crisis_report(
+    alarms: Sequence[FalseAlarms], recalls: Sequence[ProbeRecall], *, show: bool = False
+) -> str:
+    """The tables printed by scripts/crisis_false_alarms.py (``show``: and the texts flagged
+    or missed)."""
+
+    def caught(part: int | None, whole: int) -> str:
+        if part is None:
+            return f"{'-':>10}"
+        return f"{part:3} {100 * part / whole:5.1f}%" if whole else f"{part:3}    -  "
+
+    lines = [
+        "false alarms on out-of-scope messages (xSID validation), by source",
+        "language     n  lexicon  model",
+    ]
+    for a in alarms:
+        lines.append(f"{a.language:8} {a.n:5}  {len(a.lexicon):7}  {len(a.model):5}")
+    lines.append(
+        f"{'overall':8} {sum(a.n for a in alarms):5}  {sum(len(a.lexicon) for a in alarms):7}"
+        f"  {sum(len(a.model) for a in alarms):5}"
+    )
+    lines += [
+        "",
+        "crisis probes caught: by the lexicon alone, by lexicon + model as used, by the model",
+        "as used with no crisis patterns (its safety net); idioms and everyday probes flagged",
+        "language     n     lexicon  lexicon+model  model alone  idioms flagged",
+    ]
+    for r in [*recalls, _overall(recalls)]:
+        lines.append(
+            f"{r.language:8} {r.n:5}  {caught(r.lexicon, r.n)}     {caught(r.understood, r.n)}"
+            f"   {caught(r.model_alone, r.n)}  {len(r.idiom_alarms):6}/{r.idioms}"
+        )
+    if show:
+        listed = [
+            (a.language, f"flagged by {source}", text)
+            for a in alarms
+            for source, texts in (("lexicon", a.lexicon), ("model", a.model))
+            for text in texts
+        ]
+        listed += [(r.language, "missed", text) for r in recalls for text in r.missed]
+        listed += [(r.language, "idiom flagged", text) for r in recalls for text in r.idiom_alarms]
+        if listed:
+            lines.append("")
+            lines += [f"  [{lang}] {what}: {text[:90]!r}" for lang, what, text in listed]
+    return "\n".join(lines)
+
+
+def _overall(recalls: Sequence[ProbeRecall]) -> ProbeRecall:
+    alone = [r.model_alone for r in recalls]
+    return ProbeRecall(
+        "overall",
+        sum(r.n for r in recalls),
+        sum(r.lexicon for r in recalls),
+        sum(r.understood for r in recalls),
+        tuple(t for r in recalls for t in r.missed),
+        None if None in alone else sum(a or 0 for a in alone),
+        sum(r.idioms for r in recalls),
+        tuple(t for r in recalls for t in r.idiom_alarms),
+    )

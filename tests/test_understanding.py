@@ -10,8 +10,9 @@ import pytest
 
 from bot.app import build_understander
 from bot.settings import Settings
+from nlu.crisis import CrisisDetector
 from nlu.rasa_client import RasaClient
-from nlu.service import Understander
+from nlu.service import MAX_NLU_CHARS, Understander
 
 
 def rasa_answering(answers: dict[str, tuple[str, float]], calls: list[str]) -> RasaClient:
@@ -69,16 +70,92 @@ async def test_the_same_text_is_asked_once(settings: Settings, calls: list[str])
     assert calls == ["nav"]
 
 
-async def test_the_models_crisis_intent_adds_recall_but_never_overrules_an_idiom(
+FALSE_ALARMS = {
+    # what the shipped model (nlu-357565e2d7327044) answers: crisis, with this confidence
+    "How cold will it be tonight?": 0.9995,
+    "Set the alarm for noon on Mondays only": 0.841,
+    "Minn meg på å ringa mamma i kveld": 0.9138,
+    "Hun våkner hver time.": 0.9693,  # in an intake: how the baby sleeps
+    "Vi er tre barn og mamma.": 0.6923,  # in an intake: who lives at home
+}
+
+
+@pytest.mark.parametrize(("text", "confidence"), FALSE_ALARMS.items())
+async def test_the_models_crisis_intent_alone_raises_no_alarm(
+    settings: Settings, calls: list[str], text: str, confidence: float
+) -> None:
+    """The model is sure of a crisis the offline matcher does not see: no flag, no urgent case
+    (issue 9, item 7)."""
+    u = understander(settings, {text: ("crisis", confidence)}, calls)
+    understood = await u.understand(text, "nb")
+    assert understood.crisis is None and understood.intent != "crisis"
+    assert calls == [text]
+
+
+def without_lexicon(u: Understander) -> Understander:
+    """The same understanding with a lexicon that knows one idiom and no crisis, so what the
+    model's crisis intent does is seen on its own."""
+    u.crisis = CrisisDetector(
+        {
+            "version": "t",
+            "categories": {"acute_danger": {"topic": "barnevern"}},
+            "languages": {"nb": {"not_crisis": [r"\bdøde av latter\b"]}},
+        }
+    )
+    return u
+
+
+async def test_the_models_crisis_intent_counts_when_the_offline_matcher_agrees(
     settings: Settings, calls: list[str]
 ) -> None:
-    u = understander(
-        settings,
-        {"alt er bare svart nå": ("crisis", 0.93), "jeg døde av latter": ("crisis", 0.91)},
-        calls,
-    )
-    assert (await u.understand("alt er bare svart nå", None)).crisis is not None
+    text = "jeg vil ikke leve mer"  # a crisis example of the training data: the matcher agrees
+    u = without_lexicon(understander(settings, {text: ("crisis", 0.9)}, calls))
+    understood = await u.understand(text, None)
+    assert understood.crisis is not None and understood.crisis.lexicon_version == "model"
+    assert understood.intent == "crisis"
+
+
+async def test_an_uncorroborated_crisis_answer_is_a_doubtful_answer(
+    settings: Settings, calls: list[str]
+) -> None:
+    """The price, measured on messages the lexicon misses: the model alone no longer flags
+    them (they belong in the reviewed lexicon)."""
+    text = "jeg er så sliten av alt, vil bare sove for alltid"
+    u = without_lexicon(understander(settings, {text: ("crisis", 0.997)}, calls))
+    understood = await u.understand(text, None)
+    assert understood.crisis is None and understood.intent == "out_of_scope"
+
+
+async def test_the_models_crisis_intent_never_overrules_an_idiom(
+    settings: Settings, calls: list[str]
+) -> None:
+    u = without_lexicon(understander(settings, {"jeg døde av latter": ("crisis", 0.91)}, calls))
     assert (await u.understand("jeg døde av latter", None)).crisis is None
+
+
+async def test_with_rasa_down_the_matchers_own_crisis_answer_still_counts(
+    settings: Settings,
+) -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("down", request=request)
+
+    rasa = RasaClient("http://rasa.test", 1.0, transport=httpx.MockTransport(refuse))
+    u = without_lexicon(build_understander(settings, rasa))
+    understood = await u.understand("jeg vil ikke leve mer", None)
+    assert understood.source == "fallback" and understood.crisis is not None
+
+
+async def test_a_message_of_any_length_is_checked_whole_but_classified_by_its_start(
+    settings: Settings, calls: list[str]
+) -> None:
+    """The router passes the whole text: the crisis check reads every character, Rasa, the
+    language guesser and the matcher only the first MAX_NLU_CHARS."""
+    start = "Hei, jeg lurer på hvordan vi søker plass i barnehagen til høsten. "
+    text = (start * 2000)[: 100_000 - 40] + " Jeg vil ta livet mitt i kveld."
+    u = understander(settings, {}, calls)
+    understood = await u.understand(text, None)
+    assert understood.crisis is not None and understood.crisis.category == "self_harm"
+    assert [len(sent) for sent in calls] == [MAX_NLU_CHARS]
 
 
 async def test_a_long_message_the_model_calls_small_talk_gets_a_second_opinion(
