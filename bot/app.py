@@ -15,7 +15,9 @@ from bot.identity import load_or_create_secret
 from bot.queue import Queue
 from bot.router import Router
 from bot.settings import PROJECT_ROOT, Settings
+from bot.store.crypto import KeyRing, key_source, reencrypt
 from bot.store.db import make_engine, make_sessionmaker, migrate
+from bot.store.models import Base
 from bot.store.repo import Store
 from nlu.crisis import CrisisDetector
 from nlu.fallback import FallbackMatcher
@@ -28,6 +30,7 @@ from nlu.training_data import data_files, read_examples
 log = logging.getLogger(__name__)
 CRISIS_LEXICON = PROJECT_ROOT / "nlu" / "crisis_lexicon.yml"
 SECRET_FILE = PROJECT_ROOT / "var" / "secret.key"
+DATA_KEY_FILE = PROJECT_ROOT / "var" / "data.key"
 
 
 @dataclass
@@ -60,10 +63,21 @@ def build_app(
     use_rasa: bool = True,
     clock: Clock = system_clock,
     secret_file: Path = SECRET_FILE,
+    data_key_file: Path | None = None,
+    data_key: str | None = None,
 ) -> App:
-    """Create the engine, migrate the schema, and assemble the router."""
-    engine = make_engine(settings.database_url)
+    """Create the engine, migrate the schema, and assemble the router.
+
+    Citizen text is encrypted with the data keys: ``data_key`` (default: the settings'
+    INNGANG_DATA_KEY), else ``data_key_file`` (default: ``data.key`` beside ``secret_file``,
+    i.e. var/data.key), generated on first use. Rows still in plaintext (from before
+    encryption) are encrypted.
+    """
+    configured = settings.data_key if data_key is None else data_key
+    keyring = KeyRing(key_source(configured, data_key_file or secret_file.with_name("data.key")))
+    engine = make_engine(settings.database_url, keyring)
     migrate(engine)
+    reencrypt(engine, Base.metadata, only_plaintext=True)
     store = Store(make_sessionmaker(engine), clock)
     rasa = RasaClient(settings.nlu.url, settings.nlu.timeout_ms / 1000) if use_rasa else None
     understander = build_understander(settings, rasa)

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from bot import staff_cli
+from bot import key_cli, staff_cli
 from bot.app import App
 from bot.settings import PROJECT_ROOT, ConfigError, Settings, load_settings
 
@@ -58,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
         help="a local SMTP server and SMS gateway that print the staff notices they receive",
     )
     staff_cli.add_parsers(sub)
+    key_cli.add_parsers(sub)
     return parser
 
 
@@ -235,6 +236,8 @@ def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
         from bot import dev_sinks
 
         return asyncio.run(dev_sinks.serve(settings))
+    if args.command == "keys":
+        return key_cli.run(settings, args)
     from bot.app import build_app
 
     return staff_cli.run(build_app(settings, use_rasa=False), args)

@@ -2,9 +2,19 @@
 
 Staff sign in with HTTP Basic: their roster id and their own password (`inngang staff
 password <id>`, kept as a scrypt hash); staff without one use the shared console password
-(INNGANG_STAFF_PASSWORD; a random one is printed at start when unset). Every view and action
-goes through the Queue, so it is audited. Citizen text is always escaped. Texts come from
-the catalogs in the console language (`console_language`, bokmål by default).
+(INNGANG_STAFF_PASSWORD; a random one is printed at start when unset). Failed sign-ins slow
+down the client address they come from (429 with Retry-After), never lock an account (see
+StaffSignIn). Every view and action goes through the Queue, so it is audited; switching
+duty is audited too. Citizen text is always escaped. Texts come from the catalogs in the
+console language (`console_language`, bokmål by default).
+
+Cross-site requests get nothing: a POST must carry an Origin (or Referer) of this host, and
+a request another site's page makes (an image, a frame, a fetch; told by the browser's
+Sec-Fetch-* headers) is refused, so nobody's page can make a signed-in los's browser act or
+read. The GET pages change nothing but two things that are the meaning of "the los read it":
+the audit entry (who read which case, required) and, for the los who has claimed the case,
+the citizen's read receipt. A link from a notification e-mail (a cross-site navigation the
+los clicks) still opens the case.
 """
 
 from __future__ import annotations
@@ -19,6 +29,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bot.effects import audit
 from bot.i18n import Catalogs
 from bot.notify_dispatch import DANGER_KEYS, KIND_KEYS, NoticeStatus, notices_for
 from bot.queue import Queue, QueueError, QueueItem
@@ -49,17 +60,45 @@ class Console:
         self.sign_in = StaffSignIn(password)
         self.language = language
 
-    def _staff(self, request: Request) -> str | None:
+    def _staff(self, request: Request) -> str | Response:
+        """The signed-in staff member, or the response to give instead: 401 (sign in), 429
+        (wait, with Retry-After), 403 (a request made by another site's page)."""
+        if self._from_another_site(request):
+            return Response(status_code=403)
         header = request.headers.get("authorization", "")
         if not header.startswith("Basic "):
-            return None
+            return self._challenge()
         try:
-            user, _, given = base64.b64decode(header[6:]).decode().partition(":")
-            staff = self.staffing.require(user)
-        except (binascii.Error, UnicodeDecodeError, UnknownStaff):
-            return None
+            user, _, given = base64.b64decode(header[6:], validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return self._challenge()
+        try:
+            staff: str | None = self.staffing.require(user)
+        except UnknownStaff:
+            staff = None
+        address = request.client.host if request.client else None
         with self.queue.sessions() as session:
-            return staff if self.sign_in.check(session, staff, given) else None
+            result = self.sign_in.attempt(session, staff, given, address)
+        if result.retry_after is not None:
+            return Response(
+                "Too many failed sign-ins from this address; try again later.\n",
+                status_code=429,
+                headers={"Retry-After": str(result.retry_after), "Cache-Control": "no-store"},
+            )
+        return result.staff if result.staff is not None else self._challenge()
+
+    @staticmethod
+    def _from_another_site(request: Request) -> bool:
+        """A request another site's page made (not the los following a link): an image, a
+        frame, a script, a fetch. Browsers say so in Sec-Fetch-*; old ones send none."""
+        site = request.headers.get("sec-fetch-site")
+        if site is None or site in ("same-origin", "none"):
+            return False
+        return not (
+            request.headers.get("sec-fetch-mode") == "navigate"
+            and request.headers.get("sec-fetch-dest", "document") == "document"
+            and request.method == "GET"
+        )
 
     def _text(self, key: str, **params: object) -> str:
         return escape(self.t(key, self.language, **params))
@@ -83,8 +122,11 @@ class Console:
         return Response(status_code=401, headers={"WWW-Authenticate": 'Basic realm="Inngang"'})
 
     def _same_origin(self, request: Request) -> bool:
+        """A POST must say it comes from a page of this host (Origin, else Referer); one
+        that says nothing is refused ("null" from a sandbox or a no-referrer page too)."""
         origin = request.headers.get("origin") or request.headers.get("referer") or ""
-        return not origin or urlsplit(origin).netloc == request.headers.get("host", "")
+        host = request.headers.get("host", "")
+        return bool(origin and host) and urlsplit(origin).netloc == host
 
     def _row(self, item: QueueItem) -> str:
         mode = (
@@ -160,8 +202,8 @@ class Console:
     async def queue_page(self, request: Request) -> Response:
         """The open cases, urgent first, then by waiting time."""
         staff = self._staff(request)
-        if staff is None:
-            return self._challenge()
+        if isinstance(staff, Response):
+            return staff
         items = self.queue.open_cases(staff)
         heads = "".join(
             f"<th>{self._text(k)}</th>"
@@ -193,8 +235,8 @@ class Console:
     async def case_page(self, request: Request) -> Response:
         """One case: the intake, the citizen's own words, the conversation, the actions."""
         staff = self._staff(request)
-        if staff is None:
-            return self._challenge()
+        if isinstance(staff, Response):
+            return staff
         reference = request.path_params["reference"]
         try:
             view = self.queue.view(reference, staff)
@@ -245,11 +287,11 @@ class Console:
 
     async def act(self, request: Request) -> Response:
         """POST claim / reply / close / transfer; then back to the case."""
-        staff = self._staff(request)
-        if staff is None:
-            return self._challenge()
         if not self._same_origin(request):
             return Response(status_code=403)
+        staff = self._staff(request)
+        if isinstance(staff, Response):
+            return staff
         reference, action = request.path_params["reference"], request.path_params["action"]
         form = await request.form()
         try:
@@ -274,15 +316,17 @@ class Console:
 
     async def duty(self, request: Request) -> Response:
         """Switch yourself on or off duty for today."""
-        staff = self._staff(request)
-        if staff is None:
-            return self._challenge()
         if not self._same_origin(request):
             return Response(status_code=403)
+        staff = self._staff(request)
+        if isinstance(staff, Response):
+            return staff
         form = await request.form()
+        on = form.get("on") == "1"
         now = self.queue.clock()
         with self.queue.sessions.begin() as session:
-            self.staffing.set_duty(session, staff, form.get("on") == "1", now)
+            self.staffing.set_duty(session, staff, on, now)
+            audit(session, now, staff, "duty", detail="on" if on else "off")
         return RedirectResponse("/staff", status_code=303)
 
     def routes(self) -> list[BaseRoute]:

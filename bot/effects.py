@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from bot.i18n import Catalogs
 from bot.notifications import NoticeKind, Notices
 from bot.staff import Staffing
+from bot.store.enums import OPEN_STATUSES, CaseStatus
 from bot.store.models import (
     AuditEntry,
     Case,
@@ -38,7 +39,6 @@ from flows.effects import (
 from flows.types import N_, Outbound
 from nlu.crisis import PRIORITY
 
-OPEN_STATUSES = ("open", "claimed")
 CHOICE = re.compile(r"^\d{1,2}[.)]?$")
 """A typed choice ("2") on a channel without buttons: not words for the los."""
 CONTEXT_WINDOW = timedelta(hours=2)
@@ -53,9 +53,57 @@ CASE_STATUS_KEYS = {
 }
 
 
-@dataclass
+@dataclass(frozen=True)
 class EffectRunner:
-    """Applies effects for one handled message; may produce extra replies (the data export)."""
+    """The effects of one handled message, applied inside the step's transaction."""
+
+    message_id: int
+    now: datetime
+    catalogs: Catalogs
+    staffing: Staffing
+    notices: Notices
+    effects: Sequence[Effect]
+
+    def apply(
+        self, session: Session, conversation: Conversation
+    ) -> tuple[tuple[Outbound, ...], bool]:
+        """Apply every effect in order; returns the extra replies (the data export) and
+        whether the conversation was deleted (after DeleteData nothing more is stored)."""
+        applier = _Applier(
+            session,
+            conversation,
+            self.message_id,
+            self.now,
+            self.catalogs,
+            self.staffing,
+            self.notices,
+        )
+        extra: list[Outbound] = []
+        for effect in self.effects:
+            match effect:
+                case RecordConsent():
+                    applier.record_consent(effect)
+                case WithdrawConsent():
+                    applier.withdraw()
+                case OpenCase():
+                    applier.open_case(effect)
+                case AppendToCase():
+                    applier.append(effect)
+                case MarkUrgent():
+                    applier.mark_urgent(effect)
+                case StoreFeedback():
+                    applier.feedback(effect)
+                case ExportData():
+                    extra.append(export(session, conversation, self.catalogs))
+                case DeleteData():
+                    delete_conversation(session, conversation, self.now)
+                    return tuple(extra), True
+        return tuple(extra), False
+
+
+@dataclass(frozen=True)
+class _Applier:
+    """Carries out single effects for one message, in one session."""
 
     session: Session
     conversation: Conversation
@@ -64,33 +112,6 @@ class EffectRunner:
     catalogs: Catalogs
     staffing: Staffing
     notices: Notices
-    extra_replies: list[Outbound]
-    deleted: bool = False
-
-    def run(self, effects: Sequence[Effect]) -> None:
-        """Apply every effect in order; after DeleteData nothing more is stored."""
-        for effect in effects:
-            match effect:
-                case RecordConsent():
-                    self.record_consent(effect)
-                case WithdrawConsent():
-                    self.withdraw()
-                case OpenCase():
-                    self.open_case(effect)
-                case AppendToCase():
-                    self.append(effect)
-                case MarkUrgent():
-                    self.mark_urgent(effect)
-                case StoreFeedback():
-                    self.feedback(effect)
-                case ExportData():
-                    self.extra_replies.append(
-                        export(self.session, self.conversation, self.catalogs)
-                    )
-                case DeleteData():
-                    delete_conversation(self.session, self.conversation, self.now)
-                    self.deleted = True
-                    return
 
     def record_consent(self, effect: RecordConsent) -> None:
         text_hash = hashlib.sha256(effect.text.encode()).hexdigest()
@@ -113,6 +134,7 @@ class EffectRunner:
                 scope=",".join(effect.scope),
                 channel=self.conversation.channel,
                 given_at=self.now,
+                retention_days=effect.retention_days,
             )
         )
 
@@ -129,7 +151,8 @@ class EffectRunner:
             )
         ).all()
         for case in cases:
-            case.status, case.closed_at, case.outcome = "withdrawn", self.now, "consent withdrawn"
+            case.status, case.closed_at = CaseStatus.WITHDRAWN, self.now
+            case.outcome = "consent withdrawn"
             case.description, case.callback, case.contact = "[]", None, None
             audit(self.session, self.now, "citizen", "consent_withdrawn", case.reference)
         # Everything the citizen wrote before goes with it, crisis words included: nothing of
@@ -173,7 +196,7 @@ class EffectRunner:
             reference=effect.reference,
             conversation_id=self.conversation.id,
             channel=self.conversation.channel,
-            status="open",
+            status=CaseStatus.OPEN,
             urgent=effect.urgent,
             anonymous=effect.anonymous,
             language=effect.language,

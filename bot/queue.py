@@ -19,11 +19,11 @@ from bot.i18n import Catalogs
 from bot.notifications import NoticeKind, Notices
 from bot.settings import Settings
 from bot.staff import Staffing
+from bot.store.enums import CaseStatus
 from bot.store.models import Case, Conversation, Message, Outbox
-from bot.store.repo import buttons_to_json
-from flows.case import feedback_question
-from flows.state import ConversationState, Phase
-from flows.types import N_, FlowContext, Outbound
+from bot.store.repo import buttons_to_json, record_event
+from flows.case import case_closed_event
+from flows.types import N_, Outbound
 
 
 class QueueError(Exception):
@@ -238,24 +238,15 @@ class Queue:
             audit(session, now, staff_id, "transfer", reference, detail=f"to {to_staff}")
 
     def close(self, reference: str, staff_id: str, outcome: str) -> None:
-        """Close with an outcome; the citizen is asked for feedback (1-5)."""
+        """Close with an outcome. The conversation gets an event: the router (the one writer
+        of conversation state) then asks the citizen for feedback (1-5)."""
         now = self.clock()
         with self.sessions.begin() as session:
             case = self._owned(session, reference, staff_id)
-            case.status, case.closed_at, case.outcome = "closed", now, outcome.strip()[:200]
-            if case.conversation_id is not None:
-                conversation = session.get_one(Conversation, case.conversation_id)
-                state = ConversationState.from_json(
-                    conversation.state_json, self.settings.languages.default
-                )
-                ctx = FlowContext(settings=self.settings, t=self.catalogs, now=now)
-                question = feedback_question(ctx, state.language, reference)
-                conversation.state_json = state.evolve(
-                    phase=Phase.FEEDBACK,
-                    case_ref=reference,
-                    offered=tuple(b.payload for b in question.buttons),
-                ).to_json()
-                self._push(session, conversation, None, question)
+            case.status, case.closed_at = CaseStatus.CLOSED, now
+            case.outcome = outcome.strip()[:200]
+            if case.conversation_id is not None:  # the router asks the citizen for feedback
+                record_event(session, case.conversation_id, case_closed_event(reference), now)
             audit(session, now, staff_id, "close", reference, detail=outcome.strip()[:100])
 
     def escalate_due(self) -> list[str]:

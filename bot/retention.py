@@ -1,56 +1,92 @@
-"""Retention: delete what the configured periods say must go. It really deletes."""
+"""Retention: delete what the configured periods say must go. It really deletes.
+
+A closed case is kept at least as long as the consent it was given under promised ("Saken
+slettes {days} dager etter at den er avsluttet": ``Consent.retention_days``, the configured
+days at the time), and never less than the configured days now. Every run that deletes
+something is audited with counts, never text; afterwards the database files are scrubbed.
+"""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import and_, delete, select, update
+from sqlalchemy import CursorResult, and_, delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.effects import audit
 from bot.settings import Settings
+from bot.store.db import scrub
 from bot.store.models import Case, Consent, Conversation, Message, Outbox
+
+log = logging.getLogger(__name__)
+ENDED = ("closed", "withdrawn")
 
 
 @dataclass(frozen=True)
 class RetentionReport:
-    """How much was deleted."""
+    """How much was deleted (and how many closed cases a consent's promise kept)."""
 
     cases: int
     conversations: int
     consents_erased: int
+    messages: int = 0
+    kept_for_consent: int = 0
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives back naive datetimes; they were stored in UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _count(result: Any) -> int:
+    return int(cast(CursorResult[Any], result).rowcount or 0)
 
 
 def run_retention(
     settings: Settings, sessions: sessionmaker[Session], clock: Clock
 ) -> RetentionReport:
-    """Delete closed cases past closed_case_days, idle conversations without an open case past
-    anonymous_conversation_days (their messages with them), and consent records past
-    consent_record_years."""
+    """Delete closed cases past their period (the longer of closed_case_days and what their
+    consent promised), idle conversations past anonymous_conversation_days that hold no case
+    any more (their messages with them; a conversation kept for a case loses its messages
+    that are in no case), and consent records past consent_record_years."""
     now = clock()
     rules = settings.retention
-    case_limit = now - timedelta(days=rules.closed_case_days)
+    configured = rules.closed_case_days
     idle_limit = now - timedelta(days=rules.anonymous_conversation_days)
     consent_limit = now - timedelta(days=365 * rules.consent_record_years)
     with sessions.begin() as session:
-        old_cases = session.scalars(
-            select(Case.reference).where(
-                Case.status.in_(("closed", "withdrawn")), Case.closed_at < case_limit
-            )
+        candidates = session.execute(
+            select(Case.reference, Case.closed_at, func.max(Consent.retention_days))
+            .outerjoin(Consent, Consent.case_reference == Case.reference)
+            .where(Case.status.in_(ENDED), Case.closed_at < now - timedelta(days=configured))
+            .group_by(Case.reference, Case.closed_at)
         ).all()
-        if old_cases:
-            session.execute(delete(Message).where(Message.case_reference.in_(old_cases)))
-            session.execute(delete(Case).where(Case.reference.in_(old_cases)))
-            for reference in old_cases:
-                audit(session, now, "system", "retention_delete", reference)
-        active = select(Case.conversation_id).where(
-            Case.status.in_(("open", "claimed")), Case.conversation_id.is_not(None)
-        )
+        expired: list[tuple[str, int]] = []
+        for reference, closed_at, promised in candidates:
+            days = max(configured, promised or configured)
+            if _aware(closed_at) < now - timedelta(days=days):
+                expired.append((reference, days))
+        kept = len(candidates) - len(expired)
+        messages = 0
+        references = [reference for reference, _ in expired]
+        if references:
+            messages += _count(
+                session.execute(delete(Message).where(Message.case_reference.in_(references)))
+            )
+            session.execute(delete(Case).where(Case.reference.in_(references)))
+            for reference, days in expired:
+                audit(session, now, "system", "retention_delete", reference, f"days={days}")
+
+        # A conversation goes when it is idle and no case of it is left: what is left is open,
+        # or closed and still within its period.
+        with_case = select(Case.conversation_id).where(Case.conversation_id.is_not(None))
         idle = session.scalars(
             select(Conversation.id).where(
-                and_(Conversation.updated_at < idle_limit, Conversation.id.not_in(active))
+                and_(Conversation.updated_at < idle_limit, Conversation.id.not_in(with_case))
             )
         ).all()
         if idle:
@@ -60,8 +96,60 @@ def run_retention(
                 .values(conversation_id=None, erased_at=now)
             )
             session.execute(delete(Outbox).where(Outbox.conversation_id.in_(idle)))
-            session.execute(delete(Message).where(Message.conversation_id.in_(idle)))
-            session.execute(delete(Case).where(Case.conversation_id.in_(idle)))
+            messages += _count(
+                session.execute(delete(Message).where(Message.conversation_id.in_(idle)))
+            )
             session.execute(delete(Conversation).where(Conversation.id.in_(idle)))
-        erased = session.execute(delete(Consent).where(Consent.given_at < consent_limit))
-        return RetentionReport(len(old_cases), len(idle), erased.rowcount)  # type: ignore[attr-defined]
+        # An idle conversation kept for its closed case keeps only the case's words.
+        kept_for_case = select(Conversation.id).where(
+            Conversation.updated_at < idle_limit,
+            Conversation.id.in_(
+                select(Case.conversation_id).where(
+                    Case.status.in_(ENDED), Case.conversation_id.is_not(None)
+                )
+            ),
+            Conversation.id.not_in(
+                select(Case.conversation_id).where(
+                    Case.status.not_in(ENDED), Case.conversation_id.is_not(None)
+                )
+            ),
+        )
+        messages += _count(
+            session.execute(
+                delete(Message).where(
+                    Message.conversation_id.in_(kept_for_case),
+                    Message.case_reference.is_(None),
+                    Message.created_at < idle_limit,
+                )
+            )
+        )
+        session.execute(
+            delete(Outbox).where(
+                Outbox.conversation_id.in_(kept_for_case), Outbox.created_at < idle_limit
+            )
+        )
+        erased = _count(session.execute(delete(Consent).where(Consent.given_at < consent_limit)))
+        report = RetentionReport(len(references), len(idle), erased, messages, kept)
+        deleted = report.cases + report.conversations + report.consents_erased + messages
+        if deleted:
+            audit(
+                session,
+                now,
+                "system",
+                "retention",
+                detail=(
+                    f"cases={report.cases} conversations={report.conversations} "
+                    f"messages={messages} consents={erased} kept_for_consent={kept}"
+                ),
+            )
+    if deleted:
+        scrub(sessions)
+    log.info(
+        "retention: cases=%d conversations=%d messages=%d consents=%d kept_for_consent=%d",
+        report.cases,
+        report.conversations,
+        messages,
+        erased,
+        kept,
+    )
+    return report

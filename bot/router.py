@@ -1,14 +1,26 @@
-"""The router: record the message, understand it, step the flow, commit effects, reply."""
+"""The router: record the message, then handle the conversation's messages in order.
+
+The router is the one writer of conversation state. A message is committed before anything
+else; then the conversation's unhandled messages (and events, such as a los closing the case)
+are handled one at a time, oldest first: understand, step the flow, save state, effects and
+replies in one transaction that holds only if the conversation did not move on meanwhile.
+Messages to one conversation wait for each other (in this process a lock, across processes
+the version check); different conversations never do. A message whose handling keeps failing
+gets a safe reply with the crisis lines and is set aside, so nothing after it waits on it.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
+from datetime import timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
+from bot.channels.limits import SHORT_TEXT_CHANNELS
 from bot.clock import Clock
 from bot.effects import EffectRunner
 from bot.i18n import Catalogs
@@ -17,22 +29,25 @@ from bot.notifications import Notices
 from bot.schedule import Schedule
 from bot.settings import Settings
 from bot.staff import Staffing
-from bot.store.models import Case, Conversation, Message, Outbox
-from bot.store.repo import (
-    RecordedInbound,
-    Store,
-    StoredReply,
-    buttons_from_json,
-    buttons_to_json,
-)
-from bot.text_input import clean
-from flows import front_door
+from bot.store.cases import case_status
+from bot.store.db import scrub
+from bot.store.enums import Direction
+from bot.store.repo import PendingMessage, Store, StoredReply, aware
+from bot.text_input import MAX_UNDERSTOOD_CHARS, clean
+from flows import answers, front_door
+from flows.effects import DeleteData, WithdrawConsent
 from flows.state import ConversationState
 from flows.types import FlowContext, Inbound, Outbound
 from nlu.service import Understander
 
 log = logging.getLogger(__name__)
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+MAX_ATTEMPTS = 3
+"""How often a message's handling is tried before it gets a safe reply and is set aside."""
+LIVE_WINDOW = timedelta(seconds=30)
+"""A message recorded this recently by another worker has a caller waiting for its replies;
+older ones (left by a crash) get theirs through the outbox."""
+_CHOICE = re.compile(r"^\s*([0-9]{1,3})\s*[.)]?\s*$")
 
 
 @dataclass(frozen=True)
@@ -56,11 +71,36 @@ def new_reference() -> str:
 
 
 def chosen_button(inbound: Inbound, state: ConversationState) -> Inbound:
-    """A bare number on a channel without buttons picks the numbered choice offered last."""
-    text = inbound.text.strip().rstrip(".)")
-    if inbound.button is None and text.isdigit() and 0 < int(text) <= len(state.offered):
-        return replace(inbound, button=state.offered[int(text) - 1])
+    """A bare number (ASCII digits only) on a channel without buttons picks the numbered
+    choice offered last."""
+    match = _CHOICE.match(inbound.text)
+    if inbound.button is None and match is not None:
+        number = int(match.group(1))
+        if 0 < number <= len(state.offered):
+            return replace(inbound, button=state.offered[number - 1])
     return inbound
+
+
+class ConversationLocks:
+    """One asyncio lock per conversation, dropped when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, conversation_id: int) -> AsyncIterator[None]:
+        """Hold the conversation's lock for the duration of the block."""
+        lock, users = self._locks.get(conversation_id, (asyncio.Lock(), 0))
+        self._locks[conversation_id] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[conversation_id]
+            if users <= 1:
+                del self._locks[conversation_id]
+            else:
+                self._locks[conversation_id] = (lock, users - 1)
 
 
 class Router:
@@ -84,21 +124,20 @@ class Router:
         self.schedule = Schedule(settings)
         self.staffing = Staffing(settings, self.schedule)
         self.notices = Notices(settings, self.staffing, self.schedule)
+        self.locks = ConversationLocks()
 
     def address(self, channel: str, user: str) -> str:
         """The keyed hash under which this channel user's conversation is stored."""
         return address_hash(self.secret, channel, user)
 
-    def context(self, state: ConversationState) -> FlowContext:
+    def context(self, state: ConversationState, channel: str = "") -> FlowContext:
         """The read-only context a flow step sees: the time, whether a los is at work now
         (opening hours and someone on duty), and whether the state's case is still open."""
         now = self.clock()
-        status = None
         with self.store.sessions() as session:
+            status = None
             if state.case_ref is not None:
-                status = session.scalars(
-                    select(Case.status).where(Case.reference == state.case_ref)
-                ).first()
+                status = case_status(session, state.case_ref)
             staffed = bool(self.staffing.on_duty(session, now))
         is_open = self.schedule.is_open(now) and staffed
         next_opening = None
@@ -115,64 +154,130 @@ class Router:
             new_case_reference=new_reference(),
             case_claimed=status == "claimed",
             case_open=status in ("open", "claimed"),
+            short_texts=channel in SHORT_TEXT_CHANNELS,
         )
 
     async def handle(self, inbound: Inbound, external_id: str | None = None) -> Handled:
-        """Handle one message; the inbound is on disk before anything else happens to it."""
+        """Handle one message; the inbound is on disk before anything else happens to it.
+        Never raises: if even recording fails, the citizen gets the safe reply."""
+        try:
+            return await self._handle(inbound, external_id)
+        except Exception as error:  # the last line of defence: say so, with the crisis lines
+            log.error("handling failed before recording: %s", type(error).__name__)
+            language = self.settings.languages.default
+            return Handled(self._safe_replies(language), language, None, False, False)
+
+    async def _handle(self, inbound: Inbound, external_id: str | None) -> Handled:
         default = self.settings.languages.default
         cleaned = clean(inbound.text)
         inbound = replace(
             inbound, text=cleaned.text, truncated=cleaned.truncated, unreadable=cleaned.unreadable
         )
-        recorded = self.store.record_inbound(
+        address = self.address(inbound.channel, inbound.user)
+        recorded = await self.store.run(
+            self.store.record_inbound,
             inbound.channel,
-            self.address(inbound.channel, inbound.user),
+            address,
             cleaned.text,
             external_id,
             default,
+            button=inbound.button,
+            media=inbound.media,
+            hint=inbound.language_hint,
         )
-        state = ConversationState.from_json(recorded.state_json, default)
         if recorded.duplicate:
             log.info("duplicate inbound conversation=%s", recorded.conversation_id)
-            replies = tuple(
-                Outbound(r.text, r.language, r.buttons)
-                for r in self.store.replies_to(recorded.message_id)
-            )
-            return Handled(replies, state.language, None, False, False, duplicate=True)
-        return await self._process(recorded, state, inbound)
+            stored = await self.store.run(self.store.handled, recorded.message_id)
+            state = ConversationState.from_json(recorded.state_json, default)
+            return Handled(stored.replies, state.language, None, False, False, duplicate=True)
+        await self.store.run(self.store.mark_unreachable, inbound.channel, address, False)
+        outcomes = await self.drain(recorded.conversation_id, {recorded.message_id: inbound})
+        own = outcomes.get(recorded.message_id)
+        if own is not None:
+            return own
+        stored = await self.store.run(self.store.handled, recorded.message_id)  # by another
+        return Handled(
+            stored.replies, stored.language or default, stored.topic, stored.crisis, False
+        )
 
-    async def _process(
-        self, recorded: RecordedInbound, state: ConversationState, inbound: Inbound
-    ) -> Handled:
+    async def drain(
+        self, conversation_id: int, own: dict[int, Inbound], *, recovering: bool = False
+    ) -> dict[int, Handled]:
+        """Handle the conversation's unhandled messages in order; returns what came of each
+        handled here. Replies to messages nobody here waits for go to the outbox."""
+        outcomes: dict[int, Handled] = {}
+        async with self.locks.hold(conversation_id):
+            for _ in range(1000):  # a bound, not an expectation
+                pending = await self.store.run(self.store.next_unhandled, conversation_id)
+                if pending is None:
+                    break
+                inbound = own.get(pending.id) or self._stored_inbound(pending)
+                to_outbox = pending.id not in own and (
+                    recovering
+                    or pending.direction is Direction.EVENT
+                    or self.clock() - aware(pending.created_at) > LIVE_WINDOW
+                )
+                handled = await self._attempt(pending, inbound, to_outbox)
+                if handled is not None:
+                    outcomes[pending.id] = handled
+        return outcomes
+
+    def _stored_inbound(self, pending: PendingMessage) -> Inbound:
+        """The message as the channel gave it, rebuilt from what was recorded."""
+        return Inbound(
+            pending.channel,
+            "",
+            pending.text,
+            pending.hint,
+            pending.button,
+            truncated=len(pending.text) > MAX_UNDERSTOOD_CHARS,
+            media=pending.media,
+        )
+
+    async def _attempt(
+        self, pending: PendingMessage, inbound: Inbound, to_outbox: bool
+    ) -> Handled | None:
+        """One try at one message; None when another worker moved the conversation on (the
+        caller reads the next message again) or when it failed and will be tried again."""
+        try:
+            return await self._step(pending, inbound, to_outbox)
+        except Exception as error:  # poison must not stop the conversation or the service
+            kind = type(error).__name__
+            log.warning("handling failed conversation=%s error=%s", pending.conversation_id, kind)
+            if pending.attempts + 1 < MAX_ATTEMPTS:
+                await self.store.run(self.store.record_attempt, pending.id, kind)
+                return None
+            state = ConversationState.from_json(pending.state_json, self.settings.languages.default)
+            replies = self._safe_replies(state.language)
+            stored = [StoredReply(r.sender, r.text, r.language, r.buttons) for r in replies]
+            await self.store.run(self.store.give_up, pending, kind, stored, to_outbox)
+            return Handled(replies, state.language, None, False, False)
+
+    def _safe_replies(self, language: str) -> tuple[Outbound, ...]:
+        ctx = FlowContext(settings=self.settings, t=self.catalogs, now=self.clock())
+        return (answers.handling_failed(ctx, language),)
+
+    async def _step(
+        self, pending: PendingMessage, inbound: Inbound, to_outbox: bool
+    ) -> Handled | None:
+        default = self.settings.languages.default
+        state = ConversationState.from_json(pending.state_json, default)
         inbound = chosen_button(inbound, state)
         previous = state.language if state.turns > 0 else None
         understanding = await self.understander.understand(  # the whole text: crisis check
             inbound.text, previous, inbound.language_hint
         )
-        ctx = self.context(state)
+        ctx = await self.store.run(self.context, state, pending.channel)
         result = front_door.step(state, inbound, understanding, ctx)
-        extra: list[Outbound] = []
-
-        def apply(session: Session, conversation: Conversation) -> bool:
-            runner = EffectRunner(
-                session,
-                conversation,
-                recorded.message_id,
-                ctx.now,
-                self.catalogs,
-                self.staffing,
-                self.notices,
-                extra,
-            )
-            runner.run(result.effects)
-            return runner.deleted
-
+        runner = EffectRunner(
+            pending.id, ctx.now, self.catalogs, self.staffing, self.notices, result.effects
+        )
         replies = result.replies
         flag = understanding.crisis if result.crisis else None
         offered = tuple(b.payload for r in replies for b in r.buttons)  # numbered in order
-        self.store.save_step(
-            recorded.conversation_id,
-            recorded.message_id,
+        extra = await self.store.run(
+            self.store.save_step,
+            pending,
             state_json=result.state.evolve(offered=offered).to_json(),
             language=result.state.language,
             intent=understanding.intent,
@@ -181,11 +286,16 @@ class Router:
             crisis_category=flag.category if flag else None,
             crisis_lexicon=flag.lexicon_version if flag else None,
             replies=[StoredReply(r.sender, r.text, r.language, r.buttons) for r in replies],
-            effects=apply,
+            to_outbox=to_outbox,
+            effects=runner.apply,
         )
+        if extra is None:
+            return None
+        if any(isinstance(e, DeleteData | WithdrawConsent) for e in result.effects):
+            await self.store.run(scrub, self.store.sessions)  # no copy left in the -wal file
         log.info(
             "handled conversation=%s intent=%s source=%s topic=%s crisis=%s effects=%s",
-            recorded.conversation_id,
+            pending.conversation_id,
             understanding.intent,
             understanding.source,
             result.topic,
@@ -197,70 +307,25 @@ class Router:
         )
 
     async def recover_unhandled(self) -> int:
-        """Answer messages recorded before a crash but never handled; replies go to the outbox
-        (delivered when the citizen is next in touch). Returns how many were recovered."""
-        default = self.settings.languages.default
-        recovered = 0
-        for conversation_id, message_id in self.store.unhandled_inbound():
-            with self.store.sessions() as session:
-                conversation = session.get(Conversation, conversation_id)
-                message = session.get(Message, message_id)
-                if conversation is None or message is None:
-                    continue
-                recorded = RecordedInbound(
-                    conversation_id, message_id, conversation.handle, conversation.state_json, False
-                )
-                inbound = Inbound(conversation.channel, "", message.text)
-            state = ConversationState.from_json(recorded.state_json, default)
-            handled = await self._process(recorded, state, inbound)
-            with self.store.sessions.begin() as session:
-                for reply in handled.replies:
-                    session.add(
-                        Outbox(
-                            conversation_id=conversation_id,
-                            sender=reply.sender,
-                            text=reply.text,
-                            buttons=buttons_to_json(reply.buttons),
-                            language=reply.language,
-                            created_at=self.clock(),
-                        )
-                    )
-            recovered += 1
-        return recovered
+        """Handle messages and events recorded but never handled (a crash, a los closing a
+        case); their replies go to the outbox, once. Returns how many conversations."""
+        conversations = await self.store.run(self.store.unhandled_conversations)
+        for conversation_id in conversations:
+            await self.drain(conversation_id, {}, recovering=True)
+        return len(conversations)
+
+    async def process_pending(self) -> int:
+        """Handle what is waiting without a caller: events (a los closed a case) and messages
+        a crashed worker left; replies go to the outbox. Run by the server every second."""
+        conversations = await self.store.run(self.store.unhandled_conversations)
+        for conversation_id in conversations:
+            await self.drain(conversation_id, {})
+        return len(conversations)
 
     def take_pending(self, channel: str, user: str) -> tuple[Outbound, ...]:
         """Messages waiting for this citizen (los replies, read receipts), marked delivered."""
-        return self.take_pending_by_address(channel, self.address(channel, user))
+        return self.store.take_pending(channel, self.address(channel, user))
 
     def take_pending_by_address(self, channel: str, address: str) -> tuple[Outbound, ...]:
         """The same, for a conversation known by its keyed hash."""
-        with self.store.sessions.begin() as session:
-            conversation = session.scalars(
-                select(Conversation).where(
-                    Conversation.channel == channel, Conversation.address_hash == address
-                )
-            ).first()
-            if conversation is None:
-                return ()
-            return take_outbox(session, conversation.id, self.clock)
-
-
-def take_outbox(session: Session, conversation_id: int, clock: Clock) -> tuple[Outbound, ...]:
-    """Pending outbox messages of one conversation, oldest first, marked delivered."""
-    rows = session.scalars(
-        select(Outbox)
-        .where(Outbox.conversation_id == conversation_id, Outbox.delivered_at.is_(None))
-        .order_by(Outbox.id)
-    ).all()
-    now = clock()
-    messages = []
-    for row in rows:
-        row.delivered_at = now
-        buttons = buttons_from_json(row.buttons)
-        if row.sender == "los":
-            messages.append(Outbound(row.text, row.language, buttons, "los"))
-        else:
-            messages.append(
-                Outbound(row.text, row.language, buttons, "bot", receipt=row.sender == "receipt")
-            )
-    return tuple(messages)
+        return self.store.take_pending(channel, address)

@@ -251,6 +251,8 @@ class Settings(_Strict):
     sms_api_token: str | None = Field(default=None, repr=False)
     staff_password: str | None = Field(default=None, repr=False)
     smtp_password: str | None = Field(default=None, repr=False)
+    data_key: str = Field(default="", repr=False)
+    """INNGANG_DATA_KEY: the keys that encrypt citizen text at rest (empty: var/data.key)."""
     secret_key: str = Field(default="", repr=False)
     telegram_token: str | None = Field(default=None, repr=False)
     telegram_webhook_secret: str | None = Field(default=None, repr=False)
@@ -332,7 +334,7 @@ def settings_from_mapping(
         merged["nlu"] = {**_as_dict(merged.get("nlu")), "manage_server": managed}
     if env.get("INNGANG_WEB_PORT"):
         merged["web"] = {**_as_dict(merged.get("web")), "port": env["INNGANG_WEB_PORT"]}
-    for key in ("secret_key", "telegram_token"):
+    for key in ("secret_key", "telegram_token", "data_key"):
         if key in merged:
             raise ConfigError(
                 f"{path}: {key}: secrets belong in the environment, not in config.yml"
@@ -345,6 +347,7 @@ def settings_from_mapping(
     merged["sms_api_token"] = env.get("SMS_API_TOKEN") or None
     merged["staff_password"] = env.get("INNGANG_STAFF_PASSWORD") or None
     merged["smtp_password"] = env.get("SMTP_PASSWORD") or None
+    merged["data_key"] = env.get("INNGANG_DATA_KEY", "")
     if env.get("INNGANG_PUBLIC_URL"):
         merged["web"] = {**_as_dict(merged.get("web")), "public_url": env["INNGANG_PUBLIC_URL"]}
     try:

@@ -1,25 +1,50 @@
-"""Staff sign-in for the console: each staff member's own password, kept as a salted scrypt
-hash. Who signed in is who the audit log names, so a shared password is only the fallback
-for staff who have none yet (the no-secrets local default prints one per run)."""
+"""Staff sign-in: the console's passwords and the command line's personal tokens.
+
+Each staff member has their own password, kept as a salted scrypt hash. Who signed in is who
+the audit log names, so a shared password is only the fallback in the console for staff who
+have none yet (the no-secrets local default prints one per run). Failed console sign-ins
+slow down the address they come from, never lock an account: whoever floods kari's id with
+wrong passwords waits longer and longer, while kari with her right password from her own
+address is let in at once. On the command line a staff member proves who they are with a
+personal token (random, 32 bytes, stored only as its SHA-256) or their own password.
+"""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
+import ipaddress
 import logging
+import math
 import secrets
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bot.store.models import StaffCredential
+from bot.store.models import StaffCredential, StaffToken
 
 MIN_PASSWORD_LENGTH = 12
-MAX_FAILURES = 5
-LOCKOUT_WINDOW_S = 300.0
+FREE_FAILURES = 5
+"""Failed sign-ins an address may make before it has to wait (1 s, then 2 s, 4 s, ...)."""
+ACCOUNT_PRESSURE = 10
+"""Failures for one staff id, from all addresses together, that put it under pressure: an
+address that has failed for it gets only one free failure, not five (a new address with
+no failures is still never held back)."""
+PRESSURED_FREE_FAILURES = 1
+BACKOFF_FIRST_S = 1.0
+BACKOFF_CAP_S = 300.0
+FORGET_AFTER_S = 3600.0
+"""Failures older than this are forgotten."""
+MAX_ADDRESSES = 50_000
+"""Addresses remembered at most (the oldest are forgotten first): memory stays bounded."""
+KEEP_PER_ADDRESS = 64
+FORGET_EVERY_S = 60.0
+TOKEN_BYTES = 32
 _N, _R, _P = 2**14, 8, 1
 log = logging.getLogger(__name__)
 
@@ -71,34 +96,123 @@ def set_password(session: Session, staff_id: str, password: str, now: datetime) 
         row.password_hash, row.updated_at = hash_password(password), now
 
 
+@dataclass(frozen=True)
+class SignIn:
+    """The outcome of one sign-in attempt: who signed in, or how long to wait (429)."""
+
+    staff: str | None
+    retry_after: int | None = None
+
+
+def client_key(host: str | None) -> str:
+    """The address failures are counted by: an IPv6 client by its /64 (one household or
+    machine has a whole /64), others as they are."""
+    if not host:
+        return "-"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host[:64]
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
 class StaffSignIn:
     """Who may sign in: staff with their own password must use it, the others may use the
-    shared one; five failures for a staff id within five minutes lock it for the rest of
-    them. HTTP Basic sends the password with every request, so a verified one is remembered
-    (as a keyed digest, never the password) until the stored hash changes: scrypt runs once
-    per staff member and password, not once per page."""
+    shared one. Nobody can lock an account: failures are counted by client address, and an
+    address with more than five recent failures must wait before its next attempt (1 s,
+    2 s, 4 s ... up to five minutes; 429 with Retry-After until then, the password is not
+    even checked). Failures for one staff id from all addresses together (a spread-out
+    guess) take away the free failures of every address that failed for it, but an
+    address without failures is never held back, so the right password from a clean
+    address always works at once. Failures are logged with the address and the staff id,
+    never the password (nor a name that is not on the roster: it may be a password typed
+    in the wrong field).
+
+    HTTP Basic sends the password with every request, so a verified one is remembered (as a
+    keyed digest, never the password) until the stored hash changes: scrypt runs once per
+    staff member and password, not once per page."""
 
     def __init__(self, shared: str | None, clock: Callable[[], float] = time.monotonic) -> None:
         self.shared = shared
-        self._clock = clock
+        self.clock = clock
         self._key = secrets.token_bytes(32)
-        self._failures: dict[str, list[float]] = {}
+        self._by_address: dict[str, list[tuple[float, str | None]]] = {}
+        self._by_account: dict[str, list[float]] = {}
         self._verified: dict[str, tuple[str, bytes]] = {}
+        self._next_forget = 0.0
 
-    def check(self, session: Session, staff_id: str, password: str) -> bool:
-        """Whether this roster id and password sign in now (failures are logged, never the
-        password)."""
-        now = self._clock()
-        recent = [t for t in self._failures.get(staff_id, []) if now - t < LOCKOUT_WINDOW_S]
-        self._failures[staff_id] = recent
-        if len(recent) >= MAX_FAILURES:
-            log.warning("console sign-in refused: too many failures for staff=%s", staff_id)
-            return False
-        if self._matches(session, staff_id, password):
-            return True
-        recent.append(now)
-        log.warning("console sign-in failed for staff=%s", staff_id)
-        return False
+    def attempt(
+        self, session: Session, staff_id: str | None, password: str, address: str | None
+    ) -> SignIn:
+        """One sign-in: ``staff_id`` is a roster id, or None for a name not on the roster
+        (always a failure)."""
+        now = self.clock()
+        key = client_key(address)
+        self._forget(now)
+        wait = self.wait(key, staff_id, now)
+        if wait > 0:
+            seconds = max(1, math.ceil(wait))
+            log.warning(
+                "console sign-in throttled: address=%s staff=%s retry_after=%ss",
+                key,
+                staff_id or "(not on the roster)",
+                seconds,
+            )
+            return SignIn(None, seconds)
+        if staff_id is not None and self._matches(session, staff_id, password):
+            failures = self._by_address.get(key)
+            if failures:
+                self._by_address[key] = [f for f in failures if f[1] != staff_id]
+            return SignIn(staff_id)
+        self._by_address.setdefault(key, []).append((now, staff_id))
+        del self._by_address[key][:-KEEP_PER_ADDRESS]
+        if staff_id is not None:
+            self._by_account.setdefault(staff_id, []).append(now)
+        log.warning(
+            "console sign-in failed: address=%s staff=%s",
+            key,
+            staff_id or "(not on the roster)",
+        )
+        return SignIn(None)
+
+    def wait(self, key: str, staff_id: str | None, now: float) -> float:
+        """Seconds this address must still wait before an attempt for this staff id."""
+        failures = self._by_address.get(key)
+        if not failures:
+            return 0.0  # a clean address is never held back
+        pressured = (
+            staff_id is not None and len(self._by_account.get(staff_id, ())) >= ACCOUNT_PRESSURE
+        )
+        free = PRESSURED_FREE_FAILURES if pressured else FREE_FAILURES
+        excess = len(failures) - free
+        if excess < 0:
+            return 0.0
+        delay = min(BACKOFF_CAP_S, BACKOFF_FIRST_S * float(2 ** min(excess, 32)))
+        return failures[-1][0] + delay - now
+
+    def _forget(self, now: float) -> None:
+        """Drop failures older than FORGET_AFTER_S; keep at most MAX_ADDRESSES addresses
+        (at most once a minute, and at once when there are too many)."""
+        if now < self._next_forget and len(self._by_address) <= MAX_ADDRESSES:
+            return
+        self._next_forget = now + FORGET_EVERY_S
+        horizon = now - FORGET_AFTER_S
+        for key in [k for k, f in self._by_address.items() if f[-1][0] < horizon]:
+            del self._by_address[key]
+        for staff in list(self._by_account):
+            recent = [t for t in self._by_account[staff] if t >= horizon]
+            if recent:
+                self._by_account[staff] = recent
+            else:
+                del self._by_account[staff]
+        if len(self._by_address) > MAX_ADDRESSES:
+            oldest = sorted(self._by_address, key=lambda k: self._by_address[k][-1][0])
+            for key in oldest[: len(oldest) - MAX_ADDRESSES * 9 // 10]:
+                del self._by_address[key]
 
     def _matches(self, session: Session, staff_id: str, password: str) -> bool:
         row = session.get(StaffCredential, staff_id)
@@ -113,3 +227,43 @@ class StaffSignIn:
             return False
         self._verified[staff_id] = (row.password_hash, digest)
         return True
+
+
+def own_password_matches(session: Session, staff_id: str, password: str) -> bool:
+    """Whether this is the staff member's own password (the shared one never counts)."""
+    row = session.get(StaffCredential, staff_id)
+    return row is not None and verify_password(password, row.password_hash)
+
+
+def hash_token(token: str) -> str:
+    """A personal token's SHA-256 (hex): a random 32-byte token needs no slow hash."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(session: Session, staff_id: str, now: datetime) -> str:
+    """A new personal command-line token for a staff member; it replaces any earlier one.
+    Only its hash is stored: the token is shown once."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    revoke_token(session, staff_id)
+    session.add(StaffToken(staff_id=staff_id, token_hash=hash_token(token), created_at=now))
+    return token
+
+
+def revoke_token(session: Session, staff_id: str) -> bool:
+    """Remove a staff member's token; whether there was one."""
+    result = session.execute(delete(StaffToken).where(StaffToken.staff_id == staff_id))
+    session.flush()
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def token_owner(session: Session, token: str, now: datetime) -> str | None:
+    """Whose token this is (its last use recorded), or None."""
+    if not token or len(token) > 256:
+        return None
+    row = session.scalars(
+        select(StaffToken).where(StaffToken.token_hash == hash_token(token))
+    ).first()
+    if row is None:
+        return None
+    row.last_used_at = now
+    return row.staff_id

@@ -1,12 +1,28 @@
 """`inngang queue …`, `inngang duty …`, `inngang audit`, `inngang consents`: the staff side
-on the command line, for scripts and evaluations (the web console does the same)."""
+on the command line, for scripts and evaluations (the web console does the same).
+
+A staff action names who does it (`--as kari`) and proves it, so the audit log is true: the
+staff member's personal token in INNGANG_STAFF_TOKEN (an operator on the server issues it
+with `inngang staff token kari`; only its hash is stored), or, with no token set and a
+terminal on standard input, kari's own password at a prompt. Without either the command is
+refused (exit code 2) and nothing is done or audited in kari's name. The operator commands
+(`audit`, `consents`, `retention`, `queue escalate`, `staff password|token`) need access to
+the server and its database, and name no staff member.
+
+Citizen text printed to the terminal is cleaned of control characters, ANSI escapes and
+bidi overrides (a message cannot move the cursor, recolour or reorder the screen); JSON
+output escapes them.
+"""
 
 from __future__ import annotations
 
 import argparse
 import getpass
 import json
+import os
+import re
 import sys
+import time
 
 from sqlalchemy import select
 
@@ -16,9 +32,40 @@ from bot.notify_dispatch import DeliveryState, mark_seen, notices_for
 from bot.queue import QueueError
 from bot.retention import run_retention
 from bot.staff import UnknownStaff
-from bot.staff_auth import WeakPassword, set_password
+from bot.staff_auth import (
+    WeakPassword,
+    issue_token,
+    own_password_matches,
+    revoke_token,
+    set_password,
+    token_owner,
+)
 from bot.stats import gains
 from bot.store.models import AuditEntry, Consent
+
+TOKEN_ENV = "INNGANG_STAFF_TOKEN"
+WRONG_PASSWORD_PAUSE_S = 1.0
+_ESCAPE_SEQUENCE = re.compile(
+    r"\x1b(?:\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves, erasing
+    r"|\][^\x07\x1b]*(?:\x07|\x1b\\)"  # OSC: window titles, hyperlinks
+    r"|[PX^_][^\x1b]*\x1b\\"  # DCS, SOS, PM, APC strings
+    r"|[ -/]*[0-~]?)"  # two- and three-character escapes
+    r"|\x9b[0-?]*[ -/]*[@-~]"  # the one-byte CSI
+)
+_LINE_BREAKS = re.compile("[\n\r\t\v\f\x85\u2028\u2029]+")
+_UNSAFE = "\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029"
+_CONTROLS = re.compile(f"[{_UNSAFE}]")
+
+
+class NotSignedIn(Exception):
+    """A staff action without the staff member's token or password."""
+
+
+def terminal_safe(text: object) -> str:
+    """Text for the terminal: no control characters, ANSI escapes or bidi overrides; line
+    breaks and tabs become one space (a message cannot fake the next line)."""
+    cleaned = _ESCAPE_SEQUENCE.sub("", str(text))
+    return _CONTROLS.sub("", _LINE_BREAKS.sub(" ", cleaned))
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -61,6 +108,13 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     password = staff_sub.add_parser("password", help="set a staff member's own password")
     password.add_argument("staff_id")
     password.add_argument("--stdin", action="store_true", help="read it from standard input")
+    token = staff_sub.add_parser(
+        "token",
+        help="print a new personal token for a staff member's command-line actions "
+        f"(they set {TOKEN_ENV} to it); it replaces the earlier one",
+    )
+    token.add_argument("staff_id")
+    token.add_argument("--revoke", action="store_true", help="remove the token, issue none")
     stats = sub.add_parser("stats", help="the gains, for a leader: reach, time to help, feedback")
     stats.add_argument("--days", type=int, default=30, help="the period, up to now (default 30)")
     stats.add_argument("--json", action="store_true")
@@ -74,11 +128,47 @@ def _ask_password() -> str:
     return first
 
 
-def _staff(args: argparse.Namespace) -> str:
-    staff = getattr(args, "staff_sub", None) or getattr(args, "staff", None)
-    if not staff:
-        raise QueueError("say who you are: --as <staff id>")
-    return str(staff)
+def _signed_in(app: App, args: argparse.Namespace) -> str:
+    """Who does this: the owner of INNGANG_STAFF_TOKEN (who must be the `--as` id when one
+    is given), or the `--as` id when its own password is typed at a prompt. Otherwise
+    NotSignedIn, and nothing is done in anybody's name."""
+    claimed = getattr(args, "staff_sub", None) or getattr(args, "staff", None)
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    staffing = app.router.staffing
+    if token:
+        with app.store.sessions.begin() as session:
+            owner = token_owner(session, token, app.router.clock())
+        if owner is None:
+            raise NotSignedIn(
+                f"{TOKEN_ENV} is not a valid staff token (it may have been replaced); "
+                "an operator issues a new one with `inngang staff token <id>`"
+            )
+        if claimed and claimed != owner:
+            raise NotSignedIn(f"{TOKEN_ENV} is not {terminal_safe(claimed)}'s token")
+        try:
+            return staffing.require(owner)
+        except UnknownStaff:
+            raise NotSignedIn(f"{owner} is no longer on the roster") from None
+    if not claimed:
+        raise NotSignedIn(
+            f"say who you are: --as <staff id>, with your personal token in {TOKEN_ENV}"
+        )
+    try:
+        member = staffing.require(str(claimed))
+    except UnknownStaff:
+        raise NotSignedIn(f"unknown staff id {terminal_safe(claimed)}") from None
+    if not sys.stdin.isatty():
+        raise NotSignedIn(
+            f"--as {member} needs {member}'s personal token in {TOKEN_ENV} (an operator "
+            f"issues it: `inngang staff token {member}`), or run in a terminal to type "
+            f"{member}'s own password"
+        )
+    given = getpass.getpass(f"Password for {member}: ")
+    with app.store.sessions() as session:
+        if own_password_matches(session, member, given):
+            return member
+    time.sleep(WRONG_PASSWORD_PAUSE_S)
+    raise NotSignedIn(f"wrong password for {member} (or {member} has no own password yet)")
 
 
 def _delivery(state: DeliveryState) -> str:
@@ -89,18 +179,25 @@ def _delivery(state: DeliveryState) -> str:
 
 
 def _print(data: object) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=None, default=str))
+    """One JSON document; JSON escapes C0 controls, and this the other characters a
+    terminal would act on (C1 controls, bidi overrides), so nothing is lost or obeyed."""
+    text = json.dumps(data, ensure_ascii=False, indent=None, default=str)
+    print(_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
 def run(app: App, args: argparse.Namespace) -> int:
-    """Carry out a staff command; errors are one clear line on stderr and exit code 1."""
+    """Carry out a staff command; errors are one clear line on stderr and exit code 1, or 2
+    when the staff member did not prove who they are."""
     try:
         return _run(app, args)
+    except NotSignedIn as error:
+        print(f"error: not signed in: {error}", file=sys.stderr)
+        return 2
     except (QueueError, UnknownStaff, WeakPassword) as error:
         print(
-            f"error: unknown staff id {error}"
+            f"error: unknown staff id {terminal_safe(error)}"
             if isinstance(error, UnknownStaff)
-            else f"error: {error}",
+            else f"error: {terminal_safe(error)}",
             file=sys.stderr,
         )
         return 1
@@ -110,23 +207,29 @@ def _run(app: App, args: argparse.Namespace) -> int:
     queue = app.queue
     if args.command == "queue":
         command = args.queue_command
+        if command == "escalate":  # an operator's (or cron's) command, audited as "system"
+            _print({"escalated": queue.escalate_due()})
+            return 0
+        staff = _signed_in(app, args)
         if command is None:
-            items = queue.open_cases(_staff(args))
+            items = queue.open_cases(staff)
             if args.json:
                 _print([item.as_json() for item in items])
             else:
                 for i in items:
                     print(
-                        f"{i.reference}  {i.priority:7} {i.crisis or '':14} {i.status:8} "
-                        f"{i.waiting_minutes:5} min  "
-                        f"{i.language}  {i.topic or '-':18} {i.channel:8} "
-                        f"{'anonymous' if i.anonymous else i.consent_scope or '-'}"
-                        f"{'  claimed by ' + i.claimed_by if i.claimed_by else ''}"
-                        f"{'  UNREACHABLE' if i.unreachable else ''}"
+                        terminal_safe(
+                            f"{i.reference}  {i.priority:7} {i.crisis or '':14} {i.status:8} "
+                            f"{i.waiting_minutes:5} min  "
+                            f"{i.language}  {i.topic or '-':18} {i.channel:8} "
+                            f"{'anonymous' if i.anonymous else i.consent_scope or '-'}"
+                            f"{'  claimed by ' + i.claimed_by if i.claimed_by else ''}"
+                            f"{'  UNREACHABLE' if i.unreachable else ''}"
+                        )
                     )
             return 0
         if command == "show":
-            view = queue.view(args.reference, _staff(args))
+            view = queue.view(args.reference, staff)
             if args.json:
                 _print(
                     {
@@ -141,36 +244,34 @@ def _run(app: App, args: argparse.Namespace) -> int:
                 )
             else:
                 print(
-                    f"{view.item.reference} ({view.item.status}, {view.item.priority}"
-                    f"{', ' + view.item.crisis if view.item.crisis else ''}) "
-                    f"about={view.about} age={view.age_band} contact={view.contact} "
-                    f"{view.callback or ''}"
+                    terminal_safe(
+                        f"{view.item.reference} ({view.item.status}, {view.item.priority}"
+                        f"{', ' + view.item.crisis if view.item.crisis else ''}) "
+                        f"about={view.about} age={view.age_band} contact={view.contact} "
+                        f"{view.callback or ''}"
+                    )
                 )
                 for line in view.description:
-                    print(f"  « {line} »")
+                    print(f"  « {terminal_safe(line)} »")
                 for when, sender, text in view.messages:
-                    print(f"  {when} {sender}: {text}")
+                    print(f"  {terminal_safe(when)} {terminal_safe(sender)}: {terminal_safe(text)}")
             return 0
         if command == "claim":
-            won = queue.claim(args.reference, _staff(args))
+            won = queue.claim(args.reference, staff)
             _print({"reference": args.reference, "claimed": won}) if args.json else print(
                 "claimed" if won else "not claimed: someone else has it, or it is closed"
             )
             return 0 if won else 1
         if command == "reply":
-            queue.reply(args.reference, _staff(args), args.text)
+            queue.reply(args.reference, staff, args.text)
             return 0
         if command == "close":
-            queue.close(args.reference, _staff(args), args.outcome)
+            queue.close(args.reference, staff, args.outcome)
             return 0
         if command == "transfer":
-            queue.transfer(args.reference, _staff(args), args.to)
-            return 0
-        if command == "escalate":
-            _print({"escalated": queue.escalate_due()})
+            queue.transfer(args.reference, staff, args.to)
             return 0
         if command == "notifications":
-            staff = app.router.staffing.require(_staff(args))
             with app.store.sessions.begin() as session:
                 notices = notices_for(session, staff, unseen_only=True)
                 mark_seen(session, [n.id for n in notices], app.router.clock())
@@ -189,11 +290,12 @@ def _run(app: App, args: argparse.Namespace) -> int:
             )
             return 0
     if args.command == "duty":
-        staff = app.router.staffing.require(_staff(args))
+        staff = _signed_in(app, args)
         now = app.router.clock()
         with app.store.sessions.begin() as session:
             if args.state != "status":
                 app.router.staffing.set_duty(session, staff, args.state == "on", now)
+                audit(session, now, staff, "duty", detail=args.state)
         with app.store.sessions() as session:
             _print({"on_duty": list(app.router.staffing.on_duty(session, now))})
         return 0
@@ -201,8 +303,10 @@ def _run(app: App, args: argparse.Namespace) -> int:
         with app.store.sessions() as session:
             for entry in session.scalars(select(AuditEntry).order_by(AuditEntry.id)):
                 print(
-                    f"{entry.at:%Y-%m-%d %H:%M:%S} {entry.actor:10} {entry.action:18} "
-                    f"{entry.case_reference or '-':10} {entry.detail or ''}"
+                    terminal_safe(
+                        f"{entry.at:%Y-%m-%d %H:%M:%S} {entry.actor:10} {entry.action:18} "
+                        f"{entry.case_reference or '-':10} {entry.detail or ''}"
+                    )
                 )
         return 0
     if args.command == "consents":
@@ -228,7 +332,27 @@ def _run(app: App, args: argparse.Namespace) -> int:
             _print(records)
         else:
             for r in records:
-                print(" ".join(f"{k}={v}" for k, v in r.items()))
+                print(terminal_safe(" ".join(f"{k}={v}" for k, v in r.items())))
+        return 0
+    if args.command == "staff" and args.staff_command == "token":
+        member = app.router.staffing.require(args.staff_id)
+        now = app.router.clock()
+        with app.store.sessions.begin() as session:
+            if args.revoke:
+                revoked = revoke_token(session, member)
+                audit(session, now, "operator", "revoke_token", detail=f"for {member}")
+            else:
+                token = issue_token(session, member, now)
+                audit(session, now, "operator", "issue_token", detail=f"for {member}")
+        if args.revoke:
+            print(f"{member}: token {'revoked' if revoked else 'was not set'}", file=sys.stderr)
+            return 0
+        print(token)
+        print(
+            f"{member}: a new personal token (the earlier one no longer works); give it to "
+            f"{member} only, who sets {TOKEN_ENV} to it",
+            file=sys.stderr,
+        )
         return 0
     if args.command == "staff":
         member = app.router.staffing.require(args.staff_id)
@@ -240,7 +364,7 @@ def _run(app: App, args: argparse.Namespace) -> int:
         print(f"{member}: password set", file=sys.stderr)
         return 0
     if args.command == "stats":
-        staff = app.router.staffing.require(_staff(args))
+        staff = _signed_in(app, args)
         now = app.router.clock()
         with app.store.sessions.begin() as session:
             figures = gains(session, now, max(1, args.days))

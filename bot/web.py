@@ -1,22 +1,69 @@
-"""The application's web server: the citizens' web chat, the Telegram and SMS webhooks."""
+"""The application's web server: the citizens' web chat, the staff console, the Telegram and
+SMS webhooks.
+
+Every response says ``X-Content-Type-Options: nosniff`` and ``Referrer-Policy: same-origin``
+(not no-referrer: with that, browsers send ``Origin: null`` on the console's own form posts,
+which the console must refuse). Nothing may be framed (``frame-ancestors 'none'``) except
+the citizens' chat page ``/`` itself, which municipalities embed on their sites
+(``frame-ancestors *``).
+"""
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import secrets
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.datastructures import MutableHeaders
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.app import App
+from bot.channels.delivery import SupervisedLoop
 from bot.channels.sms import SmsChannel
 from bot.channels.telegram import TelegramChannel, command_menus
 from bot.channels.web_chat import WebChat
 from bot.console import Console
+
+EMBEDDABLE = frozenset({"/"})
+"""The paths other sites may frame: the chat page (the embed snippet opens it in a frame)."""
+NO_FRAMING = "frame-ancestors 'none'"
+DEFAULT_POLICY = f"default-src 'none'; {NO_FRAMING}"
+
+
+class SecurityHeaders:
+    """Headers on every response: no MIME sniffing, no referrer to other sites, no framing
+    except of the chat page (a page's own Content-Security-Policy gains frame-ancestors
+    'none' when it has none; a response without one gets default-src 'none')."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        embeddable = scope.get("path") in EMBEDDABLE
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["X-Content-Type-Options"] = "nosniff"
+                headers["Referrer-Policy"] = "same-origin"
+                policy = headers.get("content-security-policy")
+                if not embeddable:
+                    headers["X-Frame-Options"] = "DENY"
+                    if policy is None:
+                        headers["Content-Security-Policy"] = DEFAULT_POLICY
+                    elif "frame-ancestors" not in policy:
+                        headers["Content-Security-Policy"] = f"{policy}; {NO_FRAMING}"
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def create_web_app(
@@ -43,8 +90,17 @@ def create_web_app(
         await telegram.process(data)
         return Response(status_code=200)
 
-    async def health(_: Request) -> Response:
-        return JSONResponse({"ok": True, "nlu": app.understander.rasa_available})
+    async def health(request: Request) -> Response:
+        """ok, the NLU server, and the background loops (``serve`` puts them in
+        ``state.loops``): 503 when one is dead or has not completed a run for 30 s."""
+        loops: dict[str, SupervisedLoop] = getattr(request.app.state, "loops", {})
+        report = {name: loop.health() for name, loop in loops.items()}
+        ok = all(bool(entry["ok"]) for entry in report.values())
+        body: dict[str, object] = {"ok": ok, "nlu": app.understander.rasa_available}
+        body["push"] = {name: entry for name, entry in report.items() if name != "pending"}
+        if "pending" in report:
+            body["pending"] = report["pending"]
+        return JSONResponse(body, status_code=200 if ok else 503)
 
     numbers = {line.id: line.number for line in app.settings.crisis_lines}
     chat = WebChat(
@@ -58,21 +114,29 @@ def create_web_app(
             "medical": numbers.get("medical", "113"),
             "youth": numbers.get("alarmtelefonen", "116 111"),
         },
+        app.router.secret,
     )
-    return Starlette(
+    console = Console(app.queue, app.router.staffing, app.catalogs, staff_password)
+    web = Starlette(
         routes=[
             *chat.routes(),
-            *Console(app.queue, app.router.staffing, app.catalogs, staff_password).routes(),
+            *console.routes(),
             Route("/healthz", health),
             Route("/telegram/webhook", telegram_webhook, methods=["POST"]),
             *([Route(sms.settings.inbound_path, sms.webhook, methods=["POST"])] if sms else []),
-        ]
+        ],
+        middleware=[Middleware(SecurityHeaders)],
     )
+    web.state.console = console
+    return web
 
 
-async def serve(app: App) -> None:
-    """Serve the web app (and Telegram, when a token is set) until interrupted."""
+async def serve(app: App, *, pending_interval_s: float = 1.0) -> None:
+    """Serve the web app (and Telegram, when a token is set) until interrupted, with the
+    supervised background loops: the Telegram and SMS push loops and the router's pending
+    work (events such as a los closing a case, messages a crashed worker left) every second."""
     settings = app.settings
+    loops: dict[str, SupervisedLoop] = {}
     telegram: TelegramChannel | None = None
     secret = settings.telegram_webhook_secret or secrets.token_urlsafe(32)
     if settings.telegram_token:
@@ -89,6 +153,7 @@ async def serve(app: App) -> None:
         else:
             await telegram.start_polling()
             print("Telegram: polling for updates", flush=True)
+        loops["telegram"] = telegram.push_loop
     password = settings.staff_password or secrets.token_urlsafe(9)
     if not settings.staff_password:
         print(
@@ -104,10 +169,15 @@ async def serve(app: App) -> None:
         sms = SmsChannel(
             app.router, settings.sms, settings.sms_shared_secret, settings.sms_api_token
         )
-        pusher = asyncio.create_task(_push_sms(sms))
+        loops["sms"] = _push_sms(sms)
         print(f"SMS: webhook at {settings.sms.inbound_path}", flush=True)
+    loops["pending"] = SupervisedLoop(
+        "pending", app.router.process_pending, pending_interval_s
+    ).start()
+    web = create_web_app(app, telegram, secret if telegram else None, sms, password)
+    web.state.loops = loops
     config = uvicorn.Config(
-        create_web_app(app, telegram, secret if telegram else None, sms, password),
+        web,
         host=app.settings.web.host,
         port=app.settings.web.port,
         log_level="warning",
@@ -118,14 +188,14 @@ async def serve(app: App) -> None:
     try:
         await server.serve()
     finally:
+        await loops["pending"].stop()
         if telegram is not None:
             await telegram.stop()
         if sms is not None:
-            pusher.cancel()
+            await loops["sms"].stop()
             await sms.aclose()
 
 
-async def _push_sms(sms: SmsChannel) -> None:
-    while True:
-        await sms.push_pending()
-        await asyncio.sleep(2.0)
+def _push_sms(sms: SmsChannel, interval_s: float = 2.0) -> SupervisedLoop:
+    """The SMS push loop, supervised: it survives any failure and reports on /healthz."""
+    return SupervisedLoop("sms", sms.push_pending, interval_s).start()

@@ -221,3 +221,11 @@ def not_understood(ctx: FlowContext, language: str) -> Outbound:
 def nlu_unavailable_note(ctx: FlowContext, language: str) -> str:
     """Said when the language model is down and the offline matcher is unsure."""
     return ctx.t(N_("fallback.degraded"), language)
+
+
+def handling_failed(ctx: FlowContext, language: str) -> Outbound:
+    """Said when the message could not be handled: try again or write to a person, and the
+    emergency numbers, since we could not tell whether there is danger."""
+    text = ctx.t(N_("error.safe_reply"), language)
+    numbers = crisis_lines_text(ctx, language, None, emergency_only=True)
+    return Outbound(f"{text}\n{numbers}", language, short=f"{text}\n{numbers}")

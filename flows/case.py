@@ -9,6 +9,28 @@ from flows.types import N_, Button, FlowContext, Inbound, Outbound
 from flows.when import when_read
 
 FEEDBACK_FACES = ("😞", "🙁", "😐", "🙂", "😄")
+EVENT_PREFIX = "event:"
+CASE_CLOSED = "event:case_closed:"
+"""An event (not a citizen message): the los closed the case with this reference."""
+
+
+def case_closed_event(reference: str) -> str:
+    """The event recorded when a los closes a case."""
+    return f"{CASE_CLOSED}{reference}"
+
+
+def on_event(state: ConversationState, inbound: Inbound, ctx: FlowContext) -> StepResult:
+    """Something happened to the conversation: a closed case asks the citizen for feedback
+    (if the conversation is still on that case; otherwise nothing is said)."""
+    button = inbound.button or ""
+    if not button.startswith(CASE_CLOSED):
+        return StepResult(state, ())
+    reference = button[len(CASE_CLOSED) :]
+    if state.case_ref != reference:
+        return StepResult(state, ())
+    question = feedback_question(ctx, state.language, reference)
+    asked = state.evolve(phase=Phase.FEEDBACK, case_ref=reference)
+    return StepResult(asked, (question,))
 
 
 def relay(state: ConversationState, inbound: Inbound, ctx: FlowContext) -> StepResult:

@@ -15,6 +15,8 @@ class RecordConsent:
     language: str
     scope: tuple[str, ...]
     text: str
+    retention_days: int | None = None
+    """The days after closing the text promised the case is kept (and then deleted)."""
 
 
 @dataclass(frozen=True)

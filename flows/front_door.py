@@ -35,7 +35,9 @@ LANGUAGE_PREFIX = "lang:"
 def step(
     state: ConversationState, inbound: Inbound, understanding: Understanding, ctx: FlowContext
 ) -> StepResult:
-    """Answer one message."""
+    """Answer one message (or event)."""
+    if inbound.button is not None and inbound.button.startswith(case.EVENT_PREFIX):
+        return case.on_event(state, inbound, ctx)
     state = state.evolve(turns=state.turns + 1)
     switch = _requested_language(inbound, understanding, ctx)
     if switch is not None:

@@ -17,6 +17,8 @@ from flows.when import when_read
 from nlu.understanding import LOS_TOPIC
 
 CONSENT_VERSION = "2026-11-v1"
+CONSENT_VERSION_SHORT = "2026-11-v1-sms"
+"""The shorter consent text for channels that cannot carry the full one whole (SMS)."""
 SCOPE_SERVICES = "familielos+services"
 SCOPE_LOS_ONLY = "familielos"
 ABOUT = {
@@ -115,10 +117,16 @@ def ask_consent(state: ConversationState, ctx: FlowContext) -> StepResult:
     return _reply(state, text, *buttons)
 
 
+def consent_version(ctx: FlowContext) -> str:
+    """The version of the consent text this channel shows."""
+    return CONSENT_VERSION_SHORT if ctx.short_texts else CONSENT_VERSION
+
+
 def consent_text(ctx: FlowContext, language: str) -> str:
-    """The exact consent text shown (its hash is recorded with the consent)."""
+    """The exact consent text shown on this channel (its hash is recorded with the consent):
+    on a channel that cannot carry the full text whole, the shorter one."""
     return ctx.t(
-        N_("consent.text"),
+        N_("consent.text_sms") if ctx.short_texts else N_("consent.text"),
         language,
         municipality=ctx.settings.municipality.name,
         when=when_read(ctx, language),
@@ -210,9 +218,16 @@ def step(state: ConversationState, inbound: Inbound, ctx: FlowContext) -> StepRe
     if state.phase is Phase.INTAKE_CONSENT:
         if button in ("consent:services", "consent:los"):
             scope = SCOPE_SERVICES if button == "consent:services" else SCOPE_LOS_ONLY
-            effect = RecordConsent(CONSENT_VERSION, lang, (scope,), consent_text(ctx, lang))
+            version = consent_version(ctx)
+            effect = RecordConsent(
+                version,
+                lang,
+                (scope,),
+                consent_text(ctx, lang),
+                ctx.settings.retention.closed_case_days,  # as the text says
+            )
             state = state.noting("consent_scope", scope).evolve(
-                phase=Phase.INTAKE_DESCRIBE, consent_version=CONSENT_VERSION
+                phase=Phase.INTAKE_DESCRIBE, consent_version=version
             )
             result = ask_description(state, ctx)
             thanks = Outbound(ctx.t(N_("consent.recorded"), lang), lang)

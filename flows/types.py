@@ -69,4 +69,7 @@ class FlowContext:
     case_claimed: bool = False
     case_open: bool = False
     """Whether the state's case is still open (or claimed): not closed, withdrawn or gone."""
+    short_texts: bool = False
+    """The channel cannot carry long texts whole (SMS): texts that must be read whole, such
+    as the consent, are shown (and recorded) in their shorter, separately versioned form."""
     extra: dict[str, str] = field(default_factory=dict)

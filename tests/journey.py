@@ -31,8 +31,10 @@ class Citizen:
     def last(self) -> str:
         return self.seen[-1]
 
-    def inbox(self) -> list[str]:
-        """Messages that arrived from the los side, in order."""
+    async def inbox(self) -> list[str]:
+        """Messages that arrived from the los side, in order (after the router handled what
+        happened meanwhile, such as the los closing the case)."""
+        await self.app.router.process_pending()
         return [as_plain_text(m) for m in self.app.router.take_pending(self.channel, self.user)]
 
 

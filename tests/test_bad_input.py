@@ -78,11 +78,14 @@ async def test_a_duplicate_platform_update_is_handled_once(offline_app: App) -> 
 async def test_the_message_is_on_disk_before_understanding_so_a_crash_loses_nothing(
     offline_app: App, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    class Killed(BaseException):
+        """The process dies (SIGKILL): nothing after this point runs."""
+
     async def crash(*_: object, **__: object) -> None:
-        raise RuntimeError("killed")
+        raise Killed
 
     monkeypatch.setattr(offline_app.understander, "understand", crash)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(Killed):
         await offline_app.router.handle(Inbound("jsonl", "u", "vi trenger hjelp med sønnen vår"))
     assert inbound_texts(offline_app) == ["vi trenger hjelp med sønnen vår"]
     assert len(offline_app.store.unhandled_inbound()) == 1
@@ -91,7 +94,42 @@ async def test_the_message_is_on_disk_before_understanding_so_a_crash_loses_noth
     assert await offline_app.router.recover_unhandled() == 1
     assert offline_app.store.unhandled_inbound() == []
     [answer] = offline_app.router.take_pending("jsonl", "u")
-    assert answer.text  # the citizen gets the answer when next in touch
+    assert answer.text  # the citizen gets the answer when next in touch, once
+    assert offline_app.router.take_pending("jsonl", "u") == ()
+    assert await offline_app.router.recover_unhandled() == 0
+
+
+async def test_a_message_whose_handling_keeps_failing_gets_a_safe_reply_and_is_set_aside(
+    offline_app: App, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    real = offline_app.understander.understand
+
+    async def poison(text: str, *args: object, **kwargs: object) -> object:
+        if "giftig" in text:
+            raise ValueError(f"cannot parse {text}")
+        return await real(text, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(offline_app.understander, "understand", poison)
+    handled = await offline_app.router.handle(Inbound("jsonl", "u", "giftig melding"))
+    assert "113" in handled.replies[0].text and "112" in handled.replies[0].text
+    assert "giftig" not in caplog.text  # the error's kind is logged, never its text
+    assert offline_app.store.unhandled_inbound() == []  # set aside: nothing waits on it
+    with offline_app.store.sessions() as session:
+        failed = session.scalars(select(Message).where(Message.failure.is_not(None))).one()
+        assert failed.failure == "ValueError" and failed.attempts == 3
+    after = await offline_app.router.handle(Inbound("jsonl", "u", "hvor er helsestasjonen?"))
+    assert "55 10 20 01" in after.replies[0].text
+    assert await offline_app.router.recover_unhandled() == 0  # a restart does not replay it
+
+
+@pytest.mark.parametrize("text", ["²", "①", "٣", "5" * 5000, "1" * 40, "  3 ", "३"])
+async def test_numbers_in_any_script_never_crash_the_choice(offline_app: App, text: str) -> None:
+    await offline_app.router.handle(Inbound("jsonl", "u", "hei"))
+    handled = await offline_app.router.handle(Inbound("jsonl", "u", text))
+    assert handled.replies and "Beklager, noe gikk galt" not in handled.replies[0].text
+    with offline_app.store.sessions() as session:
+        assert session.scalars(select(Message).where(Message.failure.is_not(None))).all() == []
+    assert offline_app.store.unhandled_inbound() == []
 
 
 async def test_message_text_never_reaches_the_logs(

@@ -73,7 +73,7 @@ async def after_close(c: Citizen, app: App) -> None:
     _, reference = await parent_sends_a_case(app, c.user)
     assert app.queue.claim(reference, "ahmed")
     app.queue.close(reference, "ahmed", "done")
-    c.inbox()
+    await c.inbox()
 
 
 async def confirming_delete(c: Citizen, app: App) -> None:

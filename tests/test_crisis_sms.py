@@ -78,3 +78,36 @@ def test_a_long_sms_is_never_split_inside_a_number() -> None:
     text = ("ord " * 30) + "ring 116 111 eller 55 10 20 99 " + ("ord " * 30)
     parts = sms_parts(text, 8)
     assert any("116 111" in p for p in parts) and any("55 10 20 99" in p for p in parts)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_the_consent_a_citizen_gets_by_sms_is_whole_and_is_what_is_recorded(
+    offline_app: object, language: str
+) -> None:
+    import hashlib
+
+    from sqlalchemy import select
+
+    from bot.app import App
+    from bot.channels.render import plain_texts
+    from bot.store.models import Consent, ConsentText
+    from flows.types import Inbound
+
+    assert isinstance(offline_app, App)
+    router = offline_app.router
+    user = f"+47900{language}"
+    await router.handle(Inbound("sms", user, "", button=f"lang:{language}"))
+    await router.handle(Inbound("sms", user, "", button="person"))
+    await router.handle(Inbound("sms", user, "", button="about:child"))
+    shown = await router.handle(Inbound("sms", user, "", button="age:6-12"))
+    [consent] = [r for r in shown.replies if len(r.buttons) == 4]
+    [text] = plain_texts([consent])
+    parts = sms_parts(text, offline_app.settings.sms.max_parts)
+    assert not any(part.endswith("…") for part in parts), (language, len(text))  # never cut
+    assert "4." in parts[-1]  # the choices arrive, to the last one
+    await router.handle(Inbound("sms", user, "", button="consent:los"))
+    with offline_app.store.sessions() as session:
+        record = session.scalars(select(Consent)).one()
+        stored = session.get_one(ConsentText, record.text_sha256)
+        assert record.version.endswith("-sms") and stored.text == consent.text
+        assert record.text_sha256 == hashlib.sha256(consent.text.encode()).hexdigest()

@@ -63,13 +63,13 @@ async def test_a_parent_consents_describes_and_a_los_helps_and_closes(offline_ap
     assert [m[2] for m in view.messages] == ["Har noen lest det?"]
 
     app.queue.reply(reference, "kari", "Hei! Jeg er Kari, familielos. Jeg ringer i dag kl 15.")
-    assert parent.inbox() == [
+    assert await parent.inbox() == [
         "Los har lest meldingen din.",
         "Hei! Jeg er Kari, familielos. Jeg ringer i dag kl 15.",
     ]
 
     app.queue.close(reference, "kari", "familieteam etablert")
-    [question] = parent.inbox()
+    [question] = await parent.inbox()
     assert "1. 😞" in question and "5. 😄" in question
     await parent.says("4")
     assert "Takk for tilbakemeldingen" in parent.last()
@@ -110,7 +110,7 @@ async def test_an_anonymous_teenager_gets_an_answer_and_is_never_identified(
     offline_app.queue.reply(
         item.reference, "ahmed", "Så bra at du spør! Du kan snakke med helsesykepleier."
     )
-    assert teen.inbox()[-1].startswith("Så bra at du spør")
+    assert (await teen.inbox())[-1].startswith("Så bra at du spør")
     dump = "\n".join(sqlite3.connect(tmp_path / "inngang.db").iterdump())
     assert "424242" not in dump  # the platform id is only a keyed hash
 
@@ -197,7 +197,7 @@ async def test_a_returning_family_meets_the_same_los(offline_app: App) -> None:
     parent, first = await parent_sends_a_case(offline_app)
     offline_app.queue.claim(first, "ahmed")
     offline_app.queue.close(first, "ahmed", "done")
-    parent.inbox()
+    await parent.inbox()
     await parent.says("5")
     _, second = await parent_sends_a_case(offline_app)
     with offline_app.store.sessions() as session:
@@ -264,7 +264,7 @@ async def test_a_parent_who_writes_something_else_first_can_still_rate_the_help_
     parent, reference = await parent_sends_a_case(offline_app)
     offline_app.queue.claim(reference, "kari")
     offline_app.queue.close(reference, "kari", "familieteam etablert")
-    assert "1 (dårlig) til 5" in parent.inbox()[-1]
+    assert "1 (dårlig) til 5" in (await parent.inbox())[-1]
     await parent.says("hvor er helsestasjonen?")  # typed before the question arrived
     assert "55 10 20 01" in parent.last()
     await parent.says("", button="feedback:5")  # the question's button is still on screen

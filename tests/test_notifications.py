@@ -312,6 +312,7 @@ async def test_a_permanent_failure_is_not_retried_and_shows_as_undelivered(
     dispatcher: Dispatcher,
     gateway: Gateway,
     capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from bot import staff_cli
 
@@ -338,6 +339,7 @@ async def test_a_permanent_failure_is_not_retried_and_shows_as_undelivered(
     assert "24.11. kl. 10:30" in page
     assert "<script" not in page
 
+    signed_in_as(app, "ahmed", monkeypatch)
     assert staff_cli.run(app, _parser().parse_args(["queue", "notifications", "--as", "ahmed"])) == 0
     [notice] = json.loads(capsys.readouterr().out)
     assert notice["reference"] == "K-PERM01" and notice["urgent"] is True
@@ -348,7 +350,11 @@ async def test_a_permanent_failure_is_not_retried_and_shows_as_undelivered(
 
 
 async def test_a_pending_retry_shows_its_attempts(
-    app: App, dispatcher: Dispatcher, gateway: Gateway, capsys: pytest.CaptureFixture[str]
+    app: App,
+    dispatcher: Dispatcher,
+    gateway: Gateway,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from bot import staff_cli
 
@@ -356,6 +362,7 @@ async def test_a_pending_retry_shows_its_attempts(
     raise_notice(app, NoticeKind.URGENT_CASE, "K-WAIT01")
     gateway.statuses = [503, 503]
     await dispatcher.run_once()
+    signed_in_as(app, "leder", monkeypatch)
     staff_cli.run(app, _parser().parse_args(["queue", "notifications", "--as", "leder"]))
     [notice] = json.loads(capsys.readouterr().out)
     assert notice["delivery"] == {"email": "sent", "sms": "pending (1 attempt)"}
@@ -508,3 +515,12 @@ def test_the_upgrade_does_not_send_notices_left_before_it(tmp_path: Path) -> Non
         assert old.deliveries_planned_at is not None
     command.downgrade(alembic_config(engine), "0004")
     command.upgrade(alembic_config(engine), "head")
+
+
+def signed_in_as(app: App, staff_id: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI acts only for the owner of a personal token (issued by an operator)."""
+    from bot.staff_auth import issue_token
+
+    with app.store.sessions.begin() as session:
+        token = issue_token(session, staff_id, app.router.clock())
+    monkeypatch.setenv("INNGANG_STAFF_TOKEN", token)

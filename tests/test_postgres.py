@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 
 from bot.app import App, build_app
 from bot.store.db import make_engine
@@ -19,6 +20,21 @@ from tests.test_journeys import parent_sends_a_case
 pytestmark = pytest.mark.postgres
 
 
+def assert_test_database(url: str) -> None:
+    """These tests drop the public schema: refuse any database whose name does not say it
+    is a test database (``inngang_test``, ``test_inngang``), whatever URL they are given."""
+    name = make_url(url).database or ""
+    if not re.search(r"(^|[_-])test([_-]|$)", name):
+        pytest.fail(f"refusing to drop the schema of {name!r}: not named as a test database")
+
+
+def test_a_database_not_named_for_tests_is_refused() -> None:
+    for url in ("postgresql+psycopg://u:p@h/inngang", "postgresql+psycopg://u:p@h/prod_contest"):
+        with pytest.raises(pytest.fail.Exception):
+            assert_test_database(url)
+    assert_test_database("postgresql+psycopg://u:p@h/inngang_test")  # no failure
+
+
 @pytest.fixture
 def postgres_app(tmp_path: Path, clock: FakeClock) -> Iterator[App]:
     url = os.environ.get("INNGANG_TEST_POSTGRES_URL")
@@ -26,6 +42,7 @@ def postgres_app(tmp_path: Path, clock: FakeClock) -> Iterator[App]:
         if os.environ.get("CI"):
             pytest.fail("CI must provide INNGANG_TEST_POSTGRES_URL (see .ci/run)")
         pytest.skip("no PostgreSQL here; set INNGANG_TEST_POSTGRES_URL")
+    assert_test_database(url)
     engine = make_engine(url)
     with engine.begin() as connection:
         connection.execute(text("DROP SCHEMA public CASCADE"))
@@ -40,7 +57,7 @@ async def test_migrations_and_a_whole_case_on_postgres(postgres_app: App) -> Non
     parent, reference = await parent_sends_a_case(postgres_app)
     assert postgres_app.queue.claim(reference, "kari")
     postgres_app.queue.reply(reference, "kari", "Hei fra PostgreSQL")
-    assert parent.inbox()[-1] == "Hei fra PostgreSQL"
+    assert (await parent.inbox())[-1] == "Hei fra PostgreSQL"
     postgres_app.queue.close(reference, "kari", "ok")
     await parent.says("", button="cmd:delete")
     await parent.says("", button="delete:yes")

@@ -3,41 +3,77 @@ Nothing here reaches the internet."""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.app import App
+from bot.app import App, build_app
 from bot.channels.telegram import TelegramChannel, command_menus, split_text
-from bot.store.models import Message
+from bot.store.models import Conversation, Message, Outbox
 from bot.web import create_web_app
+from tests.conftest import app_settings
+from tests.fakes.clock import FakeClock
 from tests.fakes.telegram_api import FakeTelegram, eventually, running
 
 PARENT = 4242
+LOS_REPLY = "Hei, det er bra du skriver."
+
+
+def channel_for(app: App, fake: FakeTelegram, per_chat_interval_s: float = 0.0) -> TelegramChannel:
+    """A channel against the fake; the language detector is built first (once per process,
+    some seconds) so that no test measures it."""
+    app.understander.guesser.detect("hei", None)
+    return TelegramChannel(
+        app.router,
+        fake.token,
+        base_url=fake.base_url,
+        per_chat_interval_s=per_chat_interval_s,
+        push_interval_s=0.05,
+        menus=command_menus(
+            app.catalogs, app.settings.languages.supported, app.settings.languages.default
+        ),
+    )
 
 
 @pytest.fixture
 async def telegram(offline_app: App) -> AsyncIterator[tuple[FakeTelegram, TelegramChannel]]:
     async with running(FakeTelegram()) as fake:
-        channel = TelegramChannel(
-            offline_app.router,
-            fake.token,
-            base_url=fake.base_url,
-            per_chat_interval_s=0.0,
-            push_interval_s=0.05,
-            menus=command_menus(
-                offline_app.catalogs,
-                offline_app.settings.languages.supported,
-                offline_app.settings.languages.default,
-            ),
-        )
+        channel = channel_for(offline_app, fake)
         await channel.start_polling()
         try:
             yield fake, channel
         finally:
             await channel.stop()
+
+
+def inbound_texts(app: App) -> list[str]:
+    with app.store.sessions() as session:
+        return [m.text for m in session.scalars(select(Message).where(Message.direction == "in"))]
+
+
+def undelivered(app: App) -> list[str]:
+    """Texts waiting in the outbox, oldest first."""
+    with app.store.sessions() as session:
+        rows = session.scalars(
+            select(Outbox).where(Outbox.delivered_at.is_(None)).order_by(Outbox.id)
+        ).all()
+        return [r.text for r in rows]
+
+
+async def settled(app: App, fake: FakeTelegram, quiet_s: float = 0.3) -> None:
+    """Every message handled and nothing sent for ``quiet_s``."""
+    await eventually(lambda: app.store.unhandled_inbound() == [])
+    while True:
+        count = len(fake.sent)
+        await asyncio.sleep(quiet_s)
+        if len(fake.sent) == count:
+            return
 
 
 async def test_a_parent_asks_on_telegram_and_gets_the_answer_with_a_button(
@@ -59,12 +95,12 @@ async def test_a_replayed_update_is_handled_once(
     fake, _ = telegram
     fake.user_says(PARENT, "hei", update_id=5000)
     await eventually(lambda: len(fake.sent) == 1)
-    fake.user_says(PARENT, "hei", update_id=5000)  # Telegram retries the same update
+    fake.replay(5000)  # Telegram hands the same update out again, past the offset
     fake.user_says(PARENT, "takk", update_id=5001)
-    await eventually(lambda: len(fake.sent) == 2)
-    with offline_app.store.sessions() as session:
-        texts = [m.text for m in session.scalars(select(Message).where(Message.direction == "in"))]
-    assert texts == ["hei", "takk"]
+    await eventually(lambda: fake.replayed == 1 and "takk" in inbound_texts(offline_app))
+    await settled(offline_app, fake)
+    assert inbound_texts(offline_app) == ["hei", "takk"]
+    assert len(fake.sent) == 2  # "hei" answered once, "takk" once
 
 
 async def test_pressing_a_button_answers_the_callback_and_starts_the_intake(
@@ -139,7 +175,7 @@ async def test_a_429_is_retried_after_retry_after(
     assert fake.calls.count("sendMessage") == 2
 
 
-async def test_a_citizen_who_blocked_the_bot_is_shown_unreachable_to_the_los(
+async def test_a_citizen_who_blocked_the_bot_is_unreachable_and_gets_the_reply_on_return(
     telegram: tuple[FakeTelegram, TelegramChannel], offline_app: App
 ) -> None:
     fake, _ = telegram
@@ -150,8 +186,116 @@ async def test_a_citizen_who_blocked_the_bot_is_shown_unreachable_to_the_los(
     fake.blocked_chats.add(PARENT)
     [item] = offline_app.queue.open_cases("kari")
     offline_app.queue.claim(item.reference, "kari")
-    offline_app.queue.reply(item.reference, "kari", "Hei, det er bra du skriver.")
+    offline_app.queue.reply(item.reference, "kari", LOS_REPLY)
     await eventually(lambda: offline_app.queue.open_cases("kari")[0].unreachable)
+    assert LOS_REPLY in undelivered(offline_app)  # kept, not marked delivered
+    tries = fake.calls.count("sendMessage")
+    await asyncio.sleep(0.3)
+    assert fake.calls.count("sendMessage") == tries  # an unreachable chat is not hammered
+
+    fake.blocked_chats.discard(PARENT)
+    before = len(fake.texts_to(PARENT))
+    fake.user_says(PARENT, "hei igjen")
+    await eventually(lambda: "hei igjen" in inbound_texts(offline_app))
+    await settled(offline_app, fake)
+    texts = fake.texts_to(PARENT)[before:]
+    with offline_app.store.sessions() as session:
+        last = max(session.scalars(select(Message.id).where(Message.direction == "in")))
+    answer = [r.text for r in offline_app.store.replies_to(last)]
+    assert texts.count(LOS_REPLY) == 1
+    waited = len(texts) - len(answer)
+    assert texts[waited:] == answer  # what waited came first, then the new answer (if any)
+    assert LOS_REPLY in texts[:waited]
+    assert undelivered(offline_app) == []
+    assert not offline_app.queue.open_cases("kari")[0].unreachable
+
+
+async def test_a_transient_502_is_retried_from_the_outbox_and_delivered_once(
+    telegram: tuple[FakeTelegram, TelegramChannel], offline_app: App, clock: FakeClock
+) -> None:
+    fake, _ = telegram
+    fake.fail_sends(502)
+    fake.user_says(PARENT, "jeg vil ikke leve lenger")
+    await eventually(lambda: len(undelivered(offline_app)) > 0)
+    assert fake.sent == [] and fake.calls.count("sendMessage") == 1
+    waiting = undelivered(offline_app)
+    assert "113" in waiting[0]  # the crisis answer waits, not marked delivered
+    await asyncio.sleep(0.2)
+    assert fake.sent == []  # postponed: not retried before its back-off
+    clock.advance(seconds=30)
+    await eventually(lambda: undelivered(offline_app) == [])
+    await settled(offline_app, fake)
+    assert fake.texts_to(PARENT) == waiting  # each once, in order
+
+
+async def test_a_recovered_answer_is_pushed_once(
+    telegram: tuple[FakeTelegram, TelegramChannel], offline_app: App
+) -> None:
+    fake, _ = telegram
+    store, router = offline_app.store, offline_app.router
+    address = router.address("telegram", str(PARENT))
+    store.record_inbound("telegram", address, "hvor er PPT?", "77", "nb")  # then a crash
+    store.set_push_address("telegram", address, str(PARENT))
+    assert await router.recover_unhandled() == 1
+    await eventually(lambda: fake.texts_to(PARENT))
+    await settled(offline_app, fake)
+    [answer] = fake.texts_to(PARENT)
+    assert "PPT" in answer and undelivered(offline_app) == []
+    assert await router.recover_unhandled() == 0
+
+
+async def test_after_a_restart_a_waiting_los_reply_is_pushed_without_the_citizen_writing(
+    offline_app: App, tmp_path: Path, clock: FakeClock
+) -> None:
+    async with running(FakeTelegram()) as fake:
+        first = channel_for(offline_app, fake)
+        await first.start_polling()
+        fake.user_says(PARENT, "/anonym")
+        fake.user_says(PARENT, "hvordan får jeg time hos helsesykepleier?")
+        await eventually(lambda: len(fake.sent) == 2)
+        await first.stop()
+        [item] = offline_app.queue.open_cases("kari")
+        offline_app.queue.claim(item.reference, "kari")
+        offline_app.queue.reply(item.reference, "kari", LOS_REPLY)
+
+        restarted = build_app(  # a new process: nothing in memory, the same database
+            app_settings(tmp_path), clock=clock, secret_file=tmp_path / "secret.key"
+        )
+        with restarted.store.sessions() as session:
+            [stored] = session.scalars(select(Conversation.push_address)).all()
+        assert stored == str(PARENT)
+        second = channel_for(restarted, fake)
+        await second.start_polling()
+        try:
+            await eventually(lambda: LOS_REPLY in fake.texts_to(PARENT))
+            await settled(restarted, fake)
+        finally:
+            await second.stop()
+    assert fake.texts_to(PARENT).count(LOS_REPLY) == 1
+    assert undelivered(restarted) == []
+
+
+async def test_a_busy_chat_does_not_delay_another_familys_crisis_answer(
+    offline_app: App,
+) -> None:
+    async with running(FakeTelegram()) as fake:
+        channel = channel_for(offline_app, fake, per_chat_interval_s=1.0)
+        await channel.start_polling()
+        busy, other = 1001, 2002
+        for n in range(30):
+            fake.user_says(busy, f"hei {n}")
+        await eventually(lambda: fake.texts_to(busy))  # the busy chat is being answered
+        asked = time.monotonic()
+        fake.user_says(other, "jeg vil ikke leve lenger")
+        await eventually(lambda: fake.texts_to(other), timeout=30)
+        first = next(m for m in fake.sent if m["chat_id"] == other)
+        delay = first["at"] - asked
+        print(f"crisis answer to another chat after {delay:.2f} s")
+        assert "113" in first["text"] and delay < 2.0
+        await channel.stop()
+    paced = [m["at"] for m in fake.sent if m["chat_id"] == busy]
+    assert all(b - a >= 0.95 for a, b in itertools.pairwise(paced))
+    assert len(paced) < 30  # it was still busy: the crisis answer did not wait for it
 
 
 async def test_a_los_reply_is_pushed_to_the_telegram_chat(

@@ -1,7 +1,9 @@
 """The web chat in a real Chromium (Debian's package, driven by Playwright): a teenager asks
 anonymously on a phone-sized screen, asks for a person, a los replies, the reply appears;
 reloads and lost connections lose nothing; Arabic is right to left; axe finds no serious
-accessibility problems."""
+accessibility problems. And its API (no browser needed): the token travels in a header,
+never in an address; only tokens the server issued are accepted; nothing is cached; a GET
+changes nothing; every response carries the security headers."""
 
 from __future__ import annotations
 
@@ -9,16 +11,18 @@ import os
 import shutil
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 import uvicorn
 from sqlalchemy import select
 
 from bot.app import App
-from bot.store.models import Message
+from bot.channels.web_chat import ChatTokens
+from bot.store.models import Conversation, Message
 from bot.web import create_web_app
 from tests.fakes.telegram_api import free_port
 
-pytestmark = pytest.mark.browser
+browser = pytest.mark.browser
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -41,6 +45,9 @@ def chromium_path() -> str:
 
 @pytest.fixture
 async def served(offline_app: App) -> AsyncIterator[str]:
+    # The language detector is built on the first message (seconds on a busy machine): build
+    # it now, so the page's first answer is not timed against it.
+    offline_app.understander.guesser.detect("hvor er helsestasjonen?", None)
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(
@@ -77,6 +84,7 @@ async def say(page: object, text: str) -> None:
     await page.keyboard.press("Enter")  # type: ignore[attr-defined]
 
 
+@browser
 async def test_a_teenager_asks_anonymously_and_a_los_answers_in_the_page(
     page: object, offline_app: App
 ) -> None:
@@ -107,6 +115,7 @@ async def test_a_teenager_asks_anonymously_and_a_los_answers_in_the_page(
     assert set(stored) <= {"inngang-token", "inngang-outbox"}
 
 
+@browser
 async def test_a_message_written_offline_is_sent_when_the_connection_is_back(page: object) -> None:
     from playwright.async_api import Page, expect
 
@@ -119,6 +128,7 @@ async def test_a_message_written_offline_is_sent_when_the_connection_is_back(pag
     await expect(page.locator(".msg.bot").last).not_to_be_empty()
 
 
+@browser
 async def test_arabic_is_answered_right_to_left(page: object) -> None:
     from playwright.async_api import Page, expect
 
@@ -130,6 +140,7 @@ async def test_arabic_is_answered_right_to_left(page: object) -> None:
     assert await page.evaluate("document.documentElement.dir") == "rtl"
 
 
+@browser
 async def test_the_page_has_no_serious_accessibility_violations(page: object) -> None:
     from axe_playwright_python.async_playwright import Axe
     from playwright.async_api import Page, expect
@@ -142,6 +153,7 @@ async def test_the_page_has_no_serious_accessibility_violations(page: object) ->
     assert serious == [], [v["id"] for v in serious]
 
 
+@browser
 async def test_the_page_and_the_snippet_load_nothing_from_third_parties(served: str) -> None:
     import re
 
@@ -159,6 +171,7 @@ async def test_the_page_and_the_snippet_load_nothing_from_third_parties(served: 
     assert "http" not in code and "http" not in script.text  # only its own origin
 
 
+@browser
 async def test_a_new_visitor_who_types_fast_stays_in_one_conversation_and_loses_nothing(
     page: object, offline_app: App
 ) -> None:
@@ -174,3 +187,165 @@ async def test_a_new_visitor_who_types_fast_stays_in_one_conversation_and_loses_
         inbound = session.scalars(select(Message).where(Message.direction == "in")).all()
         assert [m.text for m in inbound] == ["hei", "hvor er PPT?", "takk"]
         assert len({m.conversation_id for m in inbound}) == 1
+
+
+# --- the API, without a browser ----------------------------------------------------------------
+
+INVENTED = "a-token-the-visitor-made-up-herself-0123456789"
+
+
+@pytest.fixture
+async def api(offline_app: App) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_web_app(offline_app)),
+        base_url="http://inngang.local",
+    ) as client:
+        yield client
+
+
+async def first_contact(api: httpx.AsyncClient, text: str = "hei") -> str:
+    """A new visitor's first message: the server issues the token."""
+    answer = await api.post("/api/chat", json={"text": text, "id": "m-1"})
+    assert answer.status_code == 200
+    token = answer.json()["token"]
+    assert isinstance(token, str)
+    return token
+
+
+def conversations(app: App) -> int:
+    with app.store.sessions() as session:
+        return len(session.scalars(select(Conversation)).all())
+
+
+async def test_the_server_issues_the_token_and_it_travels_in_a_header(
+    api: httpx.AsyncClient,
+) -> None:
+    token = await first_contact(api)
+    header = {"X-Chat-Token": token}
+    again = await api.post("/api/chat", json={"text": "hvor er PPT?"}, headers=header)
+    assert again.status_code == 200 and again.json()["token"] == token
+    in_body = await api.post("/api/chat", json={"text": "takk", "token": token})
+    assert in_body.status_code == 200 and in_body.json()["token"] == token
+    history = await api.get("/api/history", headers=header)
+    texts = [m["text"] for m in history.json()["messages"] if m["sender"] == "me"]
+    assert texts == ["hei", "hvor er PPT?", "takk"]
+    assert (await api.post("/api/poll", headers=header)).json() == {"messages": []}
+
+
+async def test_a_token_in_the_address_is_refused(api: httpx.AsyncClient, offline_app: App) -> None:
+    token = await first_contact(api)
+    for response in (
+        await api.get("/api/history", params={"token": token}),
+        await api.post("/api/poll", params={"token": token}),
+        await api.post("/api/chat", params={"token": token}, json={"text": "hei"}),
+        await api.get("/api/history", params={"token": token}, headers={"X-Chat-Token": token}),
+    ):
+        assert response.status_code == 400
+        assert response.json() == {"error": "token_in_query"}
+    assert conversations(offline_app) == 1
+
+
+async def test_an_invented_token_is_refused_and_nothing_is_recorded(
+    api: httpx.AsyncClient, offline_app: App
+) -> None:
+    real = await first_contact(api)
+    nonce, _, mac = real.partition(".")
+    other_server = ChatTokens(b"another secret").issue()
+    for token in (INVENTED, f"{nonce}.{mac[::-1]}", f"{nonce[::-1]}.{mac}", other_server, nonce):
+        header = {"X-Chat-Token": token}
+        for response in (
+            await api.post("/api/chat", json={"text": "hei"}, headers=header),
+            await api.post("/api/chat", json={"text": "hei", "token": token}),
+            await api.post("/api/poll", headers=header),
+            await api.get("/api/history", headers=header),
+        ):
+            assert response.status_code == 401, token
+            assert response.json() == {"error": "invalid_token"}
+    for response in (await api.post("/api/poll"), await api.get("/api/history")):
+        assert response.status_code == 401 and response.json() == {"error": "missing_token"}
+    assert conversations(offline_app) == 1  # only the real visitor's
+
+
+async def test_nothing_the_chat_answers_is_kept_by_a_cache(api: httpx.AsyncClient) -> None:
+    token = await first_contact(api)
+    header = {"X-Chat-Token": token}
+    for response in (
+        await api.get("/api/history", headers=header),
+        await api.post("/api/poll", headers=header),
+        await api.post("/api/chat", json={"text": "takk"}, headers=header),
+        await api.post("/api/chat", json={"text": "takk"}, headers={"X-Chat-Token": INVENTED}),
+    ):
+        assert response.headers["cache-control"] == "no-store"
+
+
+async def test_a_get_changes_nothing_and_poll_is_a_post(
+    api: httpx.AsyncClient, offline_app: App
+) -> None:
+    token = await first_contact(api, "/anonym")
+    header = {"X-Chat-Token": token}
+    await api.post("/api/chat", json={"text": "hvem kan hjelpe med lekser?"}, headers=header)
+    [item] = offline_app.queue.open_cases("kari")
+    offline_app.queue.claim(item.reference, "kari")
+    offline_app.queue.reply(item.reference, "kari", "Hei! Vi kan hjelpe.")
+
+    assert (await api.get("/api/poll", headers=header)).status_code == 405
+    first = (await api.get("/api/history", headers=header)).json()
+    assert (await api.get("/api/history", headers=header)).json() == first
+    polled = (await api.post("/api/poll", headers=header)).json()["messages"]
+    assert [m["text"] for m in polled if m["sender"] == "los"] == ["Hei! Vi kan hjelpe."]
+    assert (await api.post("/api/poll", headers=header)).json() == {"messages": []}
+
+
+async def test_every_response_has_the_security_headers_and_only_the_chat_page_is_embeddable(
+    api: httpx.AsyncClient,
+) -> None:
+    token = await first_contact(api)
+    page = await api.get("/", params={"lang": "ar"})
+    assert "frame-ancestors *" in page.headers["content-security-policy"]
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert "x-frame-options" not in page.headers
+    for response in (
+        page,
+        await api.get("/api/history", headers={"X-Chat-Token": token}),
+        await api.post("/api/poll", headers={"X-Chat-Token": INVENTED}),
+        await api.get("/embed.js"),
+        await api.get("/static/chat.js"),
+        await api.get("/healthz"),
+        await api.get("/no-such-page"),
+        await api.get("/staff"),
+    ):
+        assert response.headers["x-content-type-options"] == "nosniff", response.url
+        assert response.headers["referrer-policy"] in ("no-referrer", "same-origin")
+        if response.url.path != "/":
+            assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+            assert response.headers["x-frame-options"] == "DENY"
+
+
+@browser
+async def test_the_page_never_puts_the_token_in_an_address_and_replaces_a_refused_one(
+    page: object,
+) -> None:
+    from playwright.async_api import Page, Request, expect
+
+    assert isinstance(page, Page)
+    requests: list[Request] = []
+    page.on("request", lambda request: requests.append(request))
+    await say(page, "hei")
+    await expect(page.locator(".msg.bot")).to_have_count(1)
+    token = await page.evaluate("localStorage.getItem('inngang-token')")
+    assert token and "." in token
+    async with page.expect_request(lambda r: r.url.endswith("/api/poll")) as polled:
+        pass
+    poll = await polled.value
+    assert poll.method == "POST" and poll.headers["x-chat-token"] == token
+    await page.reload()
+    await expect(page.locator(".msg.bot")).to_have_count(1)  # history, by header
+    assert not [r.url for r in requests if "token" in r.url]
+
+    # A token the server does not know (made up, or from before): the page gets a new one.
+    await page.evaluate(f"localStorage.setItem('inngang-token', '{INVENTED}')")
+    await page.reload()
+    await say(page, "hvor er PPT?")
+    await expect(page.locator(".msg.bot").last).to_contain_text("55 10 20 03")
+    renewed = await page.evaluate("localStorage.getItem('inngang-token')")
+    assert renewed not in (INVENTED, token) and "." in renewed

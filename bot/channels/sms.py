@@ -1,14 +1,19 @@
 """SMS, the "one number": a configurable HTTP gateway (see SmsSettings for the shape).
 
-Inbound webhooks must be signed and fresh; a repeated message id is ignored. Replies are
-plain text with buttons as numbered choices, split into numbered SMS-sized parts. Phone
-numbers are never stored: the conversation is keyed by a keyed hash of the number, and the
-number to push a los reply to is kept in memory only (after a restart the reply waits until
-the citizen writes again).
+Inbound webhooks must be signed and fresh; a repeated message id (the gateway retrying) is
+acknowledged and not answered again. Replies are plain text with buttons as numbered choices
+(``Outbound.short`` when a message has one), split into numbered SMS-sized parts. Delivery is
+exactly once at the message level (bot/channels/delivery.py): what waits in the outbox goes
+first, a message is acknowledged only after the gateway accepted every part, and a failure (a
+5xx, a 429, a timeout) puts the rest in the outbox, postponed with back-off, for the push loop.
+Phone numbers are never used as keys: the conversation is keyed by a keyed hash of the number;
+the number to push to is kept with the conversation (``set_push_address``) so that a los reply
+goes out after a restart too.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -16,13 +21,14 @@ import logging
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.channels.render import plain_texts
+from bot.channels.delivery import Deliverer, SendOne, Undelivered
+from bot.channels.render import as_plain_text, plain_texts
 from bot.router import Router
 from bot.settings import SmsSettings
 from flows.types import Inbound, Outbound
@@ -82,6 +88,24 @@ def sms_parts(text: str, max_parts: int) -> list[str]:
     return [f"({n}/{len(parts)}) {part}" for n, part in enumerate(parts, 1)]
 
 
+def as_sms(messages: Sequence[Outbound]) -> tuple[Outbound, ...]:
+    """Replies as the SMS they become: the short form when there is one, else the text with
+    its choices numbered across the messages sent together (as the router numbered them), so
+    that one kept for later reads the same."""
+    return tuple(
+        replace(message, text=message.short or plain, buttons=(), short=None)
+        for message, plain in zip(messages, plain_texts(messages), strict=True)
+    )
+
+
+def _retry_after_s(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after", "")
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
 @dataclass
 class SmsChannel:
     """Receives signed gateway webhooks and sends replies with httpx."""
@@ -92,10 +116,17 @@ class SmsChannel:
     api_token: str | None
     transport: httpx.AsyncBaseTransport | None = None
     clock: Callable[[], float] = time.time
+    backoff_base_s: float = 2.0
+    backoff_max_s: float = 900.0
 
     def __post_init__(self) -> None:
-        self._numbers: dict[str, str] = {}
         self._client = httpx.AsyncClient(transport=self.transport, timeout=10.0)
+        self.deliverer = Deliverer(
+            self.router.store,
+            CHANNEL,
+            backoff_base_s=self.backoff_base_s,
+            backoff_max_s=self.backoff_max_s,
+        )
 
     def _authentic(self, request: Request, body: bytes) -> bool:
         timestamp = request.headers.get(self.settings.timestamp_header, "")
@@ -125,46 +156,60 @@ class SmsChannel:
         except (ValueError, KeyError, TypeError):
             return JSONResponse({"error": "bad_request"}, status_code=400)
         address = self.router.address(CHANNEL, number)
-        self._numbers[address] = number
-        pending = self.router.take_pending(CHANNEL, number)
         handled = await self.router.handle(Inbound(CHANNEL, number, text), external_id=message_id)
-        if handled.duplicate:
+        await self._remember(address, number)
+        if handled.duplicate:  # answered the first time (or its answer waits in the outbox)
             return JSONResponse({"status": "duplicate"})
-        await self.send(number, [*pending, *handled.replies])
+        await self.deliverer.deliver(address, self._sender(number), as_sms(handled.replies))
         return JSONResponse({"status": "ok"})
 
-    async def send(self, number: str, messages: Sequence[Outbound]) -> int:
-        """POST every part to the gateway; returns the number of parts accepted."""
+    async def _remember(self, address: str, number: str) -> None:
+        """Keep the number with the conversation, for pushing los replies after a restart."""
+        store = self.router.store
+        try:
+            await store.run(store.set_push_address, CHANNEL, address, number)
+        except Exception as error:  # the answer matters more
+            log.warning("storing the sms push address failed error=%s", type(error).__name__)
+
+    def _sender(self, number: str) -> SendOne:
+        async def send(message: Outbound, start: int) -> None:
+            text = message.short or as_plain_text(message)
+            parts = sms_parts(text, self.settings.max_parts)
+            for index in range(start, len(parts)):
+                await self._send_part(number, parts[index], index)
+
+        return send
+
+    async def _send_part(self, number: str, part: str, index: int) -> None:
+        """POST one part; raise Undelivered unless the gateway accepted it (2xx)."""
         headers = {"Authorization": f"Bearer {self.api_token}"} if self.api_token else {}
-        sent = 0
-        for message, plain in zip(messages, plain_texts(messages), strict=True):
-            text = message.short if message.short is not None else plain
-            for part in sms_parts(text, self.settings.max_parts):
-                payload = {
-                    self.settings.to_field: number,
-                    self.settings.text_field: part,
-                    self.settings.from_field: self.settings.sender,
-                }
-                try:
-                    response = await self._client.post(
-                        self.settings.outbound_url, json=payload, headers=headers
-                    )
-                    response.raise_for_status()
-                    sent += 1
-                except httpx.HTTPError:
-                    log.warning("sms gateway refused or failed a part")
-        return sent
+        payload = {
+            self.settings.to_field: number,
+            self.settings.text_field: part,
+            self.settings.from_field: self.settings.sender,
+        }
+        try:
+            response = await self._client.post(
+                self.settings.outbound_url, json=payload, headers=headers
+            )
+        except httpx.HTTPError as error:  # a timeout, a refused or broken connection
+            raise Undelivered(type(error).__name__, parts_done=index) from None
+        if not response.is_success:
+            retry_after = _retry_after_s(response) if response.status_code == 429 else None
+            raise Undelivered(
+                f"HTTP {response.status_code}", parts_done=index, retry_after_s=retry_after
+            )
 
     async def push_pending(self) -> int:
-        """Deliver waiting los replies to numbers seen since start."""
-        sent = 0
-        for address in self.router.store.pending_addresses(CHANNEL):
-            number = self._numbers.get(address)
-            if number is not None:
-                sent += await self.send(
-                    number, self.router.take_pending_by_address(CHANNEL, address)
-                )
-        return sent
+        """Deliver what waits for reachable numbers (each number on its own, at once);
+        returns how many messages the gateway accepted."""
+        store = self.router.store
+        deliveries = [
+            self.deliverer.deliver(address, self._sender(number))
+            for address, number in await store.run(store.pending_pushes, CHANNEL)
+            if number is not None and not self.deliverer.busy(address)
+        ]
+        return sum(await asyncio.gather(*deliveries))
 
     async def aclose(self) -> None:
         """Close the HTTP client."""

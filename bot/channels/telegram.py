@@ -1,17 +1,23 @@
 """Telegram with python-telegram-bot: polling, or a webhook behind the application's server.
 
 - Each update is handled once: the update_id is the message's external id (duplicates from
-  replays, retries and restarts are ignored by the store); updates are processed one at a
-  time, so per-chat order is kept.
+  replays, retries and restarts are answered by nobody: the store recognises them).
+- Chats are handled concurrently; one chat's updates one at a time, in the order they came
+  (``ChatOrder``), so one busy chat never delays another family's answer.
 - Only private chats are served; groups and channel posts are ignored.
 - Text goes out as plain text (no parse mode: citizen text is never interpreted as markup),
   split at 4096 characters on word boundaries, with inline keyboard buttons.
-- Sending respects Telegram's limits: AIORateLimiter (30/s overall, 20/min per group, retries
-  on 429 retry_after) plus at least `per_chat_interval_s` between messages to one chat.
-- A 403 (the citizen blocked the bot) marks the conversation unreachable for the los.
-- Platform user ids are never stored: the chat id to push los replies to is kept in memory
-  only, by the conversation's keyed hash; after a restart a reply waits until the citizen
-  writes again.
+- Sending respects Telegram's limits: 30/s overall and 20/min per group (``Limits``), and at
+  least ``per_chat_interval_s`` between messages to one chat. A 429 is waited out by that
+  chat's delivery alone (up to ``inline_retry_max_s``; longer waits go to the outbox).
+- Delivery is exactly once where Telegram allows it (bot/channels/delivery.py): what waits in
+  the outbox goes first, each message is acknowledged only after Telegram accepted all its
+  parts, a transient failure puts the rest in the outbox with back-off, and a 403 (the citizen
+  blocked the bot) marks the conversation unreachable and keeps everything for when they write
+  again. (A timeout after Telegram took a message may still show it twice: the Bot API has
+  no idempotency key.)
+- The chat id is stored with the conversation (``set_push_address``) on every update, so
+  after a restart a los reply is pushed without waiting for the citizen.
 """
 
 from __future__ import annotations
@@ -20,20 +26,27 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Sequence
+import warnings
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from datetime import timedelta
+from functools import partial
+from typing import Any
 
+from aiolimiter import AsyncLimiter
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
+    BaseRateLimiter,
+    BaseUpdateProcessor,
     CallbackQueryHandler,
     ContextTypes,
     MessageHandler,
     filters,
 )
 
+from bot.channels.delivery import Deliverer, KeyedLocks, SendOne, SupervisedLoop, Undelivered
 from bot.i18n import Catalogs
 from bot.router import Router
 from flows.commands import SLASH_KEYS, Command
@@ -120,6 +133,97 @@ def keyboard(outbound: Outbound) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup([[button] for button in buttons])
 
 
+INLINE_RETRIES = 3
+"""How often one part is retried in place after a 429 before it goes to the outbox."""
+JSON = bool | dict[str, Any] | list[dict[str, Any]]
+
+
+class Limits(BaseRateLimiter[int]):
+    """Telegram's broadcast limits: 30 messages a second overall, 20 a minute per group. A 429
+    is not waited out here (that would hold every chat, as AIORateLimiter does): it goes to
+    the delivery of the one chat it concerns."""
+
+    def __init__(self, overall_per_s: float = 30, group_per_minute: float = 20) -> None:
+        self._overall = AsyncLimiter(overall_per_s, 1)
+        self._group_per_minute = group_per_minute
+        self._groups: dict[int, AsyncLimiter] = {}
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
+
+    def _group(self, chat: int) -> AsyncLimiter:
+        if len(self._groups) > 512:  # forget groups whose whole allowance is back
+            for key, limiter in list(self._groups.items()):
+                if key != chat and limiter.has_capacity(limiter.max_rate):
+                    del self._groups[key]
+        return self._groups.setdefault(chat, AsyncLimiter(self._group_per_minute, 60))
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, JSON]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> JSON:
+        """Wait for the overall (and group) allowance, then make the request once."""
+        chat_id = data.get("chat_id")
+        if chat_id is None:  # getUpdates, setMyCommands, answerCallbackQuery, ...
+            return await callback(*args, **kwargs)
+        try:
+            chat = int(chat_id)
+        except (TypeError, ValueError):
+            chat = -1  # a @channel name
+        if chat < 0:
+            async with self._group(chat), self._overall:
+                return await callback(*args, **kwargs)
+        async with self._overall:
+            return await callback(*args, **kwargs)
+
+
+def _chat_of(update: object) -> int | None:
+    if not isinstance(update, Update):
+        return None
+    if update.effective_chat is not None:
+        return update.effective_chat.id
+    return update.effective_user.id if update.effective_user is not None else None
+
+
+class ChatOrder(BaseUpdateProcessor):
+    """Updates of different chats are handled concurrently, one chat's one at a time in the
+    order they arrived (each waits for the one before it; asyncio locks are fair)."""
+
+    def __init__(self, max_concurrent_updates: int = 1024) -> None:
+        super().__init__(max_concurrent_updates)
+        self._chats: KeyedLocks[int] = KeyedLocks()
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Await the update's handling after the same chat's earlier updates."""
+        chat = _chat_of(update)
+        if chat is None:
+            await coroutine
+            return
+        async with self._chats.hold(chat):
+            await coroutine
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
+
+
+def _retry_after_s(error: RetryAfter) -> float:
+    with warnings.catch_warnings():  # an int or a timedelta, depending on PTB_TIMEDELTA
+        warnings.simplefilter("ignore")
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
 class TelegramChannel:
     """The Telegram side of Inngang."""
 
@@ -132,19 +236,29 @@ class TelegramChannel:
         per_chat_interval_s: float = 1.0,
         push_interval_s: float = 2.0,
         menus: Menus | None = None,
+        inline_retry_max_s: float = 10.0,
+        backoff_base_s: float = 2.0,
+        backoff_max_s: float = 900.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.router = router
         self.menus = menus or {}
         self.per_chat_interval_s = per_chat_interval_s
-        self.push_interval_s = push_interval_s
-        builder = ApplicationBuilder().token(token).rate_limiter(AIORateLimiter(max_retries=3))
+        self.inline_retry_max_s = inline_retry_max_s
+        self.clock = clock
+        self.updates = ChatOrder()
+        builder = ApplicationBuilder().token(token).rate_limiter(Limits())
         if base_url is not None:
             builder = builder.base_url(f"{base_url}/bot").base_file_url(f"{base_url}/file/bot")
-        self.application: Application = builder.concurrent_updates(False).build()  # type: ignore[type-arg]
-        self._chats: dict[str, int] = {}
-        self._last_sent: dict[int, float] = {}
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._pusher: asyncio.Task[None] | None = None
+        self.application: Application = builder.concurrent_updates(self.updates).build()  # type: ignore[type-arg]
+        self.deliverer = Deliverer(
+            router.store, CHANNEL, backoff_base_s=backoff_base_s, backoff_max_s=backoff_max_s
+        )
+        self.push_loop = SupervisedLoop("telegram", self.push_pending, push_interval_s)
+        self._next_send: dict[int, float] = {}
+        """Chat id -> when the next message may go to it (pacing, a 429's retry_after)."""
+        self._pushing: dict[str, asyncio.Task[int]] = {}
+        self._stopping = False
         private = filters.ChatType.PRIVATE
         app = self.application
         app.add_handler(MessageHandler(private & filters.UpdateType.EDITED, self._on_edited))
@@ -195,56 +309,96 @@ class TelegramChannel:
             return
         key = str(user.id)
         address = self.router.address(CHANNEL, key)
-        self._chats[address] = chat.id
-        pending = self.router.take_pending(CHANNEL, key)
         handled = await self.router.handle(
             Inbound(CHANNEL, key, text, user.language_code, button, media=media),
             external_id=str(update.update_id),
         )
-        replies = () if handled.duplicate else handled.replies  # sent the first time
-        await self.send(chat.id, address, [*pending, *replies])
+        await self._remember(address, chat.id)
+        replies = () if handled.duplicate else handled.replies  # those went the first time
+        await self.deliverer.deliver(address, self._sender(chat.id), replies)
 
-    async def send(self, chat_id: int, address: str, messages: Sequence[Outbound]) -> bool:
-        """Send in order, split and paced; False (and the conversation marked) if blocked."""
-        lock = self._locks.setdefault(chat_id, asyncio.Lock())
-        async with lock:
-            for message in messages:
-                parts = split_text(message.text)
-                for index, part in enumerate(parts):
-                    markup = keyboard(message) if index == len(parts) - 1 else None
-                    wait = self._last_sent.get(chat_id, 0.0) + self.per_chat_interval_s
-                    delay = wait - time.monotonic()
-                    if delay > 0:
-                        await asyncio.sleep(delay)
-                    try:
-                        await self.application.bot.send_message(chat_id, part, reply_markup=markup)
-                    except Forbidden:
-                        self.router.store.mark_unreachable(CHANNEL, address)
-                        log.info("telegram chat blocked the bot; marked unreachable")
-                        return False
-                    finally:
-                        self._last_sent[chat_id] = time.monotonic()
-        return True
+    async def _remember(self, address: str, chat_id: int) -> None:
+        """Keep the chat id with the conversation, for pushing los replies after a restart."""
+        store = self.router.store
+        try:
+            await store.run(store.set_push_address, CHANNEL, address, str(chat_id))
+        except Exception as error:  # the answer matters more
+            log.warning("storing the telegram push address failed error=%s", type(error).__name__)
+
+    def _sender(self, chat_id: int) -> SendOne:
+        async def send(message: Outbound, start: int) -> None:
+            parts = split_text(message.text)
+            for index in range(start, len(parts)):
+                markup = keyboard(message) if index == len(parts) - 1 else None
+                await self._send_part(chat_id, parts[index], markup, index)
+
+        return send
+
+    async def _pace(self, chat_id: int, index: int) -> None:
+        """Wait until the chat may get its next message; a wait longer than
+        ``inline_retry_max_s`` (a long 429) goes to the outbox instead."""
+        delay = self._next_send.get(chat_id, 0.0) - self.clock()
+        if delay > 0 and self._stopping:  # kept for the next start rather than waited for
+            raise Undelivered("Stopping", parts_done=index, retry_after_s=0.0)
+        if delay > self.inline_retry_max_s:
+            raise Undelivered("RetryAfter", parts_done=index, retry_after_s=delay)
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    async def _send_part(
+        self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None, index: int
+    ) -> None:
+        """Send one part; raise Undelivered when Telegram does not take it."""
+        for attempt in range(INLINE_RETRIES + 1):
+            await self._pace(chat_id, index)
+            try:
+                await self.application.bot.send_message(chat_id, text, reply_markup=markup)
+            except RetryAfter as error:
+                wait = _retry_after_s(error)
+                self._next_send[chat_id] = self.clock() + wait
+                if attempt == INLINE_RETRIES or wait > self.inline_retry_max_s:
+                    raise Undelivered("RetryAfter", parts_done=index, retry_after_s=wait) from None
+                log.info("telegram asked one chat to wait %.0f s", wait)
+                continue
+            except Forbidden:
+                self._next_send[chat_id] = self.clock() + self.per_chat_interval_s
+                raise Undelivered("Forbidden", parts_done=index, blocked=True) from None
+            except BadRequest as error:
+                self._next_send[chat_id] = self.clock() + self.per_chat_interval_s
+                gone = "chat not found" in error.message.lower()
+                raise Undelivered("BadRequest", parts_done=index, blocked=gone) from None
+            except TelegramError as error:  # NetworkError, TimedOut, 5xx: transient
+                self._next_send[chat_id] = self.clock() + self.per_chat_interval_s
+                raise Undelivered(type(error).__name__, parts_done=index) from None
+            self._next_send[chat_id] = self.clock() + self.per_chat_interval_s
+            return
 
     async def push_pending(self) -> int:
-        """Deliver waiting los replies to chats seen since start; returns messages sent."""
-        sent = 0
-        for address in self.router.store.pending_addresses(CHANNEL):
-            chat_id = self._chats.get(address)
-            if chat_id is None:
-                continue
-            messages = self.router.take_pending_by_address(CHANNEL, address)
-            if await self.send(chat_id, address, messages):
-                sent += len(messages)
-        return sent
+        """Start delivering what waits for reachable chats: one task per chat, so no chat's
+        pacing or 429 holds another; returns how many chats were started."""
+        now = self.clock()
+        for chat_id, at in list(self._next_send.items()):
+            if at < now:
+                del self._next_send[chat_id]
+        store = self.router.store
+        started = 0
+        for address, push_address in await store.run(store.pending_pushes, CHANNEL):
+            if address in self._pushing or self.deliverer.busy(address):
+                continue  # the delivery under way sends it, or the next round does
+            if push_address is None or not push_address.lstrip("-").isdigit():
+                continue  # no chat id known yet: it comes with the citizen's next message
+            task = asyncio.create_task(
+                self.deliverer.deliver(address, self._sender(int(push_address)))
+            )
+            self._pushing[address] = task
+            task.add_done_callback(partial(self._pushed, address))
+            started += 1
+        return started
 
-    async def _push_loop(self) -> None:
-        while True:
-            try:
-                await self.push_pending()
-            except TelegramError:
-                log.warning("pushing pending telegram messages failed")
-            await asyncio.sleep(self.push_interval_s)
+    def _pushed(self, address: str, task: asyncio.Task[int]) -> None:
+        self._pushing.pop(address, None)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("telegram push failed error=%s", type(task.exception()).__name__)
 
     async def _register_menus(self) -> None:
         for code, menu in self.menus.items():
@@ -258,7 +412,7 @@ class TelegramChannel:
         await self._register_menus()
         assert self.application.updater is not None
         await self.application.updater.start_polling(drop_pending_updates=False)
-        self._pusher = asyncio.create_task(self._push_loop())
+        self.push_loop.start()
 
     async def start_webhook(self, url: str, secret_token: str) -> None:
         """Initialise, start, and register the webhook (updates arrive via `process`)."""
@@ -268,17 +422,23 @@ class TelegramChannel:
         await self.application.bot.set_webhook(
             url, secret_token=secret_token, allowed_updates=Update.ALL_TYPES
         )
-        self._pusher = asyncio.create_task(self._push_loop())
+        self.push_loop.start()
 
     async def process(self, data: object) -> None:
-        """Feed one webhook update (already authenticated) to the application."""
+        """Handle one webhook update (already authenticated), in order with its chat's
+        others; returns when it was handled and answered."""
         update = Update.de_json(data, self.application.bot)  # type: ignore[arg-type]
-        await self.application.process_update(update)
+        await self.updates.process_update(update, self.application.process_update(update))
 
-    async def stop(self) -> None:
-        """Stop polling, the pusher and the application."""
-        if self._pusher is not None:
-            self._pusher.cancel()
+    async def stop(self, grace_s: float = 5.0) -> None:
+        """Stop the pusher, polling and the application. Updates already fetched are still
+        handled; replies that would wait for pacing go to the outbox for the next start."""
+        self._stopping = True
+        await self.push_loop.stop()
+        if self._pushing:
+            await asyncio.wait(list(self._pushing.values()), timeout=grace_s)
+        for task in list(self._pushing.values()):
+            task.cancel()
         updater = self.application.updater
         if updater is not None and updater.running:
             await updater.stop()

@@ -3,16 +3,34 @@
 The browser keeps one random token (no name, no number); the server stores only its keyed
 hash. The page polls for los replies and read receipts, and resends what did not get
 through, so a reload or a lost connection loses nothing.
+
+The API, all JSON, with the token in the ``X-Chat-Token`` header (never in a URL, where
+proxies and logs would keep it; a ``?token=`` is refused with 400 ``token_in_query``):
+
+* ``POST /api/chat`` ``{text | button, id?}`` (the token may also be ``"token"`` in the
+  body): without a token the server issues one and returns it with the answer as
+  ``{"token", "language", "replies"}``;
+* ``POST /api/poll``: the messages that arrived since (los replies, read receipts); it
+  takes them off the waiting list, so it is a POST;
+* ``GET /api/history``: the conversation so far, after a reload (changes nothing).
+
+Only tokens this server issued are accepted: a token is a random nonce and an HMAC of it
+under a key derived from the application secret, so nobody can pick a token (a guessed or
+planted one would put a visitor in a conversation someone else can read). Any other gets
+401 ``{"error": "invalid_token"}`` and the page asks for a new one. Every API answer is
+``Cache-Control: no-store``.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import html
 import json
 import secrets
 from pathlib import Path
 
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -20,7 +38,6 @@ from starlette.staticfiles import StaticFiles
 
 from bot.i18n import RTL_LANGUAGES, Catalogs
 from bot.router import Router
-from bot.store.models import Conversation, Message
 from flows.types import N_, Inbound, Outbound
 
 CHANNEL = "web"
@@ -42,10 +59,39 @@ UI_KEYS = {
 }
 
 
-def _valid_token(value: object) -> str | None:
-    if isinstance(value, str) and 20 <= len(value) <= 128 and value.isascii():
+TOKEN_HEADER = "x-chat-token"
+NO_STORE = {"Cache-Control": "no-store"}
+_TOKEN_PURPOSE = b"inngang web chat token v1"
+
+
+class ChatTokens:
+    """Tokens only this server can make: ``nonce.mac``, the MAC an HMAC-SHA256 of the nonce
+    under a key derived (by HMAC) from the application secret for this purpose only."""
+
+    def __init__(self, secret: bytes) -> None:
+        self._key = hmac.new(secret, _TOKEN_PURPOSE, hashlib.sha256).digest()
+
+    def _mac(self, nonce: str) -> str:
+        digest = hmac.new(self._key, nonce.encode(), hashlib.sha256).digest()[:18]
+        return base64.urlsafe_b64encode(digest).decode()
+
+    def issue(self) -> str:
+        """A new token: a nonce of 24 random bytes, and its MAC."""
+        nonce = secrets.token_urlsafe(24)
+        return f"{nonce}.{self._mac(nonce)}"
+
+    def valid(self, value: object) -> str | None:
+        """The token if this server issued it, else None."""
+        if not isinstance(value, str) or len(value) > 128 or not value.isascii():
+            return None
+        nonce, dot, mac = value.partition(".")
+        if not dot or len(nonce) < 32 or not hmac.compare_digest(mac, self._mac(nonce)):
+            return None
         return value
-    return None
+
+
+def _refused(error: str, status: int) -> JSONResponse:
+    return JSONResponse({"error": error}, status_code=status, headers=NO_STORE)
 
 
 def as_json(message: Outbound) -> dict[str, object]:
@@ -70,8 +116,10 @@ class WebChat:
         default: str,
         municipality: str,
         numbers: dict[str, str],
+        secret: bytes,
     ) -> None:
         self.router = router
+        self.tokens = ChatTokens(secret)
         self.catalogs = catalogs
         self.languages = languages
         self.default = default
@@ -104,18 +152,36 @@ class WebChat:
             body, headers={"Content-Security-Policy": "default-src 'self'; frame-ancestors *"}
         )
 
+    def _token(self, request: Request, given: object = None) -> str | JSONResponse:
+        """The request's token (header, else ``given`` from the body), or the refusal."""
+        if "token" in request.query_params:
+            return _refused("token_in_query", 400)
+        value = request.headers.get(TOKEN_HEADER) or given
+        if not value:
+            return _refused("missing_token", 401)
+        token = self.tokens.valid(value)
+        return token if token is not None else _refused("invalid_token", 401)
+
     async def chat(self, request: Request) -> Response:
-        """POST {token?, text | button, id?}: handle one message, return the replies."""
+        """POST {text | button, id?} (token in X-Chat-Token, or "token" in the body, or none
+        for a new visitor): handle one message, return the replies and the token."""
         body = await request.body()
         if len(body) > MAX_BODY:
-            return JSONResponse({"error": "too_large"}, status_code=413)
+            return _refused("too_large", 413)
         try:
             data = json.loads(body)
         except ValueError:
-            return JSONResponse({"error": "invalid_json"}, status_code=400)
+            return _refused("invalid_json", 400)
         if not isinstance(data, dict):
-            return JSONResponse({"error": "invalid_json"}, status_code=400)
-        token = _valid_token(data.get("token")) or secrets.token_urlsafe(24)
+            return _refused("invalid_json", 400)
+        given = data.get("token")
+        if "token" in request.query_params or request.headers.get(TOKEN_HEADER) or given:
+            checked = self._token(request, given)
+            if isinstance(checked, JSONResponse):
+                return checked
+            token = checked
+        else:
+            token = self.tokens.issue()  # first contact: the server makes the token
         text, button, message_id = data.get("text"), data.get("button"), data.get("id")
         handled = await self.router.handle(
             Inbound(
@@ -132,56 +198,44 @@ class WebChat:
                 "token": token,
                 "language": handled.language,
                 "replies": [as_json(r) for r in handled.replies],
-            }
+            },
+            headers=NO_STORE,
         )
 
     async def poll(self, request: Request) -> Response:
-        """GET ?token=: messages that arrived (los replies, read receipts, feedback question)."""
-        token = _valid_token(request.query_params.get("token"))
-        if token is None:
-            return JSONResponse({"messages": []})
+        """POST (token in X-Chat-Token): messages that arrived (los replies, read receipts,
+        the feedback question). Taking them marks them delivered: hence not a GET."""
+        token = self._token(request)
+        if isinstance(token, JSONResponse):
+            return token
         pending = self.router.take_pending(CHANNEL, token)
-        return JSONResponse({"messages": [as_json(m) for m in pending]})
+        return JSONResponse({"messages": [as_json(m) for m in pending]}, headers=NO_STORE)
 
     async def history(self, request: Request) -> Response:
-        """GET ?token=: the conversation so far, after a reload."""
-        token = _valid_token(request.query_params.get("token"))
-        if token is None:
-            return JSONResponse({"messages": []})
+        """GET (token in X-Chat-Token): the conversation so far, after a reload. Reads only."""
+        token = self._token(request)
+        if isinstance(token, JSONResponse):
+            return token
         address = self.router.address(CHANNEL, token)
-        with self.router.store.sessions() as session:
-            conversation = session.scalars(
-                select(Conversation).where(
-                    Conversation.channel == CHANNEL, Conversation.address_hash == address
-                )
-            ).first()
-            if conversation is None:
-                return JSONResponse({"messages": []})
-            rows = session.scalars(
-                select(Message)
-                .where(Message.conversation_id == conversation.id)
-                .order_by(Message.id.desc())
-                .limit(100)
-            ).all()
-            messages = [
-                {
-                    "text": m.text,
-                    "language": m.language or conversation.language,
-                    "sender": "me" if m.direction == "in" else m.sender,
-                    "buttons": [],
-                    "receipt": False,
-                }
-                for m in reversed(rows)
-                if m.text
-            ]
-        return JSONResponse({"messages": messages})
+        shown = await self.router.store.run(self.router.store.history, CHANNEL, address, 100)
+        messages = [
+            {
+                "text": line.text,
+                "language": line.language,
+                "sender": "me" if line.mine else line.sender,
+                "buttons": [],
+                "receipt": False,
+            }
+            for line in shown
+        ]
+        return JSONResponse({"messages": messages}, headers=NO_STORE)
 
     def routes(self) -> list[BaseRoute]:
         """Everything the web chat serves; no third-party CDN."""
         return [
             Route("/", self.page),
             Route("/api/chat", self.chat, methods=["POST"]),
-            Route("/api/poll", self.poll),
+            Route("/api/poll", self.poll, methods=["POST"]),
             Route("/api/history", self.history),
             Route("/embed.js", self.embed),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),

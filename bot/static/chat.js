@@ -1,5 +1,7 @@
-// Inngang web chat: anonymous by default. The only thing kept in the browser is a random
-// resumable token (no name, no number), so a reload or a lost connection loses nothing.
+// Inngang web chat: anonymous by default. The only thing kept in the browser is a resumable
+// token the server issued (no name, no number), so a reload or a lost connection loses
+// nothing. The token travels in the X-Chat-Token header, never in an address; when the
+// server no longer knows it (401), the page drops it and gets a new one.
 (function () {
   "use strict";
   var ui = JSON.parse(document.getElementById("ui-texts").textContent);
@@ -78,9 +80,23 @@
     messages.forEach(function (m) { setLanguage(m.language); render(m); });
   }
 
-  function post(url, body) {
-    return fetch(url, { method: "POST", headers: { "content-type": "application/json" },
-                        body: JSON.stringify(body) }).then(function (r) {
+  // A refused token is forgotten (the next message gets a new one); other failures are
+  // "offline" and retried.
+  function TokenRefused() {}
+  function api(method, url, body) {
+    var headers = {};
+    if (token) headers["X-Chat-Token"] = token;
+    var init = { method: method, headers: headers, cache: "no-store" };
+    if (body !== undefined) {
+      headers["content-type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    var sent = token;
+    return fetch(url, init).then(function (r) {
+      if (r.status === 401) {
+        if (sent && sent === token) forget();
+        throw new TokenRefused();
+      }
       if (!r.ok) throw new Error("HTTP " + r.status);
       return r.json();
     });
@@ -89,6 +105,7 @@
   function remember(newToken) {
     if (newToken && newToken !== token) { token = newToken; localStorage.setItem(KEY, token); }
   }
+  function forget() { token = ""; localStorage.removeItem(KEY); }
 
   // One message in flight at a time, in order: a second flush (from the poll, or the
   // browser coming back online) waits for the first, so nothing is posted twice or
@@ -104,14 +121,15 @@
   function drain() {
     if (!outbox.length) return Promise.resolve();
     var next = outbox[0];
-    return post("/api/chat", Object.assign({ token: token }, next)).then(function (data) {
+    return api("POST", "/api/chat", next).then(function (data) {
       outbox.shift();
       localStorage.setItem("inngang-outbox", JSON.stringify(outbox));
       remember(data.token);
       status("");
       show(data.replies);
       return drain();
-    }, function () {
+    }, function (error) {
+      if (error instanceof TokenRefused) return drain();  // again, with a new token
       status(t("offline"));
     });
   }
@@ -125,11 +143,10 @@
 
   function poll() {
     if (!token) return;
-    fetch("/api/poll?token=" + encodeURIComponent(token)).then(function (r) {
-      if (!r.ok) throw new Error("HTTP " + r.status);
-      return r.json();
-    }).then(function (data) { status(""); show(data.messages); flush(); },
-            function () { status(t("offline")); });
+    api("POST", "/api/poll").then(function (data) { status(""); show(data.messages); flush(); },
+                                  function (error) {
+                                    if (!(error instanceof TokenRefused)) status(t("offline"));
+                                  });
   }
 
   form.addEventListener("submit", function (event) {
@@ -145,8 +162,11 @@
   });
 
   if (token) {
-    fetch("/api/history?token=" + encodeURIComponent(token)).then(function (r) { return r.json(); })
-      .then(function (data) { show(data.messages); flush(); }, function () { status(t("offline")); });
+    api("GET", "/api/history").then(function (data) { show(data.messages); flush(); },
+                                    function (error) {
+                                      if (error instanceof TokenRefused) flush();
+                                      else status(t("offline"));
+                                    });
   }
   setInterval(poll, 2000);
   window.addEventListener("online", flush);

@@ -1,7 +1,9 @@
-"""Engine creation (SQLite in WAL mode with durable commits, or PostgreSQL) and migrations."""
+"""Engine creation (SQLite in WAL mode with durable commits, or PostgreSQL), migrations, and
+scrubbing deleted data out of SQLite's files."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +12,30 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.store.crypto import KeyRing, install_keyring
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+ENGINE_LOGGER = "sqlalchemy.engine.Engine"
+"""SQLAlchemy's engine logger (every engine without a ``logging_name`` logs to it)."""
+
+
+class HideRowValues(logging.Filter):
+    """At DEBUG SQLAlchemy logs every fetched row as the application sees it, decrypted;
+    ``hide_parameters`` does not cover rows. This keeps the line, without the values."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg == "Row %r":
+            record.msg, record.args = "Row [values hidden]", ()
+        return True
+
+
+def hide_row_values() -> None:
+    """Install ``HideRowValues`` on SQLAlchemy's engine logger (once per process)."""
+    logger = logging.getLogger(ENGINE_LOGGER)
+    if not any(isinstance(f, HideRowValues) for f in logger.filters):
+        logger.addFilter(HideRowValues())
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -19,19 +44,55 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA secure_delete=ON")  # deleted rows are overwritten with zeros
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for the URL; SQLite gets WAL, synchronous=FULL, foreign keys, busy timeout."""
+def make_engine(url: str, keyring: KeyRing | None = None) -> Engine:
+    """An engine for the URL; SQLite gets WAL, synchronous=FULL, foreign keys, busy timeout
+    and secure_delete. Bound parameters never appear in logs or exception messages
+    (``hide_parameters``), nor do fetched rows (``HideRowValues``). ``keyring`` encrypts and
+    decrypts the encrypted columns; without one, reading or writing them raises."""
     if url.startswith("sqlite:///"):
         Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        engine = create_engine(url, connect_args={"check_same_thread": False}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    return create_engine(url, pool_pre_ping=True)
+    else:
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://") :]
+        engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    if keyring is not None:
+        install_keyring(engine, keyring)
+    hide_row_values()
+    return engine
+
+
+def engine_of(sessions: sessionmaker[Session]) -> Engine:
+    """The engine a sessionmaker is bound to."""
+    bind = sessions.kw.get("bind")
+    if not isinstance(bind, Engine):
+        raise TypeError("the sessionmaker is not bound to an engine")
+    return bind
+
+
+def scrub(bind: Engine | sessionmaker[Session]) -> bool:
+    """After a deletion: make the deleted rows unrecoverable from the database files.
+
+    SQLite keeps earlier versions of every changed page in the ``-wal`` file until a
+    checkpoint; ``secure_delete`` zeroes deleted rows in the pages themselves. This runs
+    ``PRAGMA wal_checkpoint(TRUNCATE)``: the pages are copied into the database and the WAL
+    is cut to nothing. Returns False when a reader kept it from completing (the WAL is then
+    cut at the next scrub). On PostgreSQL it does nothing (dead rows go at VACUUM; what they
+    held is ciphertext). Call it after the transaction that deleted has committed.
+    """
+    engine = bind if isinstance(bind, Engine) else engine_of(bind)
+    if engine.dialect.name != "sqlite":
+        return True
+    with engine.connect() as connection:
+        busy, _log, _checkpointed = connection.exec_driver_sql(
+            "PRAGMA wal_checkpoint(TRUNCATE)"
+        ).one()
+    return int(busy) == 0
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -17,6 +17,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from bot.store.crypto import EncryptedText
+from bot.store.enums import CaseStatus, Direction, Sender, enum_column
+
 
 class Base(DeclarativeBase):
     """Declarative base for every table."""
@@ -33,12 +36,20 @@ class Conversation(Base):
     address_hash: Mapped[str] = mapped_column(String(64))
     handle: Mapped[str] = mapped_column(String(32), unique=True)
     language: Mapped[str] = mapped_column(String(8))
-    state_json: Mapped[str] = mapped_column(Text, default="{}")
+    state_json: Mapped[str] = mapped_column(EncryptedText("conversations.state_json"), default="{}")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    """Bumped by every saved step: a step computed on an older state is not saved (another
+    process moved the conversation on), so messages are handled one at a time, in order."""
+    push_address: Mapped[str | None] = mapped_column(
+        EncryptedText("conversations.push_address"), nullable=True
+    )
+    """The platform address to push los replies to (a chat id, a phone number), so a
+    restart never holds a reply back."""
 
 
 class Message(Base):
@@ -48,13 +59,14 @@ class Message(Base):
     __table_args__ = (
         UniqueConstraint("conversation_id", "external_id", name="uq_message_external"),
         Index("ix_messages_conversation", "conversation_id", "id"),
+        Index("ix_messages_unhandled", "conversation_id", "handled_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
-    direction: Mapped[str] = mapped_column(String(3))
-    sender: Mapped[str] = mapped_column(String(16))
-    text: Mapped[str] = mapped_column(Text)
+    direction: Mapped[Direction] = mapped_column(enum_column(Direction, 5))
+    sender: Mapped[Sender] = mapped_column(enum_column(Sender, 16))
+    text: Mapped[str] = mapped_column(EncryptedText("messages.text"))
     external_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     language: Mapped[str | None] = mapped_column(String(8), nullable=True)
     intent: Mapped[str | None] = mapped_column(String(48), nullable=True)
@@ -71,6 +83,15 @@ class Message(Base):
     """For a bot reply: the inbound message it answers."""
     buttons: Mapped[str | None] = mapped_column(Text, nullable=True)
     """For a bot reply: its buttons as JSON [{"label", "payload"}]."""
+    button: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    """For an inbound message: the payload of the button pressed (so a recovered press is a
+    press); for an event: what happened ("case_closed")."""
+    media: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    hint: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    """The platform's language hint (Telegram language_code, the browser's language)."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    failure: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """The kind of error its handling last raised (an exception class name, never text)."""
 
 
 class Case(Base):
@@ -85,7 +106,7 @@ class Case(Base):
         ForeignKey("conversations.id", ondelete="CASCADE"), nullable=True
     )
     channel: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16))  # open, claimed, closed, withdrawn
+    status: Mapped[CaseStatus] = mapped_column(enum_column(CaseStatus, 16))
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     crisis_category: Mapped[str | None] = mapped_column(String(32), nullable=True)
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -94,9 +115,9 @@ class Case(Base):
     consent_scope: Mapped[str | None] = mapped_column(String(200), nullable=True)
     about: Mapped[str | None] = mapped_column(String(16), nullable=True)
     age_band: Mapped[str | None] = mapped_column(String(16), nullable=True)
-    contact: Mapped[str | None] = mapped_column(String(16), nullable=True)
-    callback: Mapped[str | None] = mapped_column(Text, nullable=True)
-    description: Mapped[str] = mapped_column(Text, default="[]")
+    contact: Mapped[str | None] = mapped_column(EncryptedText("cases.contact"), nullable=True)
+    callback: Mapped[str | None] = mapped_column(EncryptedText("cases.callback"), nullable=True)
+    description: Mapped[str] = mapped_column(EncryptedText("cases.description"), default="[]")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     preferred_staff: Mapped[str | None] = mapped_column(String(64), nullable=True)
     previous_reference: Mapped[str | None] = mapped_column(String(16), nullable=True)
@@ -117,9 +138,15 @@ class Outbox(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
-    sender: Mapped[str] = mapped_column(String(16))
-    text: Mapped[str] = mapped_column(Text)
+    sender: Mapped[Sender] = mapped_column(enum_column(Sender, 16))
+    text: Mapped[str] = mapped_column(EncryptedText("outbox.text"))
     buttons: Mapped[str] = mapped_column(Text, default="[]")
+    reply_to: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """The inbound message (or event) this answers, when it is a reply nobody waited for."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
     language: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
@@ -154,6 +181,9 @@ class Consent(Base):
     given_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    retention_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """The days after closing that the consent text promised to keep the case (None: before
+    this was recorded; retention then uses the configured days)."""
 
 
 class AuditEntry(Base):
@@ -247,3 +277,16 @@ class NotificationDelivery(Base):
     last_error_kind: Mapped[str | None] = mapped_column(String(64), nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class StaffToken(Base):
+    """A staff member's personal token for the command line, as its SHA-256 (never the
+    token): who runs `inngang queue ... --as kari` must hold kari's token. One per staff
+    member; issuing a new one replaces it."""
+
+    __tablename__ = "staff_tokens"
+
+    staff_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

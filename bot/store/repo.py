@@ -1,21 +1,44 @@
-"""Repositories over SQLAlchemy: record inbound first, then save a step in one transaction."""
+"""The conversation repository: messages recorded first, handled in order, replies delivered.
+
+Every inbound message (and every event, such as a los closing the case) is committed before
+anything else happens to it. A conversation's messages are then handled one at a time, oldest
+first: a step is saved only if the conversation's ``version`` is still the one it was computed
+on, so two processes never both move a conversation on. Replies nobody waits for (a los reply,
+a read receipt, the answer to a message recovered after a crash, or to an event) wait in the
+outbox until a channel has delivered them.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+from typing import TypeVar
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.identity import new_handle
+from bot.store.enums import Direction, Sender
 from bot.store.models import Conversation, Message, Outbox
-from flows.types import Button
+from flows.types import Button, Outbound
 
 MAX_STORED_CHARS = 20_000
+RECORD_ATTEMPTS = 4
+"""Recording waits out a locked database (each try waits up to the busy timeout, 10 s on
+SQLite) rather than lose the message."""
+T = TypeVar("T")
+
+
+class _MovedOn(Exception):
+    """The conversation was moved on by another worker since the step was computed."""
 
 
 @dataclass(frozen=True)
@@ -27,6 +50,62 @@ class RecordedInbound:
     handle: str
     state_json: str
     duplicate: bool
+
+
+@dataclass(frozen=True)
+class PendingMessage:
+    """The oldest message of a conversation not yet handled, with the state to handle it on."""
+
+    id: int
+    conversation_id: int
+    channel: str
+    direction: Direction
+    text: str
+    button: str | None
+    media: str | None
+    hint: str | None
+    attempts: int
+    created_at: datetime
+    state_json: str
+    version: int
+
+
+@dataclass(frozen=True)
+class StoredReply:
+    """An outbound message to record."""
+
+    sender: str
+    text: str
+    language: str
+    buttons: tuple[Button, ...] = ()
+
+
+@dataclass(frozen=True)
+class HandledRecord:
+    """What is stored about a handled message: its replies and what it was about."""
+
+    replies: tuple[Outbound, ...]
+    language: str
+    topic: str | None
+    crisis: bool
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    """One message of a conversation as its citizen saw it."""
+
+    text: str
+    language: str
+    sender: str
+    mine: bool
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Outbox messages for one conversation, to be acknowledged once the channel took them."""
+
+    ids: tuple[int, ...]
+    messages: tuple[Outbound, ...]
 
 
 def buttons_to_json(buttons: Sequence[Button]) -> str:
@@ -41,22 +120,47 @@ def buttons_from_json(raw: str | None) -> tuple[Button, ...]:
     return tuple(Button(b["label"], b["payload"]) for b in json.loads(raw or "[]"))
 
 
-@dataclass(frozen=True)
-class StoredReply:
-    """An outbound message to record."""
+def record_event(session: Session, conversation_id: int, what: str, now: datetime) -> None:
+    """Something happened to the conversation (a los closed the case): handled in order with
+    the citizen's messages by the router, the one writer of conversation state."""
+    session.add(
+        Message(
+            conversation_id=conversation_id,
+            direction=Direction.EVENT,
+            sender=Sender.SYSTEM,
+            text="",
+            button=what,
+            created_at=now,
+            attempts=0,
+        )
+    )
 
-    sender: str
-    text: str
-    language: str
-    buttons: tuple[Button, ...] = ()
+
+def as_outbound(sender: str, text: str, language: str, buttons: tuple[Button, ...]) -> Outbound:
+    """A stored message as the channel sends it (a read receipt is a bot status line)."""
+    if sender == Sender.LOS:
+        return Outbound(text, language, buttons, "los")
+    return Outbound(text, language, buttons, "bot", receipt=sender == Sender.RECEIPT)
 
 
 class Store:
-    """Conversation and message persistence."""
+    """Conversation, message and outbox persistence. Its methods are synchronous (one short
+    transaction each); ``run`` calls one on a bounded thread pool so that an ``async``
+    handler never waits on the disk, and a locked database slows one request, not all."""
 
-    def __init__(self, sessions: sessionmaker[Session], clock: Clock) -> None:
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock, workers: int = 8) -> None:
         self.sessions = sessions
         self.clock = clock
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="store")
+
+    async def run(self, work: Callable[..., T], *args: object, **kwargs: object) -> T:
+        """Run one store method off the event loop."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, partial(work, *args, **kwargs))
+
+    def close(self) -> None:
+        """Stop the worker threads (after the last request)."""
+        self._executor.shutdown(wait=True)
 
     def conversation(
         self, session: Session, channel: str, address: str, language: str
@@ -78,16 +182,51 @@ class Store:
             state_json="{}",
             created_at=now,
             updated_at=now,
+            version=0,
         )
         session.add(created)
         session.flush()
         return created
 
     def record_inbound(
-        self, channel: str, address: str, text: str, external_id: str | None, language: str
+        self,
+        channel: str,
+        address: str,
+        text: str,
+        external_id: str | None,
+        language: str,
+        *,
+        button: str | None = None,
+        media: str | None = None,
+        hint: str | None = None,
     ) -> RecordedInbound:
         """Commit the inbound message before anything else; a repeated external id is a
-        duplicate."""
+        duplicate. Two first messages of a new conversation at once: the second finds the
+        conversation the first created."""
+        for attempt in range(RECORD_ATTEMPTS):
+            try:
+                return self._record(
+                    channel, address, text, external_id, language, button, media, hint
+                )
+            except IntegrityError:
+                continue  # the conversation (or this external id) was created meanwhile
+            except OperationalError:  # locked by a backup or a long command: wait, not lose
+                if attempt == RECORD_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.5 * (attempt + 1))
+        return self._record(channel, address, text, external_id, language, button, media, hint)
+
+    def _record(
+        self,
+        channel: str,
+        address: str,
+        text: str,
+        external_id: str | None,
+        language: str,
+        button: str | None,
+        media: str | None,
+        hint: str | None,
+    ) -> RecordedInbound:
         with self.sessions.begin() as session:
             conversation = self.conversation(session, channel, address, language)
             if external_id is not None:
@@ -103,26 +242,57 @@ class Store:
                     )
             message = Message(
                 conversation_id=conversation.id,
-                direction="in",
-                sender="citizen",
+                direction=Direction.IN,
+                sender=Sender.CITIZEN,
                 text=text[:MAX_STORED_CHARS],
                 external_id=external_id,
+                button=button[:200] if button else None,
+                media=media,
+                hint=hint[:8] if hint else None,
                 created_at=self.clock(),
+                attempts=0,
             )
             session.add(message)
-            try:
-                session.flush()
-            except IntegrityError:
-                session.rollback()
-                raise
+            session.flush()
             return RecordedInbound(
                 conversation.id, message.id, conversation.handle, conversation.state_json, False
             )
 
+    def next_unhandled(self, conversation_id: int) -> PendingMessage | None:
+        """The oldest unhandled message (or event) of a conversation, with its state."""
+        with self.sessions() as session:
+            row = session.execute(
+                select(Message, Conversation)
+                .join(Conversation, Conversation.id == Message.conversation_id)
+                .where(
+                    Message.conversation_id == conversation_id,
+                    Message.handled_at.is_(None),
+                    Message.direction.in_((Direction.IN, Direction.EVENT)),
+                )
+                .order_by(Message.id)
+                .limit(1)
+            ).first()
+            if row is None:
+                return None
+            message, conversation = row
+            return PendingMessage(
+                id=message.id,
+                conversation_id=conversation.id,
+                channel=conversation.channel,
+                direction=Direction(message.direction),
+                text=message.text,
+                button=message.button,
+                media=message.media,
+                hint=message.hint,
+                attempts=message.attempts,
+                created_at=message.created_at,
+                state_json=conversation.state_json,
+                version=conversation.version,
+            )
+
     def save_step(
         self,
-        conversation_id: int,
-        message_id: int,
+        pending: PendingMessage,
         *,
         state_json: str,
         language: str,
@@ -132,79 +302,343 @@ class Store:
         crisis_category: str | None = None,
         crisis_lexicon: str | None = None,
         replies: Sequence[StoredReply],
-        effects: Callable[[Session, Conversation], bool] | None = None,
-    ) -> None:
-        """In one transaction: new state, the inbound marked handled, replies and effects.
+        to_outbox: bool,
+        effects: Callable[[Session, Conversation], tuple[tuple[Outbound, ...], bool]] | None = None,
+    ) -> tuple[Outbound, ...] | None:
+        """In one transaction: the new state, the message marked handled, its effects and
+        replies (into the outbox too when nobody waits for them). None, and nothing saved,
+        when the conversation moved on since ``pending`` was read (another process handled a
+        message): the caller reads the next message again. ``effects`` returns extra replies
+        and whether it deleted the conversation (then nothing more is stored)."""
+        try:
+            return self._save_step(
+                pending,
+                state_json,
+                language,
+                intent,
+                topic,
+                crisis,
+                crisis_category,
+                crisis_lexicon,
+                replies,
+                to_outbox,
+                effects,
+            )
+        except _MovedOn:
+            return None
 
-        ``effects`` returns True when it deleted the conversation; then nothing more is stored.
-        """
+    def _save_step(
+        self,
+        pending: PendingMessage,
+        state_json: str,
+        language: str,
+        intent: str | None,
+        topic: str | None,
+        crisis: bool,
+        crisis_category: str | None,
+        crisis_lexicon: str | None,
+        replies: Sequence[StoredReply],
+        to_outbox: bool,
+        effects: Callable[[Session, Conversation], tuple[tuple[Outbound, ...], bool]] | None,
+    ) -> tuple[Outbound, ...]:
         now = self.clock()
         with self.sessions.begin() as session:
-            conversation = session.get_one(Conversation, conversation_id)
-            conversation.state_json = state_json
-            conversation.language = language
-            conversation.updated_at = now
-            inbound = session.get_one(Message, message_id)
-            inbound.handled_at = now
-            inbound.language, inbound.intent, inbound.topic = language, intent, topic
-            inbound.crisis = crisis
-            inbound.crisis_category, inbound.crisis_lexicon = crisis_category, crisis_lexicon
-            if effects is not None and effects(session, conversation):
-                return
-            for reply in replies:
+            moved = session.execute(
+                update(Conversation)
+                .where(
+                    Conversation.id == pending.conversation_id,
+                    Conversation.version == pending.version,
+                )
+                .values(
+                    version=Conversation.version + 1,
+                    state_json=state_json,
+                    language=language,
+                    updated_at=now,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if moved.rowcount != 1:  # type: ignore[attr-defined]
+                raise _MovedOn
+            message = session.get_one(Message, pending.id)
+            if message.handled_at is not None:
+                raise _MovedOn
+            message.handled_at = now
+            message.language, message.intent, message.topic = language, intent, topic
+            message.crisis = crisis
+            message.crisis_category, message.crisis_lexicon = crisis_category, crisis_lexicon
+            message.attempts = pending.attempts + 1
+            extra: tuple[Outbound, ...] = ()
+            if effects is not None:
+                conversation = session.get_one(Conversation, pending.conversation_id)
+                extra, deleted = effects(session, conversation)
+                if deleted:
+                    return ()
+            stored = [
+                *replies,
+                *(StoredReply("bot", r.text, r.language, r.buttons) for r in extra),
+            ]
+            self._add_replies(session, pending.conversation_id, pending.id, stored, to_outbox)
+            return extra
+
+    def _add_replies(
+        self,
+        session: Session,
+        conversation_id: int,
+        message_id: int,
+        replies: Sequence[StoredReply],
+        to_outbox: bool,
+    ) -> None:
+        now = self.clock()
+        for reply in replies:
+            session.add(
+                Message(
+                    conversation_id=conversation_id,
+                    direction=Direction.OUT,
+                    sender=Sender(reply.sender),
+                    text=reply.text[:MAX_STORED_CHARS],
+                    language=reply.language,
+                    created_at=now,
+                    handled_at=now,
+                    reply_to=message_id,
+                    buttons=buttons_to_json(reply.buttons),
+                    attempts=0,
+                )
+            )
+            if to_outbox:
                 session.add(
-                    Message(
+                    Outbox(
                         conversation_id=conversation_id,
-                        direction="out",
-                        sender=reply.sender,
-                        text=reply.text[:MAX_STORED_CHARS],
+                        sender=Sender(reply.sender),
+                        text=reply.text,
+                        buttons=buttons_to_json(reply.buttons),
                         language=reply.language,
                         created_at=now,
-                        handled_at=now,
                         reply_to=message_id,
-                        buttons=buttons_to_json(reply.buttons),
+                        attempts=0,
                     )
                 )
 
-    def replies_to(self, message_id: int) -> list[StoredReply]:
-        """The replies recorded for one inbound message, in order (to answer a retry again)."""
+    def record_attempt(self, message_id: int, kind: str) -> None:
+        """Handling raised: count the attempt and keep the error's kind (never its text)."""
+        with self.sessions.begin() as session:
+            message = session.get(Message, message_id)
+            if message is not None:
+                message.attempts += 1
+                message.failure = kind[:64]
+
+    def give_up(
+        self, pending: PendingMessage, kind: str, replies: Sequence[StoredReply], to_outbox: bool
+    ) -> None:
+        """A message whose handling keeps failing: marked handled with the error's kind and
+        answered with a safe reply, so that nothing after it (and no start-up) waits on it."""
+        now = self.clock()
+        with self.sessions.begin() as session:
+            message = session.get(Message, pending.id)
+            if message is None or message.handled_at is not None:
+                return
+            message.handled_at, message.failure = now, kind[:64]
+            message.attempts = pending.attempts + 1
+            self._add_replies(session, pending.conversation_id, pending.id, replies, to_outbox)
+
+    def handled(self, message_id: int) -> HandledRecord:
+        """The replies recorded for one message, in order, and what it was about (to answer a
+        retry, or a caller whose message another worker handled)."""
         with self.sessions() as session:
+            message = session.get(Message, message_id)
             rows = session.scalars(
                 select(Message).where(Message.reply_to == message_id).order_by(Message.id)
             ).all()
-            return [
-                StoredReply(
-                    row.sender, row.text, row.language or "", buttons_from_json(row.buttons)
+            replies = tuple(
+                as_outbound(r.sender, r.text, r.language or "", buttons_from_json(r.buttons))
+                for r in rows
+            )
+            if message is None:
+                return HandledRecord(replies, "", None, False)
+            return HandledRecord(replies, message.language or "", message.topic, message.crisis)
+
+    def replies_to(self, message_id: int) -> list[StoredReply]:
+        """The replies recorded for one inbound message, in order."""
+        return [
+            StoredReply(r.sender, r.text, r.language, r.buttons)
+            for r in self.handled(message_id).replies
+        ]
+
+    def unhandled_conversations(self) -> list[int]:
+        """Conversations with messages or events recorded but not yet handled (a crash, a
+        los closing a case), oldest first."""
+        with self.sessions() as session:
+            rows = session.execute(
+                select(Message.conversation_id, func.min(Message.id))
+                .where(
+                    Message.handled_at.is_(None),
+                    Message.direction.in_((Direction.IN, Direction.EVENT)),
                 )
-                for row in rows
-            ]
+                .group_by(Message.conversation_id)
+                .order_by(func.min(Message.id))
+            ).all()
+            return [row[0] for row in rows]
 
     def unhandled_inbound(self) -> list[tuple[int, int]]:
         """(conversation id, message id) of inbound messages recorded but never handled."""
         with self.sessions() as session:
             rows = session.execute(
                 select(Message.conversation_id, Message.id)
-                .where(Message.direction == "in", Message.handled_at.is_(None))
+                .where(Message.direction == Direction.IN, Message.handled_at.is_(None))
                 .order_by(Message.id)
             ).all()
             return [(row[0], row[1]) for row in rows]
 
+    def history(self, channel: str, address: str, limit: int) -> list[HistoryLine]:
+        """The last ``limit`` messages of a conversation, oldest first, for a reloaded page;
+        what still waits in the outbox is left out (it comes with the next delivery, once)."""
+        with self.sessions() as session:
+            conversation = session.scalars(
+                select(Conversation).where(
+                    Conversation.channel == channel, Conversation.address_hash == address
+                )
+            ).first()
+            if conversation is None:
+                return []
+            waiting = session.scalars(
+                select(Outbox).where(
+                    Outbox.conversation_id == conversation.id, Outbox.delivered_at.is_(None)
+                )
+            ).all()
+            waiting_replies = {o.reply_to for o in waiting if o.reply_to is not None}
+            waiting_los = {o.text for o in waiting if o.sender == Sender.LOS}
+            rows = session.scalars(
+                select(Message)
+                .where(
+                    Message.conversation_id == conversation.id,
+                    Message.direction != Direction.EVENT,
+                )
+                .order_by(Message.id.desc())
+                .limit(limit)
+            ).all()
+            return [
+                HistoryLine(
+                    m.text,
+                    m.language or conversation.language,
+                    str(m.sender),
+                    m.direction == Direction.IN,
+                )
+                for m in reversed(rows)
+                if m.text
+                and m.reply_to not in waiting_replies
+                and not (m.sender == Sender.LOS and m.text in waiting_los)
+            ]
+
+    def _conversation_id(self, session: Session, channel: str, address: str) -> int | None:
+        return session.scalars(
+            select(Conversation.id).where(
+                Conversation.channel == channel, Conversation.address_hash == address
+            )
+        ).first()
+
+    def pending(self, channel: str, address: str) -> Delivery:
+        """Outbox messages waiting for this conversation, oldest first, not yet acknowledged.
+        A citizen who writes again is reachable again."""
+        now = self.clock()
+        with self.sessions.begin() as session:
+            conversation_id = self._conversation_id(session, channel, address)
+            if conversation_id is None:
+                return Delivery((), ())
+            rows = session.scalars(
+                select(Outbox)
+                .where(Outbox.conversation_id == conversation_id, Outbox.delivered_at.is_(None))
+                .order_by(Outbox.id)
+            ).all()
+            due = [r for r in rows if r.next_attempt_at is None or aware(r.next_attempt_at) <= now]
+            return Delivery(
+                tuple(r.id for r in due),
+                tuple(
+                    as_outbound(r.sender, r.text, r.language, buttons_from_json(r.buttons))
+                    for r in due
+                ),
+            )
+
+    def acknowledge(self, ids: Sequence[int]) -> None:
+        """The channel accepted these outbox messages: they are delivered."""
+        if not ids:
+            return
+        with self.sessions.begin() as session:
+            session.execute(
+                update(Outbox)
+                .where(Outbox.id.in_(list(ids)), Outbox.delivered_at.is_(None))
+                .values(delivered_at=self.clock())
+                .execution_options(synchronize_session=False)
+            )
+
+    def postpone(self, ids: Sequence[int], retry_after: timedelta) -> None:
+        """The channel could not deliver these now (a 5xx, a timeout, a 429): try later."""
+        if not ids:
+            return
+        with self.sessions.begin() as session:
+            session.execute(
+                update(Outbox)
+                .where(Outbox.id.in_(list(ids)))
+                .values(attempts=Outbox.attempts + 1, next_attempt_at=self.clock() + retry_after)
+                .execution_options(synchronize_session=False)
+            )
+
+    def take_pending(self, channel: str, address: str) -> tuple[Outbound, ...]:
+        """Waiting outbox messages, marked delivered at once: for channels whose answer is
+        the delivery (the web chat's poll response, the terminal)."""
+        delivery = self.pending(channel, address)
+        self.acknowledge(delivery.ids)
+        return delivery.messages
+
     def mark_unreachable(self, channel: str, address: str, unreachable: bool = True) -> None:
-        """The platform refused delivery (the citizen blocked the bot); the los sees it."""
+        """The platform refused delivery (the citizen blocked the bot); the los sees it.
+        Called with False when the citizen writes again."""
         with self.sessions.begin() as session:
             session.execute(
                 update(Conversation)
-                .where(Conversation.channel == channel, Conversation.address_hash == address)
+                .where(
+                    Conversation.channel == channel,
+                    Conversation.address_hash == address,
+                    Conversation.unreachable.is_(not unreachable),
+                )
                 .values(unreachable=unreachable)
+                .execution_options(synchronize_session=False)
             )
 
+    def set_push_address(self, channel: str, address: str, push_address: str) -> None:
+        """Remember where to push this conversation's los replies (kept encrypted at rest)."""
+        with self.sessions.begin() as session:
+            conversation = session.scalars(
+                select(Conversation).where(
+                    Conversation.channel == channel, Conversation.address_hash == address
+                )
+            ).first()
+            if conversation is not None and conversation.push_address != push_address:
+                conversation.push_address = push_address
+
     def pending_addresses(self, channel: str) -> list[str]:
-        """Address hashes on a channel with messages waiting in the outbox."""
+        """Address hashes on a channel with messages due in the outbox."""
+        return [address for address, _ in self.pending_pushes(channel)]
+
+    def pending_pushes(self, channel: str) -> list[tuple[str, str | None]]:
+        """(address hash, push address) of reachable conversations on a channel with outbox
+        messages due now."""
+        now = self.clock()
         with self.sessions() as session:
-            rows = session.scalars(
-                select(Conversation.address_hash)
+            rows = session.execute(
+                select(Conversation.address_hash, Conversation.push_address)
                 .join(Outbox, Outbox.conversation_id == Conversation.id)
-                .where(Conversation.channel == channel, Outbox.delivered_at.is_(None))
+                .where(
+                    Conversation.channel == channel,
+                    Conversation.unreachable.is_(False),
+                    Outbox.delivered_at.is_(None),
+                    (Outbox.next_attempt_at.is_(None)) | (Outbox.next_attempt_at <= now),
+                )
                 .distinct()
             ).all()
-            return list(rows)
+            return [(row[0], row[1]) for row in rows]
+
+
+def aware(moment: datetime) -> datetime:
+    """SQLite returns naive datetimes for timezone-aware columns; they were stored in UTC."""
+    from datetime import UTC
+
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

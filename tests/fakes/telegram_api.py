@@ -1,6 +1,8 @@
 """A local fake of the Telegram Bot API, enough for python-telegram-bot: getMe, getUpdates
-(with offsets), sendMessage, answerCallbackQuery, setWebhook, deleteWebhook; it can answer
-429 with retry_after and 403 for a blocked chat. Served by uvicorn on 127.0.0.1."""
+(with offsets: an update below an offset once asked for is confirmed and never comes again,
+unless the test replays it), sendMessage, answerCallbackQuery, setWebhook, deleteWebhook; it
+can answer 429 with retry_after, 403 for a blocked chat and any status (a 502) for the next
+sends. Served by uvicorn on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -43,6 +45,15 @@ class FakeTelegram:
     menus: dict[str, Any] = field(default_factory=dict)
     blocked_chats: set[int] = field(default_factory=set)
     rate_limit_next: int = 0
+    rate_limit_chat: int | None = None
+    """Only this chat gets the 429s of ``rate_limit_next`` (None: any chat)."""
+    retry_after: int = 1
+    failures: list[int] = field(default_factory=list)
+    """HTTP statuses to answer the next sendMessage calls with, one each (e.g. [502])."""
+    replays: list[dict[str, Any]] = field(default_factory=list)
+    replayed: int = 0
+    """How many replayed updates getUpdates handed out."""
+    confirmed: int = 0
     port: int = 0
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
@@ -126,6 +137,16 @@ class FakeTelegram:
     def texts_to(self, chat_id: int) -> list[str]:
         return [m["text"] for m in self.sent if m["chat_id"] == chat_id]
 
+    def fail_sends(self, status: int, times: int = 1) -> None:
+        """Answer the next ``times`` sendMessage calls with ``status`` (502, 500, ...)."""
+        self.failures.extend([status] * times)
+
+    def replay(self, update_id: int) -> None:
+        """Hand out an update again on the next getUpdates, whatever the offset (Telegram
+        re-delivering after a lost confirmation, a restart that lost the offset)."""
+        [update] = [u for u in self.updates if u["update_id"] == update_id]
+        self.replays.append(update)
+
     def app(self) -> Starlette:
         async def method(request: Request) -> JSONResponse:
             name = request.path_params["method"]
@@ -158,24 +179,32 @@ class FakeTelegram:
             )
             return ok(True)
         if name == "getUpdates":
-            offset = int(form.get("offset") or 0)
-            fresh = [u for u in self.updates if u["update_id"] >= offset]
-            if not fresh:
+            self.confirmed = max(self.confirmed, int(form.get("offset") or 0))
+            fresh = [u for u in self.updates if u["update_id"] >= self.confirmed][:100]
+            replays, self.replays = self.replays, []
+            self.replayed += len(replays)
+            if not fresh and not replays:
                 await asyncio.sleep(0.05)
-            return ok(fresh[:100])
+            return ok(sorted([*replays, *fresh], key=lambda u: int(u["update_id"])))
         if name == "answerCallbackQuery":
             self.answered_callbacks.append(str(form.get("callback_query_id")))
             return ok(True)
         if name == "sendMessage":
             chat_id = int(form["chat_id"])
-            if self.rate_limit_next > 0:
+            if self.failures:
+                status = self.failures.pop(0)
+                return JSONResponse(
+                    {"ok": False, "error_code": status, "description": "Bad Gateway"},
+                    status_code=status,
+                )
+            if self.rate_limit_next > 0 and self.rate_limit_chat in (None, chat_id):
                 self.rate_limit_next -= 1
                 return JSONResponse(
                     {
                         "ok": False,
                         "error_code": 429,
-                        "description": "Too Many Requests: retry after 1",
-                        "parameters": {"retry_after": 1},
+                        "description": f"Too Many Requests: retry after {self.retry_after}",
+                        "parameters": {"retry_after": self.retry_after},
                     },
                     status_code=429,
                 )
@@ -198,6 +227,7 @@ class FakeTelegram:
                 "text": form["text"],
                 "reply_markup": markup,
                 "parse_mode": form.get("parse_mode"),
+                "at": time.monotonic(),
             }
             self.sent.append(record)
             return ok(
