@@ -104,6 +104,7 @@ async def _run(settings: Settings) -> int:
 
     async with managed_nlu(settings):
         app = build_app(settings)
+        await app.understander.warm_up()  # the first citizen should not wait seconds
         recovered = await app.router.recover_unhandled()
         if recovered:
             print(f"Recovered {recovered} message(s) left unanswered by a crash.", file=sys.stderr)

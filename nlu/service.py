@@ -90,6 +90,12 @@ class Understander:
         """False while the server is considered down after a failure."""
         return self.rasa is not None and self._clock() >= self._rasa_down_until
 
+    async def warm_up(self) -> None:
+        """Build the language models and the patterns, and wake the NLU server, before the
+        first citizen writes (the language detector alone takes seconds to build)."""
+        await asyncio.to_thread(self.guesser.detect, "hei, hvor er helsestasjonen?", None, None)
+        await self.understand("hei, hvor er helsestasjonen?", None)
+
     async def understand(
         self, text: str, previous_language: str | None, hint: str | None = None
     ) -> Understanding:

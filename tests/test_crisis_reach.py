@@ -21,63 +21,63 @@ DANGER = "stefaren min slår meg"
 Setup = Callable[[Citizen, App], Awaitable[None]]
 
 
-async def idle(c: Citizen, app: App) -> None:
+async def idle(c: Citizen, application: App) -> None:
     await c.says("hei")
 
 
-async def about_step(c: Citizen, app: App) -> None:
+async def about_step(c: Citizen, application: App) -> None:
     await c.says("", button="person")
 
 
-async def age_step(c: Citizen, app: App) -> None:
-    await about_step(c, app)
+async def age_step(c: Citizen, application: App) -> None:
+    await about_step(c, application)
     await c.says("", button="about:self")
 
 
-async def consent_step(c: Citizen, app: App) -> None:
-    await age_step(c, app)
+async def consent_step(c: Citizen, application: App) -> None:
+    await age_step(c, application)
     await c.says("", button="age:13-17")
 
 
-async def describe_step(c: Citizen, app: App) -> None:
-    await consent_step(c, app)
+async def describe_step(c: Citizen, application: App) -> None:
+    await consent_step(c, application)
     await c.says("", button="consent:los")
     await c.says("Jeg har det ikke bra hjemme.")
 
 
-async def contact_step(c: Citizen, app: App) -> None:
-    await describe_step(c, app)
+async def contact_step(c: Citizen, application: App) -> None:
+    await describe_step(c, application)
     await c.says("", button="done")
 
 
-async def callback_step(c: Citizen, app: App) -> None:
-    await contact_step(c, app)
+async def callback_step(c: Citizen, application: App) -> None:
+    await contact_step(c, application)
     await c.says("", button="contact:call")
 
 
-async def confirm_step(c: Citizen, app: App) -> None:
-    await contact_step(c, app)
+async def confirm_step(c: Citizen, application: App) -> None:
+    await contact_step(c, application)
     await c.says("", button="contact:chat")
 
 
-async def anonymous_question(c: Citizen, app: App) -> None:
+async def anonymous_question(c: Citizen, application: App) -> None:
     await c.says("/anonym")
 
 
-async def after_stop(c: Citizen, app: App) -> None:
-    await describe_step(c, app)
+async def after_stop(c: Citizen, application: App) -> None:
+    await describe_step(c, application)
     await c.says("/stopp")
 
 
-async def after_close(c: Citizen, app: App) -> None:
-    _, reference = await parent_sends_a_case(app, c.user)
-    assert app.queue.claim(reference, "ahmed")
-    app.queue.close(reference, "ahmed", "done")
+async def after_close(c: Citizen, application: App) -> None:
+    _, reference = await parent_sends_a_case(application, c.user)
+    assert application.queue.claim(reference, "ahmed")
+    application.queue.close(reference, "ahmed", "done")
     await c.inbox()
 
 
-async def confirming_delete(c: Citizen, app: App) -> None:
-    await idle(c, app)
+async def confirming_delete(c: Citizen, application: App) -> None:
+    await idle(c, application)
     await c.says("/slett")
 
 
@@ -97,9 +97,9 @@ PHASES: dict[str, Setup] = {
 }
 
 
-def open_cases_of(app: App, user: Citizen) -> list[Case]:
-    address = app.router.address(user.channel, user.user)
-    with app.store.sessions() as session:
+def open_cases_of(application: App, user: Citizen) -> list[Case]:
+    address = application.router.address(user.channel, user.user)
+    with application.store.sessions() as session:
         from bot.store.models import Conversation
 
         conversation = session.scalars(
@@ -115,8 +115,8 @@ def open_cases_of(app: App, user: Citizen) -> list[Case]:
         )
 
 
-def notified(app: App, reference: str) -> set[tuple[str, str]]:
-    with app.store.sessions() as session:
+def notified(application: App, reference: str) -> set[tuple[str, str]]:
+    with application.store.sessions() as session:
         rows = session.scalars(
             select(StaffNotification).where(StaffNotification.case_reference == reference)
         )
@@ -246,3 +246,4 @@ async def test_deleting_my_data_deletes_the_danger_words_too(offline_app: App) -
     with offline_app.store.sessions() as session:
         assert DANGER not in [m.text for m in session.scalars(select(Message))]
         assert session.scalars(select(Case)).all() == []
+

@@ -49,3 +49,9 @@ async def test_a_dead_server_is_asked_once_then_left_alone_for_a_while(
     for text in ("hei", "barnevernet", "nav", "ppt"):
         await offline_app.router.handle(Inbound("jsonl", "u", text))
     assert len(calls) == 1
+
+
+async def test_warming_up_before_the_first_citizen_works_with_rasa_down(offline_app: App) -> None:
+    await offline_app.understander.warm_up()  # `inngang run` does this before serving
+    handled = await offline_app.router.handle(Inbound("jsonl", "u", "hei"))
+    assert handled.replies

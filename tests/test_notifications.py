@@ -36,6 +36,8 @@ from bot.web import create_web_app
 from tests.conftest import app_settings
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram_api import free_port
+from tests.journey import Citizen
+from tests.test_crisis_reach import DANGER, PHASES, open_cases_of
 
 CITIZEN_WORDS = "stefaren slår mamma og meg når han drikker"
 CITIZEN_PHONE = "+4799887766"
@@ -524,3 +526,28 @@ def signed_in_as(app: App, staff_id: str, monkeypatch: pytest.MonkeyPatch) -> No
     with app.store.sessions.begin() as session:
         token = issue_token(session, staff_id, app.router.clock())
     monkeypatch.setenv("INNGANG_STAFF_TOKEN", token)
+
+
+@pytest.mark.parametrize("phase", list(PHASES))
+async def test_in_every_phase_the_los_and_the_leader_get_an_email_and_an_sms(
+    app: App,
+    dispatcher: Dispatcher,
+    mailbox: tuple[MailBox, int],
+    gateway: Gateway,
+    phase: str,
+) -> None:
+    citizen = Citizen(app, f"citizen-{phase}")
+    await PHASES[phase](citizen, app)
+    await citizen.says(DANGER)
+    await dispatcher.run_once()
+    box, _ = mailbox
+    [case] = open_cases_of(app, citizen)
+    for email, phone in (
+        ("ahmed@fjordvik.kommune.example", "+4790000002"),
+        ("leder@fjordvik.kommune.example", "+4790000003"),
+    ):
+        mails = [m for m in box.to(email) if case.reference in m.subject]
+        texts = [t for t in gateway.to(phone) if case.reference in t]
+        assert mails and texts, (phase, email)
+        assert all(DANGER not in m.body and DANGER not in m.subject for m in mails)
+        assert all(DANGER not in t for t in texts)

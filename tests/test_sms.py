@@ -6,30 +6,44 @@ import json
 import re
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 
-from bot.app import App
+from bot.app import App, build_app
 from bot.channels.sms import SmsChannel, sign, sms_parts
 from bot.settings import SmsSettings
-from bot.web import create_web_app
+from bot.store.models import Outbox
+from bot.web import _push_sms, create_web_app
+from tests.conftest import app_settings
+from tests.fakes.clock import FakeClock
+from tests.fakes.telegram_api import eventually
 
 SECRET = "gateway-shared-secret"
 NUMBER = "+4791234567"
 
 
 class FakeGateway:
-    """Records what the application POSTs to the gateway's outbound URL."""
+    """Records what the application POSTs to the gateway's outbound URL; ``statuses`` are the
+    answers to the next POSTs (202 when empty), and only accepted parts count as sent."""
 
     def __init__(self) -> None:
         self.sent: list[dict[str, str]] = []
         self.auth: list[str | None] = []
+        self.statuses: list[int] = []
+        self.posts = 0
 
     def handler(self, request: httpx.Request) -> httpx.Response:
+        self.posts += 1
+        status = self.statuses.pop(0) if self.statuses else 202
+        if status >= 300:
+            headers = {"Retry-After": "30"} if status == 429 else {}
+            return httpx.Response(status, headers=headers, json={"error": "unavailable"})
         self.sent.append(json.loads(request.content))
         self.auth.append(request.headers.get("authorization"))
-        return httpx.Response(202, json={"id": f"out-{len(self.sent)}"})
+        return httpx.Response(status, json={"id": f"out-{len(self.sent)}"})
 
     def texts(self) -> list[str]:
         return [m["text"] for m in self.sent]
@@ -157,3 +171,134 @@ async def test_a_crisis_by_sms_gets_the_numbers_first_in_two_sms_and_a_case(
     [item] = offline_app.queue.open_cases("kari")
     assert item.priority == "urgent" and item.channel == "sms"
     assert any(item.reference in t for t in texts)
+
+
+def waiting(app: App) -> list[tuple[str, int]]:
+    """(text, attempts) of outbox messages not yet delivered, oldest first."""
+    with app.store.sessions() as session:
+        rows = session.scalars(
+            select(Outbox).where(Outbox.delivered_at.is_(None)).order_by(Outbox.id)
+        ).all()
+        return [(r.text, r.attempts) for r in rows]
+
+
+async def test_a_gateway_failure_keeps_the_answer_and_it_goes_out_once(
+    gateway: Gateway, offline_app: App, clock: FakeClock
+) -> None:
+    fake, client, channel = gateway
+    fake.statuses = [502]
+    response = await deliver(client, "jeg vil ikke leve lenger", "c1")
+    assert response.status_code == 200 and fake.sent == []
+    kept = waiting(offline_app)
+    assert kept and re.search(r"\b11[23]\b", kept[0][0])  # the short crisis form waits
+    assert await channel.push_pending() == 0  # postponed: not before its back-off
+    clock.advance(seconds=30)
+    assert await channel.push_pending() == len(kept)
+    assert waiting(offline_app) == []
+    texts = fake.texts()
+    assert re.search(r"\b11[23]\b", texts[0]) and len(texts) == len(set(texts))
+    clock.advance(seconds=30)
+    assert await channel.push_pending() == 0
+
+
+async def test_a_part_the_gateway_took_is_not_sent_again(
+    gateway: Gateway, offline_app: App, clock: FakeClock
+) -> None:
+    fake, client, channel = gateway
+    fake.statuses = [202, 503]  # the first part goes, the second fails
+    await deliver(client, "hvor er helsestasjonen?", "m1")
+    assert len(fake.sent) == 1 and fake.texts()[0].startswith("(1/")
+    clock.advance(seconds=30)
+    await channel.push_pending()
+    texts = fake.texts()
+    assert texts[0].startswith("(1/") and texts[1].startswith("(2/")
+    assert len(texts) == len(set(texts)) and waiting(offline_app) == []
+    assert "55 10 20 01" in " ".join(texts)
+
+
+async def test_a_429_is_retried_after_its_retry_after(
+    gateway: Gateway, offline_app: App, clock: FakeClock
+) -> None:
+    fake, client, channel = gateway
+    fake.statuses = [429]
+    await deliver(client, "hei", "m1")
+    assert fake.sent == [] and waiting(offline_app)
+    clock.advance(seconds=20)
+    assert await channel.push_pending() == 0  # Retry-After: 30
+    clock.advance(seconds=11)
+    assert await channel.push_pending() == 1 and waiting(offline_app) == []
+
+
+async def test_a_gateway_retry_of_a_webhook_is_answered_once(
+    gateway: Gateway, offline_app: App, clock: FakeClock
+) -> None:
+    fake, client, channel = gateway
+    fake.statuses = [500]
+    await deliver(client, "hei", "same-id")  # our answer failed; the gateway retries too
+    replay = await deliver(client, "hei", "same-id")
+    assert replay.json() == {"status": "duplicate"} and fake.sent == []
+    clock.advance(seconds=30)
+    await channel.push_pending()
+    texts = fake.texts()  # the one answer, each of its parts once
+    assert [t[:5] for t in texts] == ["(1/2)", "(2/2)"] and waiting(offline_app) == []
+    assert offline_app.store.unhandled_inbound() == []
+
+
+async def test_after_a_restart_a_los_reply_goes_out_without_the_citizen_writing(
+    gateway: Gateway, offline_app: App, tmp_path: Path, clock: FakeClock
+) -> None:
+    fake, client, _ = gateway
+    await deliver(client, "/anonym", "m1")
+    await deliver(client, "Hvordan søker jeg om støtte til fritidsaktiviteter?", "m2")
+    [item] = offline_app.queue.open_cases("kari")
+    offline_app.queue.claim(item.reference, "kari")
+    offline_app.queue.reply(item.reference, "kari", "Du kan søke om fritidskortet på nett.")
+    restarted = build_app(  # a new process: nothing in memory, the same database
+        app_settings(tmp_path), clock=clock, secret_file=tmp_path / "secret.key"
+    )
+    channel = SmsChannel(
+        restarted.router,
+        SmsSettings(enabled=True),
+        SECRET,
+        "api-token",
+        transport=httpx.MockTransport(fake.handler),
+    )
+    try:
+        assert await channel.push_pending() >= 1
+    finally:
+        await channel.aclose()
+    assert fake.sent[-1] == {
+        "to": NUMBER,
+        "text": "Du kan søke om fritidskortet på nett.",
+        "from": "Inngang",
+    }
+    assert waiting(restarted) == []
+
+
+async def test_the_sms_push_loop_survives_a_database_error(
+    gateway: Gateway, offline_app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake, client, channel = gateway
+    await deliver(client, "/anonym", "m1")
+    await deliver(client, "Hvordan søker jeg om støtte til fritidsaktiviteter?", "m2")
+    [item] = offline_app.queue.open_cases("kari")
+    offline_app.queue.claim(item.reference, "kari")
+    offline_app.queue.reply(item.reference, "kari", "Vi ringer deg.")
+    store = offline_app.store
+    real = store.pending_pushes
+    failures = [1, 1]
+
+    def flaky(channel_name: str) -> list[tuple[str, str | None]]:
+        if failures:
+            failures.pop()
+            raise OSError("disk I/O error")
+        return real(channel_name)
+
+    monkeypatch.setattr(store, "pending_pushes", flaky)
+    loop = _push_sms(channel, interval_s=0.01)
+    try:
+        await eventually(lambda: "Vi ringer deg." in fake.texts(), timeout=5)
+        assert loop.alive and loop.health()["ok"] is True
+    finally:
+        await loop.stop()
+    assert fake.texts().count("Vi ringer deg.") == 1

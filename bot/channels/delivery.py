@@ -344,9 +344,8 @@ class SupervisedLoop:
     async def _run(self) -> None:
         while True:
             try:
-                await asyncio.wait_for(self.step(), self.step_timeout_s)
-            except asyncio.CancelledError:
-                raise
+                async with asyncio.timeout(self.step_timeout_s):  # not wait_for: on 3.11 it
+                    await self.step()  # can swallow a cancellation that races the step's end
             except Exception as error:  # supervised: log the kind, back off, go on
                 self.failures += 1
                 self.last_error = _kind(error)
