@@ -11,12 +11,9 @@ gets a safe reply with the crisis lines and is set aside, so nothing after it wa
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import secrets
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -25,6 +22,7 @@ from bot.clock import Clock
 from bot.effects import EffectRunner
 from bot.i18n import Catalogs
 from bot.identity import address_hash
+from bot.locks import KeyedLocks
 from bot.notifications import Notices
 from bot.schedule import Schedule
 from bot.settings import Settings
@@ -81,28 +79,6 @@ def chosen_button(inbound: Inbound, state: ConversationState) -> Inbound:
     return inbound
 
 
-class ConversationLocks:
-    """One asyncio lock per conversation, dropped when nobody holds or waits for it."""
-
-    def __init__(self) -> None:
-        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
-
-    @asynccontextmanager
-    async def hold(self, conversation_id: int) -> AsyncIterator[None]:
-        """Hold the conversation's lock for the duration of the block."""
-        lock, users = self._locks.get(conversation_id, (asyncio.Lock(), 0))
-        self._locks[conversation_id] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[conversation_id]
-            if users <= 1:
-                del self._locks[conversation_id]
-            else:
-                self._locks[conversation_id] = (lock, users - 1)
-
-
 class Router:
     """Channel-neutral handling of one inbound message."""
 
@@ -124,7 +100,7 @@ class Router:
         self.schedule = Schedule(settings)
         self.staffing = Staffing(settings, self.schedule)
         self.notices = Notices(settings, self.staffing, self.schedule)
-        self.locks = ConversationLocks()
+        self.locks: KeyedLocks[int] = KeyedLocks()  # one per conversation
 
     def address(self, channel: str, user: str) -> str:
         """The keyed hash under which this channel user's conversation is stored."""

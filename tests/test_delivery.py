@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import App
-from bot.channels.delivery import Deliverer, SupervisedLoop, Undelivered, enqueue, waiting
+from bot.channels.delivery import Deliverer, SupervisedLoop, Undelivered
 from bot.store.models import Conversation, Outbox
 from bot.web import create_web_app
 from flows.types import Outbound
@@ -76,15 +76,13 @@ async def test_what_waits_goes_before_the_fresh_answer_even_when_postponed(
 ) -> None:
     address = conversation(offline_app)
     store = offline_app.store
-    [waiting_id] = enqueue(
-        store,
-        CHANNEL,
+    [waiting_id] = store.enqueue(CHANNEL,
         address,
         [Outbound("los", "nb", sender="los")],
         attempts=1,
         retry_after=timedelta(minutes=5),
     )
-    assert waiting(store, CHANNEL, address).ids == (waiting_id,)
+    assert store.pending(CHANNEL, address, due_only=False).ids == (waiting_id,)
     channel = Parts()
     deliverer = Deliverer(store, CHANNEL)
     assert await deliverer.deliver(address, channel.send, [Outbound("svar", "nb")]) == 2
@@ -95,7 +93,7 @@ async def test_what_waits_goes_before_the_fresh_answer_even_when_postponed(
 async def test_a_blocked_chat_keeps_everything_and_is_not_pushed_to(offline_app: App) -> None:
     address = conversation(offline_app)
     store = offline_app.store
-    enqueue(store, CHANNEL, address, [Outbound("los", "nb", sender="los")])
+    store.enqueue(CHANNEL, address, [Outbound("los", "nb", sender="los")])
     store.set_push_address(CHANNEL, address, "42")
     channel = Parts()
     channel.blocked = True

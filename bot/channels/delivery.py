@@ -24,20 +24,14 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
-from typing import Generic, TypeVar
 
-from sqlalchemy import select
-
-from bot.store.enums import Sender
-from bot.store.models import Conversation, Outbox
-from bot.store.repo import Delivery, Store, as_outbound, buttons_from_json, buttons_to_json
+from bot.locks import KeyedLocks
+from bot.store.repo import Delivery, Store
 from flows.types import Outbound
 
 log = logging.getLogger(__name__)
-K = TypeVar("K", bound=Hashable)
 
 
 class Undelivered(Exception):
@@ -61,108 +55,6 @@ class Undelivered(Exception):
 SendOne = Callable[[Outbound, int], Awaitable[None]]
 """Send one message from part ``start`` on; raise ``Undelivered`` (with the index of the first
 part not accepted as ``parts_done``) when the channel does not take it."""
-
-
-class KeyedLocks(Generic[K]):
-    """One asyncio lock per key, dropped when nobody holds or waits for it. Waiters get the
-    lock in the order they asked for it."""
-
-    def __init__(self) -> None:
-        self._locks: dict[K, tuple[asyncio.Lock, int]] = {}
-
-    @asynccontextmanager
-    async def hold(self, key: K) -> AsyncIterator[None]:
-        """Hold the key's lock for the duration of the block."""
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users <= 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
-
-    def busy(self, key: K) -> bool:
-        """Whether someone holds or waits for the key's lock."""
-        return key in self._locks
-
-
-def _sender(message: Outbound) -> Sender:
-    if message.receipt:
-        return Sender.RECEIPT
-    return Sender.LOS if message.sender == "los" else Sender.BOT
-
-
-def enqueue(
-    store: Store,
-    channel: str,
-    address: str,
-    messages: Sequence[Outbound],
-    *,
-    attempts: int = 0,
-    retry_after: timedelta | None = None,
-) -> tuple[int, ...]:
-    """Put replies that could not be delivered now into the conversation's outbox, in order
-    (``reply_to`` None), due after ``retry_after`` (at once when None). Returns their ids; ()
-    when the conversation no longer exists (deleted meanwhile).
-
-    To be folded into the store as ``Store.enqueue`` with this signature (minus ``store``)."""
-    if not messages:
-        return ()
-    now = store.clock()
-    with store.sessions.begin() as session:
-        conversation_id = session.scalars(
-            select(Conversation.id).where(
-                Conversation.channel == channel, Conversation.address_hash == address
-            )
-        ).first()
-        if conversation_id is None:
-            return ()
-        rows = [
-            Outbox(
-                conversation_id=conversation_id,
-                sender=_sender(message),
-                text=message.text,
-                buttons=buttons_to_json(message.buttons),
-                language=message.language,
-                created_at=now,
-                reply_to=None,
-                attempts=attempts,
-                next_attempt_at=None if retry_after is None else now + retry_after,
-            )
-            for message in messages
-        ]
-        session.add_all(rows)
-        session.flush()
-        return tuple(row.id for row in rows)
-
-
-def waiting(store: Store, channel: str, address: str) -> Delivery:
-    """Every outbox message not yet delivered to this conversation, oldest first, whether due
-    now or postponed: a citizen who writes gets them before the new answer, in order.
-
-    To be folded into the store, e.g. as ``Store.pending(channel, address, due_only=False)``."""
-    with store.sessions() as session:
-        rows = session.scalars(
-            select(Outbox)
-            .join(Conversation, Conversation.id == Outbox.conversation_id)
-            .where(
-                Conversation.channel == channel,
-                Conversation.address_hash == address,
-                Outbox.delivered_at.is_(None),
-            )
-            .order_by(Outbox.id)
-        ).all()
-        return Delivery(
-            tuple(r.id for r in rows),
-            tuple(
-                as_outbound(r.sender, r.text, r.language, buttons_from_json(r.buttons))
-                for r in rows
-            ),
-        )
 
 
 def backoff(failures: int, base_s: float, max_s: float) -> timedelta:
@@ -199,7 +91,9 @@ class Deliverer:
         messages the channel accepted. Never raises: what could not be sent is kept."""
         async with self._locks.hold(address):
             try:
-                pending = await self.store.run(waiting, self.store, self.channel, address)
+                pending = await self.store.run(
+                    self.store.pending, self.channel, address, due_only=False
+                )
             except Exception as error:  # the database: still try the fresh answer
                 log.warning("%s: reading the outbox failed error=%s", self.channel, _kind(error))
                 pending = Delivery((), ())
@@ -256,7 +150,7 @@ class Deliverer:
                 log.info("%s: the citizen blocked us; marked unreachable", self.channel)
                 await self.store.run(self.store.mark_unreachable, self.channel, address, True)
                 new = await self.store.run(
-                    enqueue, self.store, self.channel, address, fresh, attempts=1
+                    self.store.enqueue, self.channel, address, fresh, attempts=1
                 )
             else:
                 log.warning(
@@ -268,8 +162,7 @@ class Deliverer:
                 )
                 await self.store.run(self.store.postpone, list(ids), delay)
                 new = await self.store.run(
-                    enqueue,
-                    self.store,
+                    self.store.enqueue,
                     self.channel,
                     address,
                     fresh,

@@ -46,8 +46,9 @@ from telegram.ext import (
     filters,
 )
 
-from bot.channels.delivery import Deliverer, KeyedLocks, SendOne, SupervisedLoop, Undelivered
+from bot.channels.delivery import Deliverer, SendOne, SupervisedLoop, Undelivered
 from bot.i18n import Catalogs
+from bot.locks import KeyedLocks
 from bot.router import Router
 from flows.commands import SLASH_KEYS, Command
 from flows.types import Inbound, Outbound

@@ -136,6 +136,13 @@ def record_event(session: Session, conversation_id: int, what: str, now: datetim
     )
 
 
+def sender_of(message: Outbound) -> Sender:
+    """Who an outbound message is from, as stored (a read receipt is its own kind)."""
+    if message.receipt:
+        return Sender.RECEIPT
+    return Sender.LOS if message.sender == "los" else Sender.BOT
+
+
 def as_outbound(sender: str, text: str, language: str, buttons: tuple[Button, ...]) -> Outbound:
     """A stored message as the channel sends it (a read receipt is a bot status line)."""
     if sender == Sender.LOS:
@@ -535,9 +542,47 @@ class Store:
             )
         ).first()
 
-    def pending(self, channel: str, address: str) -> Delivery:
-        """Outbox messages waiting for this conversation, oldest first, not yet acknowledged.
-        A citizen who writes again is reachable again."""
+    def enqueue(
+        self,
+        channel: str,
+        address: str,
+        messages: Sequence[Outbound],
+        *,
+        attempts: int = 0,
+        retry_after: timedelta | None = None,
+    ) -> tuple[int, ...]:
+        """Put replies that could not be delivered now into the conversation's outbox, in
+        order, due after ``retry_after`` (at once when None). Returns their ids; () when the
+        conversation no longer exists (deleted meanwhile)."""
+        if not messages:
+            return ()
+        now = self.clock()
+        with self.sessions.begin() as session:
+            conversation_id = self._conversation_id(session, channel, address)
+            if conversation_id is None:
+                return ()
+            rows = [
+                Outbox(
+                    conversation_id=conversation_id,
+                    sender=sender_of(message),
+                    text=message.text,
+                    buttons=buttons_to_json(message.buttons),
+                    language=message.language,
+                    created_at=now,
+                    reply_to=None,
+                    attempts=attempts,
+                    next_attempt_at=None if retry_after is None else now + retry_after,
+                )
+                for message in messages
+            ]
+            session.add_all(rows)
+            session.flush()
+            return tuple(row.id for row in rows)
+
+    def pending(self, channel: str, address: str, *, due_only: bool = True) -> Delivery:
+        """Outbox messages waiting for this conversation, oldest first, not yet acknowledged:
+        those due now, or (``due_only=False``) every one, postponed ones included, so that a
+        citizen who writes gets them before the new answer."""
         now = self.clock()
         with self.sessions.begin() as session:
             conversation_id = self._conversation_id(session, channel, address)
@@ -548,7 +593,11 @@ class Store:
                 .where(Outbox.conversation_id == conversation_id, Outbox.delivered_at.is_(None))
                 .order_by(Outbox.id)
             ).all()
-            due = [r for r in rows if r.next_attempt_at is None or aware(r.next_attempt_at) <= now]
+            due = [
+                r
+                for r in rows
+                if not due_only or r.next_attempt_at is None or aware(r.next_attempt_at) <= now
+            ]
             return Delivery(
                 tuple(r.id for r in due),
                 tuple(
