@@ -10,13 +10,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.schedule import Schedule
 from bot.settings import Settings
 from bot.staff import Staffing
-from bot.store.models import StaffNotification
+from bot.store.notices import leave_notices, recently_told
 
 ON_CALL = "on-call"
 """The recipient id of the after-hours on-call target (``after_hours.on_call``)."""
@@ -103,15 +102,7 @@ class Notices:
         returns who was told now."""
         since = now - timedelta(minutes=self.settings.notifications.repeat_after_minutes)
         kinds = [str(k) for k in SAME_DANGER.get(kind, (kind,))]
-        told = set(
-            session.scalars(
-                select(StaffNotification.staff_id).where(
-                    StaffNotification.case_reference == reference,
-                    StaffNotification.kind.in_(kinds),
-                    StaffNotification.created_at >= since,
-                )
-            ).all()
-        )
+        told = recently_told(session, reference, kinds, since)
         fresh = [
             staff_id
             for staff_id in self.recipients(
@@ -119,11 +110,5 @@ class Notices:
             )
             if staff_id not in told
         ]
-        for staff_id in fresh:
-            session.add(
-                StaffNotification(
-                    staff_id=staff_id, kind=str(kind), case_reference=reference, created_at=now
-                )
-            )
-        session.flush()
+        leave_notices(session, fresh, str(kind), reference, now)
         return fresh

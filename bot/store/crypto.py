@@ -148,7 +148,7 @@ class EnvKeys:
     value: str
 
     def ensure(self) -> None:
-        pass
+        """Nothing to create: the keys are the environment's."""
 
     def load(self) -> list[bytes]:
         keys = parse_keys(self.value)

@@ -317,75 +317,45 @@ class Store:
         when the conversation moved on since ``pending`` was read (another process handled a
         message): the caller reads the next message again. ``effects`` returns extra replies
         and whether it deleted the conversation (then nothing more is stored)."""
+        now = self.clock()
         try:
-            return self._save_step(
-                pending,
-                state_json,
-                language,
-                intent,
-                topic,
-                crisis,
-                crisis_category,
-                crisis_lexicon,
-                replies,
-                to_outbox,
-                effects,
-            )
+            with self.sessions.begin() as session:
+                moved = session.execute(
+                    update(Conversation)
+                    .where(
+                        Conversation.id == pending.conversation_id,
+                        Conversation.version == pending.version,
+                    )
+                    .values(
+                        version=Conversation.version + 1,
+                        state_json=state_json,
+                        language=language,
+                        updated_at=now,
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+                message = session.get_one(Message, pending.id)
+                if moved.rowcount != 1 or message.handled_at is not None:  # type: ignore[attr-defined]
+                    raise _MovedOn  # rolls the transaction back
+                message.handled_at = now
+                message.language, message.intent, message.topic = language, intent, topic
+                message.crisis = crisis
+                message.crisis_category, message.crisis_lexicon = crisis_category, crisis_lexicon
+                message.attempts = pending.attempts + 1
+                extra: tuple[Outbound, ...] = ()
+                if effects is not None:
+                    conversation = session.get_one(Conversation, pending.conversation_id)
+                    extra, deleted = effects(session, conversation)
+                    if deleted:
+                        return ()
+                stored = [
+                    *replies,
+                    *(StoredReply("bot", r.text, r.language, r.buttons) for r in extra),
+                ]
+                self._add_replies(session, pending.conversation_id, pending.id, stored, to_outbox)
+                return extra
         except _MovedOn:
             return None
-
-    def _save_step(
-        self,
-        pending: PendingMessage,
-        state_json: str,
-        language: str,
-        intent: str | None,
-        topic: str | None,
-        crisis: bool,
-        crisis_category: str | None,
-        crisis_lexicon: str | None,
-        replies: Sequence[StoredReply],
-        to_outbox: bool,
-        effects: Callable[[Session, Conversation], tuple[tuple[Outbound, ...], bool]] | None,
-    ) -> tuple[Outbound, ...]:
-        now = self.clock()
-        with self.sessions.begin() as session:
-            moved = session.execute(
-                update(Conversation)
-                .where(
-                    Conversation.id == pending.conversation_id,
-                    Conversation.version == pending.version,
-                )
-                .values(
-                    version=Conversation.version + 1,
-                    state_json=state_json,
-                    language=language,
-                    updated_at=now,
-                )
-                .execution_options(synchronize_session=False)
-            )
-            if moved.rowcount != 1:  # type: ignore[attr-defined]
-                raise _MovedOn
-            message = session.get_one(Message, pending.id)
-            if message.handled_at is not None:
-                raise _MovedOn
-            message.handled_at = now
-            message.language, message.intent, message.topic = language, intent, topic
-            message.crisis = crisis
-            message.crisis_category, message.crisis_lexicon = crisis_category, crisis_lexicon
-            message.attempts = pending.attempts + 1
-            extra: tuple[Outbound, ...] = ()
-            if effects is not None:
-                conversation = session.get_one(Conversation, pending.conversation_id)
-                extra, deleted = effects(session, conversation)
-                if deleted:
-                    return ()
-            stored = [
-                *replies,
-                *(StoredReply("bot", r.text, r.language, r.buttons) for r in extra),
-            ]
-            self._add_replies(session, pending.conversation_id, pending.id, stored, to_outbox)
-            return extra
 
     def _add_replies(
         self,
