@@ -109,9 +109,7 @@ async def _run(settings: Settings) -> int:
         if recovered:
             print(f"Recovered {recovered} message(s) left unanswered by a crash.", file=sys.stderr)
         housekeeping = asyncio.create_task(_housekeeping(app))
-        dispatcher = Dispatcher(
-            settings, app.store.sessions, app.catalogs, clock=app.router.clock
-        )
+        dispatcher = Dispatcher(settings, app.store.sessions, app.catalogs, clock=app.router.clock)
         delivery = asyncio.create_task(dispatcher.run_forever())
         try:
             await serve(app)

@@ -151,7 +151,7 @@ class Console:
             if d.status == "sent":
                 status = self._text(N_("console.notice.sent"))
             elif d.status == "failed":
-                status = f'<strong>{self._text(N_("console.notice.failed"))}</strong>'
+                status = f"<strong>{self._text(N_('console.notice.failed'))}</strong>"
             elif d.attempts:
                 status = self._text(N_("console.notice.retrying"), attempts=d.attempts)
             else:
@@ -195,7 +195,7 @@ class Console:
             f'<tr><td colspan="4">{self._text(N_("console.notice.none"))}</td></tr>'
         )
         return (
-            f'<h2>{self._text(N_("console.notices"))}</h2>'
+            f"<h2>{self._text(N_('console.notices'))}</h2>"
             f'<table class="notices"><thead><tr>{heads}</tr></thead><tbody>{body}</tbody></table>'
         )
 

@@ -34,9 +34,7 @@ class NoticeKind(StrEnum):
     TRANSFERRED = "transferred"
 
 
-URGENT_KINDS = frozenset(
-    {NoticeKind.URGENT_CASE, NoticeKind.CRISIS, NoticeKind.URGENT_ESCALATION}
-)
+URGENT_KINDS = frozenset({NoticeKind.URGENT_CASE, NoticeKind.CRISIS, NoticeKind.URGENT_ESCALATION})
 SAME_DANGER = {
     NoticeKind.CRISIS: (NoticeKind.CRISIS, NoticeKind.URGENT_CASE),
     NoticeKind.URGENT_CASE: (NoticeKind.URGENT_CASE, NoticeKind.CRISIS),

@@ -232,9 +232,7 @@ class Queue:
         with self.sessions.begin() as session:
             case = self._owned(session, reference, staff_id)
             case.claimed_by = to_staff
-            self.notices.raise_notice(
-                session, now, NoticeKind.TRANSFERRED, reference, to=to_staff
-            )
+            self.notices.raise_notice(session, now, NoticeKind.TRANSFERRED, reference, to=to_staff)
             audit(session, now, staff_id, "transfer", reference, detail=f"to {to_staff}")
 
     def close(self, reference: str, staff_id: str, outcome: str) -> None:

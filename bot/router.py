@@ -17,7 +17,7 @@ import secrets
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from bot.channels.limits import SHORT_TEXT_CHANNELS
+from bot.channels.limits import PUSH_CHANNELS, SHORT_TEXT_CHANNELS
 from bot.clock import Clock
 from bot.effects import EffectRunner
 from bot.i18n import Catalogs
@@ -61,6 +61,10 @@ class Handled:
     """A repeated platform message id: ``replies`` are the ones recorded the first time. A
     channel that delivers by its own request (Telegram, SMS) must not send them again; one
     whose answer is the delivery (the web chat's retried POST) returns them."""
+    queued: bool = False
+    """The replies wait in the outbox (always so on a channel that pushes): the channel's
+    delivery sends them from there and acknowledges each. False when even recording failed
+    (the safe reply is fresh) or where the response is the delivery."""
 
 
 def new_reference() -> str:
@@ -135,7 +139,13 @@ class Router:
 
     async def handle(self, inbound: Inbound, external_id: str | None = None) -> Handled:
         """Handle one message; the inbound is on disk before anything else happens to it.
-        Never raises: if even recording fails, the citizen gets the safe reply."""
+        Never raises: if even recording fails, the citizen gets the safe reply.
+
+        On a channel that pushes (``PUSH_CHANNELS``) the replies are put in the outbox in the
+        step's transaction, to be sent and acknowledged from there. Elsewhere the answer is
+        the delivery (the web chat's response): a repeated message id returns the recorded
+        replies and marks any copy of them waiting in the outbox (an answer recovered after
+        a crash) delivered."""
         try:
             return await self._handle(inbound, external_id)
         except Exception as error:  # the last line of defence: say so, with the crisis lines
@@ -150,6 +160,7 @@ class Router:
             inbound, text=cleaned.text, truncated=cleaned.truncated, unreadable=cleaned.unreadable
         )
         address = self.address(inbound.channel, inbound.user)
+        pushed = inbound.channel in PUSH_CHANNELS
         recorded = await self.store.run(
             self.store.record_inbound,
             inbound.channel,
@@ -164,23 +175,39 @@ class Router:
         if recorded.duplicate:
             log.info("duplicate inbound conversation=%s", recorded.conversation_id)
             stored = await self.store.run(self.store.handled, recorded.message_id)
+            if not pushed:  # the answer to the retry is the delivery
+                await self.store.run(self.store.acknowledge_replies_to, recorded.message_id)
             state = ConversationState.from_json(recorded.state_json, default)
-            return Handled(stored.replies, state.language, None, False, False, duplicate=True)
+            return Handled(
+                stored.replies, state.language, None, False, False, duplicate=True, queued=pushed
+            )
         await self.store.run(self.store.mark_unreachable, inbound.channel, address, False)
         outcomes = await self.drain(recorded.conversation_id, {recorded.message_id: inbound})
         own = outcomes.get(recorded.message_id)
         if own is not None:
             return own
         stored = await self.store.run(self.store.handled, recorded.message_id)  # by another
+        if not pushed:  # the other worker may have queued them: the response delivers them
+            await self.store.run(self.store.acknowledge_replies_to, recorded.message_id)
         return Handled(
-            stored.replies, stored.language or default, stored.topic, stored.crisis, False
+            stored.replies,
+            stored.language or default,
+            stored.topic,
+            stored.crisis,
+            False,
+            queued=pushed,
         )
 
     async def drain(
-        self, conversation_id: int, own: dict[int, Inbound], *, recovering: bool = False
+        self,
+        conversation_id: int,
+        own: dict[int, Inbound],
+        *,
+        recovering: bool = False,
     ) -> dict[int, Handled]:
         """Handle the conversation's unhandled messages in order; returns what came of each
-        handled here. Replies to messages nobody here waits for go to the outbox."""
+        handled here. Replies go to the outbox on a channel that pushes, and elsewhere when
+        nobody here waits for them."""
         outcomes: dict[int, Handled] = {}
         async with self.locks.hold(conversation_id):
             for _ in range(1000):  # a bound, not an expectation
@@ -188,10 +215,13 @@ class Router:
                 if pending is None:
                     break
                 inbound = own.get(pending.id) or self._stored_inbound(pending)
-                to_outbox = pending.id not in own and (
-                    recovering
-                    or pending.direction is Direction.EVENT
-                    or self.clock() - aware(pending.created_at) > LIVE_WINDOW
+                to_outbox = pending.channel in PUSH_CHANNELS or (
+                    pending.id not in own
+                    and (
+                        recovering
+                        or pending.direction is Direction.EVENT
+                        or self.clock() - aware(pending.created_at) > LIVE_WINDOW
+                    )
                 )
                 handled = await self._attempt(pending, inbound, to_outbox)
                 if handled is not None:
@@ -225,9 +255,9 @@ class Router:
                 return None
             state = ConversationState.from_json(pending.state_json, self.settings.languages.default)
             replies = self._safe_replies(state.language)
-            stored = [StoredReply(r.sender, r.text, r.language, r.buttons) for r in replies]
+            stored = [StoredReply.of(r) for r in replies]
             await self.store.run(self.store.give_up, pending, kind, stored, to_outbox)
-            return Handled(replies, state.language, None, False, False)
+            return Handled(replies, state.language, None, False, False, queued=to_outbox)
 
     def _safe_replies(self, language: str) -> tuple[Outbound, ...]:
         ctx = FlowContext(settings=self.settings, t=self.catalogs, now=self.clock())
@@ -261,7 +291,7 @@ class Router:
             crisis=result.crisis,
             crisis_category=flag.category if flag else None,
             crisis_lexicon=flag.lexicon_version if flag else None,
-            replies=[StoredReply(r.sender, r.text, r.language, r.buttons) for r in replies],
+            replies=[StoredReply.of(r) for r in replies],
             to_outbox=to_outbox,
             effects=runner.apply,
         )
@@ -279,7 +309,12 @@ class Router:
             ",".join(type(e).__name__ for e in result.effects),
         )
         return Handled(
-            (*replies, *extra), result.state.language, result.topic, result.crisis, result.handover
+            (*replies, *extra),
+            result.state.language,
+            result.topic,
+            result.crisis,
+            result.handover,
+            queued=to_outbox,
         )
 
     async def recover_unhandled(self) -> int:
@@ -298,10 +333,6 @@ class Router:
             await self.drain(conversation_id, {})
         return len(conversations)
 
-    def take_pending(self, channel: str, user: str) -> tuple[Outbound, ...]:
+    async def take_pending(self, channel: str, user: str) -> tuple[Outbound, ...]:
         """Messages waiting for this citizen (los replies, read receipts), marked delivered."""
-        return self.store.take_pending(channel, self.address(channel, user))
-
-    def take_pending_by_address(self, channel: str, address: str) -> tuple[Outbound, ...]:
-        """The same, for a conversation known by its keyed hash."""
-        return self.store.take_pending(channel, address)
+        return await self.store.run(self.store.take_pending, channel, self.address(channel, user))

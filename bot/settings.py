@@ -208,8 +208,9 @@ class SmsSettings(_Strict):
     Inbound: POST {inbound_path} with JSON or form fields named by `fields`; the header
     `signature_header` carries hex HMAC-SHA256(shared secret, "<timestamp>.<raw body>") and
     `timestamp_header` the Unix time; older than `max_age_s` or a repeated message id is
-    refused. Outbound: POST JSON {to_field: number, text_field: text, from_field: sender} to
-    `outbound_url` with "Authorization: Bearer $SMS_API_TOKEN".
+    refused. Outbound: POST JSON {to_field: number, text_field: text, from_field: sender,
+    reference_field: the part's idempotency reference} to `outbound_url` with
+    "Authorization: Bearer $SMS_API_TOKEN".
     """
 
     enabled: bool = False
@@ -226,6 +227,11 @@ class SmsSettings(_Strict):
     from_field: str = "from"
     sender: str = "Inngang"
     max_parts: int = Field(default=8, ge=1, le=20)
+    reference_field: str = "reference"
+    """Each part of a message from the outbox carries a reference ("outbox-<id>-<part>") in
+    this field, so a gateway that drops repeated references never delivers a part twice
+    (sent again after a crash between the gateway's acceptance and its acknowledgement
+    here). Empty: no reference is sent."""
 
 
 class Settings(_Strict):

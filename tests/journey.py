@@ -35,7 +35,9 @@ class Citizen:
         """Messages that arrived from the los side, in order (after the router handled what
         happened meanwhile, such as the los closing the case)."""
         await self.app.router.process_pending()
-        return [as_plain_text(m) for m in self.app.router.take_pending(self.channel, self.user)]
+        return [
+            as_plain_text(m) for m in await self.app.router.take_pending(self.channel, self.user)
+        ]
 
 
 def claim_concurrently(app: App, reference: str, staff: Sequence[str]) -> list[bool]:

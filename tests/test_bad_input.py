@@ -93,9 +93,9 @@ async def test_the_message_is_on_disk_before_understanding_so_a_crash_loses_noth
     monkeypatch.undo()  # the process comes back
     assert await offline_app.router.recover_unhandled() == 1
     assert offline_app.store.unhandled_inbound() == []
-    [answer] = offline_app.router.take_pending("jsonl", "u")
+    [answer] = await offline_app.router.take_pending("jsonl", "u")
     assert answer.text  # the citizen gets the answer when next in touch, once
-    assert offline_app.router.take_pending("jsonl", "u") == ()
+    assert await offline_app.router.take_pending("jsonl", "u") == ()
     assert await offline_app.router.recover_unhandled() == 0
 
 

@@ -246,4 +246,3 @@ async def test_deleting_my_data_deletes_the_danger_words_too(offline_app: App) -
     with offline_app.store.sessions() as session:
         assert DANGER not in [m.text for m in session.scalars(select(Message))]
         assert session.scalars(select(Case)).all() == []
-

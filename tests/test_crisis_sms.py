@@ -17,7 +17,9 @@ from flows.types import FlowContext
 
 LANGUAGES = ("nb", "nn", "en", "pl", "uk", "ar", "so")
 CATEGORIES = tuple(answers.CRISIS_SMS)
-PRESS = re.compile(r"trykk|press|tap|naciśnij|натисн|اضغط|riix|knapp|button|przycisk|кнопк|زر", re.I)
+PRESS = re.compile(
+    r"trykk|press|tap|naciśnij|натисн|اضغط|riix|knapp|button|przycisk|кнопк|زر", re.I
+)
 REFERENCE = "K-7KQ2MX"
 NIGHT = datetime(2026, 11, 24, 22, 30, tzinfo=UTC)
 MORNING = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)

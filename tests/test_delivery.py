@@ -28,7 +28,7 @@ class Parts:
         self.fail: set[str] = set()
         self.blocked = False
 
-    async def send(self, message: Outbound, start: int) -> None:
+    async def send(self, message: Outbound, start: int, key: str | None = None) -> None:
         parts = message.text.split("|")
         for index in range(start, len(parts)):
             if self.blocked:
@@ -76,7 +76,8 @@ async def test_what_waits_goes_before_the_fresh_answer_even_when_postponed(
 ) -> None:
     address = conversation(offline_app)
     store = offline_app.store
-    [waiting_id] = store.enqueue(CHANNEL,
+    [waiting_id] = store.enqueue(
+        CHANNEL,
         address,
         [Outbound("los", "nb", sender="los")],
         attempts=1,

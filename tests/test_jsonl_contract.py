@@ -76,15 +76,19 @@ def test_a_los_reply_reaches_the_citizen_on_their_next_line(tmp_path: Path) -> N
         "INNGANG_SECRET_KEY": "contract-test",
     }
 
-    token = subprocess.run(  # an operator on the server issues kari's personal token
-        [sys.executable, "-m", "bot.cli", "staff", "token", "kari"],
-        env=env,
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stdout.strip().split()[-1]
+    token = (
+        subprocess.run(  # an operator on the server issues kari's personal token
+            [sys.executable, "-m", "bot.cli", "staff", "token", "kari"],
+            env=env,
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        )
+        .stdout.strip()
+        .split()[-1]
+    )
     env["INNGANG_STAFF_TOKEN"] = token
 
     def staff(*args: str) -> str:

@@ -68,7 +68,9 @@ class MailBox:
         message = message_from_bytes(raw, policy=policy.default)
         body = message.get_body()
         assert body is not None
-        self.mails.append(Mail(list(envelope.rcpt_tos), str(message["Subject"]), body.get_content()))
+        self.mails.append(
+            Mail(list(envelope.rcpt_tos), str(message["Subject"]), body.get_content())
+        )
         return "250 OK"
 
     def to(self, address: str) -> list[Mail]:
@@ -245,7 +247,11 @@ async def test_a_normal_notice_goes_by_email_only(
 
 
 async def test_the_on_call_target_gets_urgent_notices_when_the_office_is_closed(
-    app: App, dispatcher: Dispatcher, mailbox: tuple[MailBox, int], gateway: Gateway, clock: FakeClock
+    app: App,
+    dispatcher: Dispatcher,
+    mailbox: tuple[MailBox, int],
+    gateway: Gateway,
+    clock: FakeClock,
 ) -> None:
     clock.now = datetime(2026, 11, 24, 20, 14, tzinfo=UTC)  # Tuesday 21:14 in Oslo
     open_case(app, "K-NIGHT1", crisis="self_harm")
@@ -326,7 +332,9 @@ async def test_a_permanent_failure_is_not_retried_and_shows_as_undelivered(
 
     assert (report.sent, report.failed, report.retrying) == (2, 2, 0)
     failed = [d for d in deliveries(app) if d.status == "failed"]
-    assert {(d.transport, d.attempts, d.last_error_kind) for d in failed} == {("sms", 1, "HTTP 400")}
+    assert {(d.transport, d.attempts, d.last_error_kind) for d in failed} == {
+        ("sms", 1, "HTTP 400")
+    }
 
     web = create_web_app(app, staff_password=PASSWORD)
     token = base64.b64encode(f"ahmed:{PASSWORD}".encode()).decode()
@@ -342,7 +350,9 @@ async def test_a_permanent_failure_is_not_retried_and_shows_as_undelivered(
     assert "<script" not in page
 
     signed_in_as(app, "ahmed", monkeypatch)
-    assert staff_cli.run(app, _parser().parse_args(["queue", "notifications", "--as", "ahmed"])) == 0
+    assert (
+        staff_cli.run(app, _parser().parse_args(["queue", "notifications", "--as", "ahmed"])) == 0
+    )
     [notice] = json.loads(capsys.readouterr().out)
     assert notice["reference"] == "K-PERM01" and notice["urgent"] is True
     assert notice["delivery"] == {"email": "sent", "sms": "failed (undelivered)"}

@@ -114,6 +114,6 @@ async def test_a_locked_database_slows_one_request_not_the_server(offline_app: A
     holder.join()
     assert response.status_code == 200 and "55 10 20 03" in response.text
     with offline_app.store.sessions() as session:
-        assert [m.text for m in session.scalars(select(Message).where(Message.direction == "in"))] == [
-            "hvor er PPT?"
-        ]
+        assert [
+            m.text for m in session.scalars(select(Message).where(Message.direction == "in"))
+        ] == ["hvor er PPT?"]

@@ -235,8 +235,8 @@ async def test_a_gateway_retry_of_a_webhook_is_answered_once(
     fake, client, channel = gateway
     fake.statuses = [500]
     await deliver(client, "hei", "same-id")  # our answer failed; the gateway retries too
-    replay = await deliver(client, "hei", "same-id")
-    assert replay.json() == {"status": "duplicate"} and fake.sent == []
+    replay = await deliver(client, "hei", "same-id")  # not handled again; what waits goes
+    assert replay.json() == {"status": "duplicate"}
     clock.advance(seconds=30)
     await channel.push_pending()
     texts = fake.texts()  # the one answer, each of its parts once
@@ -271,6 +271,7 @@ async def test_after_a_restart_a_los_reply_goes_out_without_the_citizen_writing(
         "to": NUMBER,
         "text": "Du kan søke om fritidskortet på nett.",
         "from": "Inngang",
+        "reference": fake.sent[-1]["reference"],  # outbox-<id>-1: a repeat can be dropped
     }
     assert waiting(restarted) == []
 

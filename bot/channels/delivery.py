@@ -1,9 +1,13 @@
 """Delivery on channels that push (Telegram, SMS): every reply reaches the citizen once, in order.
 
-- A conversation's replies go out in order: first what waits in its outbox (los replies, read
-  receipts, feedback questions, answers to recovered messages, earlier answers that failed),
-  oldest first, then the fresh answer. An outbox message is acknowledged
+- A conversation's replies go out in order from its outbox (the router puts every answer on a
+  channel that pushes there, in the step's transaction; los replies, read receipts, feedback
+  questions and answers to recovered messages wait there too), oldest first, then any fresh
+  message (the safe reply when even recording failed). An outbox message is acknowledged
   (``store.acknowledge``) only after the channel accepted every part of it.
+- One delivery at a time per conversation, across processes too: the outbox messages are
+  claimed for a lease (``store.claim_pending``, 30 s) that the delivery renews while it
+  sends; a claim left by a crashed process runs out, and the next push sends them.
 - A transient failure (a 5xx, a timeout or network error, a 429) stops the conversation's
   delivery there: what was not sent stays in the outbox (a fresh answer is put there) and is
   postponed with back-off, or by the 429's retry_after; the push loop sends it when it is due.
@@ -11,7 +15,7 @@
   after a restart the whole message goes again).
 - Blocked (Telegram 403): the conversation is marked unreachable, so the los sees it, and
   everything stays in the outbox until the citizen writes again.
-- One delivery at a time per conversation; different conversations never wait for each other.
+- Different conversations never wait for each other.
 
 ``SupervisedLoop`` runs a background step (a push loop, the router's pending work) every few
 seconds; it survives any exception (logging its kind, never a text), backs off while it keeps
@@ -26,6 +30,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
+from itertools import groupby
 
 from bot.locks import KeyedLocks
 from bot.store.repo import Delivery, Store
@@ -52,9 +57,41 @@ class Undelivered(Exception):
         self.retry_after_s = retry_after_s
 
 
-SendOne = Callable[[Outbound, int], Awaitable[None]]
-"""Send one message from part ``start`` on; raise ``Undelivered`` (with the index of the first
-part not accepted as ``parts_done``) when the channel does not take it."""
+RENEW_AFTER = 0.3
+"""Once this share of the claim's lease has gone, the claim on what is left is renewed before
+the next message (a send takes far less than the rest of the lease)."""
+
+SendOne = Callable[[Outbound, int, str | None], Awaitable[None]]
+"""Send one message from part ``start`` on, with its key (``outbox-<id>``; None for a fresh
+message) for channels that can pass an idempotency reference on; raise ``Undelivered`` (with
+the index of the first part not accepted as ``parts_done``) when the channel does not take
+it."""
+
+
+Render = Callable[[Sequence[Outbound]], Sequence[Outbound]]
+"""How a channel turns replies sent together into what it sends (SMS: plain text, choices
+numbered across the replies to one message, the short form where there is one)."""
+
+
+def _as_they_are(messages: Sequence[Outbound]) -> Sequence[Outbound]:
+    return messages
+
+
+def render_together(delivery: Delivery, render: Render) -> tuple[Outbound, ...]:
+    """The outbox messages rendered in runs that answer the same message (as they were
+    numbered when answered); los replies and receipts each on their own."""
+    rendered: list[Outbound] = []
+    runs = groupby(
+        zip(delivery.messages, delivery.answering or (None,) * len(delivery.ids), strict=True),
+        key=lambda pair: pair[1],
+    )
+    for answering, run in runs:
+        messages = [message for message, _ in run]
+        if answering is None:
+            rendered.extend(m for one in messages for m in render([one]))
+        else:
+            rendered.extend(render(messages))
+    return tuple(rendered)
 
 
 def backoff(failures: int, base_s: float, max_s: float) -> timedelta:
@@ -70,13 +107,19 @@ class Deliverer:
         store: Store,
         channel: str,
         *,
+        render: Render = _as_they_are,
         backoff_base_s: float = 2.0,
         backoff_max_s: float = 900.0,
+        lease_s: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
         self.channel = channel
+        self.render = render
         self.backoff_base_s = backoff_base_s
         self.backoff_max_s = backoff_max_s
+        self.lease = timedelta(seconds=lease_s)
+        self.clock = clock
         self._locks: KeyedLocks[str] = KeyedLocks()
         self._failures: dict[str, int] = {}
         self._progress: dict[int, int] = {}
@@ -90,18 +133,28 @@ class Deliverer:
         """Send what waits for the conversation, then ``fresh``, in order; returns how many
         messages the channel accepted. Never raises: what could not be sent is kept."""
         async with self._locks.hold(address):
+            claimed_at = self.clock()
             try:
                 pending = await self.store.run(
-                    self.store.pending, self.channel, address, due_only=False
+                    self.store.claim_pending,
+                    self.channel,
+                    address,
+                    lease=self.lease,
+                    due_only=False,
                 )
             except Exception as error:  # the database: still try the fresh answer
                 log.warning("%s: reading the outbox failed error=%s", self.channel, _kind(error))
                 pending = Delivery((), ())
             sent = 0
-            for index, (row_id, message) in enumerate(
-                zip(pending.ids, pending.messages, strict=True)
-            ):
-                failure = await self._try(send, message, self._progress.get(row_id, 0))
+            messages = render_together(pending, self.render)
+            for index, (row_id, message) in enumerate(zip(pending.ids, messages, strict=True)):
+                if self.clock() - claimed_at > self.lease.total_seconds() * RENEW_AFTER:
+                    if not await self._renew(pending.ids[index:]):
+                        await self._hand_on(address, pending.ids[index:], fresh)
+                        return sent
+                    claimed_at = self.clock()
+                start = self._progress.get(row_id, 0)
+                failure = await self._try(send, message, start, f"outbox-{row_id}")
                 if failure is not None:
                     self._progress[row_id] = failure.parts_done
                     await self._keep(address, pending.ids[index:], fresh, 0, failure)
@@ -113,7 +166,7 @@ class Deliverer:
                 except Exception as error:  # it may go again: better twice than never
                     log.warning("%s: acknowledging failed error=%s", self.channel, _kind(error))
             for index, message in enumerate(fresh):
-                failure = await self._try(send, message, 0)
+                failure = await self._try(send, message, 0, None)
                 if failure is not None:
                     await self._keep(address, (), fresh[index:], failure.parts_done, failure)
                     return sent
@@ -121,9 +174,29 @@ class Deliverer:
             self._failures.pop(address, None)
             return sent
 
-    async def _try(self, send: SendOne, message: Outbound, start: int) -> Undelivered | None:
+    async def _renew(self, ids: Sequence[int]) -> bool:
+        """Hold the claim on what is still to send for another lease."""
         try:
-            await send(message, start)
+            await self.store.run(self.store.extend_claim, list(ids), self.lease)
+        except Exception as error:  # the claim may run out: stop before it does
+            log.warning("%s: renewing the claim failed error=%s", self.channel, _kind(error))
+            return False
+        return True
+
+    async def _hand_on(self, address: str, ids: Sequence[int], fresh: Sequence[Outbound]) -> None:
+        """The lease is nearly over: let go of what was not sent (and keep any fresh message
+        after it) for the next round, which claims them again."""
+        try:
+            await self.store.run(self.store.release, list(ids))
+            await self.store.run(self.store.enqueue, self.channel, address, fresh)
+        except Exception as error:  # the claim runs out by itself
+            log.warning("%s: handing on failed error=%s", self.channel, _kind(error))
+
+    async def _try(
+        self, send: SendOne, message: Outbound, start: int, key: str | None
+    ) -> Undelivered | None:
+        try:
+            await send(message, start, key)
         except Undelivered as failure:
             return failure
         except Exception as error:  # a bug must not lose the message either
@@ -149,6 +222,7 @@ class Deliverer:
             if failure.blocked:
                 log.info("%s: the citizen blocked us; marked unreachable", self.channel)
                 await self.store.run(self.store.mark_unreachable, self.channel, address, True)
+                await self.store.run(self.store.release, list(ids))
                 new = await self.store.run(
                     self.store.enqueue, self.channel, address, fresh, attempts=1
                 )

@@ -81,7 +81,7 @@ async def serve(
             }
         else:
             user, text = parsed
-            for sender, texts in pending_groups(router.take_pending(CHANNEL, user)):
+            for sender, texts in pending_groups(await router.take_pending(CHANNEL, user)):
                 write(
                     json.dumps({"user": user, "replies": texts, "from": sender}, ensure_ascii=False)
                     + "\n"

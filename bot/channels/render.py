@@ -12,9 +12,7 @@ def as_plain_text(outbound: Outbound, first: int = 1) -> str:
     ``first``."""
     if not outbound.buttons:
         return outbound.text
-    choices = "\n".join(
-        f"{n}. {button.label}" for n, button in enumerate(outbound.buttons, first)
-    )
+    choices = "\n".join(f"{n}. {button.label}" for n, button in enumerate(outbound.buttons, first))
     return f"{outbound.text}\n\n{choices}"
 
 

@@ -124,6 +124,7 @@ class SmsChannel:
         self.deliverer = Deliverer(
             self.router.store,
             CHANNEL,
+            render=as_sms,
             backoff_base_s=self.backoff_base_s,
             backoff_max_s=self.backoff_max_s,
         )
@@ -158,10 +159,9 @@ class SmsChannel:
         address = self.router.address(CHANNEL, number)
         handled = await self.router.handle(Inbound(CHANNEL, number, text), external_id=message_id)
         await self._remember(address, number)
-        if handled.duplicate:  # answered the first time (or its answer waits in the outbox)
-            return JSONResponse({"status": "duplicate"})
-        await self.deliverer.deliver(address, self._sender(number), as_sms(handled.replies))
-        return JSONResponse({"status": "ok"})
+        fresh = () if handled.duplicate or handled.queued else as_sms(handled.replies)
+        await self.deliverer.deliver(address, self._sender(number), fresh)  # the outbox first
+        return JSONResponse({"status": "duplicate" if handled.duplicate else "ok"})
 
     async def _remember(self, address: str, number: str) -> None:
         """Keep the number with the conversation, for pushing los replies after a restart."""
@@ -172,22 +172,27 @@ class SmsChannel:
             log.warning("storing the sms push address failed error=%s", type(error).__name__)
 
     def _sender(self, number: str) -> SendOne:
-        async def send(message: Outbound, start: int) -> None:
+        async def send(message: Outbound, start: int, key: str | None) -> None:
             text = message.short or as_plain_text(message)
             parts = sms_parts(text, self.settings.max_parts)
             for index in range(start, len(parts)):
-                await self._send_part(number, parts[index], index)
+                reference = None if key is None else f"{key}-{index + 1}"
+                await self._send_part(number, parts[index], index, reference)
 
         return send
 
-    async def _send_part(self, number: str, part: str, index: int) -> None:
-        """POST one part; raise Undelivered unless the gateway accepted it (2xx)."""
+    async def _send_part(self, number: str, part: str, index: int, reference: str | None) -> None:
+        """POST one part; raise Undelivered unless the gateway accepted it (2xx). The part's
+        reference lets a gateway drop a repeat (sent again after a crash before it was
+        acknowledged here)."""
         headers = {"Authorization": f"Bearer {self.api_token}"} if self.api_token else {}
         payload = {
             self.settings.to_field: number,
             self.settings.text_field: part,
             self.settings.from_field: self.settings.sender,
         }
+        if reference is not None and self.settings.reference_field:
+            payload[self.settings.reference_field] = reference
         try:
             response = await self._client.post(
                 self.settings.outbound_url, json=payload, headers=headers

@@ -315,8 +315,8 @@ class TelegramChannel:
             external_id=str(update.update_id),
         )
         await self._remember(address, chat.id)
-        replies = () if handled.duplicate else handled.replies  # those went the first time
-        await self.deliverer.deliver(address, self._sender(chat.id), replies)
+        fresh = () if handled.duplicate or handled.queued else handled.replies  # else queued
+        await self.deliverer.deliver(address, self._sender(chat.id), fresh)
 
     async def _remember(self, address: str, chat_id: int) -> None:
         """Keep the chat id with the conversation, for pushing los replies after a restart."""
@@ -327,7 +327,7 @@ class TelegramChannel:
             log.warning("storing the telegram push address failed error=%s", type(error).__name__)
 
     def _sender(self, chat_id: int) -> SendOne:
-        async def send(message: Outbound, start: int) -> None:
+        async def send(message: Outbound, start: int, _key: str | None) -> None:
             parts = split_text(message.text)
             for index in range(start, len(parts)):
                 markup = keyboard(message) if index == len(parts) - 1 else None

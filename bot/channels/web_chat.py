@@ -208,7 +208,7 @@ class WebChat:
         token = self._token(request)
         if isinstance(token, JSONResponse):
             return token
-        pending = self.router.take_pending(CHANNEL, token)
+        pending = await self.router.take_pending(CHANNEL, token)
         return JSONResponse({"messages": [as_json(m) for m in pending]}, headers=NO_STORE)
 
     async def history(self, request: Request) -> Response:

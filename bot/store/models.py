@@ -144,12 +144,16 @@ class Outbox(Base):
     reply_to: Mapped[int | None] = mapped_column(Integer, nullable=True)
     """The inbound message (or event) this answers, when it is a reply nobody waited for."""
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(
-        DateTime(timezone=True), nullable=True
-    )
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     language: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    short: Mapped[str | None] = mapped_column(EncryptedText("outbox.short"), nullable=True)
+    """The message's short form for channels that count characters (a crisis answer on SMS)."""
+    claim: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    """The delivery that is sending this message now (one process at a time) ..."""
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    """... until then; a claim left by a crashed process runs out and another takes over."""
 
 
 class ConsentText(Base):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +21,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import TypeVar
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, true, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,6 +32,7 @@ from bot.store.models import Conversation, Message, Outbox
 from flows.types import Button, Outbound
 
 MAX_STORED_CHARS = 20_000
+TAKE_LEASE = timedelta(seconds=30)
 RECORD_ATTEMPTS = 4
 """Recording waits out a locked database (each try waits up to the busy timeout, 10 s on
 SQLite) rather than lose the message."""
@@ -78,6 +80,13 @@ class StoredReply:
     text: str
     language: str
     buttons: tuple[Button, ...] = ()
+    short: str | None = None
+    """The complete shorter form for channels with tight limits (kept in the outbox)."""
+
+    @classmethod
+    def of(cls, reply: Outbound) -> StoredReply:
+        """The reply as it is recorded."""
+        return cls(str(sender_of(reply)), reply.text, reply.language, reply.buttons, reply.short)
 
 
 @dataclass(frozen=True)
@@ -102,10 +111,13 @@ class HistoryLine:
 
 @dataclass(frozen=True)
 class Delivery:
-    """Outbox messages for one conversation, to be acknowledged once the channel took them."""
+    """Outbox messages for one conversation, to be acknowledged once the channel took them;
+    ``answering`` holds the message each answers (None for a los reply or a receipt), so that
+    replies sent together can be rendered together."""
 
     ids: tuple[int, ...]
     messages: tuple[Outbound, ...]
+    answering: tuple[int | None, ...] = ()
 
 
 def buttons_to_json(buttons: Sequence[Button]) -> str:
@@ -143,11 +155,17 @@ def sender_of(message: Outbound) -> Sender:
     return Sender.LOS if message.sender == "los" else Sender.BOT
 
 
-def as_outbound(sender: str, text: str, language: str, buttons: tuple[Button, ...]) -> Outbound:
+def as_outbound(
+    sender: str,
+    text: str,
+    language: str,
+    buttons: tuple[Button, ...],
+    short: str | None = None,
+) -> Outbound:
     """A stored message as the channel sends it (a read receipt is a bot status line)."""
     if sender == Sender.LOS:
-        return Outbound(text, language, buttons, "los")
-    return Outbound(text, language, buttons, "bot", receipt=sender == Sender.RECEIPT)
+        return Outbound(text, language, buttons, "los", short=short)
+    return Outbound(text, language, buttons, "bot", receipt=sender == Sender.RECEIPT, short=short)
 
 
 class Store:
@@ -350,7 +368,7 @@ class Store:
                         return ()
                 stored = [
                     *replies,
-                    *(StoredReply("bot", r.text, r.language, r.buttons) for r in extra),
+                    *(StoredReply.of(r) for r in extra),
                 ]
                 self._add_replies(session, pending.conversation_id, pending.id, stored, to_outbox)
                 return extra
@@ -392,6 +410,7 @@ class Store:
                         created_at=now,
                         reply_to=message_id,
                         attempts=0,
+                        short=reply.short,
                     )
                 )
 
@@ -435,10 +454,7 @@ class Store:
 
     def replies_to(self, message_id: int) -> list[StoredReply]:
         """The replies recorded for one inbound message, in order."""
-        return [
-            StoredReply(r.sender, r.text, r.language, r.buttons)
-            for r in self.handled(message_id).replies
-        ]
+        return [StoredReply.of(r) for r in self.handled(message_id).replies]
 
     def unhandled_conversations(self) -> list[int]:
         """Conversations with messages or events recorded but not yet handled (a crash, a
@@ -542,6 +558,7 @@ class Store:
                     reply_to=None,
                     attempts=attempts,
                     next_attempt_at=None if retry_after is None else now + retry_after,
+                    short=message.short,
                 )
                 for message in messages
             ]
@@ -549,12 +566,48 @@ class Store:
             session.flush()
             return tuple(row.id for row in rows)
 
-    def pending(self, channel: str, address: str, *, due_only: bool = True) -> Delivery:
-        """Outbox messages waiting for this conversation, oldest first, not yet acknowledged:
-        those due now, or (``due_only=False``) every one, postponed ones included, so that a
-        citizen who writes gets them before the new answer."""
+    def claim_pending(
+        self, channel: str, address: str, *, lease: timedelta, due_only: bool = True
+    ) -> Delivery:
+        """Outbox messages waiting for this conversation, oldest first, claimed for one
+        delivery for ``lease``: no other process sends them meanwhile (a claim left by a
+        crashed process runs out). Those due now, or (``due_only=False``) every one, so that
+        a citizen who writes gets them before the new answer. Messages after one another
+        delivery holds are left to it, to keep the order."""
         now = self.clock()
+        token = secrets.token_hex(8)
         with self.sessions.begin() as session:
+            conversation_id = self._conversation_id(session, channel, address)
+            if conversation_id is None:
+                return Delivery((), ())
+            waiting = (Outbox.conversation_id == conversation_id) & Outbox.delivered_at.is_(None)
+            free = Outbox.claimed_until.is_(None) | (Outbox.claimed_until <= now)
+            due = Outbox.next_attempt_at.is_(None) | (Outbox.next_attempt_at <= now)
+            session.execute(
+                update(Outbox)
+                .where(waiting, free, due if due_only else true())
+                .values(claim=token, claimed_until=now + lease)
+                .execution_options(synchronize_session=False)
+            )
+            mine: list[Outbox] = []
+            let_go: list[int] = []  # claimed, but after one another delivery is sending
+            held_elsewhere = False
+            for row in session.scalars(select(Outbox).where(waiting).order_by(Outbox.id)):
+                if row.claim == token and held_elsewhere:
+                    let_go.append(row.id)
+                elif row.claim == token:
+                    mine.append(row)
+                elif row.claimed_until is not None and aware(row.claimed_until) > now:
+                    held_elsewhere = True
+            if let_go:
+                self._release(session, let_go)
+            return _delivery(mine)
+
+    def pending(self, channel: str, address: str, *, due_only: bool = True) -> Delivery:
+        """Outbox messages waiting for this conversation, oldest first, without claiming
+        them (to look, not to send)."""
+        now = self.clock()
+        with self.sessions() as session:
             conversation_id = self._conversation_id(session, channel, address)
             if conversation_id is None:
                 return Delivery((), ())
@@ -568,13 +621,7 @@ class Store:
                 for r in rows
                 if not due_only or r.next_attempt_at is None or aware(r.next_attempt_at) <= now
             ]
-            return Delivery(
-                tuple(r.id for r in due),
-                tuple(
-                    as_outbound(r.sender, r.text, r.language, buttons_from_json(r.buttons))
-                    for r in due
-                ),
-            )
+            return _delivery(due)
 
     def acknowledge(self, ids: Sequence[int]) -> None:
         """The channel accepted these outbox messages: they are delivered."""
@@ -584,7 +631,18 @@ class Store:
             session.execute(
                 update(Outbox)
                 .where(Outbox.id.in_(list(ids)), Outbox.delivered_at.is_(None))
-                .values(delivered_at=self.clock())
+                .values(delivered_at=self.clock(), claim=None, claimed_until=None)
+                .execution_options(synchronize_session=False)
+            )
+
+    def acknowledge_replies_to(self, message_id: int) -> None:
+        """The replies to this message reached the citizen another way (the web chat's
+        retried request returns them): what waits of them in the outbox is delivered."""
+        with self.sessions.begin() as session:
+            session.execute(
+                update(Outbox)
+                .where(Outbox.reply_to == message_id, Outbox.delivered_at.is_(None))
+                .values(delivered_at=self.clock(), claim=None, claimed_until=None)
                 .execution_options(synchronize_session=False)
             )
 
@@ -596,14 +654,45 @@ class Store:
             session.execute(
                 update(Outbox)
                 .where(Outbox.id.in_(list(ids)))
-                .values(attempts=Outbox.attempts + 1, next_attempt_at=self.clock() + retry_after)
+                .values(
+                    attempts=Outbox.attempts + 1,
+                    next_attempt_at=self.clock() + retry_after,
+                    claim=None,
+                    claimed_until=None,
+                )
                 .execution_options(synchronize_session=False)
             )
 
+    def extend_claim(self, ids: Sequence[int], lease: timedelta) -> None:
+        """A delivery still sending these: hold them for another ``lease``."""
+        if ids:
+            with self.sessions.begin() as session:
+                session.execute(
+                    update(Outbox)
+                    .where(Outbox.id.in_(list(ids)), Outbox.delivered_at.is_(None))
+                    .values(claimed_until=self.clock() + lease)
+                    .execution_options(synchronize_session=False)
+                )
+
+    def release(self, ids: Sequence[int]) -> None:
+        """A delivery let go of these without sending them (they wait for the next one)."""
+        if ids:
+            with self.sessions.begin() as session:
+                self._release(session, ids)
+
+    def _release(self, session: Session, ids: Sequence[int]) -> None:
+        session.execute(
+            update(Outbox)
+            .where(Outbox.id.in_(list(ids)), Outbox.delivered_at.is_(None))
+            .values(claim=None, claimed_until=None)
+            .execution_options(synchronize_session=False)
+        )
+
     def take_pending(self, channel: str, address: str) -> tuple[Outbound, ...]:
         """Waiting outbox messages, marked delivered at once: for channels whose answer is
-        the delivery (the web chat's poll response, the terminal)."""
-        delivery = self.pending(channel, address)
+        the delivery (the web chat's poll response, the terminal). Two polls at once never
+        both get a message."""
+        delivery = self.claim_pending(channel, address, lease=TAKE_LEASE)
         self.acknowledge(delivery.ids)
         return delivery.messages
 
@@ -654,6 +743,17 @@ class Store:
                 .distinct()
             ).all()
             return [(row[0], row[1]) for row in rows]
+
+
+def _delivery(rows: Sequence[Outbox]) -> Delivery:
+    return Delivery(
+        tuple(r.id for r in rows),
+        tuple(
+            as_outbound(r.sender, r.text, r.language, buttons_from_json(r.buttons), r.short)
+            for r in rows
+        ),
+        tuple(r.reply_to for r in rows),
+    )
 
 
 def aware(moment: datetime) -> datetime:

@@ -1,0 +1,552 @@
+"""SIGKILL under load: nothing a citizen writes is lost, handled twice or delivered twice.
+
+    .venv/bin/python scripts/kill_under_load.py [--web 12] [--sms 12] [--messages 25]
+        [--kills 5] [--database-url postgresql+psycopg://.../inngang_test_kill]
+
+Starts `inngang run` (web chat, SMS webhook, the embedded SQLite unless --database-url) with
+a local SMS gateway that records what it is asked to send, and drives it like citizens do:
+``--web`` web chat visitors and ``--sms`` phones, each sending ``--messages`` messages one
+after another and retrying a message (same id) until the server answers. Meanwhile the server
+is killed with SIGKILL ``--kills`` times at random moments and started again at once. Then a
+burst of ``--burst`` messages is sent at once to one conversation on each channel.
+
+At the end it prints, from the database and from what the citizens received:
+- lost: messages a citizen sent that are not recorded exactly once;
+- handled twice: messages answered more than once (replies in two steps, or a conversation
+  moved on more often than it had messages);
+- unanswered: messages never handled;
+- delivered twice / never delivered: replies a citizen received more (or less) often than they
+  were recorded (web: responses and polls; SMS: messages accepted by the gateway);
+- the burst: all kept, handled in arrival order.
+Exit status 1 when any of these is not zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from itertools import pairwise
+from pathlib import Path
+
+import httpx
+import uvicorn
+import yaml
+from sqlalchemy import select
+from starlette.applications import Starlette
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.channels.sms import sign  # noqa: E402
+from bot.settings import load_settings  # noqa: E402
+from bot.store.crypto import new_key  # noqa: E402
+
+SECRET = "kill-under-load-secret"
+SMS_SECRET = "kill-under-load-sms"
+QUESTIONS = [
+    "hei",
+    "hvor er helsestasjonen?",
+    "når har PPT åpent?",
+    "hva gjør familieteamet?",
+    "takk",
+    "hvordan får jeg hjelp fra NAV?",
+    "fritidsaktiviteter for ungdom",
+    "skolehelsetjenesten",
+    "what does the health station do?",
+    "2",
+]
+PART = re.compile(r"^\((\d+)/(\d+)\) ")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Gateway:
+    """The SMS gateway: records every part it accepts, per number, and (as gateways with
+    client references do) hands a part on to the phone only once per reference."""
+
+    received: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    references: set[str] = field(default_factory=set)
+    repeats: int = 0
+    """Parts posted again with a reference already accepted (dropped, not delivered)."""
+
+    def app(self) -> Starlette:
+        async def messages(request: Request) -> JSONResponse:
+            try:
+                data = await request.json()
+            except ClientDisconnect:  # the server was killed while sending
+                return JSONResponse({"error": "gone"}, status_code=400)
+            reference = data.get("reference")
+            if reference is not None and reference in self.references:
+                self.repeats += 1
+                return JSONResponse({"id": "repeat"}, status_code=202)
+            if reference is not None:
+                self.references.add(reference)
+            self.received[data["to"]].append(data["text"])
+            return JSONResponse({"id": "ok"}, status_code=202)
+
+        return Starlette(routes=[Route("/messages", messages, methods=["POST"])])
+
+    def messages_to(self, number: str) -> int:
+        """Whole messages accepted for a number (a message cut in parts counts once)."""
+        count = 0
+        for text in self.received[number]:
+            match = PART.match(text)
+            count += 1 if match is None or match.group(1) == "1" else 0
+        return count
+
+
+@dataclass
+class Server:
+    """`inngang run` as a child process, killed and started again at will."""
+
+    env: dict[str, str]
+    log: Path
+    process: subprocess.Popen[bytes] | None = None
+    starts: int = 0
+
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "bot.cli", "run"],
+                cwd=ROOT,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.starts += 1
+
+    def kill(self) -> None:
+        if self.process is not None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@dataclass
+class WebCitizen:
+    """A web chat visitor: the token, what she sent and every reply she received."""
+
+    name: str
+    token: str = ""
+    sent: list[str] = field(default_factory=list)
+    received: list[str] = field(default_factory=list)
+
+
+async def post_until_answered(
+    client: httpx.AsyncClient, path: str, deadline: float, **kwargs: object
+) -> httpx.Response:
+    """POST again (the same request: the same message id) until the server answers 200."""
+    while time.monotonic() < deadline:
+        try:
+            response = await client.post(path, **kwargs)  # type: ignore[arg-type]
+            if response.status_code == 200:
+                return response
+        except httpx.HTTPError:
+            pass
+        await asyncio.sleep(0.2)
+    raise TimeoutError(path)
+
+
+async def web_citizen(
+    client: httpx.AsyncClient, citizen: WebCitizen, messages: int, deadline: float
+) -> None:
+    first = await post_until_answered(
+        client, "/api/chat", deadline, json={"text": "hei", "id": f"{citizen.name}-0"}
+    )
+    citizen.token = first.json()["token"]
+    citizen.sent.append(f"{citizen.name}-0")
+    citizen.received += [r["text"] for r in first.json()["replies"]]
+    headers = {"X-Chat-Token": citizen.token}
+    for n in range(1, messages):
+        message_id = f"{citizen.name}-{n}"
+        response = await post_until_answered(
+            client,
+            "/api/chat",
+            deadline,
+            json={"text": random.choice(QUESTIONS), "id": message_id},
+            headers=headers,
+        )
+        citizen.sent.append(message_id)
+        citizen.received += [r["text"] for r in response.json()["replies"]]
+        if n % 5 == 0:
+            await poll(client, citizen, deadline)
+
+
+async def poll(client: httpx.AsyncClient, citizen: WebCitizen, deadline: float) -> None:
+    response = await post_until_answered(
+        client, "/api/poll", deadline, headers={"X-Chat-Token": citizen.token}
+    )
+    citizen.received += [m["text"] for m in response.json()["messages"]]
+
+
+async def sms_citizen(
+    client: httpx.AsyncClient, number: str, messages: int, deadline: float, sent: list[str]
+) -> None:
+    for n in range(messages):
+        message_id = f"{number}-{n}"
+        await send_sms(client, number, random.choice(QUESTIONS), message_id, deadline)
+        sent.append(message_id)
+
+
+async def send_sms(
+    client: httpx.AsyncClient, number: str, text: str, message_id: str, deadline: float
+) -> None:
+    """The gateway's webhook, retried (as gateways do) until the server answers."""
+    body = json.dumps({"from": number, "text": text, "id": message_id}).encode()
+    while True:
+        timestamp = str(int(time.time()))
+        headers = {
+            "content-type": "application/json",
+            "X-Timestamp": timestamp,
+            "X-Signature": sign(SMS_SECRET, timestamp, body),
+        }
+        try:
+            await post_until_answered(
+                client,
+                "/sms/inbound",
+                min(deadline, time.monotonic() + 5),
+                content=body,
+                headers=headers,
+            )
+            return
+        except TimeoutError:
+            if time.monotonic() >= deadline:
+                raise
+
+
+async def killer(server: Server, kills: int, stop: asyncio.Event) -> int:
+    """SIGKILL the server at random moments, starting it again at once."""
+    done = 0
+    while done < kills and not stop.is_set():
+        await asyncio.sleep(random.uniform(2.0, 6.0))
+        if stop.is_set():
+            break
+        server.kill()
+        server.start()
+        done += 1
+        print(f"  SIGKILL {done}/{kills}", flush=True)
+    return done
+
+
+async def wait_healthy(client: httpx.AsyncClient, timeout_s: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if (await client.get("/healthz")).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        await asyncio.sleep(0.3)
+    raise TimeoutError("the server did not come up")
+
+
+def write_config(directory: Path, gateway_port: int) -> Path:
+    config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
+    config["sms"] = {
+        **config.get("sms", {}),
+        "enabled": True,
+        "outbound_url": f"http://127.0.0.1:{gateway_port}/messages",
+    }
+    config["notifications"] = {**config["notifications"], "sms": False}
+    path = directory / "config.yml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@dataclass
+class Findings:
+    lost: int = 0
+    handled_twice: int = 0
+    unanswered: int = 0
+    delivered_twice: int = 0
+    never_delivered: int = 0
+    burst_out_of_order: int = 0
+    burst_lost: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def check(
+    env: dict[str, str],
+    web: list[WebCitizen],
+    sms_sent: dict[str, list[str]],
+    gateway: Gateway,
+    bursts: dict[tuple[str, str], list[str]],
+) -> tuple[Findings, int]:
+    """Compare what the citizens sent and received with the database."""
+    from bot.app import build_app
+    from bot.store.enums import Direction
+    from bot.store.models import Conversation, Message, Outbox
+
+    settings = load_settings(Path(env["INNGANG_CONFIG"]), env=env)
+    app = build_app(settings, secret_file=Path(env["INNGANG_VAR"]) / "secret.key")
+    found = Findings()
+    total = 0
+    with app.store.sessions() as session:
+
+        def conversation(channel: str, user: str) -> Conversation | None:
+            return session.scalars(
+                select(Conversation).where(
+                    Conversation.channel == channel,
+                    Conversation.address_hash == app.router.address(channel, user),
+                )
+            ).first()
+
+        def inspect(channel: str, user: str, sent: list[str]) -> Conversation | None:
+            nonlocal total
+            found_conversation = conversation(channel, user)
+            if found_conversation is None:
+                found.lost += len(sent)
+                return None
+            inbound = session.scalars(
+                select(Message)
+                .where(
+                    Message.conversation_id == found_conversation.id,
+                    Message.direction == Direction.IN,
+                )
+                .order_by(Message.id)
+            ).all()
+            ids = Counter(m.external_id for m in inbound)
+            total += len(sent)
+            found.lost += sum(1 for s in sent if ids[s] != 1)
+            found.unanswered += sum(1 for m in inbound if m.handled_at is None)
+            steps = session.scalars(
+                select(Message).where(
+                    Message.conversation_id == found_conversation.id,
+                    Message.direction.in_((Direction.IN, Direction.EVENT)),
+                    Message.handled_at.is_not(None),
+                )
+            ).all()
+            if found_conversation.version > len(steps):
+                found.handled_twice += found_conversation.version - len(steps)
+            for message in inbound:
+                moments = {
+                    r.created_at
+                    for r in session.scalars(select(Message).where(Message.reply_to == message.id))
+                }
+                if len(moments) > 1:
+                    found.handled_twice += 1
+            return found_conversation
+
+        for citizen in web:
+            found_conversation = inspect("web", citizen.token, citizen.sent)
+            if found_conversation is None:
+                continue
+            recorded = [
+                m.text
+                for m in session.scalars(
+                    select(Message)
+                    .where(
+                        Message.conversation_id == found_conversation.id,
+                        Message.direction == Direction.OUT,
+                    )
+                    .order_by(Message.id)
+                )
+            ]
+            got, want = Counter(citizen.received), Counter(recorded)
+            found.delivered_twice += sum((got - want).values())
+            found.never_delivered += sum((want - got).values())
+            if got != want:
+                found.notes.append(
+                    f"web {citizen.name}: {sum((got - want).values())} extra, "
+                    f"{sum((want - got).values())} missing of {len(recorded)}"
+                )
+        for number, sent in sms_sent.items():
+            found_conversation = inspect("sms", number, sent)
+            if found_conversation is None:
+                continue
+            rows = session.scalars(
+                select(Outbox).where(Outbox.conversation_id == found_conversation.id)
+            ).all()
+            found.never_delivered += sum(1 for r in rows if r.delivered_at is None)
+            accepted = gateway.messages_to(number)
+            found.delivered_twice += max(0, accepted - len(rows))
+            found.never_delivered += max(0, len(rows) - accepted)
+            if accepted != len(rows):
+                found.notes.append(f"sms {number}: gateway took {accepted} of {len(rows)}")
+        for (channel, user), sent in bursts.items():
+            found_conversation = conversation(channel, user)
+            if found_conversation is None:
+                found.burst_lost += len(sent)
+                continue
+            inbound = session.scalars(
+                select(Message)
+                .where(
+                    Message.conversation_id == found_conversation.id,
+                    Message.direction == Direction.IN,
+                    Message.external_id.in_(sent),
+                )
+                .order_by(Message.id)
+            ).all()
+            found.burst_lost += len(sent) - len(inbound)
+            handled = [m.handled_at for m in inbound]
+            if None in handled:
+                found.burst_lost += handled.count(None)
+            else:
+                found.burst_out_of_order += sum(
+                    1 for a, b in pairwise(handled) if a is not None and b is not None and a > b
+                )
+    app.store.close()
+    return found, total
+
+
+async def burst(
+    client: httpx.AsyncClient, size: int, number: str, deadline: float
+) -> dict[tuple[str, str], list[str]]:
+    """``size`` messages at once to one web conversation and to one phone."""
+    first = await post_until_answered(client, "/api/chat", deadline, json={"text": "hei"})
+    token = first.json()["token"]
+    web_ids = [f"burst-web-{n}" for n in range(size)]
+    sms_ids = [f"burst-sms-{n}" for n in range(size)]
+    await asyncio.gather(
+        *(
+            post_until_answered(
+                client,
+                "/api/chat",
+                deadline,
+                json={"text": f"del {n} av beskrivelsen", "id": message_id},
+                headers={"X-Chat-Token": token},
+            )
+            for n, message_id in enumerate(web_ids)
+        ),
+        *(
+            send_sms(client, number, f"del {n} av beskrivelsen", message_id, deadline)
+            for n, message_id in enumerate(sms_ids)
+        ),
+    )
+    return {("web", token): web_ids, ("sms", number): sms_ids}
+
+
+async def settle(gateway: Gateway, quiet_s: float = 40.0, limit_s: float = 180.0) -> None:
+    """Wait until the gateway has received nothing new for ``quiet_s`` (longer than the
+    30 s claim a killed server leaves on what it was sending)."""
+    started = last_change = time.monotonic()
+    seen = -1
+    while time.monotonic() - last_change < quiet_s and time.monotonic() - started < limit_s:
+        count = sum(len(texts) for texts in gateway.received.values())
+        if count != seen:
+            seen, last_change = count, time.monotonic()
+        await asyncio.sleep(1.0)
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--web", type=int, default=12)
+    parser.add_argument("--sms", type=int, default=12)
+    parser.add_argument("--messages", type=int, default=25)
+    parser.add_argument("--kills", type=int, default=5)
+    parser.add_argument("--burst", type=int, default=20)
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    random.seed(args.seed)
+
+    directory = Path(tempfile.mkdtemp(prefix="inngang-kill-"))
+    gateway = Gateway()
+    gateway_port, web_port = free_port(), free_port()
+    gateway_server = uvicorn.Server(
+        uvicorn.Config(gateway.app(), host="127.0.0.1", port=gateway_port, log_level="error")
+    )
+    gateway_task = asyncio.create_task(gateway_server.serve())
+    env = {
+        **os.environ,
+        "INNGANG_CONFIG": str(write_config(directory, gateway_port)),
+        "INNGANG_DATABASE_URL": args.database_url or f"sqlite:///{directory / 'inngang.db'}",
+        "INNGANG_NLU_URL": "http://127.0.0.1:9",
+        "INNGANG_NLU_MANAGE_SERVER": "false",
+        "INNGANG_WEB_PORT": str(web_port),
+        "INNGANG_SECRET_KEY": SECRET,
+        "INNGANG_DATA_KEY": new_key(),
+        "SMS_SHARED_SECRET": SMS_SECRET,
+        "INNGANG_VAR": str(directory),
+    }
+    if args.database_url:
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(args.database_url)
+        name = engine.url.database or ""
+        if "test" not in name:
+            print(f"refusing to empty {name!r}: not a test database", file=sys.stderr)
+            return 2
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    server = Server(env, directory / "server.log")
+    server.start()
+    started = time.monotonic()
+    web = [WebCitizen(f"w{n}") for n in range(args.web)]
+    sms_sent: dict[str, list[str]] = {f"+4790{n:06d}": [] for n in range(args.sms)}
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{web_port}", timeout=15.0) as client:
+        await wait_healthy(client)
+        deadline = time.monotonic() + 1200
+        stop = asyncio.Event()
+        kills = asyncio.create_task(killer(server, args.kills, stop))
+        await asyncio.gather(
+            *(web_citizen(client, c, args.messages, deadline) for c in web),
+            *(sms_citizen(client, n, args.messages, deadline, s) for n, s in sms_sent.items()),
+        )
+        stop.set()
+        killed = await kills
+        await wait_healthy(client)
+        bursts = await burst(client, args.burst, "+4799999999", deadline)
+        await settle(gateway)  # the push loop sends what waits (a killed one's claim expires)
+        for citizen in web:
+            await poll(client, citizen, deadline)
+        load_s = time.monotonic() - started
+    server.stop()
+    gateway_server.should_exit = True
+    await gateway_task
+    found, total = check(env, web, sms_sent, gateway, bursts)
+    print(f"messages sent: {total} ({args.web} web, {args.sms} SMS, {args.messages} each)")
+    print(f"SIGKILLs: {killed}; server starts: {server.starts}; load took {load_s:.0f} s")
+    print(f"burst: {args.burst} at once to one conversation on the web chat and on SMS")
+    rows = [
+        ("lost", found.lost),
+        ("handled twice", found.handled_twice),
+        ("unanswered", found.unanswered),
+        ("delivered twice", found.delivered_twice),
+        ("never delivered", found.never_delivered),
+        ("burst lost", found.burst_lost),
+        ("burst out of order", found.burst_out_of_order),
+    ]
+    for name, value in rows:
+        print(f"  {name:<20} {value}")
+    print(
+        f"  (SMS parts the server sent again after a kill, dropped by reference: {gateway.repeats})"
+    )
+    for note in found.notes:
+        print(f"  - {note}")
+    print(f"(server log: {server.log})")
+    return 0 if all(value == 0 for _, value in rows) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(asyncio.run(main()))
