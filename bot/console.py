@@ -29,12 +29,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.effects import audit
 from bot.i18n import Catalogs
 from bot.notify_dispatch import DANGER_KEYS, KIND_KEYS, NoticeStatus, notices_for
 from bot.queue import Queue, QueueError, QueueItem
 from bot.staff import Staffing, UnknownStaff
 from bot.staff_auth import StaffSignIn
+from bot.store.audit import audit
 from flows.types import N_
 
 CRISIS_KEYS = DANGER_KEYS

@@ -32,8 +32,8 @@ from sqlalchemy import Engine
 
 from bot.app import DATA_KEY_FILE
 from bot.clock import system_clock
-from bot.effects import audit
 from bot.settings import Settings
+from bot.store.audit import audit
 from bot.store.crypto import (
     FileKeys,
     KeyRing,

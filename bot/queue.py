@@ -14,11 +14,11 @@ from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
-from bot.effects import audit
 from bot.i18n import Catalogs
 from bot.notifications import NoticeKind, Notices
 from bot.settings import Settings
 from bot.staff import Staffing
+from bot.store.audit import audit
 from bot.store.enums import CaseStatus
 from bot.store.models import Case, Conversation, Message, Outbox
 from bot.store.repo import buttons_to_json, record_event

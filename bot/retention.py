@@ -17,8 +17,8 @@ from sqlalchemy import CursorResult, and_, delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
-from bot.effects import audit
 from bot.settings import Settings
+from bot.store.audit import audit
 from bot.store.db import scrub
 from bot.store.models import Case, Consent, Conversation, Message, Outbox
 

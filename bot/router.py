@@ -19,7 +19,6 @@ from datetime import timedelta
 
 from bot.channels.limits import SHORT_TEXT_CHANNELS
 from bot.clock import Clock
-from bot.effects import EffectRunner
 from bot.i18n import Catalogs
 from bot.identity import address_hash
 from bot.locks import KeyedLocks
@@ -29,6 +28,7 @@ from bot.settings import Settings
 from bot.staff import Staffing
 from bot.store.cases import case_status
 from bot.store.db import scrub
+from bot.store.effects import EffectRunner
 from bot.store.enums import Direction
 from bot.store.repo import PendingMessage, Store, StoredReply, aware
 from bot.text_input import MAX_UNDERSTOOD_CHARS, clean

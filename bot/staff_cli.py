@@ -27,7 +27,6 @@ import time
 from sqlalchemy import select
 
 from bot.app import App
-from bot.effects import audit
 from bot.notify_dispatch import DeliveryState, mark_seen, notices_for
 from bot.queue import QueueError
 from bot.retention import run_retention
@@ -41,6 +40,7 @@ from bot.staff_auth import (
     token_owner,
 )
 from bot.stats import gains
+from bot.store.audit import audit
 from bot.store.models import AuditEntry, Consent
 
 TOKEN_ENV = "INNGANG_STAFF_TOKEN"
