@@ -8,7 +8,7 @@ from datetime import datetime
 from bot.schedule import Schedule
 from bot.settings import Settings
 from bot.store.db import Transaction
-from bot.store.duty import duty_switches, switch_duty
+from bot.store.duty import duty_switches
 
 
 class UnknownStaff(Exception):
@@ -50,8 +50,3 @@ class Staffing:
             else:
                 on.discard(staff_id)
         return tuple(sorted(s for s in on if s in self.members))
-
-    def set_duty(self, tx: Transaction, staff_id: str, on: bool, now: datetime) -> None:
-        """Switch a staff member on or off duty for today."""
-        self.require(staff_id)
-        switch_duty(tx, staff_id, on, self.day(now), now)

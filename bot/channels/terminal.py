@@ -14,7 +14,7 @@ CHANNEL = "terminal"
 
 async def _print_pending(router: Router, user: str, every_s: float) -> None:
     while True:
-        for message in router.take_pending(CHANNEL, user):
+        for message in await router.store.run(router.take_pending, CHANNEL, user):
             print(f"\n[{message.sender}] {as_plain_text(message)}\n", flush=True)
         await asyncio.sleep(every_s)
 

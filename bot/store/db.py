@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.store.crypto import KeyRing, install_keyring
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+StoreEngine: TypeAlias = Engine
+"""A database as ``make_engine`` opens it; outside ``bot/store`` it is only handed on."""
 Transaction: TypeAlias = Session
 """An open store transaction. Code outside ``bot/store`` only hands it on to store
 functions (the router's step, the flow effects): it never queries with it."""
