@@ -18,7 +18,9 @@ from bot.settings import PROJECT_ROOT, Settings
 from bot.store.crypto import KeyRing, key_source, reencrypt
 from bot.store.db import make_engine, make_sessionmaker, migrate
 from bot.store.models import Base
+from bot.store.queue_repo import QueueRepo
 from bot.store.repo import Store
+from bot.store.staff_records import StaffRecords
 from nlu.crisis import CrisisDetector
 from nlu.fallback import FallbackMatcher
 from nlu.language import LanguageGuesser
@@ -44,6 +46,7 @@ class App:
     catalogs: Catalogs
     rasa: RasaClient | None
     queue: Queue
+    staff_records: StaffRecords
 
 
 def build_understander(settings: Settings, rasa: RasaClient | None) -> Understander:
@@ -84,8 +87,10 @@ def build_app(
     catalogs = Catalogs.load(settings.languages.supported)
     secret = load_or_create_secret(settings.secret_key, secret_file)
     router = Router(settings, store, understander, catalogs, secret, clock)
-    queue = Queue(settings, store.sessions, catalogs, router.staffing, router.notices, clock)
-    return App(settings, store, router, understander, catalogs, rasa, queue)
+    cases = QueueRepo(store.sessions, router.notices)
+    queue = Queue(settings, cases, catalogs, router.staffing, clock)
+    staff_records = StaffRecords(store.sessions)
+    return App(settings, store, router, understander, catalogs, rasa, queue, staff_records)
 
 
 def _host_port(url: str) -> tuple[str, int]:

@@ -100,6 +100,7 @@ async def _without_nlu_server() -> AsyncIterator[bool]:
 async def _run(settings: Settings) -> int:
     from bot.app import build_app, managed_nlu
     from bot.notify_dispatch import Dispatcher
+    from bot.store.deliveries import DeliveryRepo
     from bot.web import serve
 
     async with managed_nlu(settings):
@@ -109,7 +110,8 @@ async def _run(settings: Settings) -> int:
         if recovered:
             print(f"Recovered {recovered} message(s) left unanswered by a crash.", file=sys.stderr)
         housekeeping = asyncio.create_task(_housekeeping(app))
-        dispatcher = Dispatcher(settings, app.store.sessions, app.catalogs, clock=app.router.clock)
+        deliveries = DeliveryRepo(app.store.sessions)
+        dispatcher = Dispatcher(settings, deliveries, app.catalogs, clock=app.router.clock)
         delivery = asyncio.create_task(dispatcher.run_forever())
         try:
             await serve(app)
@@ -133,7 +135,7 @@ DISPATCH_STOP_S = 15.0
 
 async def _housekeeping(app: App) -> None:
     """Every 30 s: escalate cases nobody claimed; every hour: apply retention."""
-    from bot.retention import run_retention
+    from bot.store.retention import run_retention
 
     rounds = 0
     while True:

@@ -11,10 +11,10 @@ console language (`console_language`, bokmål by default).
 Cross-site requests get nothing: a POST must carry an Origin (or Referer) of this host, and
 a request another site's page makes (an image, a frame, a fetch; told by the browser's
 Sec-Fetch-* headers) is refused, so nobody's page can make a signed-in los's browser act or
-read. The GET pages change nothing but two things that are the meaning of "the los read it":
-the audit entry (who read which case, required) and, for the los who has claimed the case,
-the citizen's read receipt. A link from a notification e-mail (a cross-site navigation the
-los clicks) still opens the case.
+read. The GET pages change nothing but the audit entry (who read which case, required); the
+citizen's read receipt is a POST, by the case page's own "mark as read" form or with the
+los's reply. Database work runs on a thread pool, never on the event loop. A link from a
+notification e-mail (a cross-site navigation the los clicks) still opens the case.
 """
 
 from __future__ import annotations
@@ -25,16 +25,20 @@ from html import escape
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.effects import audit
 from bot.i18n import Catalogs
-from bot.notify_dispatch import DANGER_KEYS, KIND_KEYS, NoticeStatus, notices_for
+from bot.notifications import is_urgent
+from bot.notify_dispatch import DANGER_KEYS, KIND_KEYS
 from bot.queue import Queue, QueueError, QueueItem
 from bot.staff import Staffing, UnknownStaff
 from bot.staff_auth import StaffSignIn
+from bot.store.models import DeliveryStatus
+from bot.store.notices import NoticeRecord
+from bot.store.staff_records import StaffRecords
 from flows.types import N_
 
 CRISIS_KEYS = DANGER_KEYS
@@ -50,17 +54,19 @@ class Console:
         self,
         queue: Queue,
         staffing: Staffing,
+        records: StaffRecords,
         catalogs: Catalogs,
         password: str | None,
         language: str = "nb",
     ) -> None:
         self.queue = queue
         self.staffing = staffing
+        self.records = records
         self.t = catalogs
         self.sign_in = StaffSignIn(password)
         self.language = language
 
-    def _staff(self, request: Request) -> str | Response:
+    async def _staff(self, request: Request) -> str | Response:
         """The signed-in staff member, or the response to give instead: 401 (sign in), 429
         (wait, with Retry-After), 403 (a request made by another site's page)."""
         if self._from_another_site(request):
@@ -77,8 +83,10 @@ class Console:
         except UnknownStaff:
             staff = None
         address = request.client.host if request.client else None
-        with self.queue.sessions() as session:
-            result = self.sign_in.attempt(session, staff, given, address)
+        own_hash = None
+        if staff is not None:
+            own_hash = await run_in_threadpool(self.records.password_hash, staff)
+        result = self.sign_in.attempt(own_hash, staff, given, address)
         if result.retry_after is not None:
             return Response(
                 "Too many failed sign-ins from this address; try again later.\n",
@@ -144,14 +152,14 @@ class Console:
             f"<td>{mode}</td><td>{escape(item.claimed_by or '-')}{flags}</td></tr>"
         )
 
-    def _delivery(self, notice: NoticeStatus) -> str:
+    def _delivery(self, notice: NoticeRecord) -> str:
         """Each transport's status: sent, waiting (with attempts), not delivered."""
         parts = []
         for d in notice.deliveries:
-            if d.status == "sent":
+            if d.status is DeliveryStatus.SENT:
                 status = self._text(N_("console.notice.sent"))
-            elif d.status == "failed":
-                status = f"<strong>{self._text(N_('console.notice.failed'))}</strong>"
+            elif d.status is DeliveryStatus.FAILED:
+                status = f'<strong>{self._text(N_("console.notice.failed"))}</strong>'
             elif d.attempts:
                 status = self._text(N_("console.notice.retrying"), attempts=d.attempts)
             else:
@@ -160,10 +168,8 @@ class Console:
             parts.append(f"{self._text(key) if key else escape(d.transport)}: {status}")
         return ", ".join(parts) or self._text(N_("console.notice.console_only"))
 
-    def _notices(self, staff: str) -> str:
+    def _notices(self, notices: list[NoticeRecord]) -> str:
         """The signed-in staff member's latest notices with their delivery, urgent marked."""
-        with self.queue.sessions() as session:
-            notices = notices_for(session, staff, limit=NOTICES_SHOWN)
         zone = ZoneInfo(self.queue.settings.municipality.timezone)
         rows = []
         for notice in notices:
@@ -177,7 +183,7 @@ class Console:
             when = self._text(
                 N_("console.notice.at"), date=f"{local:%d.%m.}", time=f"{local:%H:%M}"
             )
-            css = ' class="urgent"' if notice.urgent else ""
+            css = ' class="urgent"' if is_urgent(notice.kind) else ""
             rows.append(
                 f"<tr{css}><td>{self._text(kind) if kind else escape(notice.kind)}</td>"
                 f"<td>{reference}</td><td>{when}</td><td>{self._delivery(notice)}</td></tr>"
@@ -195,16 +201,17 @@ class Console:
             f'<tr><td colspan="4">{self._text(N_("console.notice.none"))}</td></tr>'
         )
         return (
-            f"<h2>{self._text(N_('console.notices'))}</h2>"
+            f'<h2>{self._text(N_("console.notices"))}</h2>'
             f'<table class="notices"><thead><tr>{heads}</tr></thead><tbody>{body}</tbody></table>'
         )
 
     async def queue_page(self, request: Request) -> Response:
         """The open cases, urgent first, then by waiting time."""
-        staff = self._staff(request)
+        staff = await self._staff(request)
         if isinstance(staff, Response):
             return staff
-        items = self.queue.open_cases(staff)
+        items = await run_in_threadpool(self.queue.open_cases, staff)
+        notices = await run_in_threadpool(self.records.notices, staff, NOTICES_SHOWN)
         heads = "".join(
             f"<th>{self._text(k)}</th>"
             for k in (
@@ -228,18 +235,18 @@ class Console:
             f'{self._text(N_("console.duty_on"))}</button><button name="on" value="0">'
             f"{self._text(N_('console.duty_off'))}</button></form>"
             f"<table><thead><tr>{heads}</tr></thead><tbody>{rows}</tbody></table>"
-            f"{self._notices(staff)}"
+            f"{self._notices(notices)}"
         )
         return self._page(self._text(N_("console.title")), body, refresh_s=REFRESH_S)
 
     async def case_page(self, request: Request) -> Response:
         """One case: the intake, the citizen's own words, the conversation, the actions."""
-        staff = self._staff(request)
+        staff = await self._staff(request)
         if isinstance(staff, Response):
             return staff
         reference = request.path_params["reference"]
         try:
-            view = self.queue.view(reference, staff)
+            view = await run_in_threadpool(self.queue.view, reference, staff)
         except QueueError:
             return self._page("404", f"<p>{self._text(N_('console.no_case'))}</p>")
         item = view.item
@@ -264,13 +271,19 @@ class Console:
             self._text(N_("console.transfer_to")),
         )
         reply_label = self._text(N_("console.reply"))
+        mark_read = (
+            f'<form method="post" action="{action}/read"><button>'
+            f"{self._text(N_('console.mark_read'))}</button></form>"
+            if item.claimed_by == staff and item.unread
+            else ""
+        )
         body = (
             f'<p><a href="/staff">← {self._text(N_("console.title"))}</a></p>'
             f"<h1>{escape(reference)} ({escape(item.status)}, {self._priority(item)})</h1>"
             f"<p>{facts}"
             f"{(' – ' + escape(view.callback)) if view.callback else ''}</p>"
             f"<h2>{self._text(N_('console.words'))}</h2>{words}"
-            f"<h2>{self._text(N_('console.conversation'))}</h2>{talk or '-'}"
+            f"<h2>{self._text(N_('console.conversation'))}</h2>{talk or '-'}{mark_read}"
             f'<form method="post" action="{action}/claim"><button>'
             f"{self._text(N_('console.claim'))}</button></form>"
             f'<form method="post" action="{action}/reply" style="display:block">'
@@ -286,24 +299,29 @@ class Console:
         return self._page(escape(reference), body)
 
     async def act(self, request: Request) -> Response:
-        """POST claim / reply / close / transfer; then back to the case."""
+        """POST claim / read / reply / close / transfer; then back to the case. A reply
+        marks the citizen's messages read first (the receipt goes before the answer)."""
         if not self._same_origin(request):
             return Response(status_code=403)
-        staff = self._staff(request)
+        staff = await self._staff(request)
         if isinstance(staff, Response):
             return staff
         reference, action = request.path_params["reference"], request.path_params["action"]
         form = await request.form()
+        queue = self.queue
         try:
             if action == "claim":
-                self.queue.claim(reference, staff)
+                await run_in_threadpool(queue.claim, reference, staff)
+            elif action == "read":
+                await run_in_threadpool(queue.mark_read, reference, staff)
             elif action == "reply":
-                self.queue.reply(reference, staff, str(form.get("text", "")))
+                await run_in_threadpool(queue.mark_read, reference, staff)
+                await run_in_threadpool(queue.reply, reference, staff, str(form.get("text", "")))
             elif action == "close":
-                self.queue.close(reference, staff, str(form.get("outcome", "")))
+                await run_in_threadpool(queue.close, reference, staff, str(form.get("outcome", "")))
                 return RedirectResponse("/staff", status_code=303)
             elif action == "transfer":
-                self.queue.transfer(reference, staff, str(form.get("to", "")))
+                await run_in_threadpool(queue.transfer, reference, staff, str(form.get("to", "")))
             else:
                 return Response(status_code=404)
         except (QueueError, UnknownStaff) as error:
@@ -318,15 +336,13 @@ class Console:
         """Switch yourself on or off duty for today."""
         if not self._same_origin(request):
             return Response(status_code=403)
-        staff = self._staff(request)
+        staff = await self._staff(request)
         if isinstance(staff, Response):
             return staff
         form = await request.form()
         on = form.get("on") == "1"
         now = self.queue.clock()
-        with self.queue.sessions.begin() as session:
-            self.staffing.set_duty(session, staff, on, now)
-            audit(session, now, staff, "duty", detail="on" if on else "off")
+        await run_in_threadpool(self.records.switch_duty, staff, on, self.staffing.day(now), now)
         return RedirectResponse("/staff", status_code=303)
 
     def routes(self) -> list[BaseRoute]:

@@ -28,11 +28,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine
-
 from bot.app import DATA_KEY_FILE
 from bot.clock import system_clock
-from bot.effects import audit
 from bot.settings import Settings
 from bot.store.crypto import (
     FileKeys,
@@ -45,8 +42,9 @@ from bot.store.crypto import (
     parse_key,
     reencrypt,
 )
-from bot.store.db import make_engine, make_sessionmaker, migrate, scrub
+from bot.store.db import StoreEngine, make_engine, make_sessionmaker, migrate, scrub
 from bot.store.models import Base
+from bot.store.staff_records import StaffRecords
 
 GRACE_S = 2.5
 """How long ``rotate`` waits after writing the new key before re-encrypting: longer than a
@@ -81,7 +79,7 @@ def add_parsers(sub: Any) -> None:
 
 
 def rotate(
-    engine: Engine,
+    engine: StoreEngine,
     *,
     batch: int = 500,
     grace_s: float = GRACE_S,
@@ -132,7 +130,7 @@ def rotate(
     )
 
 
-def _left_behind(engine: Engine, current: str) -> int:
+def _left_behind(engine: StoreEngine, current: str) -> int:
     return sum(n for kid, n in count_by_key(engine, Base.metadata).items() if kid != current)
 
 
@@ -162,15 +160,13 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         except RotationError as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
-        with make_sessionmaker(engine).begin() as session:
-            audit(
-                session,
-                system_clock(),
-                "operator",
-                "keys_rotated",
-                detail=f"current={done.current} retired={','.join(done.retired) or '-'} "
-                f"rewritten={done.rewritten}",
-            )
+        StaffRecords(make_sessionmaker(engine)).audit(
+            system_clock(),
+            "operator",
+            "keys_rotated",
+            detail=f"current={done.current} retired={','.join(done.retired) or '-'} "
+            f"rewritten={done.rewritten}",
+        )
         print(f"current key {done.current}; {done.rewritten} rows re-encrypted")
         if done.retired and done.in_environment:
             print(

@@ -10,11 +10,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy.orm import Session
-
 from bot.schedule import Schedule
 from bot.settings import Settings
 from bot.staff import Staffing
+from bot.store.db import Transaction
 from bot.store.notices import leave_notices, recently_told
 
 ON_CALL = "on-call"
@@ -58,7 +57,7 @@ class Notices:
 
     def recipients(
         self,
-        session: Session,
+        tx: Transaction,
         now: datetime,
         kind: NoticeKind,
         *,
@@ -71,7 +70,7 @@ class Notices:
         nobody is on duty."""
         if kind is NoticeKind.TRANSFERRED:
             return (to,) if to else ()
-        on_duty = self.staffing.on_duty(session, now)
+        on_duty = self.staffing.on_duty(tx, now)
         if kind is NoticeKind.NEW_CASE:
             first = (preferred,) if preferred else on_duty
             return first or self.staffing.leaders()
@@ -87,7 +86,7 @@ class Notices:
 
     def raise_notice(
         self,
-        session: Session,
+        tx: Transaction,
         now: datetime,
         kind: NoticeKind,
         reference: str | None,
@@ -100,13 +99,13 @@ class Notices:
         returns who was told now."""
         since = now - timedelta(minutes=self.settings.notifications.repeat_after_minutes)
         kinds = [str(k) for k in SAME_DANGER.get(kind, (kind,))]
-        told = recently_told(session, reference, kinds, since)
+        told = recently_told(tx, reference, kinds, since)
         fresh = [
             staff_id
             for staff_id in self.recipients(
-                session, now, kind, claimed_by=claimed_by, preferred=preferred, to=to
+                tx, now, kind, claimed_by=claimed_by, preferred=preferred, to=to
             )
             if staff_id not in told
         ]
-        leave_notices(session, fresh, str(kind), reference, now)
+        leave_notices(tx, fresh, str(kind), reference, now)
         return fresh

@@ -6,9 +6,10 @@ atomic UPDATE before it is sent, so each is sent by one of them. (A process that
 sending but before recording it leaves the claim to expire: that delivery is sent again; at
 least once, never twice by two live dispatchers.)
 
-The database work is synchronous SQLAlchemy, run in worker threads (``asyncio.to_thread``),
-as is smtplib; SMS go out with httpx. Texts come from the catalogs (bokmål by default) and
-hold a kind, a case reference, the kind of danger, a time and a link: never citizen text.
+The database work (``bot/store/deliveries.py``) runs in worker threads
+(``asyncio.to_thread``), as does smtplib; SMS go out with httpx. Texts come from the
+catalogs (bokmål by default) and hold a kind, a case reference, the kind of danger, a time
+and a link: never citizen text.
 """
 
 from __future__ import annotations
@@ -16,13 +17,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
-
-from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock, system_clock
 from bot.i18n import Catalogs
@@ -35,13 +32,8 @@ from bot.notify_transports import (
     Transport,
 )
 from bot.settings import Settings
-from bot.store.models import (
-    Case,
-    DeliveryStatus,
-    DeliveryTransport,
-    NotificationDelivery,
-    StaffNotification,
-)
+from bot.store.deliveries import ClaimedDelivery, DeliveryRepo, Outcome
+from bot.store.models import DeliveryStatus, DeliveryTransport
 from flows.types import N_
 
 log = logging.getLogger(__name__)
@@ -62,7 +54,6 @@ DANGER_KEYS = {
 }
 """The kinds of danger a case can have (``Case.crisis_category``), as the console names them."""
 BATCH = 50
-PLAN_BATCH = 200
 MAX_PARALLEL_SENDS = 8
 
 
@@ -120,87 +111,8 @@ def compose(
 
 
 @dataclass(frozen=True)
-class DeliveryState:
-    """One delivery of a notice as staff see it."""
-
-    transport: str
-    status: str
-    attempts: int
-
-
-@dataclass(frozen=True)
-class NoticeStatus:
-    """A notice with its deliveries, for the console and ``inngang queue notifications``."""
-
-    id: int
-    kind: str
-    reference: str | None
-    created_at: datetime
-    seen: bool
-    deliveries: tuple[DeliveryState, ...]
-
-    @property
-    def urgent(self) -> bool:
-        return is_urgent(self.kind)
-
-    @property
-    def undelivered(self) -> bool:
-        """Some delivery was given up."""
-        return any(d.status == DeliveryStatus.FAILED for d in self.deliveries)
-
-
-def notices_for(
-    session: Session, staff_id: str, *, unseen_only: bool = False, limit: int | None = None
-) -> list[NoticeStatus]:
-    """A staff member's notices, newest first, each with its deliveries per transport."""
-    query = select(StaffNotification).where(StaffNotification.staff_id == staff_id)
-    if unseen_only:
-        query = query.where(StaffNotification.seen_at.is_(None))
-    notices = session.scalars(
-        query.order_by(StaffNotification.created_at.desc(), StaffNotification.id.desc()).limit(
-            limit
-        )
-    ).all()
-    deliveries: dict[int, list[DeliveryState]] = {}
-    if notices:
-        rows = session.scalars(
-            select(NotificationDelivery)
-            .where(NotificationDelivery.notification_id.in_([n.id for n in notices]))
-            .order_by(NotificationDelivery.id)
-        )
-        for row in rows:
-            deliveries.setdefault(row.notification_id, []).append(
-                DeliveryState(row.transport, row.status, row.attempts)
-            )
-    return [
-        NoticeStatus(
-            n.id,
-            n.kind,
-            n.case_reference,
-            _aware(n.created_at),
-            n.seen_at is not None,
-            tuple(deliveries.get(n.id, ())),
-        )
-        for n in notices
-    ]
-
-
-def mark_seen(session: Session, notice_ids: Sequence[int], now: datetime) -> None:
-    """Mark these notices seen (``inngang queue notifications`` shows each once)."""
-    if notice_ids:
-        session.execute(
-            update(StaffNotification)
-            .where(StaffNotification.id.in_(list(notice_ids)), StaffNotification.seen_at.is_(None))
-            .values(seen_at=now)
-        )
-
-
-@dataclass(frozen=True)
 class _Job:
-    delivery_id: int
-    transport: str
-    target: str
-    attempts: int
+    delivery: ClaimedDelivery
     text: NoticeText
 
 
@@ -220,7 +132,7 @@ class Dispatcher:
     def __init__(
         self,
         settings: Settings,
-        sessions: sessionmaker[Session],
+        deliveries: DeliveryRepo,
         catalogs: Catalogs,
         *,
         clock: Clock = system_clock,
@@ -231,7 +143,7 @@ class Dispatcher:
         batch: int = BATCH,
     ) -> None:
         self.settings = settings
-        self.sessions = sessions
+        self.deliveries = deliveries
         self.catalogs = catalogs
         self.clock = clock
         self.language = language
@@ -266,100 +178,31 @@ class Dispatcher:
         return found
 
     def _plan(self) -> int:
-        """Deliveries for notices not planned yet; the notice is marked planned with one
-        atomic UPDATE, so two dispatchers never plan the same notice twice."""
-        now = self.clock()
-        planned = 0
-        with self.sessions.begin() as session:
-            fresh = session.execute(
-                select(StaffNotification.id, StaffNotification.staff_id, StaffNotification.kind)
-                .where(StaffNotification.deliveries_planned_at.is_(None))
-                .order_by(StaffNotification.id)
-                .limit(PLAN_BATCH)
-            ).all()
-            for notice_id, staff_id, kind in fresh:
-                taken = session.execute(
-                    update(StaffNotification)
-                    .where(
-                        StaffNotification.id == notice_id,
-                        StaffNotification.deliveries_planned_at.is_(None),
-                    )
-                    .values(deliveries_planned_at=now)
-                    .execution_options(synchronize_session=False)
-                )
-                if taken.rowcount != 1:  # type: ignore[attr-defined]
-                    continue
-                for transport, target in self.targets(staff_id, kind):
-                    session.add(
-                        NotificationDelivery(
-                            notification_id=notice_id,
-                            transport=str(transport),
-                            target=target,
-                            status=str(DeliveryStatus.PENDING),
-                            attempts=0,
-                            next_attempt_at=now,
-                            created_at=now,
-                        )
-                    )
-                    planned += 1
-        return planned
+        """Deliveries for notices not planned yet (each notice planned by one dispatcher)."""
+        return self.deliveries.plan(self.targets, self.clock())
 
     # -- sending -------------------------------------------------------------------------
 
     def _claim_due(self) -> list[_Job]:
-        """Claim due pending deliveries, each with one atomic UPDATE (of two dispatchers
-        claiming the same one, one wins), and compose their texts."""
+        """Claim due pending deliveries (of two dispatchers claiming the same one, one
+        wins) and compose their texts."""
         now = self.clock()
-        free = or_(
-            NotificationDelivery.claimed_until.is_(None), NotificationDelivery.claimed_until < now
-        )
-        pending = NotificationDelivery.status == str(DeliveryStatus.PENDING)
-        with self.sessions.begin() as session:
-            due = session.scalars(
-                select(NotificationDelivery.id)
-                .where(pending, NotificationDelivery.next_attempt_at <= now, free)
-                .order_by(NotificationDelivery.next_attempt_at, NotificationDelivery.id)
-                .limit(2 * self.batch)  # room for losing some to another dispatcher
-            ).all()
-            won: list[int] = []
-            for delivery_id in due:
-                if len(won) == self.batch:
-                    break
-                claimed = session.execute(
-                    update(NotificationDelivery)
-                    .where(NotificationDelivery.id == delivery_id, pending, free)
-                    .values(claimed_until=now + self.claim)
-                    .execution_options(synchronize_session=False)
-                )
-                if claimed.rowcount == 1:  # type: ignore[attr-defined]
-                    won.append(delivery_id)
-            if not won:
-                return []
-            rows = session.execute(
-                select(NotificationDelivery, StaffNotification, Case.crisis_category)
-                .join(StaffNotification)
-                .outerjoin(Case, Case.reference == StaffNotification.case_reference)
-                .where(NotificationDelivery.id.in_(won))
-                .order_by(NotificationDelivery.id)
-            ).all()
-            return [
-                _Job(
-                    delivery.id,
-                    delivery.transport,
-                    delivery.target,
-                    delivery.attempts,
-                    compose(
-                        self.catalogs,
-                        self.settings,
-                        self.language,
-                        notice.kind,
-                        notice.case_reference,
-                        danger,
-                        notice.created_at,
-                    ),
-                )
-                for delivery, notice, danger in rows
-            ]
+        claimed = self.deliveries.claim_due(now, now + self.claim, self.batch)
+        return [
+            _Job(
+                delivery,
+                compose(
+                    self.catalogs,
+                    self.settings,
+                    self.language,
+                    delivery.kind,
+                    delivery.reference,
+                    delivery.danger,
+                    delivery.created_at,
+                ),
+            )
+            for delivery in claimed
+        ]
 
     def backoff(self, attempts: int) -> timedelta:
         """The wait after the ``attempts``-th failed attempt: retry_first_s doubling, capped."""
@@ -371,44 +214,32 @@ class Dispatcher:
     def _record(self, job: _Job, error: DeliveryError | None) -> str:
         """Record the outcome of an attempt; returns the new status (or "retrying")."""
         now = self.clock()
-        attempts = job.attempts + 1
-        values: dict[str, object] = {"attempts": attempts, "claimed_until": None}
+        attempts = job.delivery.attempts + 1
         if error is None:
-            values.update(status=str(DeliveryStatus.SENT), sent_at=now, last_error_kind=None)
-            outcome = "sent"
+            outcome, result = Outcome(DeliveryStatus.SENT), "sent"
         elif error.permanent or attempts >= self.settings.notifications.retry_attempts:
-            values.update(status=str(DeliveryStatus.FAILED), last_error_kind=error.kind)
-            outcome = "failed"
+            outcome, result = Outcome(DeliveryStatus.FAILED, error.kind), "failed"
         else:
-            values.update(next_attempt_at=now + self.backoff(attempts), last_error_kind=error.kind)
-            outcome = "retrying"
-        with self.sessions.begin() as session:
-            session.execute(
-                update(NotificationDelivery)
-                .where(
-                    NotificationDelivery.id == job.delivery_id,
-                    NotificationDelivery.status == str(DeliveryStatus.PENDING),
-                )
-                .values(**values)
-                .execution_options(synchronize_session=False)
-            )
-        return outcome
+            retry_at = now + self.backoff(attempts)
+            outcome, result = Outcome(DeliveryStatus.PENDING, error.kind, retry_at), "retrying"
+        self.deliveries.record(job.delivery.id, attempts, outcome, now)
+        return result
 
     async def _attempt(self, job: _Job) -> str:
         async with self._parallel:
             error: DeliveryError | None = None
             try:
-                await self.transports[job.transport].send(job.target, job.text)
+                await self.transports[job.delivery.transport].send(job.delivery.target, job.text)
             except DeliveryError as failed:
                 error = failed
             outcome = await asyncio.to_thread(self._record, job, error)
         if error is None:
-            log.info("notice delivery %s sent by %s", job.delivery_id, job.transport)
+            log.info("notice delivery %s sent by %s", job.delivery.id, job.delivery.transport)
         else:
             log.warning(
                 "notice delivery %s by %s: %s (%s)",
-                job.delivery_id,
-                job.transport,
+                job.delivery.id,
+                job.delivery.transport,
                 error.kind,
                 outcome,
             )

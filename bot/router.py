@@ -19,7 +19,6 @@ from datetime import timedelta
 
 from bot.channels.limits import PUSH_CHANNELS, SHORT_TEXT_CHANNELS
 from bot.clock import Clock
-from bot.effects import EffectRunner
 from bot.i18n import Catalogs
 from bot.identity import address_hash
 from bot.locks import KeyedLocks
@@ -27,9 +26,8 @@ from bot.notifications import Notices
 from bot.schedule import Schedule
 from bot.settings import Settings
 from bot.staff import Staffing
-from bot.store.cases import case_status
-from bot.store.db import scrub
-from bot.store.enums import Direction
+from bot.store.effects import EffectRunner
+from bot.store.enums import OPEN_STATUSES, CaseStatus, Direction
 from bot.store.repo import PendingMessage, Store, StoredReply, aware
 from bot.text_input import MAX_UNDERSTOOD_CHARS, clean
 from flows import answers, front_door
@@ -114,11 +112,8 @@ class Router:
         """The read-only context a flow step sees: the time, whether a los is at work now
         (opening hours and someone on duty), and whether the state's case is still open."""
         now = self.clock()
-        with self.store.sessions() as session:
-            status = None
-            if state.case_ref is not None:
-                status = case_status(session, state.case_ref)
-            staffed = bool(self.staffing.on_duty(session, now))
+        status, switches = self.store.step_facts(state.case_ref, self.staffing.day(now))
+        staffed = bool(self.staffing.on_duty_given(switches, now))
         is_open = self.schedule.is_open(now) and staffed
         next_opening = None
         if not is_open:
@@ -132,8 +127,8 @@ class Router:
             office_open=is_open,
             next_opening=next_opening,
             new_case_reference=new_reference(),
-            case_claimed=status == "claimed",
-            case_open=status in ("open", "claimed"),
+            case_claimed=status is CaseStatus.CLAIMED,
+            case_open=status in OPEN_STATUSES,
             short_texts=channel in SHORT_TEXT_CHANNELS,
         )
 
@@ -298,7 +293,7 @@ class Router:
         if extra is None:
             return None
         if any(isinstance(e, DeleteData | WithdrawConsent) for e in result.effects):
-            await self.store.run(scrub, self.store.sessions)  # no copy left in the -wal file
+            await self.store.run(self.store.scrub)  # no copy left in the -wal file
         log.info(
             "handled conversation=%s intent=%s source=%s topic=%s crisis=%s effects=%s",
             pending.conversation_id,

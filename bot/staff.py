@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from bot.schedule import Schedule
 from bot.settings import Settings
-from bot.store.models import StaffDuty
+from bot.store.db import Transaction
+from bot.store.duty import duty_switches
 
 
 class UnknownStaff(Exception):
@@ -34,23 +33,20 @@ class Staffing:
         """Staff with the leader role (they get escalations and crisis notices)."""
         return tuple(m.id for m in self.settings.roster.staff if m.role == "leader")
 
-    def on_duty(self, session: Session, now: datetime) -> tuple[str, ...]:
-        """Los staff on duty now: today's roster plus switched on, minus switched off."""
-        today = self.schedule.local(now).date().isoformat()
-        on = set(self.schedule.rostered(now))
-        for row in session.scalars(select(StaffDuty).where(StaffDuty.day == today)):
-            if row.on_duty:
-                on.add(row.staff_id)
-            else:
-                on.discard(row.staff_id)
-        return tuple(sorted(s for s in on if s in self.members))
+    def day(self, now: datetime) -> str:
+        """The local date (ISO) that duty switches are recorded under."""
+        return self.schedule.local(now).date().isoformat()
 
-    def set_duty(self, session: Session, staff_id: str, on: bool, now: datetime) -> None:
-        """Switch a staff member on or off duty for today."""
-        self.require(staff_id)
-        today = self.schedule.local(now).date().isoformat()
-        row = session.get(StaffDuty, staff_id)
-        if row is None:
-            session.add(StaffDuty(staff_id=staff_id, on_duty=on, day=today, updated_at=now))
-        else:
-            row.on_duty, row.day, row.updated_at = on, today, now
+    def on_duty(self, tx: Transaction, now: datetime) -> tuple[str, ...]:
+        """Los staff on duty now: today's roster plus switched on, minus switched off."""
+        return self.on_duty_given(duty_switches(tx, self.day(now)), now)
+
+    def on_duty_given(self, switches: Mapping[str, bool], now: datetime) -> tuple[str, ...]:
+        """Los staff on duty now, given today's own switches (staff id: on)."""
+        on = set(self.schedule.rostered(now))
+        for staff_id, switched_on in switches.items():
+            if switched_on:
+                on.add(staff_id)
+            else:
+                on.discard(staff_id)
+        return tuple(sorted(s for s in on if s in self.members))

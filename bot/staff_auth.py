@@ -23,10 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
-
-from bot.store.models import StaffCredential, StaffToken
+from bot.store.staff_records import StaffRecords
 
 MIN_PASSWORD_LENGTH = 12
 FREE_FAILURES = 5
@@ -81,19 +78,11 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(given, expected)
 
 
-def set_password(session: Session, staff_id: str, password: str, now: datetime) -> None:
-    """Give a staff member their own password (replacing any earlier one)."""
+def set_password(records: StaffRecords, staff_id: str, password: str, now: datetime) -> None:
+    """Give a staff member their own password (replacing any earlier one); audited."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise WeakPassword(f"use at least {MIN_PASSWORD_LENGTH} characters")
-    row = session.get(StaffCredential, staff_id)
-    if row is None:
-        session.add(
-            StaffCredential(
-                staff_id=staff_id, password_hash=hash_password(password), updated_at=now
-            )
-        )
-    else:
-        row.password_hash, row.updated_at = hash_password(password), now
+    records.save_password_hash(staff_id, hash_password(password), now)
 
 
 @dataclass(frozen=True)
@@ -146,10 +135,11 @@ class StaffSignIn:
         self._next_forget = 0.0
 
     def attempt(
-        self, session: Session, staff_id: str | None, password: str, address: str | None
+        self, own_hash: str | None, staff_id: str | None, password: str, address: str | None
     ) -> SignIn:
         """One sign-in: ``staff_id`` is a roster id, or None for a name not on the roster
-        (always a failure)."""
+        (always a failure); ``own_hash`` is that staff member's own password hash (None
+        when they have none: the shared password is theirs)."""
         now = self.clock()
         key = client_key(address)
         self._forget(now)
@@ -163,7 +153,7 @@ class StaffSignIn:
                 seconds,
             )
             return SignIn(None, seconds)
-        if staff_id is not None and self._matches(session, staff_id, password):
+        if staff_id is not None and self._matches(own_hash, staff_id, password):
             failures = self._by_address.get(key)
             if failures:
                 self._by_address[key] = [f for f in failures if f[1] != staff_id]
@@ -214,25 +204,24 @@ class StaffSignIn:
             for key in oldest[: len(oldest) - MAX_ADDRESSES * 9 // 10]:
                 del self._by_address[key]
 
-    def _matches(self, session: Session, staff_id: str, password: str) -> bool:
-        row = session.get(StaffCredential, staff_id)
-        if row is None:
+    def _matches(self, own_hash: str | None, staff_id: str, password: str) -> bool:
+        if own_hash is None:
             shared = self.shared
             return shared is not None and hmac.compare_digest(password.encode(), shared.encode())
         digest = hmac.new(self._key, password.encode(), hashlib.sha256).digest()
         known = self._verified.get(staff_id)
-        if known is not None and known[0] == row.password_hash:
+        if known is not None and known[0] == own_hash:
             return hmac.compare_digest(known[1], digest)
-        if not verify_password(password, row.password_hash):
+        if not verify_password(password, own_hash):
             return False
-        self._verified[staff_id] = (row.password_hash, digest)
+        self._verified[staff_id] = (own_hash, digest)
         return True
 
 
-def own_password_matches(session: Session, staff_id: str, password: str) -> bool:
+def own_password_matches(records: StaffRecords, staff_id: str, password: str) -> bool:
     """Whether this is the staff member's own password (the shared one never counts)."""
-    row = session.get(StaffCredential, staff_id)
-    return row is not None and verify_password(password, row.password_hash)
+    own_hash = records.password_hash(staff_id)
+    return own_hash is not None and verify_password(password, own_hash)
 
 
 def hash_token(token: str) -> str:
@@ -240,30 +229,16 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(session: Session, staff_id: str, now: datetime) -> str:
-    """A new personal command-line token for a staff member; it replaces any earlier one.
-    Only its hash is stored: the token is shown once."""
+def issue_token(records: StaffRecords, staff_id: str, now: datetime) -> str:
+    """A new personal command-line token for a staff member; it replaces any earlier one
+    (audited). Only its hash is stored: the token is shown once."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
-    revoke_token(session, staff_id)
-    session.add(StaffToken(staff_id=staff_id, token_hash=hash_token(token), created_at=now))
+    records.replace_token(staff_id, hash_token(token), now)
     return token
 
 
-def revoke_token(session: Session, staff_id: str) -> bool:
-    """Remove a staff member's token; whether there was one."""
-    result = session.execute(delete(StaffToken).where(StaffToken.staff_id == staff_id))
-    session.flush()
-    return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-def token_owner(session: Session, token: str, now: datetime) -> str | None:
+def token_owner(records: StaffRecords, token: str, now: datetime) -> str | None:
     """Whose token this is (its last use recorded), or None."""
     if not token or len(token) > 256:
         return None
-    row = session.scalars(
-        select(StaffToken).where(StaffToken.token_hash == hash_token(token))
-    ).first()
-    if row is None:
-        return None
-    row.last_used_at = now
-    return row.staff_id
+    return records.token_owner(hash_token(token), now)

@@ -24,24 +24,21 @@ import re
 import sys
 import time
 
-from sqlalchemy import select
-
 from bot.app import App
-from bot.effects import audit
-from bot.notify_dispatch import DeliveryState, mark_seen, notices_for
+from bot.notifications import is_urgent
 from bot.queue import QueueError
-from bot.retention import run_retention
 from bot.staff import UnknownStaff
 from bot.staff_auth import (
     WeakPassword,
     issue_token,
     own_password_matches,
-    revoke_token,
     set_password,
     token_owner,
 )
-from bot.stats import gains
-from bot.store.models import AuditEntry, Consent
+from bot.stats import gains, period_start
+from bot.store.models import DeliveryStatus
+from bot.store.notices import DeliveryState
+from bot.store.retention import run_retention
 
 TOKEN_ENV = "INNGANG_STAFF_TOKEN"
 WRONG_PASSWORD_PAUSE_S = 1.0
@@ -136,8 +133,7 @@ def _signed_in(app: App, args: argparse.Namespace) -> str:
     token = os.environ.get(TOKEN_ENV, "").strip()
     staffing = app.router.staffing
     if token:
-        with app.store.sessions.begin() as session:
-            owner = token_owner(session, token, app.router.clock())
+        owner = token_owner(app.staff_records, token, app.router.clock())
         if owner is None:
             raise NotSignedIn(
                 f"{TOKEN_ENV} is not a valid staff token (it may have been replaced); "
@@ -164,18 +160,17 @@ def _signed_in(app: App, args: argparse.Namespace) -> str:
             f"{member}'s own password"
         )
     given = getpass.getpass(f"Password for {member}: ")
-    with app.store.sessions() as session:
-        if own_password_matches(session, member, given):
-            return member
+    if own_password_matches(app.staff_records, member, given):
+        return member
     time.sleep(WRONG_PASSWORD_PAUSE_S)
     raise NotSignedIn(f"wrong password for {member} (or {member} has no own password yet)")
 
 
 def _delivery(state: DeliveryState) -> str:
     """sent / pending (n attempts) / failed (undelivered)."""
-    if state.status == "pending" and state.attempts:
+    if state.status is DeliveryStatus.PENDING and state.attempts:
         return f"pending ({state.attempts} attempt{'s' if state.attempts > 1 else ''})"
-    return "failed (undelivered)" if state.status == "failed" else state.status
+    return "failed (undelivered)" if state.status is DeliveryStatus.FAILED else state.status
 
 
 def _print(data: object) -> None:
@@ -230,6 +225,7 @@ def _run(app: App, args: argparse.Namespace) -> int:
             return 0
         if command == "show":
             view = queue.view(args.reference, staff)
+            queue.mark_read(args.reference, staff)  # read at the terminal: the citizen is told
             if args.json:
                 _print(
                     {
@@ -272,16 +268,14 @@ def _run(app: App, args: argparse.Namespace) -> int:
             queue.transfer(args.reference, staff, args.to)
             return 0
         if command == "notifications":
-            with app.store.sessions.begin() as session:
-                notices = notices_for(session, staff, unseen_only=True)
-                mark_seen(session, [n.id for n in notices], app.router.clock())
+            notices = app.staff_records.take_unseen_notices(staff, app.router.clock())
             _print(
                 [
                     {
                         "kind": n.kind,
                         "reference": n.reference,
                         "at": n.created_at,
-                        "urgent": n.urgent,
+                        "urgent": is_urgent(n.kind),
                         "delivery": {d.transport: _delivery(d) for d in n.deliveries},
                         "undelivered": n.undelivered,
                     }
@@ -292,61 +286,37 @@ def _run(app: App, args: argparse.Namespace) -> int:
     if args.command == "duty":
         staff = _signed_in(app, args)
         now = app.router.clock()
-        with app.store.sessions.begin() as session:
-            if args.state != "status":
-                app.router.staffing.set_duty(session, staff, args.state == "on", now)
-                audit(session, now, staff, "duty", detail=args.state)
-        with app.store.sessions() as session:
-            _print({"on_duty": list(app.router.staffing.on_duty(session, now))})
+        staffing, records = app.router.staffing, app.staff_records
+        if args.state != "status":
+            records.switch_duty(staff, args.state == "on", staffing.day(now), now)
+        switches = records.duty_switches(staffing.day(now))
+        _print({"on_duty": list(staffing.on_duty_given(switches, now))})
         return 0
     if args.command == "audit":
-        with app.store.sessions() as session:
-            for entry in session.scalars(select(AuditEntry).order_by(AuditEntry.id)):
-                print(
-                    terminal_safe(
-                        f"{entry.at:%Y-%m-%d %H:%M:%S} {entry.actor:10} {entry.action:18} "
-                        f"{entry.case_reference or '-':10} {entry.detail or ''}"
-                    )
+        for entry in app.staff_records.audit_log():
+            print(
+                terminal_safe(
+                    f"{entry.at:%Y-%m-%d %H:%M:%S} {entry.actor:10} {entry.action:18} "
+                    f"{entry.reference or '-':10} {entry.detail or ''}"
                 )
+            )
         return 0
     if args.command == "consents":
-        with app.store.sessions() as session:
-            consents = session.scalars(select(Consent).order_by(Consent.id)).all()
-            records = [
-                {
-                    "id": c.id,
-                    "case": c.case_reference,
-                    "version": c.version,
-                    "text_sha256": c.text_sha256,
-                    "language": c.language,
-                    "scope": c.scope,
-                    "channel": c.channel,
-                    "given_at": c.given_at,
-                    "withdrawn_at": c.withdrawn_at,
-                    "erased_at": c.erased_at,
-                    "linked": c.conversation_id is not None,
-                }
-                for c in consents
-            ]
+        consents = [dict(c.__dict__) for c in app.staff_records.consents()]
         if args.json:
-            _print(records)
+            _print(consents)
         else:
-            for r in records:
+            for r in consents:
                 print(terminal_safe(" ".join(f"{k}={v}" for k, v in r.items())))
         return 0
     if args.command == "staff" and args.staff_command == "token":
         member = app.router.staffing.require(args.staff_id)
         now = app.router.clock()
-        with app.store.sessions.begin() as session:
-            if args.revoke:
-                revoked = revoke_token(session, member)
-                audit(session, now, "operator", "revoke_token", detail=f"for {member}")
-            else:
-                token = issue_token(session, member, now)
-                audit(session, now, "operator", "issue_token", detail=f"for {member}")
         if args.revoke:
+            revoked = app.staff_records.revoke_token(member, now)
             print(f"{member}: token {'revoked' if revoked else 'was not set'}", file=sys.stderr)
             return 0
+        token = issue_token(app.staff_records, member, now)
         print(token)
         print(
             f"{member}: a new personal token (the earlier one no longer works); give it to "
@@ -358,17 +328,15 @@ def _run(app: App, args: argparse.Namespace) -> int:
         member = app.router.staffing.require(args.staff_id)
         given = sys.stdin.readline().rstrip("\n") if args.stdin else _ask_password()
         now = app.router.clock()
-        with app.store.sessions.begin() as session:
-            set_password(session, member, given, now)
-            audit(session, now, member, "set_password")
+        set_password(app.staff_records, member, given, now)
         print(f"{member}: password set", file=sys.stderr)
         return 0
     if args.command == "stats":
         staff = _signed_in(app, args)
         now = app.router.clock()
-        with app.store.sessions.begin() as session:
-            figures = gains(session, now, max(1, args.days))
-            audit(session, now, staff, "stats", detail=f"{args.days} days")
+        since = period_start(now, max(1, args.days))
+        facts = app.staff_records.figures(since, staff, now, detail=f"{args.days} days")
+        figures = gains(facts, now)
         if args.json:
             _print(figures.as_json())
         else:

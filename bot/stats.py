@@ -9,10 +9,8 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from bot.store.models import Case, Conversation, Message
+from bot.store.enums import CaseStatus
+from bot.store.figures import CaseFacts, PeriodFacts
 
 
 @dataclass(frozen=True)
@@ -48,40 +46,32 @@ class Gains:
         return asdict(self)
 
 
-def _aware(moment: datetime, like: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=like.tzinfo)
-
-
 def _median_minutes(spans: list[timedelta]) -> float | None:
     return round(statistics.median(s.total_seconds() / 60 for s in spans), 1) if spans else None
 
 
-def gains(session: Session, now: datetime, days: int) -> Gains:
-    """The figures for the last ``days`` days up to ``now``."""
-    since = now - timedelta(days=days)
-    conversations = session.scalars(
-        select(Conversation.id).where(Conversation.created_at >= since)
-    ).all()
-    inbound = session.execute(
-        select(Message.topic, Message.crisis).where(
-            Message.direction == "in", Message.created_at >= since
-        )
-    ).all()
-    cases = session.scalars(select(Case).where(Case.created_at >= since)).all()
+def period_start(now: datetime, days: int) -> datetime:
+    """The start of the period of the last ``days`` days up to ``now``."""
+    return now - timedelta(days=days)
 
-    def waited(case: Case, until: datetime | None) -> timedelta | None:
-        return None if until is None else _aware(until, now) - _aware(case.created_at, now)
+
+def gains(facts: PeriodFacts, now: datetime) -> Gains:
+    """The figures for the period from ``facts.since`` up to ``now``."""
+    since, inbound, cases = facts.since, facts.inbound, facts.cases
+
+    def waited(case: CaseFacts, until: datetime | None) -> timedelta | None:
+        return None if until is None else until - case.created_at
 
     to_claim = [w for c in cases if (w := waited(c, c.claimed_at)) is not None]
     to_claim_urgent = [w for c in cases if c.urgent and (w := waited(c, c.claimed_at)) is not None]
-    closed = [c for c in cases if c.status == "closed"]
+    closed = [c for c in cases if c.status is CaseStatus.CLOSED]
     to_close = [w for c in closed if (w := waited(c, c.closed_at)) is not None]
     scores = [c.feedback_score for c in cases if c.feedback_score is not None]
     hours = _median_minutes(to_close)
     return Gains(
         since=since.isoformat(timespec="minutes"),
         until=now.isoformat(timespec="minutes"),
-        conversations_started=len(conversations),
+        conversations_started=facts.conversations_started,
         messages_from_citizens=len(inbound),
         questions_answered_by_topic=dict(
             Counter(topic for topic, _ in inbound if topic).most_common()
@@ -93,10 +83,10 @@ def gains(session: Session, now: datetime, days: int) -> Gains:
         cases_by_topic=dict(Counter(c.topic or "-" for c in cases).most_common()),
         cases_anonymous=sum(c.anonymous for c in cases),
         cases_urgent=sum(c.urgent for c in cases),
-        cases_returning=sum(c.previous_reference is not None for c in cases),
-        cases_escalated=sum(c.escalated_at is not None for c in cases),
+        cases_returning=sum(c.returning for c in cases),
+        cases_escalated=sum(c.escalated for c in cases),
         cases_closed=len(closed),
-        cases_withdrawn=sum(c.status == "withdrawn" for c in cases),
+        cases_withdrawn=sum(c.status is CaseStatus.WITHDRAWN for c in cases),
         median_minutes_to_claim=_median_minutes(to_claim),
         median_minutes_to_claim_urgent=_median_minutes(to_claim_urgent),
         median_hours_to_close=None if hours is None else round(hours / 60, 1),

@@ -116,7 +116,9 @@ def create_web_app(
         },
         app.router.secret,
     )
-    console = Console(app.queue, app.router.staffing, app.catalogs, staff_password)
+    console = Console(
+        app.queue, app.router.staffing, app.staff_records, app.catalogs, staff_password
+    )
     web = Starlette(
         routes=[
             *chat.routes(),

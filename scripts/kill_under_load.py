@@ -1,12 +1,14 @@
 """SIGKILL under load: nothing a citizen writes is lost, handled twice or delivered twice.
 
-    .venv/bin/python scripts/kill_under_load.py [--web 12] [--sms 12] [--messages 25]
-        [--kills 5] [--database-url postgresql+psycopg://.../inngang_test_kill]
+    .venv/bin/python scripts/kill_under_load.py [--web 12] [--sms 12] [--telegram 8]
+        [--messages 25] [--kills 5] [--database-url postgresql+psycopg://.../inngang_test_kill]
 
-Starts `inngang run` (web chat, SMS webhook, the embedded SQLite unless --database-url) with
-a local SMS gateway that records what it is asked to send, and drives it like citizens do:
-``--web`` web chat visitors and ``--sms`` phones, each sending ``--messages`` messages one
-after another and retrying a message (same id) until the server answers. Meanwhile the server
+Starts `inngang run` (web chat, SMS webhook, Telegram by polling; the embedded SQLite unless
+--database-url) with a local SMS gateway and a local fake Telegram Bot API that record what
+they are asked to send, and drives it like citizens do: ``--web`` web chat visitors,
+``--sms`` phones and ``--telegram`` Telegram users, each sending ``--messages`` messages one
+after another (web and SMS retry a message, with the same id, until the server answers;
+Telegram hands out an update again until the bot confirms it). Meanwhile the server
 is killed with SIGKILL ``--kills`` times at random moments and started again at once. Then a
 burst of ``--burst`` messages is sent at once to one conversation on each channel.
 
@@ -55,6 +57,7 @@ sys.path.insert(0, str(ROOT))
 from bot.channels.sms import sign  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from bot.store.crypto import new_key  # noqa: E402
+from tests.fakes.telegram_api import FakeTelegram, running  # noqa: E402
 
 SECRET = "kill-under-load-secret"
 SMS_SECRET = "kill-under-load-sms"
@@ -242,6 +245,17 @@ async def send_sms(
                 raise
 
 
+async def telegram_citizen(
+    fake: FakeTelegram, user_id: int, messages: int, sent: list[str], deadline: float
+) -> None:
+    """A Telegram user who writes, waits for the answer, and writes again."""
+    for _ in range(messages):
+        before = len(fake.texts_to(user_id))
+        sent.append(str(fake.user_says(user_id, random.choice(QUESTIONS))))
+        while len(fake.texts_to(user_id)) == before and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+
+
 async def killer(server: Server, kills: int, stop: asyncio.Event) -> int:
     """SIGKILL the server at random moments, starting it again at once."""
     done = 0
@@ -298,6 +312,8 @@ def check(
     web: list[WebCitizen],
     sms_sent: dict[str, list[str]],
     gateway: Gateway,
+    telegram_sent: dict[int, list[str]],
+    fake: FakeTelegram,
     bursts: dict[tuple[str, str], list[str]],
 ) -> tuple[Findings, int]:
     """Compare what the citizens sent and received with the database."""
@@ -391,6 +407,22 @@ def check(
             found.never_delivered += max(0, len(rows) - accepted)
             if accepted != len(rows):
                 found.notes.append(f"sms {number}: gateway took {accepted} of {len(rows)}")
+        for user_id, sent in telegram_sent.items():
+            found_conversation = inspect("telegram", str(user_id), sent)
+            if found_conversation is None:
+                continue
+            rows = session.scalars(
+                select(Outbox).where(Outbox.conversation_id == found_conversation.id)
+            ).all()
+            found.never_delivered += sum(1 for r in rows if r.delivered_at is None)
+            accepted = len(fake.texts_to(user_id))
+            found.delivered_twice += max(0, accepted - len(rows))
+            found.never_delivered += max(0, len(rows) - accepted)
+            if accepted != len(rows):
+                twice = [t[:40] for t, n in Counter(fake.texts_to(user_id)).items() if n > 1]
+                found.notes.append(
+                    f"telegram {user_id}: got {accepted} of {len(rows)}; repeated: {twice}"
+                )
         for (channel, user), sent in bursts.items():
             found_conversation = conversation(channel, user)
             if found_conversation is None:
@@ -444,13 +476,15 @@ async def burst(
     return {("web", token): web_ids, ("sms", number): sms_ids}
 
 
-async def settle(gateway: Gateway, quiet_s: float = 40.0, limit_s: float = 180.0) -> None:
-    """Wait until the gateway has received nothing new for ``quiet_s`` (longer than the
-    30 s claim a killed server leaves on what it was sending)."""
+async def settle(
+    gateway: Gateway, fake: FakeTelegram, quiet_s: float = 40.0, limit_s: float = 180.0
+) -> None:
+    """Wait until the gateway and Telegram have received nothing new for ``quiet_s`` (longer
+    than the 30 s claim a killed server leaves on what it was sending)."""
     started = last_change = time.monotonic()
     seen = -1
     while time.monotonic() - last_change < quiet_s and time.monotonic() - started < limit_s:
-        count = sum(len(texts) for texts in gateway.received.values())
+        count = sum(len(texts) for texts in gateway.received.values()) + len(fake.sent)
         if count != seen:
             seen, last_change = count, time.monotonic()
         await asyncio.sleep(1.0)
@@ -460,6 +494,7 @@ async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--web", type=int, default=12)
     parser.add_argument("--sms", type=int, default=12)
+    parser.add_argument("--telegram", type=int, default=8)
     parser.add_argument("--messages", type=int, default=25)
     parser.add_argument("--kills", type=int, default=5)
     parser.add_argument("--burst", type=int, default=20)
@@ -470,11 +505,29 @@ async def main() -> int:
 
     directory = Path(tempfile.mkdtemp(prefix="inngang-kill-"))
     gateway = Gateway()
-    gateway_port, web_port = free_port(), free_port()
+    gateway_port = free_port()
     gateway_server = uvicorn.Server(
         uvicorn.Config(gateway.app(), host="127.0.0.1", port=gateway_port, log_level="error")
     )
     gateway_task = asyncio.create_task(gateway_server.serve())
+    fake = FakeTelegram()
+    async with running(fake):
+        return await drive(
+            args, directory, gateway, gateway_port, fake, gateway_server, gateway_task
+        )
+
+
+async def drive(
+    args: argparse.Namespace,
+    directory: Path,
+    gateway: Gateway,
+    gateway_port: int,
+    fake: FakeTelegram,
+    gateway_server: uvicorn.Server,
+    gateway_task: asyncio.Task[None],
+) -> int:
+    """Run the load with the kills, then check."""
+    web_port = free_port()
     env = {
         **os.environ,
         "INNGANG_CONFIG": str(write_config(directory, gateway_port)),
@@ -485,6 +538,8 @@ async def main() -> int:
         "INNGANG_SECRET_KEY": SECRET,
         "INNGANG_DATA_KEY": new_key(),
         "SMS_SHARED_SECRET": SMS_SECRET,
+        "TELEGRAM_BOT_TOKEN": fake.token,
+        "TELEGRAM_API_URL": fake.base_url,
         "INNGANG_VAR": str(directory),
     }
     if args.database_url:
@@ -504,6 +559,7 @@ async def main() -> int:
     started = time.monotonic()
     web = [WebCitizen(f"w{n}") for n in range(args.web)]
     sms_sent: dict[str, list[str]] = {f"+4790{n:06d}": [] for n in range(args.sms)}
+    telegram_sent: dict[int, list[str]] = {5000 + n: [] for n in range(args.telegram)}
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{web_port}", timeout=15.0) as client:
         await wait_healthy(client)
         deadline = time.monotonic() + 1200
@@ -512,20 +568,27 @@ async def main() -> int:
         await asyncio.gather(
             *(web_citizen(client, c, args.messages, deadline) for c in web),
             *(sms_citizen(client, n, args.messages, deadline, s) for n, s in sms_sent.items()),
+            *(
+                telegram_citizen(fake, u, args.messages, s, deadline)
+                for u, s in telegram_sent.items()
+            ),
         )
         stop.set()
         killed = await kills
         await wait_healthy(client)
         bursts = await burst(client, args.burst, "+4799999999", deadline)
-        await settle(gateway)  # the push loop sends what waits (a killed one's claim expires)
+        await settle(gateway, fake)  # the push loop sends what waits (a killed one's claim expires)
         for citizen in web:
             await poll(client, citizen, deadline)
         load_s = time.monotonic() - started
     server.stop()
     gateway_server.should_exit = True
     await gateway_task
-    found, total = check(env, web, sms_sent, gateway, bursts)
-    print(f"messages sent: {total} ({args.web} web, {args.sms} SMS, {args.messages} each)")
+    found, total = check(env, web, sms_sent, gateway, telegram_sent, fake, bursts)
+    print(
+        f"messages sent: {total} ({args.web} web, {args.sms} SMS, {args.telegram} Telegram; "
+        f"{args.messages} each)"
+    )
     print(f"SIGKILLs: {killed}; server starts: {server.starts}; load took {load_s:.0f} s")
     print(f"burst: {args.burst} at once to one conversation on the web chat and on SMS")
     rows = [

@@ -199,6 +199,33 @@ async def test_the_console_changes_nothing_on_a_get(
     assert not actions & {"claim", "close", "duty"}
 
 
+async def test_opening_a_case_tells_the_citizen_nothing_until_the_los_marks_it_read(
+    console: httpx.AsyncClient, offline_app: App
+) -> None:
+    """The case page (a GET) only records who read it; the citizen's read receipt is the
+    page's own POST."""
+    teen = await asks_anonymously(offline_app, "p6", "hvordan får vi støttekontakt?")
+    [item] = offline_app.queue.open_cases("kari")
+    base = f"/staff/case/{item.reference}"
+    await console.post(f"{base}/claim", headers=form_post("kari"))
+    page = await console.get(base, headers=auth("kari"))
+    assert f'action="{base}/read"' in page.text
+    assert await teen.inbox() == []
+    [unread] = offline_app.queue.open_cases("kari")
+    assert unread.unread == 1
+    with offline_app.store.sessions() as session:
+        actions = [a.action for a in session.scalars(select(AuditEntry))]
+    assert "read_case" in actions
+
+    assert (await console.post(f"{base}/read", headers=form_post("kari"))).status_code == 303
+    [receipt] = await teen.inbox()
+    assert receipt == offline_app.catalogs("case.read_receipt", "nb")
+    [read] = offline_app.queue.open_cases("kari")
+    assert read.unread == 0
+    page = await console.get(base, headers=auth("kari"))
+    assert f'action="{base}/read"' not in page.text
+
+
 async def test_switching_duty_in_the_console_is_audited(
     console: httpx.AsyncClient, offline_app: App
 ) -> None:
@@ -225,8 +252,9 @@ async def test_the_los_sees_at_a_glance_why_a_case_is_urgent(
 async def test_a_los_with_her_own_password_must_use_it_and_no_one_else_can(
     console: httpx.AsyncClient, offline_app: App, tmp_path: Path
 ) -> None:
-    with offline_app.store.sessions.begin() as session:
-        set_password(session, "kari", "kari-sitt-eget-passord", offline_app.router.clock())
+    set_password(
+        offline_app.staff_records, "kari", "kari-sitt-eget-passord", offline_app.router.clock()
+    )
     assert (
         await console.get("/staff", headers=auth("kari", "kari-sitt-eget-passord"))
     ).status_code == 200
@@ -241,8 +269,8 @@ async def test_a_los_with_her_own_password_must_use_it_and_no_one_else_can(
 
 
 def test_a_short_password_is_refused(offline_app: App) -> None:
-    with offline_app.store.sessions.begin() as session, pytest.raises(WeakPassword):
-        set_password(session, "kari", "kort", offline_app.router.clock())
+    with pytest.raises(WeakPassword):
+        set_password(offline_app.staff_records, "kari", "kort", offline_app.router.clock())
 
 
 def test_staff_set_their_password_from_the_shell(tmp_path: Path) -> None:
@@ -299,14 +327,16 @@ async def test_a_password_is_verified_once_not_on_every_page_and_a_new_one_repla
         return real(password, stored)
 
     monkeypatch.setattr(bot.staff_auth, "verify_password", counting)
-    with offline_app.store.sessions.begin() as session:
-        set_password(session, "kari", "forste-passordet-mitt", offline_app.router.clock())
+    set_password(
+        offline_app.staff_records, "kari", "forste-passordet-mitt", offline_app.router.clock()
+    )
     for _ in range(3):
         page = await console.get("/staff", headers=auth("kari", "forste-passordet-mitt"))
         assert page.status_code == 200
     assert len(verifications) == 1  # scrypt once, not per request
-    with offline_app.store.sessions.begin() as session:
-        set_password(session, "kari", "andre-passordet-mitt", offline_app.router.clock())
+    set_password(
+        offline_app.staff_records, "kari", "andre-passordet-mitt", offline_app.router.clock()
+    )
     assert (
         await console.get("/staff", headers=auth("kari", "forste-passordet-mitt"))
     ).status_code == 401

@@ -195,8 +195,8 @@ async def test_at_night_the_words_are_honest_and_the_on_call_service_is_told(
 async def test_in_opening_hours_with_nobody_on_duty_the_on_call_service_is_told(
     offline_app: App, clock: FakeClock
 ) -> None:
-    with offline_app.store.sessions.begin() as session:
-        offline_app.router.staffing.set_duty(session, "ahmed", False, clock())
+    now = clock()
+    offline_app.staff_records.switch_duty("ahmed", False, offline_app.router.staffing.day(now), now)
     teen = Citizen(offline_app, "teen-nobody")
     handled = await teen.says("jeg vil ikke leve lenger")
     assert "55 10 20 99" in "\n".join(r.text for r in handled.replies)

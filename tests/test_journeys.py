@@ -58,6 +58,7 @@ async def test_a_parent_consents_describes_and_a_los_helps_and_closes(offline_ap
     quiet = await parent.says("Har noen lest det?")
     assert quiet.replies == () and quiet.handover  # the bot stays quiet once a los has it
     view = app.queue.view(reference, "kari")
+    assert app.queue.mark_read(reference, "kari")  # the los tells the parent she has read it
     assert view.description == [PARENT_WORDS, "Han sover dårlig også."]  # verbatim
     assert view.callback == "98 76 54 32, etter kl 15"
     assert [m[2] for m in view.messages] == ["Har noen lest det?"]

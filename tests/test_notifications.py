@@ -31,6 +31,7 @@ from bot.schedule import Schedule
 from bot.settings import Settings
 from bot.staff import Staffing
 from bot.store.db import alembic_config, make_engine, make_sessionmaker
+from bot.store.deliveries import DeliveryRepo
 from bot.store.models import Case, NotificationDelivery, StaffNotification
 from bot.web import create_web_app
 from tests.conftest import app_settings
@@ -146,7 +147,7 @@ def dispatcher_for(
     )
     return Dispatcher(
         settings,
-        sessions,
+        DeliveryRepo(sessions),
         app.catalogs,
         clock=clock,
         sms=SmsTransport(settings.sms, "sms-token", transport=httpx.MockTransport(gateway)),
@@ -302,7 +303,9 @@ async def test_transient_failures_end_as_failed_after_the_configured_attempts(
     notes = settings_.notifications.model_copy(update={"retry_attempts": 3})
     settings = settings_.model_copy(update={"notifications": notes})
     dead = EmailTransport(notes.email.model_copy(update={"port": free_port()}), None)
-    dispatcher = Dispatcher(settings, app.store.sessions, app.catalogs, clock=clock, email=dead)
+    dispatcher = Dispatcher(
+        settings, DeliveryRepo(app.store.sessions), app.catalogs, clock=clock, email=dead
+    )
     open_case(app, "K-DOWN01")
     raise_notice(app, NoticeKind.NEW_CASE, "K-DOWN01")
 
@@ -439,7 +442,7 @@ async def test_a_claimed_delivery_is_not_taken_until_its_claim_expires(
     assert await asyncio.to_thread(two._claim_due) == []
     clock.advance(seconds=one.claim.total_seconds() + 1)
     [taken] = await asyncio.to_thread(two._claim_due)
-    assert taken.delivery_id == job.delivery_id
+    assert taken.delivery.id == job.delivery.id
     await one.aclose()
     await two.aclose()
 
@@ -533,8 +536,7 @@ def signed_in_as(app: App, staff_id: str, monkeypatch: pytest.MonkeyPatch) -> No
     """The CLI acts only for the owner of a personal token (issued by an operator)."""
     from bot.staff_auth import issue_token
 
-    with app.store.sessions.begin() as session:
-        token = issue_token(session, staff_id, app.router.clock())
+    token = issue_token(app.staff_records, staff_id, app.router.clock())
     monkeypatch.setenv("INNGANG_STAFF_TOKEN", token)
 
 

@@ -19,7 +19,6 @@ from sqlalchemy.exc import OperationalError, StatementError
 from bot import cli
 from bot.app import App, build_app
 from bot.key_cli import RotationError, rotate
-from bot.retention import run_retention
 from bot.store.crypto import (
     PREFIX,
     CryptoError,
@@ -41,6 +40,7 @@ from bot.store.crypto import (
 from bot.store.db import engine_of, make_engine, make_sessionmaker, migrate, scrub
 from bot.store.models import Base, Case, Conversation, Message, Outbox
 from bot.store.repo import Store
+from bot.store.retention import run_retention
 from tests.conftest import app_settings
 from tests.fakes.clock import FakeClock
 from tests.journey import Citizen

@@ -7,8 +7,8 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 
 from bot.app import App
-from bot.retention import run_retention
 from bot.store.models import AuditEntry, Case, Consent, Conversation, Message
+from bot.store.retention import run_retention
 from tests.fakes.clock import FakeClock
 from tests.journey import Citizen
 from tests.test_journeys import PARENT_WORDS, parent_sends_a_case

@@ -52,8 +52,7 @@ def auth(staff: str, password: str) -> dict[str, str]:
 
 @pytest.fixture
 def web(offline_app: App) -> Starlette:
-    with offline_app.store.sessions.begin() as session:
-        set_password(session, "kari", KARI, offline_app.router.clock())
+    set_password(offline_app.staff_records, "kari", KARI, offline_app.router.clock())
     return create_web_app(offline_app, staff_password=SHARED)
 
 
@@ -187,8 +186,7 @@ def no_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def token_for(app: App, staff: str) -> str:
-    with app.store.sessions.begin() as session:
-        return issue_token(session, staff, app.router.clock())
+    return issue_token(app.staff_records, staff, app.router.clock())
 
 
 @pytest.mark.usefixtures("no_terminal")
@@ -217,6 +215,7 @@ def test_with_her_token_kari_acts_and_the_audit_log_names_her(
     assert cli(offline_app, "queue", "--json") == 0  # the token says who, without --as
     assert cli(offline_app, "stats", "--json", "--as", "kari") == 0
     assert [r[:2] for r in audit_rows(offline_app)] == [
+        ("operator", "issue_token"),  # issuing the token is audited as the operator's
         ("kari", "list_queue"),
         ("kari", "list_queue"),
         ("kari", "stats"),
@@ -248,8 +247,7 @@ def test_without_a_token_a_terminal_asks_for_her_own_password(
         def isatty(self) -> bool:
             return True
 
-    with offline_app.store.sessions.begin() as session:
-        set_password(session, "kari", KARI, offline_app.router.clock())
+    set_password(offline_app.staff_records, "kari", KARI, offline_app.router.clock())
     monkeypatch.delenv(staff_cli.TOKEN_ENV, raising=False)
     monkeypatch.setattr(sys, "stdin", Terminal())
     monkeypatch.setattr(staff_cli, "WRONG_PASSWORD_PAUSE_S", 0.0)

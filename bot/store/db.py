@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from alembic import command
 from alembic.config import Config
@@ -15,6 +15,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.store.crypto import KeyRing, install_keyring
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+StoreEngine: TypeAlias = Engine
+"""A database as ``make_engine`` opens it; outside ``bot/store`` it is only handed on."""
+Transaction: TypeAlias = Session
+"""An open store transaction. Code outside ``bot/store`` only hands it on to store
+functions (the router's step, the flow effects): it never queries with it."""
 
 
 ENGINE_LOGGER = "sqlalchemy.engine.Engine"

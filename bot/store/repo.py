@@ -27,7 +27,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.identity import new_handle
-from bot.store.enums import Direction, Sender
+from bot.store.cases import case_status
+from bot.store.db import scrub
+from bot.store.duty import duty_switches
+from bot.store.enums import CaseStatus, Direction, Sender
 from bot.store.models import Conversation, Message, Outbox
 from flows.types import Button, Outbound
 
@@ -186,6 +189,19 @@ class Store:
     def close(self) -> None:
         """Stop the worker threads (after the last request)."""
         self._executor.shutdown(wait=True)
+
+    def step_facts(
+        self, case_ref: str | None, day: str
+    ) -> tuple[CaseStatus | None, dict[str, bool]]:
+        """What a flow step needs to know from outside its conversation: the status of its
+        case (None when it has none, or it was deleted) and the day's duty switches."""
+        with self.sessions() as session:
+            status = None if case_ref is None else case_status(session, case_ref)
+            return status, dict(duty_switches(session, day))
+
+    def scrub(self) -> bool:
+        """After a deletion: no copy of the deleted rows left in the database files."""
+        return scrub(self.sessions)
 
     def conversation(
         self, session: Session, channel: str, address: str, language: str

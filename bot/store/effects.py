@@ -1,4 +1,4 @@
-"""Carrying out flow effects inside the router's transaction."""
+"""Carrying out flow effects inside the router's transaction: a store writer."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 from bot.i18n import Catalogs
 from bot.notifications import NoticeKind, Notices
 from bot.staff import Staffing
-from bot.store.enums import OPEN_STATUSES, CaseStatus
+from bot.store.audit import audit
+from bot.store.enums import OPEN_STATUSES, CaseStatus, Direction
 from bot.store.models import (
-    AuditEntry,
     Case,
     Consent,
     ConsentText,
@@ -46,10 +46,10 @@ CONTEXT_MESSAGES = 12
 """At most this many of the citizen's messages before a crisis (and the flagged one) join
 the case it opens."""
 CASE_STATUS_KEYS = {
-    "open": N_("export.status.open"),
-    "claimed": N_("export.status.claimed"),
-    "closed": N_("export.status.closed"),
-    "withdrawn": N_("export.status.withdrawn"),
+    CaseStatus.OPEN: N_("export.status.open"),
+    CaseStatus.CLAIMED: N_("export.status.claimed"),
+    CaseStatus.CLOSED: N_("export.status.closed"),
+    CaseStatus.WITHDRAWN: N_("export.status.withdrawn"),
 }
 
 
@@ -171,7 +171,7 @@ class _Applier:
             select(Case)
             .where(
                 Case.conversation_id == self.conversation.id,
-                Case.status == "closed",
+                Case.status == CaseStatus.CLOSED,
                 Case.claimed_by.is_not(None),
             )
             .order_by(Case.closed_at.desc())
@@ -232,7 +232,7 @@ class _Applier:
             select(Message)
             .where(
                 Message.conversation_id == self.conversation.id,
-                Message.direction == "in",
+                Message.direction == Direction.IN,
                 Message.case_reference.is_(None),
                 Message.created_at >= since,
                 Message.id <= self.message_id,
@@ -285,20 +285,6 @@ def more_serious(known: str | None, new: str | None) -> str | None:
     return min(ranked, key=PRIORITY.index) if ranked else known or new
 
 
-def audit(
-    session: Session,
-    now: datetime,
-    actor: str,
-    action: str,
-    reference: str | None = None,
-    detail: str | None = None,
-) -> None:
-    """Record who did what (never message text)."""
-    session.add(
-        AuditEntry(at=now, actor=actor, action=action, case_reference=reference, detail=detail)
-    )
-
-
 def export(session: Session, conversation: Conversation, catalogs: Catalogs) -> Outbound:
     """A readable account of everything stored about this conversation."""
     lang = conversation.language
@@ -346,7 +332,7 @@ def export(session: Session, conversation: Conversation, catalogs: Catalogs) -> 
                 description=words or "-",
             )
         )
-    recent = [m for m in messages if m.direction == "in"][-5:]
+    recent = [m for m in messages if m.direction == Direction.IN][-5:]
     if recent:
         lines.append(catalogs("export.recent", lang))
         lines.extend(f"- {m.created_at:%Y-%m-%d %H:%M}: {m.text[:200]}" for m in recent)

@@ -10,20 +10,22 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, and_, delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
-from bot.effects import audit
 from bot.settings import Settings
+from bot.store.audit import audit
 from bot.store.db import scrub
+from bot.store.enums import CaseStatus
 from bot.store.models import Case, Consent, Conversation, Message, Outbox
+from bot.store.repo import aware
 
 log = logging.getLogger(__name__)
-ENDED = ("closed", "withdrawn")
+ENDED = (CaseStatus.CLOSED, CaseStatus.WITHDRAWN)
 
 
 @dataclass(frozen=True)
@@ -35,11 +37,6 @@ class RetentionReport:
     consents_erased: int
     messages: int = 0
     kept_for_consent: int = 0
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite gives back naive datetimes; they were stored in UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _count(result: Any) -> int:
@@ -68,7 +65,7 @@ def run_retention(
         expired: list[tuple[str, int]] = []
         for reference, closed_at, promised in candidates:
             days = max(configured, promised or configured)
-            if _aware(closed_at) < now - timedelta(days=days):
+            if aware(closed_at) < now - timedelta(days=days):
                 expired.append((reference, days))
         kept = len(candidates) - len(expired)
         messages = 0

@@ -1,0 +1,267 @@
+"""The los queue in the store: cases listed, read, claimed, answered, handed on, closed,
+escalated. Each operation is one transaction and writes its audit entry in it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy import case as sql_case
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.notifications import NoticeKind, Notices
+from bot.store.audit import audit
+from bot.store.enums import OPEN_STATUSES, CaseStatus, Direction, Sender
+from bot.store.models import Case, Conversation, Message, Outbox
+from bot.store.repo import record_event
+from flows.case import case_closed_event
+
+
+class QueueError(Exception):
+    """A staff action that cannot be done (unknown case, not yours, already claimed)."""
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """One case as the los sees it in the queue."""
+
+    reference: str
+    priority: str
+    crisis: str | None
+    """The kind of danger that made it urgent: self_harm, violence_abuse, acute_danger,
+    homeless (None when not a crisis)."""
+    status: CaseStatus
+    waiting_minutes: int
+    language: str
+    topic: str | None
+    consent_scope: str | None
+    anonymous: bool
+    channel: str
+    claimed_by: str | None
+    preferred_staff: str | None
+    previous_reference: str | None
+    unread: int
+    unreachable: bool
+
+    def as_json(self) -> dict[str, object]:
+        """The --json shape."""
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """A case opened by a los: the intake and the whole conversation since."""
+
+    item: QueueItem
+    about: str | None
+    age_band: str | None
+    contact: str | None
+    callback: str | None
+    description: list[str]
+    messages: list[tuple[str, str, str]]  # (time, sender, text)
+
+
+def _item(case: Case, unreachable: bool, now: datetime) -> QueueItem:
+    created = (
+        case.created_at if case.created_at.tzinfo else case.created_at.replace(tzinfo=now.tzinfo)
+    )
+    return QueueItem(
+        reference=case.reference,
+        priority="urgent" if case.urgent else "normal",
+        crisis=case.crisis_category,
+        status=CaseStatus(case.status),
+        waiting_minutes=int((now - created).total_seconds() // 60),
+        language=case.language,
+        topic=case.topic,
+        consent_scope=case.consent_scope,
+        anonymous=case.anonymous,
+        channel=case.channel,
+        claimed_by=case.claimed_by,
+        preferred_staff=case.preferred_staff,
+        previous_reference=case.previous_reference,
+        unread=case.citizen_unread,
+        unreachable=unreachable,
+    )
+
+
+def _case(session: Session, reference: str) -> Case:
+    case = session.scalars(select(Case).where(Case.reference == reference)).first()
+    if case is None:
+        raise QueueError(f"no case {reference}")
+    return case
+
+
+def _owned(session: Session, reference: str, staff_id: str) -> Case:
+    case = _case(session, reference)
+    if case.status != CaseStatus.CLAIMED or case.claimed_by != staff_id:
+        raise QueueError(f"{reference} is not claimed by {staff_id}; claim it first")
+    return case
+
+
+def _to_outbox(
+    session: Session, conversation: Conversation, sender: Sender, text: str, now: datetime
+) -> None:
+    session.add(
+        Outbox(
+            conversation_id=conversation.id,
+            sender=sender,
+            text=text,
+            buttons="[]",
+            language=conversation.language,
+            created_at=now,
+        )
+    )
+
+
+class QueueRepo:
+    """Case persistence for the staff side. Methods are synchronous (one transaction each);
+    call them from ``async`` code through a thread pool."""
+
+    def __init__(self, sessions: sessionmaker[Session], notices: Notices) -> None:
+        self.sessions = sessions
+        self.notices = notices
+
+    def open_cases(self, staff_id: str, now: datetime) -> list[QueueItem]:
+        """Open and claimed cases: urgent first, then by waiting time."""
+        with self.sessions.begin() as session:
+            rows = session.execute(
+                select(Case, Conversation.unreachable)
+                .join(Conversation, Case.conversation_id == Conversation.id, isouter=True)
+                .where(Case.status.in_(OPEN_STATUSES))
+                .order_by(sql_case((Case.urgent, 0), else_=1), Case.created_at)
+            ).all()
+            audit(session, now, staff_id, "list_queue", detail=f"{len(rows)} cases")
+            return [_item(case, bool(unreachable), now) for case, unreachable in rows]
+
+    def claim(self, reference: str, staff_id: str, now: datetime) -> bool:
+        """Take an open case: one atomic UPDATE, so of two staff claiming at once one wins."""
+        with self.sessions.begin() as session:
+            result = session.execute(
+                update(Case)
+                .where(Case.reference == reference, Case.status == CaseStatus.OPEN)
+                .values(status=CaseStatus.CLAIMED, claimed_by=staff_id, claimed_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            won = bool(result.rowcount == 1)  # type: ignore[attr-defined]
+            audit(session, now, staff_id, "claim" if won else "claim_lost", reference)
+        return won
+
+    def view(self, reference: str, staff_id: str, now: datetime) -> CaseView:
+        """Read a case; changes nothing but the audit entry (who read which case)."""
+        with self.sessions.begin() as session:
+            case = _case(session, reference)
+            unreachable = False
+            messages: list[tuple[str, str, str]] = []
+            if case.conversation_id is not None:
+                unreachable = session.get_one(Conversation, case.conversation_id).unreachable
+                rows = session.scalars(
+                    select(Message).where(Message.case_reference == reference).order_by(Message.id)
+                ).all()
+                messages = [
+                    (m.created_at.isoformat(timespec="minutes"), m.sender, m.text) for m in rows
+                ]
+            audit(session, now, staff_id, "read_case", reference)
+            return CaseView(
+                _item(case, unreachable, now),
+                case.about,
+                case.age_band,
+                case.contact,
+                case.callback,
+                json.loads(case.description or "[]"),
+                messages,
+            )
+
+    def mark_read(
+        self, reference: str, staff_id: str, receipt: Callable[[str], str], now: datetime
+    ) -> bool:
+        """The los who has the case read the citizen's messages: they are marked read and the
+        citizen gets ``receipt(language)``. False (and nothing done) when the case is not
+        theirs, has no conversation, or nothing was unread."""
+        with self.sessions.begin() as session:
+            case = _case(session, reference)
+            if case.claimed_by != staff_id or case.conversation_id is None:
+                return False
+            unread = session.scalars(
+                select(Message).where(
+                    Message.case_reference == reference,
+                    Message.sender == Sender.CITIZEN,
+                    Message.read_at.is_(None),
+                )
+            ).all()
+            if not unread and not case.citizen_unread:
+                return False
+            for message in unread:
+                message.read_at = now
+            case.citizen_unread = 0
+            conversation = session.get_one(Conversation, case.conversation_id)
+            _to_outbox(
+                session, conversation, Sender.RECEIPT, receipt(conversation.language), now
+            )
+            return True
+
+    def reply(self, reference: str, staff_id: str, text: str, now: datetime) -> None:
+        """Record a los message to the citizen and put it in their outbox."""
+        with self.sessions.begin() as session:
+            case = _owned(session, reference, staff_id)
+            if case.conversation_id is None:
+                raise QueueError(f"{reference} has no conversation to reply to")
+            conversation = session.get_one(Conversation, case.conversation_id)
+            session.add(
+                Message(
+                    conversation_id=conversation.id,
+                    direction=Direction.OUT,
+                    sender=Sender.LOS,
+                    text=text,
+                    language=conversation.language,
+                    created_at=now,
+                    handled_at=now,
+                    case_reference=reference,
+                )
+            )
+            _to_outbox(session, conversation, Sender.LOS, text, now)
+            audit(session, now, staff_id, "reply", reference)
+
+    def transfer(self, reference: str, staff_id: str, to_staff: str, now: datetime) -> None:
+        """Hand a claimed case to a colleague, who is told."""
+        with self.sessions.begin() as session:
+            case = _owned(session, reference, staff_id)
+            case.claimed_by = to_staff
+            self.notices.raise_notice(session, now, NoticeKind.TRANSFERRED, reference, to=to_staff)
+            audit(session, now, staff_id, "transfer", reference, detail=f"to {to_staff}")
+
+    def close(self, reference: str, staff_id: str, outcome: str, now: datetime) -> None:
+        """Close with an outcome; the conversation gets an event for the router (the one
+        writer of conversation state), which asks the citizen for feedback."""
+        with self.sessions.begin() as session:
+            case = _owned(session, reference, staff_id)
+            case.status, case.closed_at = CaseStatus.CLOSED, now
+            case.outcome = outcome[:200]
+            if case.conversation_id is not None:
+                record_event(session, case.conversation_id, case_closed_event(reference), now)
+            audit(session, now, staff_id, "close", reference, detail=outcome[:100])
+
+    def escalate_due(self, normal: datetime, urgent: datetime, now: datetime) -> list[str]:
+        """Escalate open, unclaimed cases created before ``normal`` (urgent ones: before
+        ``urgent``), each once; returns their references."""
+        escalated = []
+        with self.sessions.begin() as session:
+            due = session.scalars(
+                select(Case).where(
+                    Case.status == CaseStatus.OPEN,
+                    Case.escalated_at.is_(None),
+                    or_(
+                        Case.created_at <= normal,
+                        and_(Case.urgent.is_(True), Case.created_at <= urgent),
+                    ),
+                )
+            ).all()
+            for case in due:
+                case.escalated_at = now
+                kind = NoticeKind.URGENT_ESCALATION if case.urgent else NoticeKind.ESCALATION
+                self.notices.raise_notice(session, now, kind, case.reference)
+                audit(session, now, "system", "escalate", case.reference)
+                escalated.append(case.reference)
+        return escalated
