@@ -162,7 +162,7 @@ class Deliverer:
                 self._progress.pop(row_id, None)
                 sent += 1
                 try:
-                    await self.store.run(self.store.acknowledge, [row_id])
+                    await self.store.acknowledge_now([row_id])
                 except Exception as error:  # it may go again: better twice than never
                     log.warning("%s: acknowledging failed error=%s", self.channel, _kind(error))
             for index, message in enumerate(fresh):
