@@ -7,8 +7,9 @@ Starts `inngang run` (web chat, SMS webhook, Telegram by polling; the embedded S
 --database-url) with a local SMS gateway and a local fake Telegram Bot API that record what
 they are asked to send, and drives it like citizens do: ``--web`` web chat visitors,
 ``--sms`` phones and ``--telegram`` Telegram users, each sending ``--messages`` messages one
-after another (web and SMS retry a message, with the same id, until the server answers;
-Telegram hands out an update again until the bot confirms it). Meanwhile the server
+after another, more if the kills are not done by then (web and SMS retry a message, with the
+same id, until the server answers; Telegram hands out an update again until the bot confirms
+it). Meanwhile the server
 is killed with SIGKILL ``--kills`` times at random moments and started again at once. Then a
 burst of ``--burst`` messages is sent at once to one conversation on each channel.
 
@@ -39,7 +40,7 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from itertools import pairwise
+from itertools import count, pairwise
 from pathlib import Path
 
 import httpx
@@ -179,7 +180,11 @@ async def post_until_answered(
 
 
 async def web_citizen(
-    client: httpx.AsyncClient, citizen: WebCitizen, messages: int, deadline: float
+    client: httpx.AsyncClient,
+    citizen: WebCitizen,
+    messages: int,
+    deadline: float,
+    killed: asyncio.Event,
 ) -> None:
     first = await post_until_answered(
         client, "/api/chat", deadline, json={"text": "hei", "id": f"{citizen.name}-0"}
@@ -188,7 +193,9 @@ async def web_citizen(
     citizen.sent.append(f"{citizen.name}-0")
     citizen.received += [r["text"] for r in first.json()["replies"]]
     headers = {"X-Chat-Token": citizen.token}
-    for n in range(1, messages):
+    for n in count(1):
+        if n >= messages and killed.is_set():
+            break
         message_id = f"{citizen.name}-{n}"
         response = await post_until_answered(
             client,
@@ -211,9 +218,16 @@ async def poll(client: httpx.AsyncClient, citizen: WebCitizen, deadline: float) 
 
 
 async def sms_citizen(
-    client: httpx.AsyncClient, number: str, messages: int, deadline: float, sent: list[str]
+    client: httpx.AsyncClient,
+    number: str,
+    messages: int,
+    deadline: float,
+    sent: list[str],
+    killed: asyncio.Event,
 ) -> None:
-    for n in range(messages):
+    for n in count():
+        if n >= messages and killed.is_set():
+            break
         message_id = f"{number}-{n}"
         await send_sms(client, number, random.choice(QUESTIONS), message_id, deadline)
         sent.append(message_id)
@@ -246,28 +260,36 @@ async def send_sms(
 
 
 async def telegram_citizen(
-    fake: FakeTelegram, user_id: int, messages: int, sent: list[str], deadline: float
+    fake: FakeTelegram,
+    user_id: int,
+    messages: int,
+    sent: list[str],
+    deadline: float,
+    killed: asyncio.Event,
 ) -> None:
     """A Telegram user who writes, waits for the answer, and writes again."""
-    for _ in range(messages):
+    for n in count():
+        if n >= messages and killed.is_set():
+            break
         before = len(fake.texts_to(user_id))
         sent.append(str(fake.user_says(user_id, random.choice(QUESTIONS))))
         while len(fake.texts_to(user_id)) == before and time.monotonic() < deadline:
             await asyncio.sleep(0.1)
 
 
-async def killer(server: Server, kills: int, stop: asyncio.Event) -> int:
-    """SIGKILL the server at random moments, starting it again at once."""
-    done = 0
-    while done < kills and not stop.is_set():
-        await asyncio.sleep(random.uniform(2.0, 6.0))
-        if stop.is_set():
-            break
+async def killer(
+    client: httpx.AsyncClient, server: Server, kills: int, killed: asyncio.Event
+) -> int:
+    """SIGKILL the server at random moments while it serves, starting it again at once;
+    ``killed`` is set after the last kill (the citizens go on until then)."""
+    for done in range(1, kills + 1):
+        await wait_healthy(client)
+        await asyncio.sleep(random.uniform(1.0, 4.0))
         server.kill()
         server.start()
-        done += 1
         print(f"  SIGKILL {done}/{kills}", flush=True)
-    return done
+    killed.set()
+    return kills
 
 
 async def wait_healthy(client: httpx.AsyncClient, timeout_s: float = 120.0) -> None:
@@ -542,7 +564,7 @@ async def drive(
         "TELEGRAM_API_URL": fake.base_url,
         "INNGANG_VAR": str(directory),
     }
-    if args.database_url:
+    if args.database_url and args.database_url.startswith("postgresql"):
         from sqlalchemy import create_engine, text
 
         engine = create_engine(args.database_url)
@@ -563,17 +585,19 @@ async def drive(
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{web_port}", timeout=15.0) as client:
         await wait_healthy(client)
         deadline = time.monotonic() + 1200
-        stop = asyncio.Event()
-        kills = asyncio.create_task(killer(server, args.kills, stop))
+        all_killed = asyncio.Event()
+        kills = asyncio.create_task(killer(client, server, args.kills, all_killed))
         await asyncio.gather(
-            *(web_citizen(client, c, args.messages, deadline) for c in web),
-            *(sms_citizen(client, n, args.messages, deadline, s) for n, s in sms_sent.items()),
+            *(web_citizen(client, c, args.messages, deadline, all_killed) for c in web),
             *(
-                telegram_citizen(fake, u, args.messages, s, deadline)
+                sms_citizen(client, n, args.messages, deadline, s, all_killed)
+                for n, s in sms_sent.items()
+            ),
+            *(
+                telegram_citizen(fake, u, args.messages, s, deadline, all_killed)
                 for u, s in telegram_sent.items()
             ),
         )
-        stop.set()
         killed = await kills
         await wait_healthy(client)
         bursts = await burst(client, args.burst, "+4799999999", deadline)
@@ -587,7 +611,7 @@ async def drive(
     found, total = check(env, web, sms_sent, gateway, telegram_sent, fake, bursts)
     print(
         f"messages sent: {total} ({args.web} web, {args.sms} SMS, {args.telegram} Telegram; "
-        f"{args.messages} each)"
+        f"at least {args.messages} each)"
     )
     print(f"SIGKILLs: {killed}; server starts: {server.starts}; load took {load_s:.0f} s")
     print(f"burst: {args.burst} at once to one conversation on the web chat and on SMS")

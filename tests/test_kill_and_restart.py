@@ -1,0 +1,138 @@
+"""`inngang run` as a real process, killed with SIGKILL: a message that once crashed its
+handling ("²") never stops a start, and nothing sent under load is lost, handled twice or
+delivered twice (scripts/kill_under_load.py, smaller), on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from bot.settings import PROJECT_ROOT
+from bot.store.db import make_engine
+from tests.fakes.telegram_api import free_port
+from tests.test_postgres import assert_test_database
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database: the embedded SQLite, or the test PostgreSQL (emptied)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'inngang.db'}"
+    url = os.environ.get("INNGANG_TEST_POSTGRES_URL")
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail("CI must provide INNGANG_TEST_POSTGRES_URL (see .ci/run)")
+        pytest.skip("no PostgreSQL here; set INNGANG_TEST_POSTGRES_URL")
+    assert_test_database(url)
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return url
+
+
+class Service:
+    """`inngang run` without Rasa (the offline matcher answers), killed at will."""
+
+    def __init__(self, database_url: str, directory: Path) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "INNGANG_WEB_PORT": str(self.port),
+            "INNGANG_NLU_URL": "http://127.0.0.1:9",
+            "INNGANG_NLU_MANAGE_SERVER": "false",
+            "INNGANG_DATABASE_URL": database_url,
+            "INNGANG_SECRET_KEY": "kill-test",
+            "INNGANG_DATA_KEY": "",
+            "INNGANG_STAFF_PASSWORD": "kill-test",
+        }
+        self.log = directory / "service.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "bot.cli", "run"],
+                cwd=PROJECT_ROOT,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.log.read_text()[-2000:]
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{self.base}/healthz").status_code == 200:
+                    return
+            time.sleep(0.3)
+        raise AssertionError("the service did not come up")
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+@pytest.fixture
+def service(database_url: str, tmp_path: Path) -> Iterator[Service]:
+    running = Service(database_url, tmp_path)
+    try:
+        yield running
+    finally:
+        running.kill()
+
+
+def says(service: Service, words: str, token: str | None, message_id: str) -> httpx.Response:
+    headers = {"X-Chat-Token": token} if token else {}
+    return httpx.post(
+        f"{service.base}/api/chat", json={"text": words, "id": message_id}, headers=headers
+    )
+
+
+def test_a_superscript_two_then_a_kill_and_a_restart_leaves_the_service_answering(
+    service: Service,
+) -> None:
+    service.start()
+    first = says(service, "²", None, "m1")  # once crashed its handling and every start
+    assert first.status_code == 200 and first.json()["replies"]
+    token = first.json()["token"]
+    assert says(service, "①", token, "m2").status_code == 200
+    service.kill()
+    service.start()  # recovery at start-up does not trip over them
+    answer = says(service, "hvor er PPT?", token, "m3")
+    assert answer.status_code == 200
+    assert any("55 10 20 03" in r["text"] for r in answer.json()["replies"])
+    assert "Traceback" not in service.log.read_text()
+
+
+def test_sigkill_under_load_loses_nothing_and_sends_nothing_twice(
+    database_url: str, tmp_path: Path
+) -> None:
+    command = [
+        sys.executable,
+        "scripts/kill_under_load.py",
+        *("--web", "3", "--sms", "3", "--telegram", "0", "--messages", "12"),
+        *("--kills", "3", "--burst", "8"),
+    ]
+    command += ["--database-url", database_url]
+    done = subprocess.run(
+        command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=900, check=False
+    )
+    report = done.stdout
+    assert "SIGKILLs: 3" in report, report + done.stderr[-3000:]
+    for line in ("lost", "handled twice", "unanswered", "delivered twice", "never delivered"):
+        assert f"  {line:<20} 0" in report, report
+    assert done.returncode == 0, report
