@@ -27,6 +27,7 @@ import time
 from sqlalchemy import select
 
 from bot.app import App
+from bot.cli_args import whole_number
 from bot.effects import audit
 from bot.notify_dispatch import DeliveryState, mark_seen, notices_for
 from bot.queue import QueueError
@@ -44,6 +45,7 @@ from bot.stats import gains
 from bot.store.models import AuditEntry, Consent
 
 TOKEN_ENV = "INNGANG_STAFF_TOKEN"
+MAX_DAYS = 36_500
 WRONG_PASSWORD_PAUSE_S = 1.0
 _ESCAPE_SEQUENCE = re.compile(
     r"\x1b(?:\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves, erasing
@@ -116,7 +118,12 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     token.add_argument("staff_id")
     token.add_argument("--revoke", action="store_true", help="remove the token, issue none")
     stats = sub.add_parser("stats", help="the gains, for a leader: reach, time to help, feedback")
-    stats.add_argument("--days", type=int, default=30, help="the period, up to now (default 30)")
+    stats.add_argument(
+        "--days",
+        type=whole_number(1, MAX_DAYS),
+        default=30,
+        help=f"the period, up to now (default 30, at most {MAX_DAYS})",
+    )
     stats.add_argument("--json", action="store_true")
     stats.add_argument("--as", dest="staff", default=None)
 
@@ -367,7 +374,7 @@ def _run(app: App, args: argparse.Namespace) -> int:
         staff = _signed_in(app, args)
         now = app.router.clock()
         with app.store.sessions.begin() as session:
-            figures = gains(session, now, max(1, args.days))
+            figures = gains(session, now, args.days)
             audit(session, now, staff, "stats", detail=f"{args.days} days")
         if args.json:
             _print(figures.as_json())
