@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bot import key_cli, staff_cli
 from bot.app import App
+from bot.cli_args import readable, whole_number
 from bot.settings import PROJECT_ROOT, ConfigError, Settings, load_settings
 
 
@@ -51,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--offline", action="store_true", help="without the Rasa server")
     evaluate.add_argument("--out", default="var/eval", help="where to write the matrix picture")
     crossval = nlu_sub.add_parser("crossval", help="Rasa's own cross-validation (slow)")
-    crossval.add_argument("--folds", type=int, default=3)
+    crossval.add_argument("--folds", type=whole_number(2, 20), default=3)
     sub.add_parser("check-config", help="validate config.yml and exit")
     sub.add_parser(
         "sinks",
@@ -73,6 +74,9 @@ async def _chat(settings: Settings, args: argparse.Namespace) -> int:
         app = build_app(settings, use_rasa=use_rasa)
         try:
             if args.jsonl:
+                # Bytes that are not UTF-8 become U+FFFD rather than ending the process.
+                sys.stdin.reconfigure(encoding="utf-8", errors="replace")  # type: ignore[union-attr]
+                sys.stdout.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
 
                 def error_reply(code: str) -> str:
                     lang = settings.languages.default
@@ -206,7 +210,7 @@ def _on_sigterm(_signum: int, _frame: object) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `inngang` console script."""
     signal.signal(signal.SIGTERM, _on_sigterm)
-    args = _parser().parse_args(argv)
+    args = readable(_parser().parse_args(argv))
     _configure_logging(args.verbose or args.command == "run")
     if args.command == "nlu" and args.nlu_command != "eval":
         return _nlu(args)

@@ -44,7 +44,15 @@ from flows.types import N_
 CRISIS_KEYS = DANGER_KEYS
 NOTICES_SHOWN = 10
 REFRESH_S = 10
+MAX_REFERENCE = 16
+"""No case reference is longer (what is, or has a NUL, cannot even be written to the audit)."""
 TRANSPORT_KEYS = {"email": N_("console.notice.email"), "sms": N_("console.notice.sms")}
+
+
+def _plausible(reference: str) -> bool:
+    """Whether a reference from a URL can be looked up at all: no case has a longer one or
+    one with a NUL, which the database could not even compare or write to the audit."""
+    return len(reference) <= MAX_REFERENCE and reference.isprintable()
 
 
 class Console:
@@ -125,6 +133,9 @@ class Console:
             f"</head><body>{body}</body></html>",
             headers={"Content-Security-Policy": "default-src 'self'", "Cache-Control": "no-store"},
         )
+
+    def _no_case(self) -> HTMLResponse:
+        return self._page("404", f"<p>{self._text(N_('console.no_case'))}</p>")
 
     def _challenge(self) -> Response:
         return Response(status_code=401, headers={"WWW-Authenticate": 'Basic realm="Inngang"'})
@@ -246,9 +257,11 @@ class Console:
             return staff
         reference = request.path_params["reference"]
         try:
+            if not _plausible(reference):
+                raise QueueError(reference)
             view = await run_in_threadpool(self.queue.view, reference, staff)
         except QueueError:
-            return self._page("404", f"<p>{self._text(N_('console.no_case'))}</p>")
+            return self._no_case()
         item = view.item
         words = "".join(f'<p class="words" dir="auto">{escape(w)}</p>' for w in view.description)
         talk = "".join(
@@ -307,6 +320,8 @@ class Console:
         if isinstance(staff, Response):
             return staff
         reference, action = request.path_params["reference"], request.path_params["action"]
+        if not _plausible(reference):
+            return self._no_case()
         form = await request.form()
         queue = self.queue
         try:

@@ -16,6 +16,20 @@ def address_hash(secret: bytes, channel: str, user: str) -> str:
     return hmac.new(secret, f"{channel}\0{user}".encode(), hashlib.sha256).hexdigest()
 
 
+def message_key(
+    secret: bytes, given: str | None, text: str, button: str | None = None
+) -> str | None:
+    """The external id a retry is recognised by: the sender's message id with a keyed digest
+    of what it carried. The same id with the same message is a retry; the same id with another
+    message is a new message (a client or gateway reusing ids must not lose it). Keyed, so the
+    stored id says nothing about the (encrypted) text to whoever has only the database."""
+    if not given:
+        return None
+    carried = f"{text}\0{button or ''}".encode("utf-8", "surrogatepass")
+    digest = hmac.new(secret, carried, hashlib.sha256).hexdigest()[:16]
+    return f"{given[:40]}:{digest}"
+
+
 def new_handle(prefix: str = "anon") -> str:
     """A random pseudonymous handle such as ``anon-7KQ2MX``."""
     return prefix + "-" + "".join(secrets.choice(_HANDLE_ALPHABET) for _ in range(6))

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.app import DATA_KEY_FILE
+from bot.cli_args import whole_number
 from bot.clock import system_clock
 from bot.settings import Settings
 from bot.store.crypto import (
@@ -74,7 +75,9 @@ def add_parsers(sub: Any) -> None:
     rotate_ = actions.add_parser(
         "rotate", help="a new current key, re-encrypt everything, retire the old keys"
     )
-    rotate_.add_argument("--batch", type=int, default=500, help="rows per transaction")
+    rotate_.add_argument(
+        "--batch", type=whole_number(1, 100_000), default=500, help="rows per transaction"
+    )
     actions.add_parser("new", help="print a new random key (for INNGANG_DATA_KEY)")
 
 
@@ -156,7 +159,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
                 print(f"  {kid:10} {counts.get(kid, 0):8} values{held}")
             return 0
         try:
-            done = rotate(engine, batch=max(1, args.batch))
+            done = rotate(engine, batch=args.batch)
         except RotationError as error:
             print(f"error: {error}", file=sys.stderr)
             return 1

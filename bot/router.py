@@ -20,7 +20,7 @@ from datetime import timedelta
 from bot.channels.limits import PUSH_CHANNELS, SHORT_TEXT_CHANNELS
 from bot.clock import Clock
 from bot.i18n import Catalogs
-from bot.identity import address_hash
+from bot.identity import address_hash, message_key
 from bot.locks import KeyedLocks
 from bot.notifications import Notices
 from bot.schedule import Schedule
@@ -161,7 +161,7 @@ class Router:
             inbound.channel,
             address,
             cleaned.text,
-            external_id,
+            message_key(self.secret, external_id, cleaned.text, inbound.button),
             default,
             button=inbound.button,
             media=inbound.media,

@@ -25,6 +25,7 @@ import sys
 import time
 
 from bot.app import App
+from bot.cli_args import whole_number
 from bot.notifications import is_urgent
 from bot.queue import QueueError
 from bot.staff import UnknownStaff
@@ -41,6 +42,7 @@ from bot.store.notices import DeliveryState
 from bot.store.retention import run_retention
 
 TOKEN_ENV = "INNGANG_STAFF_TOKEN"
+MAX_DAYS = 36_500
 WRONG_PASSWORD_PAUSE_S = 1.0
 _ESCAPE_SEQUENCE = re.compile(
     r"\x1b(?:\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves, erasing
@@ -113,7 +115,12 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     token.add_argument("staff_id")
     token.add_argument("--revoke", action="store_true", help="remove the token, issue none")
     stats = sub.add_parser("stats", help="the gains, for a leader: reach, time to help, feedback")
-    stats.add_argument("--days", type=int, default=30, help="the period, up to now (default 30)")
+    stats.add_argument(
+        "--days",
+        type=whole_number(1, MAX_DAYS),
+        default=30,
+        help=f"the period, up to now (default 30, at most {MAX_DAYS})",
+    )
     stats.add_argument("--json", action="store_true")
     stats.add_argument("--as", dest="staff", default=None)
 

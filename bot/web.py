@@ -28,6 +28,7 @@ from bot.channels.sms import SmsChannel
 from bot.channels.telegram import TelegramChannel, command_menus
 from bot.channels.web_chat import WebChat
 from bot.console import Console
+from bot.text_input import load_json
 
 EMBEDDABLE = frozenset({"/"})
 """The paths other sites may frame: the chat page (the embed snippet opens it in a frame)."""
@@ -84,10 +85,11 @@ def create_web_app(
         ):
             return Response(status_code=403)
         try:
-            data = await request.json()
+            data = load_json(await request.body())
         except ValueError:
-            return Response(status_code=400)
-        await telegram.process(data)
+            data = None
+        if data is None or not await telegram.process(data):
+            return JSONResponse({"error": "not_an_update"}, status_code=400)
         return Response(status_code=200)
 
     async def health(request: Request) -> Response:

@@ -329,6 +329,11 @@ class Findings:
     notes: list[str] = field(default_factory=list)
 
 
+def sender_id(external_id: str | None) -> str | None:
+    """The sender's message id in a recorded one ("w3-7:<keyed digest of the content>")."""
+    return None if external_id is None else external_id.rsplit(":", 1)[0]
+
+
 def check(
     env: dict[str, str],
     web: list[WebCitizen],
@@ -371,7 +376,7 @@ def check(
                 )
                 .order_by(Message.id)
             ).all()
-            ids = Counter(m.external_id for m in inbound)
+            ids = Counter(sender_id(m.external_id) for m in inbound)
             total += len(sent)
             found.lost += sum(1 for s in sent if ids[s] != 1)
             found.unanswered += sum(1 for m in inbound if m.handled_at is None)
@@ -450,15 +455,19 @@ def check(
             if found_conversation is None:
                 found.burst_lost += len(sent)
                 continue
-            inbound = session.scalars(
-                select(Message)
-                .where(
-                    Message.conversation_id == found_conversation.id,
-                    Message.direction == Direction.IN,
-                    Message.external_id.in_(sent),
+            wanted = set(sent)
+            inbound = [
+                m
+                for m in session.scalars(
+                    select(Message)
+                    .where(
+                        Message.conversation_id == found_conversation.id,
+                        Message.direction == Direction.IN,
+                    )
+                    .order_by(Message.id)
                 )
-                .order_by(Message.id)
-            ).all()
+                if sender_id(m.external_id) in wanted
+            ]
             found.burst_lost += len(sent) - len(inbound)
             handled = [m.handled_at for m in inbound]
             if None in handled:

@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+from sqlalchemy import make_url, text
 
 from bot.app import App, build_app
 from bot.i18n import Catalogs
 from bot.settings import PROJECT_ROOT, Settings, load_settings
+from bot.store.db import make_engine
 from flows.types import FlowContext
 from tests.fakes.clock import FakeClock
 
 DEAD_NLU_URL = "http://127.0.0.1:9"  # the discard port: nothing listens there
+
+hypothesis_settings.register_profile(
+    "ci",
+    deadline=None,
+    derandomize=True,
+    database=None,
+    max_examples=20,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(scope="session")
@@ -56,3 +72,43 @@ def offline_app(tmp_path: Path, clock: FakeClock) -> Iterator[App]:
     """The whole application with the Rasa server unreachable."""
     app = build_app(app_settings(tmp_path), clock=clock, secret_file=tmp_path / "secret.key")
     yield app
+
+
+def assert_test_database(url: str) -> None:
+    """These tests drop the public schema: refuse any database whose name does not say it
+    is a test database (``inngang_test``, ``test_inngang``), whatever URL they are given."""
+    name = make_url(url).database or ""
+    if not re.search(r"(^|[_-])test([_-]|$)", name):
+        pytest.fail(f"refusing to drop the schema of {name!r}: not named as a test database")
+
+
+def fresh_postgres_url() -> str:
+    """INNGANG_TEST_POSTGRES_URL with an empty public schema; skips the test when it is
+    unset (fails in CI, which always sets it). Only a database named for tests is dropped."""
+    url = os.environ.get("INNGANG_TEST_POSTGRES_URL")
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail("CI must provide INNGANG_TEST_POSTGRES_URL (see .ci/run)")
+        pytest.skip("no PostgreSQL here; set INNGANG_TEST_POSTGRES_URL")
+    assert_test_database(url)
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The test runs on SQLite and on PostgreSQL (a fresh schema)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'inngang.db'}"
+    return fresh_postgres_url()
+
+
+@pytest.fixture
+def any_app(database_url: str, tmp_path: Path, clock: FakeClock) -> App:
+    """The whole application, offline, on each database in turn."""
+    settings = app_settings(tmp_path, database_url=database_url)
+    return build_app(settings, clock=clock, secret_file=tmp_path / "secret.key")

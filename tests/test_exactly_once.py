@@ -7,30 +7,16 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-import pytest
 from sqlalchemy import select
 
 from bot.app import App
 from bot.channels.sms import SmsChannel
+from bot.identity import message_key
 from bot.settings import SmsSettings
 from bot.store.models import Outbox
 from bot.web import create_web_app
 from flows.types import Inbound
-from tests.test_postgres import postgres_app
 from tests.test_sms import NUMBER, SECRET, FakeGateway, deliver
-from tests.test_web_chat import api
-
-__all__ = ["api", "postgres_app"]  # fixtures: the web chat API; the runs on PostgreSQL
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def app(request: pytest.FixtureRequest) -> App:
-    """The application on the embedded SQLite, and on PostgreSQL (when there is one)."""
-    name = "offline_app" if request.param == "sqlite" else "postgres_app"
-    found = request.getfixturevalue(name)
-    assert isinstance(found, App)
-    return found
-
 
 CRISIS = "jeg vil ikke leve lenger"
 
@@ -53,17 +39,17 @@ def waiting(app: App) -> list[str]:
 
 
 async def test_a_crisis_answer_cut_off_by_a_crash_goes_out_after_the_restart_in_its_sms_form(
-    app: App,
+    any_app: App,
 ) -> None:
     # The webhook recorded and answered the message, then the process died before sending.
-    handled = await app.router.handle(Inbound("sms", NUMBER, CRISIS), external_id="s1")
+    handled = await any_app.router.handle(Inbound("sms", NUMBER, CRISIS), external_id="s1")
     assert handled.crisis and handled.queued
-    address = app.router.address("sms", NUMBER)
-    app.store.set_push_address("sms", address, NUMBER)
-    assert waiting(app)  # the answer is on disk, not lost with the process
+    address = any_app.router.address("sms", NUMBER)
+    any_app.store.set_push_address("sms", address, NUMBER)
+    assert waiting(any_app)  # the answer is on disk, not lost with the process
 
     fake = FakeGateway()
-    restarted = sms_channel(app, fake)
+    restarted = sms_channel(any_app, fake)
     try:
         assert await restarted.push_pending() >= 1
         assert await restarted.push_pending() == 0  # once
@@ -74,33 +60,33 @@ async def test_a_crisis_answer_cut_off_by_a_crash_goes_out_after_the_restart_in_
     references = [m["reference"] for m in fake.sent]  # a gateway can drop a repeat by these
     assert all(r.startswith("outbox-") for r in references)
     assert len(set(references)) == len(references)
-    assert waiting(app) == []
+    assert waiting(any_app) == []
 
 
-async def test_two_processes_pushing_at_once_send_each_message_once(app: App) -> None:
+async def test_two_processes_pushing_at_once_send_each_message_once(any_app: App) -> None:
     for n in range(5):
-        await app.router.handle(Inbound("sms", NUMBER, f"hvor er PPT? {n}"), f"m{n}")
-    address = app.router.address("sms", NUMBER)
-    app.store.set_push_address("sms", address, NUMBER)
-    expected = len(waiting(app))
+        await any_app.router.handle(Inbound("sms", NUMBER, f"hvor er PPT? {n}"), f"m{n}")
+    address = any_app.router.address("sms", NUMBER)
+    any_app.store.set_push_address("sms", address, NUMBER)
+    expected = len(waiting(any_app))
     fake = FakeGateway()
-    one, other = sms_channel(app, fake), sms_channel(app, fake)
+    one, other = sms_channel(any_app, fake), sms_channel(any_app, fake)
     try:
         sent = await asyncio.gather(one.push_pending(), other.push_pending())
         sent += await asyncio.gather(one.push_pending(), other.push_pending())
     finally:
         await one.aclose()
         await other.aclose()
-    assert sum(sent) == expected and waiting(app) == []
+    assert sum(sent) == expected and waiting(any_app) == []
     firsts = [text for text in fake.texts() if not text.startswith("(") or text[:3] == "(1/"]
     assert len(firsts) == expected  # each message's first part once: none sent twice
 
 
-async def test_a_gateway_retry_after_a_crash_sends_what_waited_once(app: App) -> None:
-    await app.router.handle(Inbound("sms", NUMBER, "hei"), external_id="s1")  # then died
+async def test_a_gateway_retry_after_a_crash_sends_what_waited_once(any_app: App) -> None:
+    await any_app.router.handle(Inbound("sms", NUMBER, "hei"), external_id="s1")  # then died
     fake = FakeGateway()
-    channel = sms_channel(app, fake)
-    web = create_web_app(app, sms=channel)
+    channel = sms_channel(any_app, fake)
+    web = create_web_app(any_app, sms=channel)
     try:
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=web), base_url="http://inngang"
@@ -111,20 +97,26 @@ async def test_a_gateway_retry_after_a_crash_sends_what_waited_once(app: App) ->
     finally:
         await channel.aclose()
     assert fake.texts() and len(fake.texts()) == len(set(fake.texts()))
-    assert waiting(app) == []
+    assert waiting(any_app) == []
 
 
 async def test_a_web_chat_retry_after_a_crash_gets_the_recovered_answer_once(
-    api: httpx.AsyncClient, app: App
+    any_app: App,
 ) -> None:
-    first = await api.post("/api/chat", json={"text": "hei", "id": "w1"})
-    token = first.json()["token"]
-    header = {"X-Chat-Token": token}
-    # The next message is recorded, then the server dies; at start-up it is answered.
-    address = app.router.address("web", token)
-    app.store.record_inbound("web", address, "hvor er PPT?", "w2", "nb")
-    assert await app.router.recover_unhandled() == 1
-    retry = await api.post("/api/chat", json={"text": "hvor er PPT?", "id": "w2"}, headers=header)
-    answer = [r["text"] for r in retry.json()["replies"]]
-    assert any("55 10 20 03" in text for text in answer)  # the answer, in the retry's response
-    assert (await api.post("/api/poll", headers=header)).json() == {"messages": []}  # not again
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_web_app(any_app)), base_url="http://inngang"
+    ) as api:
+        first = await api.post("/api/chat", json={"text": "hei", "id": "w1"})
+        token = first.json()["token"]
+        header = {"X-Chat-Token": token}
+        # The next message is recorded, then the server dies; at start-up it is answered.
+        address = any_app.router.address("web", token)
+        key = message_key(any_app.router.secret, "w2", "hvor er PPT?")
+        any_app.store.record_inbound("web", address, "hvor er PPT?", key, "nb")
+        assert await any_app.router.recover_unhandled() == 1
+        retry = await api.post(
+            "/api/chat", json={"text": "hvor er PPT?", "id": "w2"}, headers=header
+        )
+        answer = [r["text"] for r in retry.json()["replies"]]
+        assert any("55 10 20 03" in text for text in answer)  # in the retry's response
+        assert (await api.post("/api/poll", headers=header)).json() == {"messages": []}

@@ -1,6 +1,7 @@
 """`inngang run` as a real process, killed with SIGKILL: a message that once crashed its
 handling ("²") never stops a start, and nothing sent under load is lost, handled twice or
-delivered twice (scripts/kill_under_load.py, smaller), on SQLite and on PostgreSQL."""
+delivered twice (scripts/kill_under_load.py, smaller), on SQLite and on PostgreSQL (the
+``database_url`` fixture of conftest.py)."""
 
 from __future__ import annotations
 
@@ -15,31 +16,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import text
 
 from bot.settings import PROJECT_ROOT
-from bot.store.db import make_engine
 from tests.fakes.telegram_api import free_port
-from tests.test_postgres import assert_test_database
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty database: the embedded SQLite, or the test PostgreSQL (emptied)."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'inngang.db'}"
-    url = os.environ.get("INNGANG_TEST_POSTGRES_URL")
-    if not url:
-        if os.environ.get("CI"):
-            pytest.fail("CI must provide INNGANG_TEST_POSTGRES_URL (see .ci/run)")
-        pytest.skip("no PostgreSQL here; set INNGANG_TEST_POSTGRES_URL")
-    assert_test_database(url)
-    engine = make_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    return url
 
 
 class Service:

@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import make_url, text
 
 from bot.app import App, build_app
-from bot.store.db import make_engine
-from tests.conftest import app_settings
+from tests.conftest import app_settings, assert_test_database, fresh_postgres_url
 from tests.fakes.clock import FakeClock
 from tests.journey import claim_concurrently
 from tests.test_journeys import parent_sends_a_case
 
 pytestmark = pytest.mark.postgres
-
-
-def assert_test_database(url: str) -> None:
-    """These tests drop the public schema: refuse any database whose name does not say it
-    is a test database (``inngang_test``, ``test_inngang``), whatever URL they are given."""
-    name = make_url(url).database or ""
-    if not re.search(r"(^|[_-])test([_-]|$)", name):
-        pytest.fail(f"refusing to drop the schema of {name!r}: not named as a test database")
 
 
 def test_a_database_not_named_for_tests_is_refused() -> None:
@@ -37,17 +25,7 @@ def test_a_database_not_named_for_tests_is_refused() -> None:
 
 @pytest.fixture
 def postgres_app(tmp_path: Path, clock: FakeClock) -> Iterator[App]:
-    url = os.environ.get("INNGANG_TEST_POSTGRES_URL")
-    if not url:
-        if os.environ.get("CI"):
-            pytest.fail("CI must provide INNGANG_TEST_POSTGRES_URL (see .ci/run)")
-        pytest.skip("no PostgreSQL here; set INNGANG_TEST_POSTGRES_URL")
-    assert_test_database(url)
-    engine = make_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
+    url = fresh_postgres_url()
     yield build_app(
         app_settings(tmp_path, database_url=url), clock=clock, secret_file=tmp_path / "secret.key"
     )

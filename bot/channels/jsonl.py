@@ -15,25 +15,27 @@ from typing import Any, TextIO
 
 from bot.channels.render import as_plain_text, plain_texts
 from bot.router import Handled, Router
+from bot.text_input import clean_field, load_json
 from flows.types import Inbound, Outbound
 
 CHANNEL = "jsonl"
 
 
 def parse_line(line: str) -> tuple[str, str] | str:
-    """(user, text) from one input line, or an error code."""
+    """(user, text) from one input line, or an error code. The user id is cleaned of
+    control characters and lone surrogates (it is written back out)."""
     try:
-        data: Any = json.loads(line)
+        data: Any = load_json(line)
     except ValueError:
         return "invalid_json"
     if not isinstance(data, dict):
         return "not_an_object"
-    user, text = data.get("user"), data.get("text", "")
-    if not isinstance(user, str | int) or str(user) == "":
+    user, text = clean_field(data.get("user")), data.get("text", "")
+    if user is None:
         return "missing_user"
     if not isinstance(text, str):
         return "text_not_a_string"
-    return str(user), text
+    return user, text
 
 
 def result_line(user: str | None, handled: Handled) -> dict[str, object]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import json
 import logging
 import re
 import time
@@ -24,6 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import httpx
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -31,6 +31,7 @@ from bot.channels.delivery import Deliverer, SendOne, Undelivered
 from bot.channels.render import as_plain_text, plain_texts
 from bot.router import Router
 from bot.settings import SmsSettings
+from bot.text_input import clean_field, load_json
 from flows.types import Inbound, Outbound
 
 CHANNEL = "sms"
@@ -132,12 +133,12 @@ class SmsChannel:
     def _authentic(self, request: Request, body: bytes) -> bool:
         timestamp = request.headers.get(self.settings.timestamp_header, "")
         signature = request.headers.get(self.settings.signature_header, "")
-        if not timestamp.isdigit() or not signature:
-            return False
+        if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12:
+            return False  # "²" and "٣" are digits too, and int() of 5,000 digits fails
         if abs(self.clock() - int(timestamp)) > self.settings.max_age_s:
             return False
         expected = sign(self.shared_secret, timestamp, body)
-        return hmac.compare_digest(expected, signature)
+        return hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace"))
 
     async def webhook(self, request: Request) -> Response:
         """The inbound endpoint: 401 unless signed and fresh; a replay is acknowledged, unused."""
@@ -149,13 +150,18 @@ class SmsChannel:
         fields = self.settings.fields
         try:
             if request.headers.get("content-type", "").startswith("application/json"):
-                data = json.loads(body)
+                data = load_json(body)
             else:
                 data = dict(await request.form())
-            number, text = str(data[fields["from"]]), str(data.get(fields["text"], ""))
-            message_id = str(data.get(fields["id"], "")) or None
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, HTTPException):  # HTTPException: a malformed multipart body
+            data = None
+        if not isinstance(data, dict):
             return JSONResponse({"error": "bad_request"}, status_code=400)
+        number = clean_field(data.get(fields["from"]), 64)
+        text = data.get(fields["text"], "")
+        if number is None or not isinstance(text, str):  # a file upload is no text either
+            return JSONResponse({"error": "bad_request"}, status_code=400)
+        message_id = clean_field(data.get(fields["id"]))
         address = self.router.address(CHANNEL, number)
         handled = await self.router.handle(Inbound(CHANNEL, number, text), external_id=message_id)
         await self._remember(address, number)

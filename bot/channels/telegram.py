@@ -50,6 +50,7 @@ from bot.channels.delivery import Deliverer, SendOne, SupervisedLoop, Undelivere
 from bot.i18n import Catalogs
 from bot.locks import KeyedLocks
 from bot.router import Router
+from bot.text_input import clean_field
 from flows.commands import SLASH_KEYS, Command
 from flows.types import Inbound, Outbound
 
@@ -186,6 +187,32 @@ class Limits(BaseRateLimiter[int]):
             return await callback(*args, **kwargs)
 
 
+def _is_id(value: object) -> bool:
+    """A Telegram id: an integer (not a boolean) in 64 bits."""
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**63
+
+
+_NOT_AN_UPDATE = (TypeError, ValueError, KeyError, AttributeError, OverflowError)
+"""What python-telegram-bot raises for JSON that is not an update of the kind it says."""
+
+
+def parse_update(data: object, bot: Any) -> Update | None:
+    """The update, or None when ``data`` is not one Telegram would send: not an object,
+    fields of the wrong type, ids that are not integers."""
+    if not isinstance(data, dict) or not _is_id(data.get("update_id")):
+        return None
+    try:
+        update = Update.de_json(data, bot)
+    except _NOT_AN_UPDATE:
+        return None
+    chat, user = update.effective_chat, update.effective_user
+    if (chat is not None and not _is_id(chat.id)) or (user is not None and not _is_id(user.id)):
+        return None
+    if update.effective_message is not None and chat is None:
+        return None  # a message always comes from a chat
+    return update
+
+
 def _chat_of(update: object) -> int | None:
     if not isinstance(update, Update):
         return None
@@ -300,7 +327,7 @@ class TelegramChannel:
         chat = update.effective_chat
         if chat is None or chat.type != "private":
             return
-        await self._handle(update, "", query.data, None)
+        await self._handle(update, "", query.data if isinstance(query.data, str) else None, None)
 
     async def _handle(
         self, update: Update, text: str, button: str | None, media: str | None
@@ -310,8 +337,11 @@ class TelegramChannel:
             return
         key = str(user.id)
         address = self.router.address(CHANNEL, key)
+        text = text if isinstance(text, str) else ""
+        button = clean_field(button)
+        hint = clean_field(user.language_code, 8)
         handled = await self.router.handle(
-            Inbound(CHANNEL, key, text, user.language_code, button, media=media),
+            Inbound(CHANNEL, key, text, hint, button, media=media),
             external_id=str(update.update_id),
         )
         await self._remember(address, chat.id)
@@ -425,11 +455,15 @@ class TelegramChannel:
         )
         self.push_loop.start()
 
-    async def process(self, data: object) -> None:
+    async def process(self, data: object) -> bool:
         """Handle one webhook update (already authenticated), in order with its chat's
-        others; returns when it was handled and answered."""
-        update = Update.de_json(data, self.application.bot)  # type: ignore[arg-type]
+        others; returns when it was handled and answered, False (nothing done) when ``data``
+        is not an update."""
+        update = parse_update(data, self.application.bot)
+        if update is None:
+            return False
         await self.updates.process_update(update, self.application.process_update(update))
+        return True
 
     async def stop(self, grace_s: float = 5.0) -> None:
         """Stop the pusher, polling and the application. Updates already fetched are still

@@ -38,6 +38,7 @@ from starlette.staticfiles import StaticFiles
 
 from bot.i18n import RTL_LANGUAGES, Catalogs
 from bot.router import Router
+from bot.text_input import clean_field, load_json
 from flows.types import N_, Inbound, Outbound
 
 CHANNEL = "web"
@@ -169,7 +170,7 @@ class WebChat:
         if len(body) > MAX_BODY:
             return _refused("too_large", 413)
         try:
-            data = json.loads(body)
+            data = load_json(body)
         except ValueError:
             return _refused("invalid_json", 400)
         if not isinstance(data, dict):
@@ -182,16 +183,19 @@ class WebChat:
             token = checked
         else:
             token = self.tokens.issue()  # first contact: the server makes the token
-        text, button, message_id = data.get("text"), data.get("button"), data.get("id")
+        given_text = data.get("text")
+        text = given_text if isinstance(given_text, str) else ""
+        button = clean_field(data["button"]) if isinstance(data.get("button"), str) else None
+        message_id = clean_field(data["id"]) if isinstance(data.get("id"), str) else None
         handled = await self.router.handle(
             Inbound(
                 CHANNEL,
                 token,
-                text if isinstance(text, str) else "",
-                request.headers.get("accept-language", "")[:2] or None,
-                button if isinstance(button, str) else None,
+                text,
+                clean_field(request.headers.get("accept-language", "")[:2]),
+                button,
             ),
-            external_id=str(message_id)[:64] if isinstance(message_id, str) else None,
+            external_id=message_id,
         )
         return JSONResponse(
             {
