@@ -12,7 +12,6 @@ gets a safe reply with the crisis lines and is set aside, so nothing after it wa
 from __future__ import annotations
 
 import logging
-import re
 import secrets
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -30,7 +29,7 @@ from bot.store.effects import EffectRunner
 from bot.store.enums import OPEN_STATUSES, CaseStatus, Direction
 from bot.store.repo import PendingMessage, Store, StoredReply, aware
 from bot.text_input import MAX_UNDERSTOOD_CHARS, clean
-from flows import answers, front_door
+from flows import answers, choices, front_door
 from flows.effects import DeleteData, WithdrawConsent
 from flows.state import ConversationState
 from flows.types import FlowContext, Inbound, Outbound
@@ -43,7 +42,6 @@ MAX_ATTEMPTS = 3
 LIVE_WINDOW = timedelta(seconds=30)
 """A message recorded this recently by another worker has a caller waiting for its replies;
 older ones (left by a crash) get theirs through the outbox."""
-_CHOICE = re.compile(r"^\s*([0-9]{1,3})\s*[.)]?\s*$")
 
 
 @dataclass(frozen=True)
@@ -71,14 +69,17 @@ def new_reference() -> str:
 
 
 def chosen_button(inbound: Inbound, state: ConversationState) -> Inbound:
-    """A bare number (ASCII digits only) on a channel without buttons picks the numbered
-    choice offered last."""
-    match = _CHOICE.match(inbound.text)
-    if inbound.button is None and match is not None:
-        number = int(match.group(1))
-        if 0 < number <= len(state.offered):
-            return replace(inbound, button=state.offered[number - 1])
-    return inbound
+    """A typed answer that names one of the choices offered last (its number, the number as
+    a word, its label, yes or no) is that choice, on every channel."""
+    if inbound.button is not None:
+        return inbound
+    payload = choices.chosen(
+        inbound.text,
+        state.offered,
+        state.offered_labels,
+        in_words=front_door.phase_takes_words(state),
+    )
+    return inbound if payload is None else replace(inbound, button=payload)
 
 
 class Router:
@@ -275,11 +276,14 @@ class Router:
         )
         replies = result.replies
         flag = understanding.crisis if result.crisis else None
-        offered = tuple(b.payload for r in replies for b in r.buttons)  # numbered in order
+        buttons = [b for r in replies for b in r.buttons]  # numbered in this order
         extra = await self.store.run(
             self.store.save_step,
             pending,
-            state_json=result.state.evolve(offered=offered).to_json(),
+            state_json=result.state.evolve(
+                offered=tuple(b.payload for b in buttons),
+                offered_labels=tuple(b.label for b in buttons),
+            ).to_json(),
             language=result.state.language,
             intent=understanding.intent,
             topic=result.topic,

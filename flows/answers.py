@@ -218,6 +218,36 @@ def not_understood(ctx: FlowContext, language: str) -> Outbound:
     return Outbound(text, language, (person_button(ctx, language),))
 
 
+TOPIC_PREFIX = "topic:"
+PAYLOAD_SOMETHING_ELSE = "topic:other"
+
+
+def clarify(ctx: FlowContext, language: str, topics: tuple[str, ...]) -> Outbound:
+    """Unsure what was meant: the likely services to choose from, a person, something else.
+    Never an intake the citizen did not ask for."""
+    buttons = [
+        Button(service_name(ctx, topic, language), f"{TOPIC_PREFIX}{topic}")
+        for topic in topics
+        if topic in SERVICE_NAME and topic in ctx.settings.service_ids
+    ]
+    buttons.append(person_button(ctx, language))
+    buttons.append(Button(ctx.t(N_("button.something_else"), language), PAYLOAD_SOMETHING_ELSE))
+    return Outbound(ctx.t(N_("fallback.clarify"), language), language, tuple(buttons))
+
+
+def out_of_scope(ctx: FlowContext, language: str) -> Outbound:
+    """A clear request for something else (the weather, music): one short, polite line on
+    what the front door helps with, and the way to a person."""
+    text = ctx.t(N_("fallback.out_of_scope"), language)
+    return Outbound(text, language, (person_button(ctx, language),))
+
+
+def something_else(ctx: FlowContext, language: str) -> Outbound:
+    """None of the offered services: ask for their own words, and offer a person."""
+    text = ctx.t(N_("fallback.something_else"), language)
+    return Outbound(text, language, (person_button(ctx, language),))
+
+
 def nlu_unavailable_note(ctx: FlowContext, language: str) -> str:
     """Said when the language model is down and the offline matcher is unsure."""
     return ctx.t(N_("fallback.degraded"), language)

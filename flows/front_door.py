@@ -130,6 +130,13 @@ def idle(
         return intake.start(state, ctx)
     if inbound.button == "anon":
         return intake.start_anonymous(state, ctx)
+    if inbound.button == answers.PAYLOAD_SOMETHING_ELSE:
+        return StepResult(state, (answers.something_else(ctx, lang),))
+    if inbound.button is not None and inbound.button.startswith(answers.TOPIC_PREFIX):
+        chosen = inbound.button[len(answers.TOPIC_PREFIX) :]
+        if chosen in ctx.settings.service_ids:
+            reply = answers.service_answer(ctx, chosen, lang)
+            return StepResult(state.evolve(last_topic=chosen), (reply,), topic=chosen)
     if understanding.topic == LOS_TOPIC:
         started = intake.start(state, ctx, inbound.text.strip())
         return StepResult(started.state, started.replies, started.effects, topic=LOS_TOPIC)
@@ -145,6 +152,10 @@ def idle(
     if understanding.intent == "thanks":
         return StepResult(state, (answers.thanks(ctx, lang),))
     told = intake.remember_words(state, inbound.text)
+    if understanding.alternatives:  # unsure: ask, don't guess and don't hand over
+        return StepResult(told, (answers.clarify(ctx, lang, understanding.alternatives),))
+    if understanding.intent == "out_of_scope" and understanding.source == "rasa":
+        return StepResult(told, (answers.out_of_scope(ctx, lang),))  # clearly something else
     return StepResult(told, (answers.not_understood(ctx, lang),))
 
 

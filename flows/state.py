@@ -53,6 +53,9 @@ class ConversationState:
     resume_phase: Phase | None = None
     turns: int = 0
     offered: tuple[str, ...] = ()
+    """The payloads of the choices offered last, in the order they were numbered ..."""
+    offered_labels: tuple[str, ...] = ()
+    """... and their labels, so that a typed answer can name one."""
     extra: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> str:
@@ -82,6 +85,7 @@ class ConversationState:
                 resume_phase=Phase(resume) if resume else None,
                 turns=int(data.get("turns", 0)),
                 offered=tuple(str(p) for p in data.get("offered") or ()),
+                offered_labels=tuple(str(p) for p in data.get("offered_labels") or ()),
                 extra={str(k): str(v) for k, v in (data.get("extra") or {}).items()},
             )
         except (ValueError, TypeError):

@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 import httpx
 
+RANKED = 6
+"""How many intents of Rasa's ranking are kept (the first and the runners-up)."""
+
 
 class NluUnavailable(Exception):
     """The Rasa server could not answer in time (down, slow, or gave a bad answer)."""
@@ -13,10 +16,12 @@ class NluUnavailable(Exception):
 
 @dataclass(frozen=True)
 class ParsedIntent:
-    """The intent Rasa ranked first, with its confidence."""
+    """The intent ranked first, with its confidence, and the runners-up."""
 
     name: str
     confidence: float
+    ranking: tuple[tuple[str, float], ...] = ()
+    """(intent, confidence) of the next best intents, best first (Rasa's intent_ranking)."""
 
 
 class RasaClient:
@@ -42,7 +47,13 @@ class RasaClient:
             response.raise_for_status()
             body = response.json()
             intent = body.get("intent") or {}
-            return ParsedIntent(str(intent["name"]), float(intent.get("confidence", 0.0)))
+            ranking = tuple(
+                (str(entry["name"]), float(entry.get("confidence", 0.0)))
+                for entry in (body.get("intent_ranking") or [])[1:RANKED]
+            )
+            return ParsedIntent(
+                str(intent["name"]), float(intent.get("confidence", 0.0)), ranking
+            )
         except (httpx.HTTPError, ValueError, KeyError, TypeError) as error:
             raise NluUnavailable(type(error).__name__) from None
 

@@ -30,6 +30,22 @@ def _doubtful_small_talk(intent: str, text: str, source: Source) -> bool:
     return source == "rasa" and intent in SMALL_TALK and len(text.split()) > SMALL_TALK_MAX_WORDS
 
 
+ALTERNATIVE_MIN = 0.25
+"""A topic below this confidence is not offered as a likely meaning."""
+ALTERNATIVES = 3
+
+
+def likely_topics(parsed: ParsedIntent) -> tuple[str, ...]:
+    """The topics (services, or a person) a doubtful answer most likely meant, best first."""
+    ranked = [(parsed.name, parsed.confidence), *parsed.ranking]
+    topics: list[str] = []
+    for name, confidence in ranked:
+        topic = topic_for_intent(name)
+        if topic is not None and confidence >= ALTERNATIVE_MIN and topic not in topics:
+            topics.append(topic)
+    return tuple(topics[:ALTERNATIVES])
+
+
 class Understander:
     """Combines the independent crisis check, language detection and intent classification.
 
@@ -134,6 +150,9 @@ class Understander:
             if topic_for_intent(second.name) is not None:  # it says out_of_scope when unsure
                 intent, confidence, source = second.name, second.confidence, "fallback"
                 below = False
+        alternatives: tuple[str, ...] = ()
+        if below and signal is None:
+            alternatives = likely_topics(parsed)
         if below or intent == MODEL_CRISIS_INTENT:
             intent = "out_of_scope" if signal is None else MODEL_CRISIS_INTENT
         return Understanding(
@@ -143,6 +162,7 @@ class Understander:
             signal,
             source,
             unsupported_language=language.unsupported,
+            alternatives=alternatives,
         )
 
     def _crisis_counts(self, matcher: ParsedIntent | None, text: str) -> bool:

@@ -33,6 +33,9 @@ class Understanding:
     source: Source = "none"
     language_switch: str | None = None
     unsupported_language: str | None = None
+    alternatives: tuple[str, ...] = ()
+    """When unsure (``out_of_scope`` for want of confidence): the topics the message most
+    likely meant, best first, to offer as a choice. Empty for a clear out-of-scope request."""
 
     @property
     def topic(self) -> str | None:

@@ -13,7 +13,8 @@ from nlu.understanding import Understanding
 
 def say(ctx: FlowContext, text: str, intent: str, language: str = "nb", **kw: object):
     state = kw.pop("state", ConversationState(language="nb"))
-    understanding = Understanding(language, intent, 0.95, source="rasa", **kw)  # type: ignore[arg-type]
+    source = kw.pop("source", "rasa")
+    understanding = Understanding(language, intent, 0.95, source=source, **kw)  # type: ignore[arg-type]
     return front_door.step(state, Inbound("test", "u1", text), understanding, ctx)
 
 
@@ -52,10 +53,53 @@ def test_every_service_has_an_answer_with_its_contact_details(
 
 
 def test_gibberish_gets_a_polite_answer_and_an_offer_of_a_person(ctx: FlowContext) -> None:
-    result = say(ctx, "asdf qwerty", "out_of_scope")
+    result = say(ctx, "asdf qwerty", "out_of_scope", source="fallback")
     assert result.topic is None
     assert "forsto ikke" in result.replies[0].text
     assert result.replies[0].buttons[0].payload == "person"
+
+
+def test_a_weather_question_gets_one_short_line_and_no_intake(ctx: FlowContext) -> None:
+    result = say(ctx, "hvordan blir været i morgen?", "out_of_scope")
+    [reply] = result.replies
+    assert "kan jeg dessverre ikke hjelpe med" in reply.text and len(reply.text) < 200
+    assert [b.payload for b in reply.buttons] == ["person"]
+    assert result.state.phase is ConversationState("nb").phase and not result.effects
+
+
+def test_when_unsure_the_citizen_chooses_among_the_likely_services(ctx: FlowContext) -> None:
+    unsure = say(
+        ctx,
+        "gravid, hvor går jeg?",
+        "out_of_scope",
+        alternatives=("helsestasjon", "skolehelsetjeneste"),
+    )
+    [reply] = unsure.replies
+    assert "ikke helt sikker" in reply.text
+    payloads = [b.payload for b in reply.buttons]
+    assert payloads == ["topic:helsestasjon", "topic:skolehelsetjeneste", "person", "topic:other"]
+    assert not unsure.effects  # no intake the citizen did not ask for
+    state = unsure.state.evolve(offered=tuple(payloads))
+    picked = front_door.step(
+        state,
+        Inbound("test", "u1", "", button="topic:helsestasjon"),
+        Understanding("nb", "out_of_scope", 0.2, source="rasa"),
+        ctx,
+    )
+    assert picked.topic == "helsestasjon" and "Helsestasjonen" in picked.replies[0].text
+    other = front_door.step(
+        state,
+        Inbound("test", "u1", "", button="topic:other"),
+        Understanding("nb", "out_of_scope", 0.2, source="rasa"),
+        ctx,
+    )
+    assert "egne ord" in other.replies[0].text and not other.effects
+
+
+def test_the_choice_is_offered_in_the_citizens_language(ctx: FlowContext) -> None:
+    for language, words in (("pl", "Nie jestem pewien"), ("ar", "لست متأكدًا"), ("so", "Ma hubo")):
+        result = say(ctx, "?", "out_of_scope", language=language, alternatives=("helsestasjon",))
+        assert words in result.replies[0].text
 
 
 def test_wanting_a_person_is_topic_los(ctx: FlowContext) -> None:

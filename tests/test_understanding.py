@@ -168,3 +168,30 @@ async def test_a_long_message_the_model_calls_small_talk_gets_a_second_opinion(
     assert (await u.understand(asking, None)).topic == "psykisk_helse_rus"
     thanked = await u.understand("tusen takk for hjelpa", None)
     assert thanked.intent == "thanks" and thanked.source == "rasa"
+
+
+async def test_when_the_model_is_unsure_its_runners_up_are_offered_as_likely_meanings(
+    settings: Settings,
+) -> None:
+    def respond(request: httpx.Request) -> httpx.Response:
+        ranking = [
+            {"name": "svc_skolehelsetjeneste", "confidence": 0.41},
+            {"name": "svc_helsestasjon", "confidence": 0.38},
+            {"name": "greet", "confidence": 0.12},
+            {"name": "svc_nav", "confidence": 0.05},
+        ]
+        return httpx.Response(200, json={"intent": ranking[0], "intent_ranking": ranking})
+
+    rasa = RasaClient("http://rasa.test", 1.0, transport=httpx.MockTransport(respond))
+    u = build_understander(settings, rasa)
+    understood = await u.understand("xyzzy plugh frobnitz", None)
+    assert understood.intent == "out_of_scope" and understood.topic is None
+    assert understood.alternatives == ("skolehelsetjeneste", "helsestasjon")
+
+
+async def test_a_confident_answer_or_a_clear_out_of_scope_offers_no_choice(
+    settings: Settings, calls: list[str]
+) -> None:
+    u = understander(settings, {"hvor er ppt?": ("svc_ppt", 0.97)}, calls)
+    assert (await u.understand("hvor er ppt?", None)).alternatives == ()
+    assert (await u.understand("spill musikk på stua", None)).alternatives == ()
