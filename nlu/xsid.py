@@ -19,10 +19,11 @@ are parallel translations of the same 300 English requests):
 | ar.valid.tsv | rows 0, 2, 4, ... (even)        | rows 1, 3, 5, ... (odd)            |
 | en.valid.tsv | rows 0, 2, 4, ... (even)        | rows 1, 3, 5, ... (odd)            |
 
-Rows are numbered from 0 after the header. Requests that are near a municipal service or
-could be a crisis are left out of both folds (see `excluded`): the training must not teach
-that "school", "doctor" or "police" are out of scope, and a held-out request that *is* a
-service question would count as a false answer that is none.
+Rows are numbered from 0 after the header. A held-out request with the same words as a
+trained one (two speakers writing alike) is not measured. Requests that are near a
+municipal service or could be a crisis are left out of both folds (see `excluded`): the
+training must not teach that "school", "doctor" or "police" are out of scope, and a
+held-out request that *is* a service question would count as a false answer that is none.
 
 The xSID *test* splits are kept apart to evaluate the project and are never read here.
 """
@@ -36,10 +37,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nlu.crisis import CrisisDetector
+from nlu.fallback import fold
 
 LANGUAGES = ("no", "ar", "en")
 TRAIN_VARIANTS_NO = frozenset({"B", "V"})
 HELDOUT_VARIANTS_NO = frozenset({"N", "T"})
+SEEN = "same text as a trained request"
 
 # A request mentioning any of these is near a municipal service for children and families
 # (or an emergency), so it is no safe out-of-scope example: it is left out. Word starts,
@@ -112,9 +115,11 @@ def excluded(request: Request, crisis: CrisisDetector) -> str | None:
 def folds(
     requests: Iterable[Request], crisis: CrisisDetector
 ) -> tuple[list[Request], list[Request], list[tuple[Request, str]]]:
-    """(training fold, held-out fold, excluded with the reason)."""
+    """(training fold, held-out fold, excluded with the reason). A held-out request whose
+    text (folded: case, accents and punctuation aside) is also in the training fold, as
+    when two speakers wrote the same words, is excluded: the held-out fold is unseen."""
     train: list[Request] = []
-    heldout: list[Request] = []
+    candidates: list[Request] = []
     dropped: list[tuple[Request, str]] = []
     for request in requests:
         reason = excluded(request, crisis)
@@ -123,5 +128,8 @@ def folds(
         elif request.trained:
             train.append(request)
         elif request.language != "no" or request.variant in HELDOUT_VARIANTS_NO:
-            heldout.append(request)
+            candidates.append(request)
+    seen = {fold(request.text) for request in train}
+    heldout = [request for request in candidates if fold(request.text) not in seen]
+    dropped += [(r, SEEN) for r in candidates if fold(r.text) in seen]
     return train, heldout, dropped

@@ -26,7 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,11 +116,12 @@ async def main(args: argparse.Namespace) -> int:
         raise SystemExit(f"no Rasa server with a model at {args.rasa_url}")
     understander = build_understander(settings, rasa)
     train, heldout, dropped = xsid.folds(xsid.read(args.xsid), understander.crisis)
+    reasons = Counter(reason for _, reason in dropped)
     source = f"Rasa at {args.rasa_url}" if rasa else "offline matcher"
     try:
         text, overall = report(
-            f"held-out xSID folds ({len(heldout)} requests; {len(dropped)} near a service "
-            f"left out; model: {source})",
+            f"held-out xSID folds ({len(heldout)} requests; left out: {dict(reasons)}; "
+            f"model: {source})",
             await measure(understander, heldout),
             args.show,
         )
