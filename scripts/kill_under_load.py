@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -169,12 +170,10 @@ async def post_until_answered(
 ) -> httpx.Response:
     """POST again (the same request: the same message id) until the server answers 200."""
     while time.monotonic() < deadline:
-        try:
+        with contextlib.suppress(httpx.HTTPError):  # the server is down: it comes back
             response = await client.post(path, **kwargs)  # type: ignore[arg-type]
             if response.status_code == 200:
                 return response
-        except httpx.HTTPError:
-            pass
         await asyncio.sleep(0.2)
     raise TimeoutError(path)
 
@@ -295,11 +294,9 @@ async def killer(
 async def wait_healthy(client: httpx.AsyncClient, timeout_s: float = 120.0) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        try:
+        with contextlib.suppress(httpx.HTTPError):  # not listening yet
             if (await client.get("/healthz")).status_code == 200:
                 return
-        except httpx.HTTPError:
-            pass
         await asyncio.sleep(0.3)
     raise TimeoutError("the server did not come up")
 
