@@ -4,6 +4,7 @@
 #   .venv-rasa  Python 3.10 with rasa==3.6.21 (Rasa does not install on 3.11+) and the
 #               packages of our pipeline components (nlu/rasa/requirements.txt, by hash)
 #   var/models  the NLU model, trained when the training data, pipeline or components changed
+#   var/embeddings  the offline matcher's sentence vectors of the training data
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -63,4 +64,7 @@ fi
 
 # 3. The NLU model (skipped when the data and pipeline are unchanged).
 INNGANG_RASA_VENV=$RASA_VENV .venv/bin/inngang nlu train
+
+# 4. The offline matcher's embeddings of the training data (skipped when cached).
+.venv/bin/python -m nlu.embeddings
 say "Set-up complete"
