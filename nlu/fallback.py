@@ -137,9 +137,13 @@ class FallbackMatcher:
         top = max(score for row, score in best if self._intents[row] == intent)
         if intent in SMALL_TALK:
             # "hello, where is the health clinic?": the question matters more than the greeting,
-            # when its words are there (e5 puts any short greeting near many short questions)
-            for row, score in ranked[: 4 * self.k]:
-                if self._intents[row] not in SMALL_TALK and ngram.get(row, 0.0) >= self.threshold:
+            # when a sentence near it by its words (as without embeddings) is also near it by
+            # the blend (e5 alone puts a short greeting near many short questions)
+            by_words = sorted(ngram.items(), key=lambda item: item[1], reverse=True)
+            near = {row for row, _ in ranked[: 4 * self.k]}
+            for row, score in by_words[: 4 * self.k]:
+                service = self._intents[row] not in SMALL_TALK and score >= self.threshold
+                if service and (self.embedder is None or row in near):
                     return ParsedIntent(self._intents[row], min(1.0, score))
         if top < self.threshold:
             return ParsedIntent("out_of_scope", 1.0 - top)

@@ -41,6 +41,9 @@ def matcher() -> FallbackMatcher:
         ("ma jiraan waxqabad bilaash ah oo carruurta loogu talagalay", "svc_fritid"),
         ("can you recommend a good pizza place downtown", "out_of_scope"),
         ("hva koster en flybillett til Spania", "out_of_scope"),
+        # small talk stays small talk; a greeting with a question is the question
+        ("takk!", "thanks"),
+        ("hei, hvor finner jeg helsestasjonen i byen?", "svc_helsestasjon"),
     ],
 )
 def test_unseen_paraphrases_reach_their_topic(
