@@ -22,6 +22,7 @@ from bot.store.queue_repo import QueueRepo
 from bot.store.repo import Store
 from bot.store.staff_records import StaffRecords
 from nlu.crisis import CrisisDetector
+from nlu.embeddings import E5Embedder, e5_available
 from nlu.fallback import FallbackMatcher
 from nlu.language import LanguageGuesser
 from nlu.rasa_client import RasaClient
@@ -54,7 +55,9 @@ def build_understander(settings: Settings, rasa: RasaClient | None) -> Understan
     return Understander(
         crisis=CrisisDetector.from_file(CRISIS_LEXICON),
         guesser=LanguageGuesser(settings.languages.supported),
-        fallback=FallbackMatcher(read_examples(data_files())),
+        fallback=FallbackMatcher(
+            read_examples(data_files()), embedder=E5Embedder() if e5_available() else None
+        ),
         rasa=rasa,
         threshold=settings.nlu.confidence_threshold,
     )

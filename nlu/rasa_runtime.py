@@ -49,15 +49,23 @@ class RasaPaths:
 
 
 def rasa_environment() -> dict[str, str]:
-    """The child's environment: no telemetry, quiet TensorFlow, no inherited app venv."""
+    """The child's environment: no telemetry, quiet TensorFlow, no inherited app venv, and
+    the project root on the path so Rasa finds the custom components (nlu.rasa_components)."""
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
     env.update(
+        PYTHONPATH=str(PROJECT_ROOT),
         RASA_TELEMETRY_ENABLED="false",
         TF_CPP_MIN_LOG_LEVEL="2",
         PYTHONWARNINGS="ignore",
         SQLALCHEMY_SILENCE_UBER_WARNING="1",
     )
     return env
+
+
+def serving_environment() -> dict[str, str]:
+    """The served model's environment: the e5 featurizer embeds one message at a time on
+    one thread (OpenMP's default, one thread per core, only adds contention under load)."""
+    return {**rasa_environment(), "OMP_NUM_THREADS": "1"}
 
 
 def require_rasa(paths: RasaPaths) -> Path:
@@ -257,7 +265,7 @@ class RasaServer:
             "--port",
             str(self.port),
             cwd=self.paths.workdir,
-            env=rasa_environment(),
+            env=serving_environment(),
             stdout=log,
             stderr=log,
             start_new_session=True,

@@ -12,6 +12,9 @@ import yaml
 NLU_DIR = Path(__file__).resolve().parent
 DATA_DIR = NLU_DIR / "data"
 PIPELINE_FILE = NLU_DIR / "rasa" / "config.yml"
+RASA_REQUIREMENTS = NLU_DIR / "rasa" / "requirements.txt"
+"""Packages the pipeline's custom components need in the Rasa environment (pinned by hash)."""
+COMPONENTS_DIR = NLU_DIR / "rasa_components"
 
 
 @dataclass(frozen=True)
@@ -42,10 +45,17 @@ def read_examples(files: list[Path]) -> Iterator[Example]:
                     yield Example(text[2:].strip(), str(intent), path.stem)
 
 
+def model_inputs() -> list[Path]:
+    """Besides data and pipeline, what a trained model depends on: the custom components'
+    source and the pinned packages they use."""
+    return [*sorted(COMPONENTS_DIR.glob("*.py")), RASA_REQUIREMENTS]
+
+
 def fingerprint(files: list[Path], pipeline: Path = PIPELINE_FILE) -> str:
-    """A hash of the training data and the pipeline: unchanged hash, no retraining."""
+    """A hash of the training data, the pipeline and its custom components: unchanged hash,
+    no retraining."""
     digest = hashlib.sha256()
-    for path in [pipeline, *files]:
+    for path in [pipeline, *model_inputs(), *files]:
         digest.update(path.name.encode())
         digest.update(b"\0")
         digest.update(path.read_bytes())

