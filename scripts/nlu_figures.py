@@ -1,7 +1,8 @@
-"""Figures for the understanding step on tests/data/heldout, online (a Rasa model) and offline
-(the matcher alone): topic accuracy and the other published scores, p50/p99 latency of
-Understander.understand (sequential, cache cold), the model's size and the Rasa server's
-resident memory. Compares models and matchers, e.g. before and after a pipeline change:
+"""Figures for the understanding step on tests/data/heldout and tests/data/fresh, online
+(a Rasa model) and offline (the matcher alone): topic accuracy and the other published
+scores, p50/p99 latency of Understander.understand (sequential, cache cold), the model's
+size and the Rasa server's resident memory. Compares models and matchers, e.g. before and
+after a pipeline change:
 
   .venv/bin/python scripts/nlu_figures.py                      # current model, e5 matcher
   .venv/bin/python scripts/nlu_figures.py --model var/models/nlu-<old>.tar.gz --matcher ngram
@@ -37,21 +38,30 @@ def latency(samples: Sequence[float]) -> str:
     return f"p50 {1000 * statistics.median(ordered):6.1f} ms  p99 {1000 * p99:6.1f} ms"
 
 
-async def run(understander: Understander, label: str) -> None:
-    cases = evaluation.load_cases(PROJECT_ROOT / "tests" / "data" / "heldout")
+async def run(understander: Understander, label: str, directory: Path) -> None:
+    cases = evaluation.load_cases(directory)
     await understander.understand("hei, hvor er helsestasjonen?", None)  # warm
     outcomes, samples = [], []
+    asked = offered = 0
     for case in cases:
         start = time.perf_counter()
         understood = await understander.understand(case.text, None)
         samples.append(time.perf_counter() - start)
+        if understood.alternatives:
+            asked += 1
+            offered += case.topic in understood.alternatives
         outcomes.append(
             evaluation.Outcome(
                 case, understood.topic, understood.crisis is not None, understood.language
             )
         )
-    print(f"\n{label}: {len(cases)} held-out messages, understanding step {latency(samples)}")
+    print(f"\n{label}: {len(cases)} messages from {directory.name}, understanding step", end=" ")
+    print(latency(samples))
     print(evaluation.report(outcomes))
+    print(
+        f"asked to choose (counted as topic misses above): {asked} of {len(cases)}; "
+        f"the right one among the choices: {offered}"
+    )
 
 
 def rss_mb(pid: int) -> float:
@@ -67,7 +77,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def main(model: Path, matcher_kind: str, offline_only: bool) -> None:
+async def main(model: Path, matcher_kind: str, offline_only: bool, cases: list[Path]) -> None:
     settings = load_settings()
     start = time.perf_counter()
     embedder = E5Embedder() if matcher_kind == "e5" else None
@@ -75,7 +85,8 @@ async def main(model: Path, matcher_kind: str, offline_only: bool) -> None:
     print(f"matcher: {matcher_kind}, built in {time.perf_counter() - start:.2f} s")
     offline = build_understander(settings, None)
     offline.fallback = matcher
-    await run(offline, f"offline ({matcher_kind} matcher only)")
+    for directory in cases:
+        await run(offline, f"offline ({matcher_kind} matcher only)", directory)
     if offline_only:
         return
     server = RasaServer(RasaPaths.from_env(), model, "127.0.0.1", free_port())
@@ -89,7 +100,8 @@ async def main(model: Path, matcher_kind: str, offline_only: bool) -> None:
     try:
         online = build_understander(settings, rasa)
         online.fallback = matcher
-        await run(online, f"online (Rasa, {matcher_kind} matcher as second opinion)")
+        for directory in cases:
+            await run(online, f"online (Rasa, {matcher_kind} matcher as second opinion)", directory)
         assert server.process is not None
         print(f"Rasa server RSS after the run: {rss_mb(server.process.pid):.0f} MB")
     finally:
@@ -102,6 +114,15 @@ if __name__ == "__main__":
     parser.add_argument("--model", type=Path, default=None, help="default: the current model")
     parser.add_argument("--matcher", choices=("e5", "ngram"), default="e5")
     parser.add_argument("--offline-only", action="store_true")
+    parser.add_argument(
+        "--cases",
+        type=Path,
+        action="append",
+        help="a directory of <lang>.jsonl messages to score (repeatable); "
+        "default: tests/data/heldout and tests/data/fresh",
+    )
     args = parser.parse_args()
     chosen = (args.model or model_path(RasaPaths.from_env())).resolve()
-    asyncio.run(main(chosen, args.matcher, args.offline_only))
+    data = PROJECT_ROOT / "tests" / "data"
+    directories = args.cases or [d for d in (data / "heldout", data / "fresh") if d.is_dir()]
+    asyncio.run(main(chosen, args.matcher, args.offline_only, directories))

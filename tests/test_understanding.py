@@ -198,3 +198,35 @@ async def test_a_confident_answer_or_a_clear_out_of_scope_offers_no_choice(
     u = understander(settings, {"hvor er ppt?": ("svc_ppt", 0.97)}, calls)
     assert (await u.understand("hvor er ppt?", None)).alternatives == ()
     assert (await u.understand("spill musikk på stua", None)).alternatives == ()
+
+
+async def test_when_the_model_and_the_matcher_name_different_services_the_citizen_chooses(
+    settings: Settings, calls: list[str]
+) -> None:
+    # the model is sure (as DIET is about nearly everything) but the offline matcher, asked
+    # at the same time, reads the message as the health clinic: ask, with the model's first
+    text = "vi har en baby på 6 uker, når er neste vaksine på helsestasjonen?"
+    u = understander(settings, {text: ("svc_nav", 0.99)}, calls)
+    understood = await u.understand(text, None)
+    assert understood.intent == "out_of_scope" and understood.topic is None
+    assert understood.alternatives[:2] == ("nav", "helsestasjon")
+
+
+async def test_when_the_model_and_the_matcher_agree_the_answer_is_taken(
+    settings: Settings, calls: list[str]
+) -> None:
+    text = "vi har en baby på 6 uker, når er neste vaksine på helsestasjonen?"
+    u = understander(settings, {text: ("svc_helsestasjon", 0.99)}, calls)
+    understood = await u.understand(text, None)
+    assert understood.topic == "helsestasjon" and understood.alternatives == ()
+    again = await u.understand(text, None)  # both answers are cached: Rasa is not asked again
+    assert again.topic == "helsestasjon" and calls == [text]
+
+
+async def test_a_model_answer_the_matcher_calls_out_of_scope_is_not_disputed(
+    settings: Settings, calls: list[str]
+) -> None:
+    text = "xyzzy plugh frobnitz"
+    u = understander(settings, {text: ("svc_ppt", 0.99)}, calls)
+    understood = await u.understand(text, None)
+    assert understood.topic == "ppt" and understood.alternatives == ()
