@@ -43,7 +43,12 @@ class StaffBrowser:
         assert form.status_code == 200, form.status_code
         response = await self.client.post(
             "/staff/login",
-            data={"user": staff, "password": password, "csrf": csrf_of(form.text), "next": next_page},
+            data={
+                "user": staff,
+                "password": password,
+                "csrf": csrf_of(form.text),
+                "next": next_page,
+            },
             headers={"Origin": ORIGIN},
         )
         if response.status_code == 303:

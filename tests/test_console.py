@@ -546,7 +546,9 @@ async def test_a_service_member_has_no_cases_yet_and_cannot_open_one_by_url(
 ) -> None:
     accounts = offline_app.router.staffing.accounts
     assert accounts is not None
-    accounts.save("hanne", "Hanne Helsesykepleier", "service", "skolehelsetjeneste", clock_now(offline_app))
+    accounts.save(
+        "hanne", "Hanne Helsesykepleier", "service", "skolehelsetjeneste", clock_now(offline_app)
+    )
     await asks_anonymously(offline_app, "s1", "hvordan får vi støttekontakt?")
     [item] = offline_app.queue.open_cases("kari")
     async with StaffBrowser(web) as hanne:
@@ -582,9 +584,9 @@ async def test_the_console_speaks_the_configured_staff_language(
 
 
 def test_idle_expiry_is_validated_in_the_settings(offline_app: App) -> None:
-    from bot.settings import ConfigError, settings_from_mapping
-
     import yaml
+
+    from bot.settings import ConfigError, settings_from_mapping
 
     raw = yaml.safe_load(offline_app.settings.config_path.read_text(encoding="utf-8"))
     for console, field in (
