@@ -7,12 +7,13 @@ switching themselves on or off. What a role may do is decided here and nowhere e
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 
 from bot.schedule import Schedule
-from bot.settings import Settings
+from bot.settings import STAFF_ID_PATTERN, Settings
 from bot.store.accounts import Account, StaffAccounts
 from bot.store.db import Transaction
 from bot.store.duty import duty_switches
@@ -80,6 +81,8 @@ class Staffing:
             if member is None:
                 raise UnknownStaff(staff_id)
             return Account(member.id, member.name, member.role, member.service, False)
+        if re.fullmatch(STAFF_ID_PATTERN, staff_id) is None:
+            raise UnknownStaff(staff_id)  # never a staff id: not even asked of the database
         account = self.accounts.active(staff_id)
         if account is None:
             raise UnknownStaff(staff_id)
@@ -108,7 +111,7 @@ class Staffing:
 
     def name(self, staff_id: str) -> str:
         """The staff member's name (the id when the account is unknown)."""
-        if self.accounts is not None:
+        if self.accounts is not None and re.fullmatch(STAFF_ID_PATTERN, staff_id):
             account = self.accounts.get(staff_id)
             if account is not None:
                 return account.name

@@ -207,7 +207,7 @@ def _accounts(app: App, args: argparse.Namespace) -> int:
             )
         return 0
     if args.staff_command == "disable":
-        if accounts.get(args.staff_id) is None:
+        if not re.fullmatch(STAFF_ID_PATTERN, args.staff_id) or accounts.get(args.staff_id) is None:
             raise UnknownStaff(args.staff_id)
         was_active = accounts.disable(args.staff_id, now)
         rostered = any(args.staff_id in ids for ids in app.settings.roster.on_duty.values())

@@ -15,6 +15,7 @@ accounts.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,7 @@ from bot.console.present import OUTCOME_KEYS, Presenter
 from bot.i18n import Catalogs
 from bot.notifications import is_urgent
 from bot.queue import CaseView, Queue, QueueError, QueueItem
+from bot.settings import STAFF_ID_PATTERN
 from bot.staff import Permission, Staffing, UnknownStaff, may
 from bot.staff_auth import (
     MIN_PASSWORD_LENGTH,
@@ -253,7 +255,8 @@ class Console:
             return self._login_form(
                 request, target, error=self._t(N_("console.login.stale")), status_code=403
             )
-        account = await run_in_threadpool(self.accounts.active, user) if user else None
+        plausible = re.fullmatch(STAFF_ID_PATTERN, user) is not None  # no NUL to the database
+        account = await run_in_threadpool(self.accounts.active, user) if plausible else None
         staff_id = account.id if account is not None else None
         address = request.client.host if request.client else None
         wait = self.sign_in.throttled(staff_id, address)
