@@ -90,6 +90,9 @@ def build_app(
     catalogs = Catalogs.load(settings.languages.supported)
     secret = load_or_create_secret(settings.secret_key, secret_file)
     router = Router(settings, store, understander, catalogs, secret, clock)
+    accounts = router.staffing.accounts
+    assert accounts is not None
+    accounts.seed(((m.id, m.name, m.role, m.service) for m in settings.roster.staff), clock())
     cases = QueueRepo(store.sessions, router.notices)
     queue = Queue(settings, cases, catalogs, router.staffing, clock)
     staff_records = StaffRecords(store.sessions)

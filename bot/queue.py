@@ -13,11 +13,11 @@ from datetime import timedelta
 from bot.clock import Clock
 from bot.i18n import Catalogs
 from bot.settings import Settings
-from bot.staff import Staffing
-from bot.store.queue_repo import CaseView, QueueError, QueueItem, QueueRepo
+from bot.staff import NotPermitted, Permission, Staffing
+from bot.store.queue_repo import CaseMessage, CaseView, QueueError, QueueItem, QueueRepo
 from flows.types import N_
 
-__all__ = ["CaseView", "Queue", "QueueError", "QueueItem"]
+__all__ = ["CaseMessage", "CaseView", "Queue", "QueueError", "QueueItem"]
 
 
 class Queue:
@@ -37,25 +37,33 @@ class Queue:
         self.staffing = staffing
         self.clock = clock
 
+    def _worker(self, staff_id: str) -> str:
+        """The id if it names an active account whose role works the queue: else
+        UnknownStaff, or QueueError saying the role may not."""
+        try:
+            return self.staffing.require_permission(staff_id, Permission.WORK_QUEUE).id
+        except NotPermitted as error:
+            raise QueueError(str(error)) from None
+
     def open_cases(self, staff_id: str) -> list[QueueItem]:
         """Open and claimed cases: urgent first, then by waiting time."""
-        self.staffing.require(staff_id)
+        self._worker(staff_id)
         return self.cases.open_cases(staff_id, self.clock())
 
     def claim(self, reference: str, staff_id: str) -> bool:
         """Take an open case; of two staff claiming at once one wins."""
-        self.staffing.require(staff_id)
+        self._worker(staff_id)
         return self.cases.claim(reference, staff_id, self.clock())
 
     def view(self, reference: str, staff_id: str) -> CaseView:
         """Read a case (audited). Nothing else changes: ``mark_read`` tells the citizen."""
-        self.staffing.require(staff_id)
+        self._worker(staff_id)
         return self.cases.view(reference, staff_id, self.clock())
 
     def mark_read(self, reference: str, staff_id: str) -> bool:
         """The los who has the case has read it: the citizen is told their messages have
         been read. Whether there was anything unread to mark."""
-        self.staffing.require(staff_id)
+        self._worker(staff_id)
         return self.cases.mark_read(reference, staff_id, self._receipt, self.clock())
 
     def _receipt(self, language: str) -> str:
@@ -63,7 +71,7 @@ class Queue:
 
     def reply(self, reference: str, staff_id: str, text: str) -> None:
         """Send a los message to the citizen through their own channel."""
-        self.staffing.require(staff_id)
+        self._worker(staff_id)
         text = text.strip()
         if not text:
             raise QueueError("empty reply")
@@ -71,12 +79,14 @@ class Queue:
 
     def transfer(self, reference: str, staff_id: str, to_staff: str) -> None:
         """Hand a claimed case to a colleague."""
-        self.staffing.require(to_staff)
+        self._worker(staff_id)
+        self._worker(to_staff)
         self.cases.transfer(reference, staff_id, to_staff, self.clock())
 
     def close(self, reference: str, staff_id: str, outcome: str) -> None:
         """Close with an outcome. The conversation gets an event: the router (the one writer
         of conversation state) then asks the citizen for feedback (1-5)."""
+        self._worker(staff_id)
         self.cases.close(reference, staff_id, outcome.strip(), self.clock())
 
     def escalate_due(self) -> list[str]:

@@ -25,6 +25,7 @@ from bot.notifications import Notices
 from bot.schedule import Schedule
 from bot.settings import Settings
 from bot.staff import Staffing
+from bot.store.accounts import StaffAccounts
 from bot.store.effects import EffectRunner
 from bot.store.enums import OPEN_STATUSES, CaseStatus, Direction
 from bot.store.repo import PendingMessage, Store, StoredReply, aware
@@ -101,7 +102,7 @@ class Router:
         self.secret = secret
         self.clock = clock
         self.schedule = Schedule(settings)
-        self.staffing = Staffing(settings, self.schedule)
+        self.staffing = Staffing(settings, self.schedule, StaffAccounts(store.sessions))
         self.notices = Notices(settings, self.staffing, self.schedule)
         self.locks: KeyedLocks[int] = KeyedLocks()  # one per conversation
 

@@ -95,10 +95,19 @@ class Service(_Strict):
     after_hours_phone: str | None = None
 
 
+STAFF_ROLES = ("los", "leader", "service", "admin")
+StaffRole = Literal["los", "leader", "service", "admin"]
+STAFF_ID_PATTERN = r"^[a-z0-9_.-]{1,64}$"
+
+
 class StaffMember(_Strict):
-    id: str = Field(pattern=r"^[a-z0-9_.-]+$")
-    name: str
-    role: Literal["los", "leader"]
+    id: str = Field(pattern=STAFF_ID_PATTERN)
+    name: str = Field(min_length=1, max_length=200)
+    role: StaffRole
+    """los (familielos), leader, service (a member of one of the services: say which in
+    ``service``), admin (manages accounts; reads no cases)."""
+    service: str | None = None
+    """For the service role: the service id (``ppt``, ``barnevern``, ...)."""
     email: str | None = None
     """Where this staff member's notifications go by e-mail (none: console only)."""
     phone: str | None = Field(default=None, pattern=r"^\+?[0-9 ]{5,20}$")
@@ -118,6 +127,29 @@ class Roster(_Strict):
             for member in members:
                 if member not in ids:
                     raise ValueError(f"on_duty.{day}: {member!r} is not in staff")
+        return self
+
+
+class ConsoleSettings(_Strict):
+    """The staff console: its language and how long a sign-in lasts."""
+
+    language: Literal["nb", "nn", "en"] = "nb"
+    idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    """A session nobody used for this long ends (the staff member signs in again)."""
+    absolute_hours: int = Field(default=12, ge=1, le=7 * 24)
+    """A session ends this long after sign-in, however busy."""
+    secure_cookie: Literal["auto", "always", "never"] = "auto"
+    """Mark the session cookie Secure: ``auto`` when the request came over https (behind a
+    reverse proxy, uvicorn takes the scheme from X-Forwarded-Proto when the proxy's address
+    is in FORWARDED_ALLOW_IPS), ``always``, or ``never`` (plain-http development only)."""
+
+    @model_validator(mode="after")
+    def _idle_within_absolute(self) -> ConsoleSettings:
+        if self.idle_minutes > self.absolute_hours * 60:
+            raise ValueError(
+                f"idle_minutes ({self.idle_minutes}) is longer than absolute_hours "
+                f"({self.absolute_hours} h)"
+            )
         return self
 
 
@@ -246,6 +278,7 @@ class Settings(_Strict):
     services: tuple[Service, ...]
     roster: Roster
     queue: QueueSettings = QueueSettings()
+    console: ConsoleSettings = ConsoleSettings()
     after_hours: AfterHours
     notifications: NotificationSettings = NotificationSettings()
     retention: Retention = Retention()
@@ -278,6 +311,22 @@ class Settings(_Strict):
         if duplicates:
             raise ValueError(f"duplicate service ids {duplicates}")
         return services
+
+    @model_validator(mode="after")
+    def _staff_services(self) -> Settings:
+        ids = [member.id for member in self.roster.staff]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"roster.staff: duplicate ids {duplicates}")
+        for member in self.roster.staff:
+            if member.role == "service" and member.service not in self.service_ids:
+                raise ValueError(
+                    f"roster.staff: {member.id} has the service role: set service to one of "
+                    f"{list(self.service_ids)}"
+                )
+            if member.role != "service" and member.service is not None:
+                raise ValueError(f"roster.staff: {member.id}: only the service role has a service")
+        return self
 
     @field_validator("crisis_lines")
     @classmethod

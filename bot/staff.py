@@ -1,33 +1,122 @@
-"""Who is on duty: the roster in config.yml, overridden by staff switching themselves."""
+"""Who the staff are and what each role may do; who is on duty.
+
+The accounts live in the database (the roster in config.yml seeds them; `inngang staff
+add|disable` changes them). Duty comes from the roster's weekdays, overridden by staff
+switching themselves on or off. What a role may do is decided here and nowhere else.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
+from enum import StrEnum
 
 from bot.schedule import Schedule
-from bot.settings import Settings
+from bot.settings import STAFF_ID_PATTERN, Settings
+from bot.store.accounts import Account, StaffAccounts
 from bot.store.db import Transaction
 from bot.store.duty import duty_switches
 
 
 class UnknownStaff(Exception):
-    """A staff id that is not in the roster."""
+    """A staff id that names no active account."""
+
+
+class NotPermitted(Exception):
+    """A staff member whose role does not allow this."""
+
+
+class Role(StrEnum):
+    """What a staff member is."""
+
+    LOS = "los"
+    LEADER = "leader"
+    SERVICE = "service"
+    """A member of a service (helsesykepleier, PPT, barnevern, ...): invited cases only."""
+    ADMIN = "admin"
+    """Manages the accounts; reads no cases."""
+
+
+class Permission(StrEnum):
+    """Something a role may do."""
+
+    WORK_QUEUE = "work_queue"
+    """See the queue, read, take, answer, hand on and close cases, switch duty."""
+    SEE_ACCOUNTS = "see_accounts"
+
+
+PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
+    Role.LOS: frozenset({Permission.WORK_QUEUE}),
+    Role.LEADER: frozenset({Permission.WORK_QUEUE}),
+    Role.SERVICE: frozenset(),
+    Role.ADMIN: frozenset({Permission.SEE_ACCOUNTS}),
+}
+
+
+def may(role: str, permission: Permission) -> bool:
+    """Whether a staff member with this role may do this."""
+    try:
+        return permission in PERMISSIONS[Role(role)]
+    except ValueError:
+        return False
 
 
 class Staffing:
-    """On-duty staff and leaders, from the roster and today's own switches."""
+    """The staff accounts, on-duty staff and leaders."""
 
-    def __init__(self, settings: Settings, schedule: Schedule) -> None:
+    def __init__(
+        self, settings: Settings, schedule: Schedule, accounts: StaffAccounts | None = None
+    ) -> None:
         self.settings = settings
         self.schedule = schedule
+        self.accounts = accounts
         self.members = {member.id: member for member in settings.roster.staff}
 
-    def require(self, staff_id: str) -> str:
-        """The id if it names a staff member, else UnknownStaff."""
-        if staff_id not in self.members:
+    def account(self, staff_id: str) -> Account:
+        """The active account with this id, else UnknownStaff (without a database: the
+        roster's member)."""
+        if self.accounts is None:
+            member = self.members.get(staff_id)
+            if member is None:
+                raise UnknownStaff(staff_id)
+            return Account(member.id, member.name, member.role, member.service, False)
+        if re.fullmatch(STAFF_ID_PATTERN, staff_id) is None:
+            raise UnknownStaff(staff_id)  # never a staff id: not even asked of the database
+        account = self.accounts.active(staff_id)
+        if account is None:
             raise UnknownStaff(staff_id)
-        return staff_id
+        return account
+
+    def require(self, staff_id: str) -> str:
+        """The id if it names an active account, else UnknownStaff."""
+        return self.account(staff_id).id
+
+    def require_permission(self, staff_id: str, permission: Permission) -> Account:
+        """The active account, if its role allows this; else UnknownStaff or NotPermitted."""
+        account = self.account(staff_id)
+        if not may(account.role, permission):
+            raise NotPermitted(f"{staff_id} ({account.role}) may not {permission.value}")
+        return account
+
+    def colleagues(self) -> list[Account]:
+        """Active staff who work the queue (a case can be handed to them), by name."""
+        if self.accounts is None:
+            people = [self.account(m) for m in self.members]
+        else:
+            people = [a for a in self.accounts.all() if not a.disabled]
+        return sorted(
+            (a for a in people if may(a.role, Permission.WORK_QUEUE)), key=lambda a: a.name
+        )
+
+    def name(self, staff_id: str) -> str:
+        """The staff member's name (the id when the account is unknown)."""
+        if self.accounts is not None and re.fullmatch(STAFF_ID_PATTERN, staff_id):
+            account = self.accounts.get(staff_id)
+            if account is not None:
+                return account.name
+        member = self.members.get(staff_id)
+        return member.name if member is not None else staff_id
 
     def leaders(self) -> tuple[str, ...]:
         """Staff with the leader role (they get escalations and crisis notices)."""
@@ -42,11 +131,13 @@ class Staffing:
         return self.on_duty_given(duty_switches(tx, self.day(now)), now)
 
     def on_duty_given(self, switches: Mapping[str, bool], now: datetime) -> tuple[str, ...]:
-        """Los staff on duty now, given today's own switches (staff id: on)."""
-        on = set(self.schedule.rostered(now))
+        """Los staff on duty now, given today's own switches (staff id: on). Staff who
+        switched themselves on count (they proved who they were; disabling an account
+        removes its switches); rostered ones must be on the roster."""
+        on = {s for s in self.schedule.rostered(now) if s in self.members}
         for staff_id, switched_on in switches.items():
             if switched_on:
                 on.add(staff_id)
             else:
                 on.discard(staff_id)
-        return tuple(sorted(s for s in on if s in self.members))
+        return tuple(sorted(on))

@@ -28,6 +28,7 @@ from bot.app import App
 from bot.cli_args import whole_number
 from bot.notifications import is_urgent
 from bot.queue import QueueError
+from bot.settings import STAFF_ID_PATTERN, STAFF_ROLES
 from bot.staff import UnknownStaff
 from bot.staff_auth import (
     WeakPassword,
@@ -104,6 +105,23 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     sub.add_parser("retention", help="delete what is past its retention period, now")
     staff = sub.add_parser("staff", help="staff accounts for the console")
     staff_sub = staff.add_subparsers(dest="staff_command", required=True)
+    add = staff_sub.add_parser(
+        "add",
+        help="add a staff account (or update one: name, role, service; a disabled one is "
+        "enabled again)",
+    )
+    add.add_argument("staff_id", help="lower-case letters, digits, '.', '_' or '-'")
+    add.add_argument("--name", required=True, help="the name colleagues know them by")
+    add.add_argument("--role", required=True, choices=list(STAFF_ROLES))
+    add.add_argument("--service", default=None, help="for --role service: the service id")
+    add.add_argument(
+        "--stdin", action="store_true", help="also set their password, read from standard input"
+    )
+    disable = staff_sub.add_parser(
+        "disable", help="end a staff account: no sign-in, its sessions and token end at once"
+    )
+    disable.add_argument("staff_id")
+    staff_sub.add_parser("list", help="the staff accounts, their roles and whether disabled")
     password = staff_sub.add_parser("password", help="set a staff member's own password")
     password.add_argument("staff_id")
     password.add_argument("--stdin", action="store_true", help="read it from standard input")
@@ -171,6 +189,66 @@ def _signed_in(app: App, args: argparse.Namespace) -> str:
         return member
     time.sleep(WRONG_PASSWORD_PAUSE_S)
     raise NotSignedIn(f"wrong password for {member} (or {member} has no own password yet)")
+
+
+def _accounts(app: App, args: argparse.Namespace) -> int:
+    """`inngang staff add|disable|list`: an operator's commands (audited as the operator's)."""
+    accounts = app.router.staffing.accounts
+    assert accounts is not None
+    now = app.router.clock()
+    if args.staff_command == "list":
+        for a in accounts.all():
+            print(
+                terminal_safe(
+                    f"{a.id:16} {a.role:8} {a.service or '-':20} "
+                    f"{'disabled' if a.disabled else 'active':9} "
+                    f"{'own password' if a.has_password else 'no password yet':16} {a.name}"
+                )
+            )
+        return 0
+    if args.staff_command == "disable":
+        if not re.fullmatch(STAFF_ID_PATTERN, args.staff_id) or accounts.get(args.staff_id) is None:
+            raise UnknownStaff(args.staff_id)
+        was_active = accounts.disable(args.staff_id, now)
+        rostered = any(args.staff_id in ids for ids in app.settings.roster.on_duty.values())
+        print(
+            f"{args.staff_id}: "
+            + ("disabled; signed out everywhere" if was_active else "was already disabled")
+            + (
+                " (still on the roster's on_duty days in config.yml: remove it there too)"
+                if rostered
+                else ""
+            ),
+            file=sys.stderr,
+        )
+        return 0
+    staff_id, role, service = args.staff_id, args.role, args.service
+    if not re.fullmatch(STAFF_ID_PATTERN, staff_id):
+        raise QueueError(
+            f"{terminal_safe(staff_id)} is not a staff id: use lower-case letters, digits, "
+            "'.', '_' or '-' (at most 64)"
+        )
+    name = terminal_safe(args.name).strip()
+    if not name or len(name) > 200:
+        raise QueueError("--name: give the name colleagues know them by (at most 200 characters)")
+    if role == "service" and service not in app.settings.service_ids:
+        raise QueueError(f"--role service needs --service, one of {list(app.settings.service_ids)}")
+    if role != "service" and service is not None:
+        raise QueueError("--service is only for --role service")
+    outcome = accounts.save(staff_id, name, role, service, now)
+    if args.stdin:
+        set_password(app.staff_records, staff_id, sys.stdin.readline().rstrip("\n"), now)
+    has_password = accounts.get(staff_id)
+    print(
+        f"{staff_id}: {outcome} ({role}{', ' + service if service else ''})"
+        + (
+            ""
+            if has_password is not None and has_password.has_password
+            else f"; set a password with `inngang staff password {staff_id}`"
+        ),
+        file=sys.stderr,
+    )
+    return 0
 
 
 def _delivery(state: DeliveryState) -> str:
@@ -331,6 +409,8 @@ def _run(app: App, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 0
+    if args.command == "staff" and args.staff_command in ("add", "disable", "list"):
+        return _accounts(app, args)
     if args.command == "staff":
         member = app.router.staffing.require(args.staff_id)
         given = sys.stdin.readline().rstrip("\n") if args.stdin else _ask_password()

@@ -28,6 +28,7 @@ from bot.channels.sms import SmsChannel
 from bot.channels.telegram import TelegramChannel, command_menus
 from bot.channels.web_chat import WebChat
 from bot.console import Console
+from bot.staff_auth import StartPasswords
 from bot.text_input import load_json
 
 EMBEDDABLE = frozenset({"/"})
@@ -72,7 +73,7 @@ def create_web_app(
     telegram: TelegramChannel | None = None,
     telegram_secret: str | None = None,
     sms: SmsChannel | None = None,
-    staff_password: str | None = None,
+    staff_password: StartPasswords | str | None = None,
 ) -> Starlette:
     """Starlette routes over the application's router (and the Telegram and SMS webhooks)."""
 
@@ -158,14 +159,7 @@ async def serve(app: App, *, pending_interval_s: float = 1.0) -> None:
             await telegram.start_polling()
             print("Telegram: polling for updates", flush=True)
         loops["telegram"] = telegram.push_loop
-    password = settings.staff_password or secrets.token_urlsafe(9)
-    if not settings.staff_password:
-        print(
-            f"Staff console: http://{settings.web.host}:{settings.web.port}/staff (user: a "
-            "staff id from the roster; password: their own, set with `inngang staff password "
-            f"<id>`, or for staff without one, this run's: {password})",
-            flush=True,
-        )
+    password = start_passwords(app)
     sms: SmsChannel | None = None
     if settings.sms.enabled:
         if not settings.sms_shared_secret:
@@ -198,6 +192,49 @@ async def serve(app: App, *, pending_interval_s: float = 1.0) -> None:
         if sms is not None:
             await loops["sms"].stop()
             await sms.aclose()
+
+
+def start_passwords(app: App) -> StartPasswords:
+    """The passwords of staff who have none of their own yet, said at start: with
+    INNGANG_STAFF_PASSWORD set, that one; with the shipped example configuration, a new one
+    per account for this run (printed, so a new user can sign in at once); otherwise none
+    (an operator sets each with `inngang staff password <id>`)."""
+    settings = app.settings
+    url = f"http://{settings.web.host}:{settings.web.port}/staff"
+    accounts = app.router.staffing.accounts
+    assert accounts is not None
+    without = [a for a in accounts.all() if not a.disabled and not a.has_password]
+    if settings.staff_password:
+        print(
+            f"Staff console: {url} (staff without their own password use INNGANG_STAFF_PASSWORD)",
+            flush=True,
+        )
+        return StartPasswords(settings.staff_password)
+    if not settings.example_data:
+        print(f"Staff console: {url}", flush=True)
+        if without:
+            print(
+                f"  {len(without)} staff account(s) have no password yet: "
+                f"{', '.join(a.id for a in without)}; set one with "
+                "`inngang staff password <id>`",
+                flush=True,
+            )
+        return StartPasswords()
+    start = StartPasswords.made_up(a.id for a in without)
+    print(f"Staff console: {url}", flush=True)
+    if without:
+        print(
+            "  Demo staff accounts (example data) with start passwords for this run only; "
+            "each can set their own in the console or with `inngang staff password <id>`:",
+            flush=True,
+        )
+        for account in without:
+            print(
+                f"    {account.id:10} {start.per_account[account.id]}   "
+                f"{account.name} ({account.role})",
+                flush=True,
+            )
+    return start
 
 
 def _push_sms(sms: SmsChannel, interval_s: float = 2.0) -> SupervisedLoop:

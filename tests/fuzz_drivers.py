@@ -10,7 +10,6 @@ crashed; the fuzz tests assert there is nothing, the script prints a table.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import json
 import logging
@@ -711,15 +710,37 @@ async def fuzz_telegram(app: App) -> Report:
 # The staff console.
 
 
-def basic(user: str, password: str = STAFF_PASSWORD) -> str:
-    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
 
 
 class ConsoleHarness:
+    """kari signed in through the sign-in form: her session cookie in the client, her CSRF
+    token in every form it sends (the fuzzed bytes follow it)."""
+
     def __init__(self, client: httpx.AsyncClient, reference: str) -> None:
         self.client = client
         self.reference = reference
-        self.headers = {"Authorization": basic("kari"), "Origin": ORIGIN}
+        self.headers = {"Origin": ORIGIN}
+        self.csrf = ""
+
+    async def sign_in(self) -> None:
+        form = await self.client.get("/staff/login")
+        token = CSRF_FIELD.search(form.text)
+        assert token, "no sign-in form"
+        signed_in = await self.client.post(
+            "/staff/login",
+            data={"user": "kari", "password": STAFF_PASSWORD, "csrf": token.group(1)},
+            headers=self.headers,
+        )
+        assert signed_in.status_code == 303, signed_in.status_code
+        page = await self.client.get("/staff")
+        found = CSRF_FIELD.search(page.text)
+        assert found, "signed in, but no form on the queue page"
+        self.csrf = found.group(1)
+
+    def form(self, body: bytes) -> bytes:
+        """The fuzzed form body after kari's CSRF token."""
+        return f"csrf={self.csrf}&".encode() + body
 
     async def act(
         self,
@@ -729,10 +750,11 @@ class ConsoleHarness:
         headers: dict[str, str] | None = None,
         reference: str | None = None,
     ) -> httpx.Response:
+        form = content_type is None or content_type == "application/x-www-form-urlencoded"
         extra = {"content-type": content_type or "application/x-www-form-urlencoded"}
         return await self.client.post(
             f"/staff/case/{reference or self.reference}/{action}",
-            content=body or b"",
+            content=self.form(body or b"") if form else body or b"",
             headers={**self.headers, **extra, **(headers or {})},
         )
 
@@ -740,7 +762,7 @@ class ConsoleHarness:
         problem = response_problem(response)
         if problem:
             return problem
-        good = await self.client.get(f"/staff/case/{self.reference}", headers=self.headers)
+        good = await self.client.get(f"/staff/case/{self.reference}")
         if good.status_code != 200 or self.reference not in good.text:
             return f"next good request: HTTP {good.status_code}"
         return None
@@ -785,7 +807,7 @@ def console_cases(con: ConsoleHarness) -> list[tuple[str, Callable[[], Awaitable
             f"duty on: {c.name}",
             lambda v=c.value: con.client.post(
                 "/staff/duty",
-                content=form(on=v),
+                content=con.form(form(on=v)),
                 headers={**con.headers, "content-type": "application/x-www-form-urlencoded"},
             ),
         )
@@ -817,20 +839,53 @@ def console_cases(con: ConsoleHarness) -> list[tuple[str, Callable[[], Awaitable
     add("foreign Origin", lambda: con.act("claim", headers={"Origin": "https://evil.example"}))
     add("null Origin", lambda: con.act("claim", headers={"Origin": "null"}))
     add("cross-site fetch", lambda: con.act("claim", headers={"Sec-Fetch-Site": "cross-site"}))
-    for header in (
-        "Basic !!!",
-        "Basic " + base64.b64encode(b"\xff\xfe:x").decode(),
-        "Basic " + base64.b64encode(b"kari").decode(),
-        basic("kari\x00", "x"),
-        "Basic " + "A" * 100_000,
-        "Bearer x",
-        basic("x" * 10_000, "y"),
+    for cookie in (
+        "inngang_staff=" + "A" * 100_000,
+        "inngang_staff=\u00e6\u00f8\u00e5",
+        "inngang_staff=forged",
+        "inngang_staff=; inngang_staff=x",
+        "inngang_staff=%00",
+        "inngang_sign_in=" + "B" * 5000,
     ):
         add(
-            f"authorization {header[:16]!r}",
-            lambda v=header: con.client.get("/staff", headers={"Authorization": v}),
+            f"session cookie {cookie[:24]!r}",
+            lambda v=cookie: bare_get(con, "/staff", {"Cookie": v.encode("utf-8")}),
         )
+    for c in TEXTS:
+        add(
+            f"sign-in name: {c.name}",
+            lambda v=c.value: sign_in_with(con, form(user=v, password="x")),
+        )
+        add(
+            f"sign-in password: {c.name}",
+            lambda v=c.value: sign_in_with(con, form(user="kari", password=v)),
+        )
+        add(f"sign-in next: {c.name}", lambda v=c.value: sign_in_with(con, form(next=v)))
+    for c in RAW_BYTES:
+        add(f"sign-in bytes: {c.name}", lambda v=c.value: sign_in_with(con, v))
     return cases
+
+
+async def bare_get(con: ConsoleHarness, path: str, headers: dict[str, bytes]) -> httpx.Response:
+    """A request with only these headers (not kari's cookies)."""
+    transport = con.client._transport  # the same app
+    async with httpx.AsyncClient(transport=transport, base_url=ORIGIN) as bare:
+        return await bare.get(path, headers=headers)
+
+
+async def sign_in_with(con: ConsoleHarness, body: bytes) -> httpx.Response:
+    """The sign-in form sent with these fields from a fresh browser (its own sign-in token
+    first), so kari's session is left alone."""
+    transport = con.client._transport
+    async with httpx.AsyncClient(transport=transport, base_url=ORIGIN) as fresh:
+        page = await fresh.get("/staff/login")
+        token = CSRF_FIELD.search(page.text)
+        prefix = f"csrf={token.group(1) if token else ''}&".encode()
+        return await fresh.post(
+            "/staff/login",
+            content=prefix + body,
+            headers={"Origin": ORIGIN, "content-type": "application/x-www-form-urlencoded"},
+        )
 
 
 async def fuzz_console(app: App) -> Report:
@@ -842,7 +897,9 @@ async def fuzz_console(app: App) -> Report:
     await citizen.says("Hvordan søker jeg om støtte til fritidsaktiviteter?")
     [item] = app.queue.open_cases("kari")
     async with web_client(app) as client:
-        return await run_all(report, app, console_cases(ConsoleHarness(client, item.reference)))
+        harness = ConsoleHarness(client, item.reference)
+        await harness.sign_in()
+        return await run_all(report, app, console_cases(harness))
 
 
 # The JSON-lines channel: one process fed every bad line, a good one after each.

@@ -14,6 +14,8 @@ from bot.settings import PROJECT_ROOT, Settings
 STAFF_ONLY = ("console.", "notice.")  # staff pages and notices: the staff language
 PLACEHOLDER = re.compile(r"(?<!\{)\{(\w+)\}(?!\})")
 USED_KEY = re.compile(r"""(?:N_|catalogs|self\.t|ctx\.t)\(\s*["']([a-z_]+(?:\.[a-z_]+)*)["']""")
+TEMPLATE_KEY = re.compile(r"""\bt\(\s*["']([a-z_]+(?:\.[a-z_]+)*)["']""")
+STAFF_LANGUAGES = ("nb", "nn", "en")
 
 
 def code_keys() -> set[str]:
@@ -21,6 +23,8 @@ def code_keys() -> set[str]:
     for folder in ("bot", "flows", "nlu"):
         for path in (PROJECT_ROOT / folder).rglob("*.py"):
             keys.update(USED_KEY.findall(path.read_text(encoding="utf-8")))
+    for template in (PROJECT_ROOT / "bot" / "templates").rglob("*.html"):
+        keys.update(TEMPLATE_KEY.findall(template.read_text(encoding="utf-8")))
     return keys
 
 
@@ -72,3 +76,30 @@ def test_the_catalogs_compile_with_babel(tmp_path: Path) -> None:
             catalog = read_po(handle)
         with (tmp_path / f"{po.parts[-3]}.mo").open("wb") as out:
             write_mo(out, catalog)
+
+
+@pytest.mark.parametrize("language", STAFF_LANGUAGES)
+def test_the_staff_console_speaks_each_staff_language_fully(
+    catalogs: Catalogs, language: str
+) -> None:
+    """Every text a staff member reads in the console (console.*, and the notice kinds its
+    list shows) is in the staff language's own catalog, with the same placeholders."""
+    english = catalogs.texts["en"]
+    own = catalogs.texts[language]
+    staff_keys = [k for k in english if k.startswith(("console.", "notice.kind."))]
+    assert [k for k in staff_keys if k not in own] == []
+    mismatched = [
+        k
+        for k in staff_keys
+        if sorted(PLACEHOLDER.findall(own[k])) != sorted(PLACEHOLDER.findall(english[k]))
+    ]
+    assert mismatched == []
+
+
+def test_every_template_key_exists() -> None:
+    """A template asks for keys the catalogs have (a typo would show the bare key)."""
+    english = Catalogs.load(["en"]).texts["en"]
+    used = set()
+    for template in (PROJECT_ROOT / "bot" / "templates").rglob("*.html"):
+        used.update(TEMPLATE_KEY.findall(template.read_text(encoding="utf-8")))
+    assert used and sorted(k for k in used if k not in english) == []

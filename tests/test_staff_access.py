@@ -9,6 +9,7 @@ import io
 import json
 import logging
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -16,7 +17,6 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import select
 from starlette.applications import Starlette
@@ -25,14 +25,21 @@ from bot import staff_auth, staff_cli
 from bot.app import App
 from bot.cli import _parser
 from bot.settings import PROJECT_ROOT
-from bot.staff_auth import BACKOFF_CAP_S, StaffSignIn, hash_token, issue_token, set_password
+from bot.staff_auth import (
+    BACKOFF_CAP_S,
+    StaffSignIn,
+    hash_token,
+    issue_token,
+    scrypt_hash,
+    set_password,
+)
 from bot.store.models import AuditEntry, Case, StaffToken
 from bot.web import create_web_app
 from tests.journey import Citizen
+from tests.staff_browser import StaffBrowser
 
 SHARED = "shared-console-password"
 KARI = "karis-eget-passord-2026"
-ORIGIN = "http://inngang.local"
 
 
 class Clock:
@@ -43,11 +50,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-def auth(staff: str, password: str) -> dict[str, str]:
-    token = base64.b64encode(f"{staff}:{password}".encode()).decode()
-    return {"Authorization": f"Basic {token}"}
 
 
 @pytest.fixture
@@ -64,107 +66,279 @@ def monotonic(web: Starlette) -> Clock:
     return fake
 
 
-def client_at(web: Starlette, address: str) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=web, client=(address, 40000)), base_url=ORIGIN
-    )
+@pytest.fixture
+async def attacker(web: Starlette) -> AsyncIterator[StaffBrowser]:
+    async with StaffBrowser(web, "203.0.113.66") as browser:
+        yield browser
 
 
 @pytest.fixture
-async def attacker(web: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    async with client_at(web, "203.0.113.66") as client:
-        yield client
+async def kari(web: Starlette) -> AsyncIterator[StaffBrowser]:
+    async with StaffBrowser(web, "198.51.100.10") as browser:
+        yield browser
 
 
-@pytest.fixture
-async def kari(web: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    async with client_at(web, "198.51.100.10") as client:
-        yield client
+async def status(browser: StaffBrowser, staff: str, password: str) -> int:
+    return (await browser.sign_in(staff, password)).status_code
 
 
 # --- the console: back-off by address, no lockout -------------------------------------------
 
 
 async def test_a_flood_of_wrong_passwords_does_not_keep_kari_out(
-    attacker: httpx.AsyncClient, kari: httpx.AsyncClient, monotonic: Clock
+    attacker: StaffBrowser, kari: StaffBrowser, monotonic: Clock
 ) -> None:
-    statuses = [
-        (await attacker.get("/staff", headers=auth("kari", f"gjett-{n}"))).status_code
-        for n in range(300)
-    ]
+    statuses = [await status(attacker, "kari", f"gjett-{n}") for n in range(300)]
     assert statuses[:5] == [401] * 5 and set(statuses[5:]) == {429}
     started = time.monotonic()
-    assert (await kari.get("/staff", headers=auth("kari", KARI))).status_code == 200
-    assert time.monotonic() - started < 2.0  # promptly: one scrypt, no waiting
+    assert await status(kari, "kari", KARI) == 303
+    assert time.monotonic() - started < 2.0  # promptly: one argon2 check, no waiting
     # the attacker's address does not get in even with the right password while it waits
-    assert (await attacker.get("/staff", headers=auth("kari", KARI))).status_code == 429
+    assert await status(attacker, "kari", KARI) == 429
+
+
+async def test_a_throttled_sign_in_says_how_long_to_wait(
+    attacker: StaffBrowser, monotonic: Clock
+) -> None:
+    for n in range(5):
+        await status(attacker, "kari", f"g{n}")
+    refused = await attacker.sign_in("kari", "g5")
+    assert refused.status_code == 429 and refused.headers["retry-after"] == "1"
+    assert "Vent 1 sekunder" in refused.text and 'value="kari"' in refused.text
 
 
 async def test_the_back_off_grows_with_each_failure_and_is_capped(
-    attacker: httpx.AsyncClient, monotonic: Clock
+    attacker: StaffBrowser, monotonic: Clock
 ) -> None:
     for n in range(5):
-        assert (await attacker.get("/staff", headers=auth("kari", f"g{n}"))).status_code == 401
+        assert await status(attacker, "kari", f"g{n}") == 401
     waits = []
     for n in range(14):
-        refused = await attacker.get("/staff", headers=auth("kari", f"h{n}"))
+        refused = await attacker.sign_in("kari", f"h{n}")
         assert refused.status_code == 429
         assert refused.headers["retry-after"].isdigit()
         waits.append(int(refused.headers["retry-after"]))
         monotonic.now += waits[-1]
-        assert (await attacker.get("/staff", headers=auth("kari", f"h{n}"))).status_code == 401
+        assert await status(attacker, "kari", f"h{n}") == 401
     assert waits[:5] == [1, 2, 4, 8, 16]
     assert max(waits) == BACKOFF_CAP_S and waits == sorted(waits)
 
 
 async def test_the_wait_is_per_address_and_failures_are_forgotten(
-    attacker: httpx.AsyncClient, kari: httpx.AsyncClient, monotonic: Clock
+    attacker: StaffBrowser, kari: StaffBrowser, monotonic: Clock
 ) -> None:
     for n in range(6):
-        await attacker.get("/staff", headers=auth("ahmed", f"g{n}"))
-    assert (await attacker.get("/staff", headers=auth("ahmed", SHARED))).status_code == 429
-    assert (await kari.get("/staff", headers=auth("ahmed", SHARED))).status_code == 200
+        await status(attacker, "ahmed", f"g{n}")
+    assert await status(attacker, "ahmed", SHARED) == 429
+    assert await status(kari, "ahmed", SHARED) == 303
     monotonic.now += staff_auth.FORGET_AFTER_S + 1
-    assert (await attacker.get("/staff", headers=auth("ahmed", SHARED))).status_code == 200
+    assert await status(attacker, "ahmed", SHARED) == 303
 
 
 async def test_a_guess_spread_over_many_addresses_gets_fewer_free_tries_but_kari_gets_in(
-    web: Starlette, kari: httpx.AsyncClient, monotonic: Clock
+    web: Starlette, kari: StaffBrowser, monotonic: Clock
 ) -> None:
     """Failures for kari from many addresses put her id under pressure: an address that
     failed for her then waits after one failure, not five; a clean address never waits."""
     for n in range(staff_auth.ACCOUNT_PRESSURE):
-        async with client_at(web, f"192.0.2.{n + 1}") as bot:
-            assert (await bot.get("/staff", headers=auth("kari", f"g{n}"))).status_code == 401
-    async with client_at(web, "192.0.2.200") as bot:
-        assert (await bot.get("/staff", headers=auth("kari", "g-a"))).status_code == 401
-        assert (await bot.get("/staff", headers=auth("kari", "g-b"))).status_code == 429
-    async with client_at(web, "192.0.2.1") as bot:  # had one failure already
-        assert (await bot.get("/staff", headers=auth("kari", "g-c"))).status_code == 429
-    assert (await kari.get("/staff", headers=auth("kari", KARI))).status_code == 200
+        async with StaffBrowser(web, f"192.0.2.{n + 1}") as bot:
+            assert await status(bot, "kari", f"g{n}") == 401
+    async with StaffBrowser(web, "192.0.2.200") as bot:
+        assert await status(bot, "kari", "g-a") == 401
+        assert await status(bot, "kari", "g-b") == 429
+    async with StaffBrowser(web, "192.0.2.1") as bot:  # had one failure already
+        assert await status(bot, "kari", "g-c") == 429
+    assert await status(kari, "kari", KARI) == 303
 
 
 async def test_a_whole_ipv6_network_counts_as_one_address(web: Starlette) -> None:
     for n in range(5):
-        async with client_at(web, f"2001:db8:1:2::{n + 1:x}") as bot:
-            assert (await bot.get("/staff", headers=auth("kari", f"g{n}"))).status_code == 401
-    async with client_at(web, "2001:db8:1:2:ffff::9") as bot:
-        assert (await bot.get("/staff", headers=auth("kari", "g"))).status_code == 429
-    async with client_at(web, "2001:db8:1:3::1") as other_network:
-        assert (await other_network.get("/staff", headers=auth("kari", KARI))).status_code == 200
+        async with StaffBrowser(web, f"2001:db8:1:2::{n + 1:x}") as bot:
+            assert await status(bot, "kari", f"g{n}") == 401
+    async with StaffBrowser(web, "2001:db8:1:2:ffff::9") as bot:
+        assert await status(bot, "kari", "g") == 429
+    async with StaffBrowser(web, "2001:db8:1:3::1") as other_network:
+        assert await status(other_network, "kari", KARI) == 303
 
 
 async def test_failures_are_logged_without_the_password(
-    attacker: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+    attacker: StaffBrowser, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger="bot.staff_auth")
     for n in range(6):
-        await attacker.get("/staff", headers=auth("kari", f"hemmelig-gjetning-{n}"))
-    await attacker.get("/staff", headers=auth("hemmelig-i-feil-felt", "x"))
+        await attacker.sign_in("kari", f"hemmelig-gjetning-{n}")
+    await attacker.sign_in("hemmelig-i-feil-felt", "x")
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "console sign-in failed: address=203.0.113.66 staff=kari" in logged
     assert "console sign-in throttled" in logged and "retry_after=1s" in logged
-    assert "hemmelig" not in logged  # neither a password nor a name off the roster
+    assert "hemmelig" not in logged  # neither a password nor a name that is no staff id
+
+
+# --- the console: own passwords, argon2, accounts --------------------------------------------
+
+
+async def test_a_los_with_her_own_password_must_use_it_and_no_one_else_can(
+    kari: StaffBrowser, offline_app: App, tmp_path: Path
+) -> None:
+    assert await status(kari, "kari", KARI) == 303
+    assert await status(kari, "kari", SHARED) == 401  # the start password: no longer hers
+    assert await status(kari, "ahmed", SHARED) == 303  # ahmed has none of his own yet
+    assert await status(kari, "ahmed", KARI) == 401
+    assert await status(kari, "ukjent", SHARED) == 401
+    dump = "\n".join(sqlite3.connect(tmp_path / "inngang.db").iterdump())
+    assert KARI not in dump and "$argon2id$" in dump and "scrypt$" not in dump
+
+
+async def test_the_password_is_checked_once_at_sign_in_not_on_every_page(
+    kari: StaffBrowser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checked: list[str] = []
+    real = staff_auth.verify_password
+
+    def counting(password: str, stored: str) -> bool:
+        checked.append(password)
+        return real(password, stored)
+
+    monkeypatch.setattr(staff_auth, "verify_password", counting)
+    assert await status(kari, "kari", KARI) == 303
+    for _ in range(3):
+        assert (await kari.get("/staff")).status_code == 200
+    assert checked == [KARI]
+
+
+async def test_an_old_scrypt_password_still_works_and_is_upgraded_to_argon2(
+    web: Starlette, kari: StaffBrowser, offline_app: App
+) -> None:
+    records = offline_app.staff_records
+    records.save_password_hash(
+        "ahmed", scrypt_hash("ahmeds-gamle-passord"), offline_app.router.clock()
+    )
+    assert await status(kari, "ahmed", "feil-passord-her") == 401
+    assert (records.password_hash("ahmed") or "").startswith("scrypt$")  # a failure changes nothing
+    assert await status(kari, "ahmed", "ahmeds-gamle-passord") == 303
+    upgraded = records.password_hash("ahmed") or ""
+    assert upgraded.startswith("$argon2id$")
+    assert staff_auth.verify_password("ahmeds-gamle-passord", upgraded)
+    assert ("ahmed", "upgrade_password", None) in audit_rows(offline_app)
+    async with StaffBrowser(web, "10.9.9.9") as again:
+        assert await status(again, "ahmed", "ahmeds-gamle-passord") == 303
+
+
+async def test_a_disabled_account_cannot_sign_in_and_its_sessions_end(
+    kari: StaffBrowser, offline_app: App
+) -> None:
+    assert await status(kari, "kari", KARI) == 303
+    assert (await kari.get("/staff")).status_code == 200
+    accounts = offline_app.router.staffing.accounts
+    assert accounts is not None
+    assert accounts.disable("kari", offline_app.router.clock())
+    assert (await kari.client.get("/staff")).status_code == 303  # signed out at once
+    assert await status(kari, "kari", KARI) == 401
+    assert ("operator", "staff_disable", "kari") in audit_rows(offline_app)
+
+
+async def test_setting_a_new_password_ends_the_other_sessions(
+    web: Starlette, kari: StaffBrowser, offline_app: App
+) -> None:
+    assert await status(kari, "kari", KARI) == 303
+    async with StaffBrowser(web, "10.2.2.2") as phone:
+        assert await status(phone, "kari", KARI) == 303
+        page = await kari.get("/staff/password")
+        assert '<label for="new">' in page.text
+        changed = await kari.post(
+            "/staff/password",
+            {"current": KARI, "new": "karis-nye-passord-2027", "again": "karis-nye-passord-2027"},
+        )
+        assert changed.status_code == 303
+        assert (await kari.get("/staff")).status_code == 200  # this one goes on
+        assert (await phone.client.get("/staff")).status_code == 303  # the other ended
+        assert await status(phone, "kari", KARI) == 401
+        assert await status(phone, "kari", "karis-nye-passord-2027") == 303
+
+
+async def test_demo_accounts_get_start_passwords_printed_when_running_on_the_example_data(
+    offline_app: App, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.web import start_passwords
+
+    set_password(offline_app.staff_records, "kari", KARI, offline_app.router.clock())
+    start = start_passwords(offline_app)
+    printed = capsys.readouterr().out
+    assert "kari" not in start.per_account  # she has her own
+    assert set(start.per_account) == {"ahmed", "leder"}
+    for staff_id, password in start.per_account.items():
+        assert password in printed and staff_id in printed
+        assert len(password) >= 16
+    web = create_web_app(offline_app, staff_password=start)
+    async with StaffBrowser(web) as browser:
+        assert await status(browser, "ahmed", start.per_account["ahmed"]) == 303
+        page = await browser.get("/staff")
+        assert "startpassord" in page.text  # she is asked to set her own
+        assert await status(browser, "ahmed", start.per_account["leder"]) == 401
+
+
+def test_staff_are_added_and_disabled_from_the_shell(
+    offline_app: App, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("per-sitt-passord-123\n"))
+    assert (
+        cli(
+            offline_app,
+            "staff",
+            "add",
+            "per",
+            "--name",
+            "Per PPT",
+            "--role",
+            "service",
+            "--service",
+            "ppt",
+            "--stdin",
+        )
+        == 0
+    )
+    assert "per: added (service, ppt)" in capsys.readouterr().err
+    accounts = offline_app.router.staffing.accounts
+    assert accounts is not None
+    per = accounts.active("per")
+    assert per is not None and per.role == "service" and per.service == "ppt" and per.has_password
+    for bad in (
+        ("staff", "add", "Per!", "--name", "x", "--role", "los"),
+        ("staff", "add", "ola", "--name", "Ola", "--role", "service"),
+        ("staff", "add", "ola", "--name", "Ola", "--role", "los", "--service", "ppt"),
+    ):
+        assert cli(offline_app, *bad) == 1, bad
+    assert "--role service needs --service" in capsys.readouterr().err
+    assert cli(offline_app, "staff", "disable", "per") == 0
+    assert accounts.active("per") is None
+    assert cli(offline_app, "staff", "disable", "nobody") == 1
+    assert cli(offline_app, "staff", "list") == 0
+    listed = capsys.readouterr().out
+    assert "per" in listed and "disabled" in listed and "kari" in listed
+    actions = [(a, d) for _, a, d in audit_rows(offline_app) if a.startswith("staff_")]
+    assert actions == [("staff_add", "per (service, ppt)"), ("staff_disable", "per")]
+
+
+def test_a_disabled_account_cannot_act_on_the_command_line(
+    offline_app: App, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    token = token_for(offline_app, "ahmed")
+    cli(offline_app, "staff", "disable", "ahmed")
+    monkeypatch.setenv(staff_cli.TOKEN_ENV, token)
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    assert cli(offline_app, "queue", "--json", "--as", "ahmed") == 2  # the token ended too
+    assert "not a valid staff token" in capsys.readouterr().err
+
+
+def test_a_service_member_or_an_admin_cannot_work_the_queue_from_the_shell(
+    offline_app: App, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    accounts = offline_app.router.staffing.accounts
+    assert accounts is not None
+    accounts.save("ida", "Ida Admin", "admin", None, offline_app.router.clock())
+    monkeypatch.setenv(staff_cli.TOKEN_ENV, token_for(offline_app, "ida"))
+    assert cli(offline_app, "queue", "--json", "--as", "ida") == 1
+    assert "may not work_queue" in capsys.readouterr().err
 
 
 # --- the command line: personal tokens -------------------------------------------------------
@@ -355,3 +529,16 @@ def test_an_operator_issues_a_token_that_is_stored_only_as_a_hash(tmp_path: Path
         ("operator", "issue_token", "for kari"),
         ("kari", "list_queue", "0 cases"),
     ]
+
+
+def test_an_operator_adds_and_disables_staff_from_the_shell(tmp_path: Path) -> None:
+    added = shell(tmp_path, "staff", "add", "ola", "--name", "Ola Los", "--role", "los")
+    assert added.returncode == 0, added.stderr
+    assert "ola: added (los); set a password with `inngang staff password ola`" in added.stderr
+    listed = shell(tmp_path, "staff", "list")
+    assert re.search(r"^ola\s+los\s+-\s+active\s+no password yet\s+Ola Los$", listed.stdout, re.M)
+    assert re.search(r"^kari\s+los", listed.stdout, re.M)  # the roster seeded the others
+    disabled = shell(tmp_path, "staff", "disable", "ola")
+    assert disabled.returncode == 0 and "ola: disabled" in disabled.stderr
+    refused = shell(tmp_path, "staff", "password", "ola", "--stdin")
+    assert refused.returncode == 1 and "unknown staff id ola" in refused.stderr

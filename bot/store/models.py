@@ -294,3 +294,33 @@ class StaffToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class StaffAccount(Base):
+    """A staff member who may sign in: the roster in config.yml seeds these, `inngang staff
+    add` adds more, `inngang staff disable` ends one (kept, so the audit log's names stay
+    readable). The password is in ``staff_credentials``."""
+
+    __tablename__ = "staff_accounts"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    """los, leader, service, admin (bot.staff.Role)."""
+    service: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class StaffSession(Base):
+    """A signed-in browser: only the SHA-256 of the random session id in its cookie is kept,
+    so a copy of the database signs nobody in."""
+
+    __tablename__ = "staff_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_id: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    with_start_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Signed in with this run's start password (the console asks them to set their own)."""

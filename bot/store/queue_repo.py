@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy import case as sql_case
@@ -34,6 +34,7 @@ class QueueItem:
     """The kind of danger that made it urgent: self_harm, violence_abuse, acute_danger,
     homeless (None when not a crisis)."""
     status: CaseStatus
+    created_at: datetime
     waiting_minutes: int
     language: str
     topic: str | None
@@ -52,6 +53,20 @@ class QueueItem:
 
 
 @dataclass(frozen=True)
+class CaseMessage:
+    """One message of the conversation as the los reads it."""
+
+    at: datetime
+    sender: Sender
+    text: str
+    language: str | None
+    before_case: bool
+    """Written before the case was opened (what led to it)."""
+    button: bool = False
+    """A button the citizen pressed (its label is the text)."""
+
+
+@dataclass(frozen=True)
 class CaseView:
     """A case opened by a los: the intake and the whole conversation since."""
 
@@ -62,17 +77,29 @@ class CaseView:
     callback: str | None
     description: list[str]
     messages: list[tuple[str, str, str]]  # (time, sender, text)
+    conversation: tuple[CaseMessage, ...] = ()
+    """The whole conversation of the case in order: what the citizen wrote and pressed and
+    what the bot and the los answered, from what led to the case (the first message
+    included) until it closed."""
+
+
+LEAD_UP = timedelta(hours=24)
+"""How far back before a case the conversation that led to it is shown (never past an
+earlier case of the same conversation)."""
+
+
+def _aware(moment: datetime, now: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=now.tzinfo)
 
 
 def _item(case: Case, unreachable: bool, now: datetime) -> QueueItem:
-    created = (
-        case.created_at if case.created_at.tzinfo else case.created_at.replace(tzinfo=now.tzinfo)
-    )
+    created = _aware(case.created_at, now)
     return QueueItem(
         reference=case.reference,
         priority="urgent" if case.urgent else "normal",
         crisis=case.crisis_category,
         status=CaseStatus(case.status),
+        created_at=created,
         waiting_minutes=int((now - created).total_seconds() // 60),
         language=case.language,
         topic=case.topic,
@@ -85,6 +112,49 @@ def _item(case: Case, unreachable: bool, now: datetime) -> QueueItem:
         unread=case.citizen_unread,
         unreachable=unreachable,
     )
+
+
+def _conversation(session: Session, case: Case, now: datetime) -> tuple[CaseMessage, ...]:
+    """The case's conversation: its messages, and those of the same conversation in no other
+    case from the ``LEAD_UP`` before it opened (after any earlier case there closed) until
+    it closed. Events and empty messages are left out."""
+    created = _aware(case.created_at, now)
+    since = created - LEAD_UP
+    earlier_closed = session.scalars(
+        select(Case.closed_at).where(
+            Case.conversation_id == case.conversation_id,
+            Case.id != case.id,
+            Case.closed_at.is_not(None),
+            Case.closed_at <= created,
+        )
+    ).all()
+    if earlier_closed:
+        since = max(since, *(_aware(c, now) for c in earlier_closed if c is not None))
+    until = _aware(case.closed_at, now) if case.closed_at is not None else None
+    query = select(Message).where(
+        Message.conversation_id == case.conversation_id,
+        Message.direction != Direction.EVENT,
+        or_(Message.case_reference == case.reference, Message.case_reference.is_(None)),
+        or_(Message.case_reference == case.reference, Message.created_at >= since),
+    )
+    if until is not None:
+        query = query.where(Message.created_at <= until)
+    shown = []
+    for m in session.scalars(query.order_by(Message.id)):
+        if not m.text.strip():
+            continue
+        at = _aware(m.created_at, now)
+        shown.append(
+            CaseMessage(
+                at,
+                Sender(m.sender),
+                m.text,
+                m.language,
+                before_case=at < created and m.case_reference != case.reference,
+                button=bool(m.button) and m.direction == Direction.IN,
+            )
+        )
+    return tuple(shown)
 
 
 def _case(session: Session, reference: str) -> Case:
@@ -155,6 +225,7 @@ class QueueRepo:
             case = _case(session, reference)
             unreachable = False
             messages: list[tuple[str, str, str]] = []
+            conversation: tuple[CaseMessage, ...] = ()
             if case.conversation_id is not None:
                 unreachable = session.get_one(Conversation, case.conversation_id).unreachable
                 rows = session.scalars(
@@ -163,6 +234,7 @@ class QueueRepo:
                 messages = [
                     (m.created_at.isoformat(timespec="minutes"), m.sender, m.text) for m in rows
                 ]
+                conversation = _conversation(session, case, now)
             audit(session, now, staff_id, "read_case", reference)
             return CaseView(
                 _item(case, unreachable, now),
@@ -172,6 +244,7 @@ class QueueRepo:
                 case.callback,
                 json.loads(case.description or "[]"),
                 messages,
+                conversation,
             )
 
     def mark_read(
@@ -197,9 +270,7 @@ class QueueRepo:
                 message.read_at = now
             case.citizen_unread = 0
             conversation = session.get_one(Conversation, case.conversation_id)
-            _to_outbox(
-                session, conversation, Sender.RECEIPT, receipt(conversation.language), now
-            )
+            _to_outbox(session, conversation, Sender.RECEIPT, receipt(conversation.language), now)
             return True
 
     def reply(self, reference: str, staff_id: str, text: str, now: datetime) -> None:

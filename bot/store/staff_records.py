@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.store.audit import AuditLine, audit, audit_lines
 from bot.store.duty import duty_switches, switch_duty
 from bot.store.figures import PeriodFacts, period_facts
-from bot.store.models import Consent, StaffCredential, StaffToken
+from bot.store.models import Consent, StaffCredential, StaffSession, StaffToken
 from bot.store.notices import NoticeRecord, mark_seen, notices_for
 
 
@@ -102,9 +102,25 @@ class StaffRecords:
             row = session.get(StaffCredential, staff_id)
             return None if row is None else row.password_hash
 
-    def save_password_hash(self, staff_id: str, password_hash: str, now: datetime) -> None:
-        """Store a staff member's own password hash (replacing any earlier one), audited."""
+    def save_password_hash(
+        self,
+        staff_id: str,
+        password_hash: str,
+        now: datetime,
+        *,
+        action: str = "set_password",
+        keep_session: str | None = None,
+    ) -> None:
+        """Store a staff member's own password hash (replacing any earlier one), audited.
+        A new password ends the staff member's console sessions (all but ``keep_session``,
+        the id hash of the one that changed it); an upgraded hash of the same password
+        (``action="upgrade_password"``) ends none."""
         with self.sessions.begin() as session:
+            if action == "set_password":
+                ended = delete(StaffSession).where(StaffSession.staff_id == staff_id)
+                if keep_session is not None:
+                    ended = ended.where(StaffSession.id_hash != keep_session)
+                session.execute(ended)
             row = session.get(StaffCredential, staff_id)
             if row is None:
                 session.add(
@@ -112,7 +128,7 @@ class StaffRecords:
                 )
             else:
                 row.password_hash, row.updated_at = password_hash, now
-            audit(session, now, staff_id, "set_password")
+            audit(session, now, staff_id, action)
 
     def replace_token(self, staff_id: str, token_hash: str, now: datetime) -> None:
         """Store a staff member's new personal token hash in place of any earlier one,

@@ -1,0 +1,660 @@
+"""The staff console's pages and actions: sign-in, the los queue, a case, sign-out.
+
+Every view and action goes through the Queue, which audits it; switching duty, signing in
+and out are audited too. Pages are Jinja2 templates (``bot/templates/console/``, escaped
+automatically) with one local stylesheet and one small script; every text comes from the
+catalogs in the console language (``console.language``, bokmål by default). The GET pages
+change nothing but the audit entry (who read which case); the citizen's read receipt is a
+POST, by the case page's own "mark as read" form or with the los's reply. Database work
+runs on a thread pool, never on the event loop.
+
+What a role may do is decided in ``bot.staff`` (``may``): the los and the leader work the
+queue, a service member has no cases yet (they come with invitations), an admin sees the
+accounts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from bot.console.guard import Guard, Staff
+from bot.console.present import OUTCOME_KEYS, Presenter
+from bot.i18n import Catalogs
+from bot.notifications import is_urgent
+from bot.queue import CaseView, Queue, QueueError, QueueItem
+from bot.settings import STAFF_ID_PATTERN
+from bot.staff import Permission, Staffing, UnknownStaff, may
+from bot.staff_auth import (
+    MIN_PASSWORD_LENGTH,
+    StaffSignIn,
+    StartPasswords,
+    WeakPassword,
+    needs_upgrade,
+    set_password,
+    upgrade_password,
+    verify_password,
+)
+from bot.store.accounts import StaffAccounts
+from bot.store.models import DeliveryStatus
+from bot.store.notices import NoticeRecord
+from bot.store.staff_records import StaffRecords
+from flows.types import N_
+
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+NOTICES_SHOWN = 10
+REFRESH_S = 10
+MAX_REFERENCE = 16
+"""No case reference is longer (what is, or has a NUL, cannot even be written to the audit)."""
+MAX_STAFF_ID = 64
+MAX_FIELD = 10_000
+"""Longest reply or outcome text taken from a form (longer is cut, never an error page)."""
+TRANSPORT_KEYS = {"email": N_("console.notice.email"), "sms": N_("console.notice.sms")}
+HEADERS = {"Content-Security-Policy": "default-src 'self'", "Cache-Control": "no-store"}
+
+
+def _plausible(reference: str) -> bool:
+    """Whether a reference from a URL can be looked up at all: no case has a longer one or
+    one with a NUL, which the database could not even compare or write to the audit."""
+    return len(reference) <= MAX_REFERENCE and reference.isprintable()
+
+
+def _field(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value[:MAX_FIELD] if isinstance(value, str) else ""
+
+
+def _local_path(target: str) -> str:
+    """Where to go after signing in: a console page of this site, nothing else."""
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/staff") or "\\" in target:
+        return "/staff"
+    if not target.isprintable() or len(target) > 200:
+        return "/staff"
+    return target
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why an action on a case was not done, said as a sentence, and what to offer."""
+
+    message: str
+    kept_reply: str = ""
+    offer_claim: bool = False
+
+
+class Console:
+    """Routes for the staff console."""
+
+    def __init__(
+        self,
+        queue: Queue,
+        staffing: Staffing,
+        records: StaffRecords,
+        catalogs: Catalogs,
+        password: StartPasswords | str | None,
+        language: str | None = None,
+    ) -> None:
+        self.queue = queue
+        self.staffing = staffing
+        self.records = records
+        accounts = staffing.accounts
+        assert accounts is not None, "the console needs the staff accounts in the database"
+        self.accounts: StaffAccounts = accounts
+        settings = queue.settings
+        self.language = language or settings.console.language
+        self.sign_in = StaffSignIn(password)
+        self.guard = Guard(self.accounts, settings.console, queue.clock)
+        self.present = Presenter(
+            catalogs,
+            self.language,
+            settings.municipality.timezone,
+            queue.clock,
+            staffing.name,
+        )
+        self.templates = Environment(
+            loader=FileSystemLoader(TEMPLATES),
+            autoescape=select_autoescape(["html"]),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+
+    # --- rendering ------------------------------------------------------------------------
+
+    def _t(self, key: str, **params: object) -> str:
+        return self.present.t(key, **params)
+
+    def render(
+        self,
+        name: str,
+        staff: Staff | None,
+        status_code: int = 200,
+        **context: Any,
+    ) -> HTMLResponse:
+        page = self.templates.get_template(f"console/{name}").render(
+            t=self._t,
+            p=self.present,
+            lang=self.language,
+            staff=staff,
+            staff_role=self.present.role(staff.account.role) if staff else "",
+            works_queue=bool(staff and may(staff.account.role, Permission.WORK_QUEUE)),
+            **context,
+        )
+        return HTMLResponse(page, status_code=status_code, headers=HEADERS)
+
+    def _no_case(self, staff: Staff) -> HTMLResponse:
+        return self.render(
+            "message.html",
+            staff,
+            404,
+            title=self._t(N_("console.no_case")),
+            message=self._t(N_("console.no_case.detail")),
+        )
+
+    # --- who is asking --------------------------------------------------------------------
+
+    async def _signed_in(self, request: Request) -> Staff | Response:
+        """The signed-in staff member of a GET page, or where to send them instead."""
+        if self.guard.from_another_site(request):
+            return Response(status_code=403)
+        staff = await self.guard.staff(request)
+        if staff is not None:
+            return staff
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if self.guard.arrived_from_another_site(request):
+            # A link in a notification e-mail: the SameSite=Strict cookie was left out of
+            # this navigation. Go on from this page, which the browser sends it with.
+            return self.render("bounce.html", None, target=_local_path(target))
+        expired = "&expired=1" if self.guard.has_session_cookie(request) else ""
+        return RedirectResponse(
+            f"/staff/login?next={quote(_local_path(target), safe='/')}{expired}",
+            status_code=303,
+        )
+
+    async def _acting(self, request: Request) -> tuple[Staff, FormData] | Response:
+        """The signed-in staff member of a POST with its form, if it comes from our own page
+        with the session's CSRF token; otherwise the refusal (nothing is done)."""
+        if not self.guard.same_origin(request) or self.guard.from_another_site(request):
+            return Response(status_code=403)
+        staff = await self.guard.staff(request)
+        if staff is None:
+            return RedirectResponse("/staff/login?expired=1", status_code=303)
+        form = await request.form()
+        if not self.guard.csrf_ok(staff, _field(form, "csrf")):
+            return self.render(
+                "message.html",
+                staff,
+                403,
+                title=self._t(N_("console.csrf.title")),
+                message=self._t(N_("console.csrf.detail")),
+            )
+        return staff, form
+
+    # --- sign-in and sign-out -------------------------------------------------------------
+
+    async def login_page(self, request: Request) -> Response:
+        """The sign-in form."""
+        if self.guard.from_another_site(request):
+            return Response(status_code=403)
+        target = _local_path(request.query_params.get("next", "/staff"))
+        message = ""
+        if request.query_params.get("expired"):
+            message = self._t(N_("console.login.expired"), minutes=self.guard.settings.idle_minutes)
+        elif request.query_params.get("signed_out"):
+            message = self._t(N_("console.login.signed_out"))
+        return self._login_form(request, target, message=message)
+
+    def _login_form(
+        self,
+        request: Request,
+        target: str,
+        *,
+        message: str = "",
+        error: str = "",
+        user: str = "",
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+    ) -> Response:
+        pre, new = self.guard.sign_in_secret(request)
+        response = self.render(
+            "login.html",
+            None,
+            status_code,
+            next=target,
+            message=message,
+            error=error,
+            user=user,
+            csrf=self.guard.sign_in_token(pre),
+        )
+        if new:
+            self.guard.set_sign_in_cookie(response, request, pre)
+        for name, value in (headers or {}).items():
+            response.headers[name] = value
+        return response
+
+    async def login(self, request: Request) -> Response:
+        """Check the id and password (failures slow the address down), then a new session."""
+        if not self.guard.same_origin(request) or self.guard.from_another_site(request):
+            return Response(status_code=403)
+        form = await request.form()
+        target = _local_path(_field(form, "next") or "/staff")
+        user = _field(form, "user").strip().lower()[:MAX_STAFF_ID]
+        given = _field(form, "password")
+        if not self.guard.sign_in_token_ok(request, _field(form, "csrf")):
+            return self._login_form(
+                request, target, error=self._t(N_("console.login.stale")), status_code=403
+            )
+        plausible = re.fullmatch(STAFF_ID_PATTERN, user) is not None  # no NUL to the database
+        account = await run_in_threadpool(self.accounts.active, user) if plausible else None
+        staff_id = account.id if account is not None else None
+        address = request.client.host if request.client else None
+        wait = self.sign_in.throttled(staff_id, address)
+        if wait is not None:
+            return self._login_form(
+                request,
+                target,
+                error=self._t(N_("console.login.wait"), seconds=wait),
+                user=user,
+                status_code=429,
+                headers={"Retry-After": str(wait)},
+            )
+        own_hash = None
+        if staff_id is not None:
+            own_hash = await run_in_threadpool(self.records.password_hash, staff_id)
+        verdict = await run_in_threadpool(self.sign_in.verify, own_hash, staff_id, given)
+        self.sign_in.record(staff_id, address, verdict is not None)
+        if verdict is None or staff_id is None:
+            return self._login_form(
+                request,
+                target,
+                error=self._t(N_("console.login.wrong")),
+                user=user,
+                status_code=401,
+            )
+        if own_hash is not None and needs_upgrade(own_hash):
+            await run_in_threadpool(
+                upgrade_password, self.records, staff_id, given, self.queue.clock()
+            )
+        response = RedirectResponse(target, status_code=303)
+        await self.guard.start(
+            response, request, staff_id, with_start_password=verdict.with_start_password
+        )
+        return response
+
+    async def logout(self, request: Request) -> Response:
+        """Sign out (a POST with the CSRF token): the session ends on the server."""
+        acting = await self._acting(request)
+        if isinstance(acting, Response):
+            return acting
+        staff, _ = acting
+        response = RedirectResponse("/staff/login?signed_out=1", status_code=303)
+        await self.guard.end(response, request, staff)
+        return response
+
+    async def password_page(self, request: Request) -> Response:
+        """Set your own password (instead of the start password)."""
+        staff = await self._signed_in(request)
+        if isinstance(staff, Response):
+            return staff
+        return self.render("password.html", staff, minimum=MIN_PASSWORD_LENGTH)
+
+    async def change_password(self, request: Request) -> Response:
+        acting = await self._acting(request)
+        if isinstance(acting, Response):
+            return acting
+        staff, form = acting
+        current, new = _field(form, "current"), _field(form, "new")
+        own_hash = await run_in_threadpool(self.records.password_hash, staff.id)
+        if own_hash is None:
+            right = self.sign_in.start.matches(staff.id, current)
+        else:
+            right = await run_in_threadpool(verify_password, current, own_hash)
+        error = ""
+        if not right:
+            error = self._t(N_("console.password.wrong"))
+        elif new != _field(form, "again"):
+            error = self._t(N_("console.password.differ"))
+        else:
+            try:
+                await run_in_threadpool(
+                    set_password,
+                    self.records,
+                    staff.id,
+                    new,
+                    self.queue.clock(),
+                    staff.session_hash,
+                )
+            except WeakPassword:
+                error = self._t(N_("console.password.short"), minimum=MIN_PASSWORD_LENGTH)
+        if error:
+            return self.render(
+                "password.html", staff, 400, minimum=MIN_PASSWORD_LENGTH, error=error
+            )
+        await run_in_threadpool(self.accounts.mark_own_password, staff.session_hash)
+        return RedirectResponse("/staff?password=1", status_code=303)
+
+    # --- the queue ------------------------------------------------------------------------
+
+    async def home(self, request: Request) -> Response:
+        """The queue for the los and the leader; for others, what their role has."""
+        staff = await self._signed_in(request)
+        if isinstance(staff, Response):
+            return staff
+        role = staff.account.role
+        if may(role, Permission.WORK_QUEUE):
+            return await self._queue_page(request, staff)
+        if may(role, Permission.SEE_ACCOUNTS):
+            accounts = await run_in_threadpool(self.accounts.all)
+            return self.render("accounts.html", staff, accounts=accounts)
+        return self.render("no_cases.html", staff)
+
+    async def _queue_page(self, request: Request, staff: Staff) -> Response:
+        items = await run_in_threadpool(self.queue.open_cases, staff.id)
+        notices = await run_in_threadpool(self.records.notices, staff.id, NOTICES_SHOWN)
+        now = self.queue.clock()
+        day = self.staffing.day(now)
+        switches = await run_in_threadpool(self.records.duty_switches, day)
+        on_duty = self.staffing.on_duty_given(switches, now)
+        closed = request.query_params.get("closed", "")
+        return self.render(
+            "queue.html",
+            staff,
+            items=[self._row(item, staff) for item in items],
+            notices=[self._notice(n) for n in notices],
+            on_duty=staff.id in on_duty,
+            on_duty_names=[self.staffing.name(s) for s in on_duty],
+            closed=closed if _plausible(closed) else "",
+            password_set=bool(request.query_params.get("password")),
+            refresh_s=REFRESH_S,
+        )
+
+    def _row(self, item: QueueItem, staff: Staff) -> dict[str, Any]:
+        p = self.present
+        return {
+            "reference": item.reference,
+            "urgent": item.priority == "urgent",
+            "priority": p.priority(item),
+            "danger": p.danger(item),
+            "came": p.when(item.created_at),
+            "channel": p.channel(item.channel),
+            "language": p.language_name(item.language),
+            "topic": p.topic(item.topic),
+            "consent": p.consent(item),
+            "status": p.status(item, staff.id),
+            "mine": item.claimed_by == staff.id,
+            "unread": item.unread,
+            "unreachable": item.unreachable,
+        }
+
+    def _notice(self, notice: NoticeRecord) -> dict[str, Any]:
+        parts = []
+        for d in notice.deliveries:
+            if d.status is DeliveryStatus.SENT:
+                status = self._t(N_("console.notice.sent"))
+            elif d.status is DeliveryStatus.FAILED:
+                status = self._t(N_("console.notice.failed"))
+            elif d.attempts:
+                status = self._t(N_("console.notice.retrying"), attempts=d.attempts)
+            else:
+                status = self._t(N_("console.notice.pending"))
+            key = TRANSPORT_KEYS.get(d.transport)
+            parts.append((self._t(key) if key else d.transport, status, d.status))
+        return {
+            "kind": self.present.notice_kind(notice.kind),
+            "reference": notice.reference,
+            "when": self.present.when(notice.created_at),
+            "urgent": is_urgent(notice.kind),
+            "deliveries": parts,
+            "failed": any(s is DeliveryStatus.FAILED for _, _, s in parts),
+        }
+
+    async def duty(self, request: Request) -> Response:
+        """Switch yourself on or off duty for today."""
+        acting = await self._acting(request)
+        if isinstance(acting, Response):
+            return acting
+        staff, form = acting
+        if not may(staff.account.role, Permission.WORK_QUEUE):
+            return self._forbidden(staff)
+        on = form.get("on") == "1"
+        now = self.queue.clock()
+        await run_in_threadpool(self.records.switch_duty, staff.id, on, self.staffing.day(now), now)
+        return RedirectResponse("/staff", status_code=303)
+
+    def _forbidden(self, staff: Staff) -> HTMLResponse:
+        return self.render(
+            "message.html",
+            staff,
+            403,
+            title=self._t(N_("console.forbidden")),
+            message=self._t(N_("console.forbidden.detail")),
+        )
+
+    # --- a case ---------------------------------------------------------------------------
+
+    async def case_page(self, request: Request) -> Response:
+        """One case: what it is about, the citizen's own words, the conversation, actions."""
+        staff = await self._signed_in(request)
+        if isinstance(staff, Response):
+            return staff
+        if not may(staff.account.role, Permission.WORK_QUEUE):
+            return self._forbidden(staff)
+        return await self._case(staff, request.path_params["reference"])
+
+    async def _case(
+        self, staff: Staff, reference: str, problem: Problem | None = None, status_code: int = 200
+    ) -> Response:
+        if not _plausible(reference):
+            return self._no_case(staff)
+        try:
+            view = await run_in_threadpool(self.queue.view, reference, staff.id)
+        except QueueError:
+            return self._no_case(staff)
+        colleagues = [
+            (a.id, a.name, self.present.role(a.role))
+            for a in await run_in_threadpool(self.staffing.colleagues)
+            if a.id != staff.id
+        ]
+        return self.render(
+            "case.html",
+            staff,
+            status_code,
+            case=self._case_facts(view, staff),
+            view=view,
+            messages=[
+                {
+                    "sender": self.present.sender(m.sender),
+                    "kind": str(m.sender),
+                    "when": self.present.when(m.at),
+                    "text": m.text,
+                    "lang": m.language or view.item.language,
+                    "dir": self.present.direction(m.language or view.item.language),
+                    "before_case": m.before_case,
+                    "button": m.button,
+                }
+                for m in view.conversation
+            ],
+            words_lang=view.item.language,
+            words_dir=self.present.direction(view.item.language),
+            colleagues=colleagues,
+            problem=problem,
+        )
+
+    def _case_facts(self, view: CaseView, staff: Staff) -> dict[str, Any]:
+        item, p = view.item, self.present
+        return {
+            "reference": item.reference,
+            "urgent": item.priority == "urgent",
+            "priority": p.priority(item),
+            "danger": p.danger(item),
+            "status": p.status(item, staff.id),
+            "open": item.status == "open",
+            "mine": item.status == "claimed" and item.claimed_by == staff.id,
+            "holder": p.staff_name(item.claimed_by) if item.claimed_by else "",
+            "came": p.when(item.created_at),
+            "channel": p.channel(item.channel),
+            "language": p.language_name(item.language),
+            "topic": p.topic(item.topic),
+            "about": p.about(view.about),
+            "age": p.age(view.age_band),
+            "contact": p.contact(view.contact, view.callback),
+            "consent": p.consent(item),
+            "unread": item.unread,
+            "unreachable": item.unreachable,
+            "previous": item.previous_reference,
+            "preferred": p.staff_name(item.preferred_staff) if item.preferred_staff else "",
+        }
+
+    async def act(self, request: Request) -> Response:
+        """POST claim / read / reply / transfer / close; then back to the case. A reply
+        marks the citizen's messages read first (the receipt goes before the answer)."""
+        acting = await self._acting(request)
+        if isinstance(acting, Response):
+            return acting
+        staff, form = acting
+        if not may(staff.account.role, Permission.WORK_QUEUE):
+            return self._forbidden(staff)
+        reference, action = request.path_params["reference"], request.path_params["action"]
+        if not _plausible(reference):
+            return self._no_case(staff)
+        handlers = {
+            "claim": self._claim,
+            "read": self._read,
+            "reply": self._reply,
+            "transfer": self._transfer,
+            "close": self._close,
+        }
+        handler = handlers.get(action)
+        if handler is None:
+            return Response(status_code=404)
+        return await handler(staff, reference, form)
+
+    async def _claim(self, staff: Staff, reference: str, form: FormData) -> Response:
+        try:
+            won = await run_in_threadpool(self.queue.claim, reference, staff.id)
+        except QueueError:
+            return self._no_case(staff)
+        if not won:
+            return await self._case(staff, reference, await self._why_not(staff, reference), 409)
+        return RedirectResponse(f"/staff/case/{reference}", status_code=303)
+
+    async def _read(self, staff: Staff, reference: str, form: FormData) -> Response:
+        try:
+            await run_in_threadpool(self.queue.mark_read, reference, staff.id)
+        except QueueError:
+            return self._no_case(staff)
+        return RedirectResponse(f"/staff/case/{reference}", status_code=303)
+
+    async def _why_not(self, staff: Staff, reference: str, reply: str = "") -> Problem:
+        """Why the los cannot act on the case now, and what she can do."""
+        try:
+            item = (await run_in_threadpool(self.queue.view, reference, staff.id)).item
+        except QueueError:
+            return Problem(self._t(N_("console.no_case")), reply)
+        if item.status == "open":
+            return Problem(self._t(N_("console.problem.not_claimed")), reply, offer_claim=True)
+        if item.status == "claimed" and item.claimed_by != staff.id:
+            name = self.present.staff_name(item.claimed_by or "")
+            return Problem(self._t(N_("console.problem.claimed_by"), name=name), reply)
+        if item.status in ("closed", "withdrawn"):
+            return Problem(self._t(N_("console.problem.closed")), reply)
+        return Problem(self._t(N_("console.problem.unknown")), reply)
+
+    async def _reply(self, staff: Staff, reference: str, form: FormData) -> Response:
+        text = _field(form, "text")
+        if not text.strip():
+            problem = Problem(self._t(N_("console.problem.empty_reply")))
+            return await self._case(staff, reference, problem, 400)
+        if form.get("claim") == "1":  # "Ta saken og send": take it first (if still open)
+            try:
+                await run_in_threadpool(self.queue.claim, reference, staff.id)
+            except QueueError:
+                return self._no_case(staff)
+        try:
+            await run_in_threadpool(self.queue.mark_read, reference, staff.id)
+            await run_in_threadpool(self.queue.reply, reference, staff.id, text)
+        except QueueError:
+            problem = await self._why_not(staff, reference, text)
+            return await self._case(staff, reference, problem, 409)
+        return RedirectResponse(f"/staff/case/{reference}#reply", status_code=303)
+
+    async def _transfer(self, staff: Staff, reference: str, form: FormData) -> Response:
+        to = _field(form, "to").strip()[:MAX_STAFF_ID]
+        if not to or to == staff.id:
+            problem = Problem(self._t(N_("console.problem.choose_colleague")))
+            return await self._case(staff, reference, problem, 400)
+        colleagues = {a.id for a in await run_in_threadpool(self.staffing.colleagues)}
+        if to not in colleagues:
+            problem = Problem(self._t(N_("console.problem.unknown_colleague"), who=to))
+            return await self._case(staff, reference, problem, 400)
+        try:
+            await run_in_threadpool(self.queue.transfer, reference, staff.id, to)
+        except (QueueError, UnknownStaff):
+            return await self._case(staff, reference, await self._why_not(staff, reference), 409)
+        return RedirectResponse(f"/staff/case/{reference}", status_code=303)
+
+    async def _close(self, staff: Staff, reference: str, form: FormData) -> Response:
+        """Closing asks first: the confirmation page (outcome from a list, plus words); only
+        its own POST (``confirm=yes``) closes."""
+        outcome, words = _field(form, "outcome"), _field(form, "words").strip()
+        if (
+            form.get("confirm") != "yes"
+            or outcome not in OUTCOME_KEYS
+            or (outcome == "other" and not words)
+        ):
+            try:
+                view = await run_in_threadpool(self.queue.view, reference, staff.id)
+            except QueueError:
+                return self._no_case(staff)
+            if not (view.item.status == "claimed" and view.item.claimed_by == staff.id):
+                return await self._case(
+                    staff, reference, await self._why_not(staff, reference), 409
+                )
+            error = ""
+            if form.get("confirm") == "yes":
+                error = self._t(
+                    N_("console.close.need_words")
+                    if outcome == "other"
+                    else N_("console.close.need_outcome")
+                )
+            return self.render(
+                "close.html",
+                staff,
+                400 if error else 200,
+                case=self._case_facts(view, staff),
+                outcomes=self.present.outcomes(),
+                chosen=outcome,
+                words=words,
+                error=error,
+            )
+        stored = f"{outcome}: {words}" if words else outcome
+        try:
+            await run_in_threadpool(self.queue.close, reference, staff.id, stored)
+        except QueueError:
+            return await self._case(staff, reference, await self._why_not(staff, reference), 409)
+        return RedirectResponse(f"/staff?closed={reference}", status_code=303)
+
+    def routes(self) -> list[BaseRoute]:
+        """The console's routes under /staff."""
+        return [
+            Route("/staff", self.home),
+            Route("/staff/login", self.login_page, methods=["GET"]),
+            Route("/staff/login", self.login, methods=["POST"]),
+            Route("/staff/logout", self.logout, methods=["POST"]),
+            Route("/staff/password", self.password_page, methods=["GET"]),
+            Route("/staff/password", self.change_password, methods=["POST"]),
+            Route("/staff/duty", self.duty, methods=["POST"]),
+            Route("/staff/case/{reference}", self.case_page),
+            Route("/staff/case/{reference}/{action}", self.act, methods=["POST"]),
+        ]

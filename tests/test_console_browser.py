@@ -1,0 +1,224 @@
+"""The staff console in a real Chromium (Debian's package, driven by Playwright): a los signs
+in, finds the urgent case first, opens a young person's case (her first message there),
+takes it, answers, closes it after the confirmation step; the keyboard reaches everything
+with a visible focus; axe finds nothing on the sign-in, queue, case and close pages, on a
+desktop screen and on a phone. Screenshots go to /tmp/console-shots/ (or
+INNGANG_SCREENSHOTS) for a person to look at."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from bot.app import App
+from bot.web import create_web_app
+from tests.fakes.clock import FakeClock
+from tests.fakes.telegram_api import free_port
+from tests.journey import Citizen
+from tests.test_web_chat import CHROMIUM_ARGS, chromium_path
+
+pytestmark = pytest.mark.browser
+PASSWORD = "browser-test-password"
+SHOTS = Path(os.environ.get("INNGANG_SCREENSHOTS", "/tmp/console-shots"))
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
+async def cases_arrive(app: App, clock: FakeClock) -> str:
+    """An urgent anonymous case, an Arabic question, and a young person's case; returns the
+    young person's reference."""
+    night = Citizen(app, "homeless", channel="web")
+    await night.says("/anonym")
+    await night.says("jeg har ingen steder å sove i natt")
+    clock.advance(minutes=7)
+    arabic = Citizen(app, "arabic", channel="telegram")
+    await arabic.says("/anonym")
+    await arabic.says("مرحبا، ابني عمره ٨ سنوات ويحتاج مساعدة في المدرسة. رقمي 41 22 33 44")
+    clock.advance(minutes=5)
+    teen = Citizen(app, "young", channel="web")
+    await teen.says("jeg blir mobbet og vil snakke med noen")
+    await teen.says("", button="about:self")
+    await teen.says("", button="age:<13")
+    await teen.says("det skjer hver dag i friminuttet, og ingen voksne ser det")
+    clock.advance(minutes=12)
+    [item] = [i for i in app.queue.open_cases("kari") if i.channel == "web" and not i.crisis]
+    return item.reference
+
+
+@pytest.fixture
+async def served(offline_app: App) -> AsyncIterator[str]:
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_web_app(offline_app, staff_password=PASSWORD),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+        )
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
+
+
+@pytest.fixture
+async def chromium() -> AsyncIterator[object]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        yield browser
+        await browser.close()
+
+
+async def no_axe_findings(page: object, name: str) -> None:
+    from axe_playwright_python.async_playwright import Axe
+
+    results = await Axe().run(page)  # type: ignore[arg-type]
+    found = [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+        for v in results.response["violations"]
+    ]
+    assert found == [], f"{name}: {found}"
+
+
+async def shot(page: object, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+async def sign_in(page: object, served: str, next_path: str = "/staff") -> None:
+    from playwright.async_api import Page
+
+    assert isinstance(page, Page)
+    await page.goto(served + next_path)
+    await page.get_by_label("Brukernavn").fill("kari")
+    await page.get_by_label("Passord").fill(PASSWORD)
+    await page.get_by_role("button", name="Logg inn").click()
+
+
+async def test_a_los_works_a_case_from_sign_in_to_close_and_axe_finds_nothing(
+    served: str, chromium: object, offline_app: App, clock: FakeClock
+) -> None:
+    from playwright.async_api import Browser, expect
+
+    assert isinstance(chromium, Browser)
+    reference = await cases_arrive(offline_app, clock)
+    context = await chromium.new_context(viewport=DESKTOP, locale="nb-NO")  # type: ignore[arg-type]
+    page = await context.new_page()
+
+    await page.goto(served + "/staff")
+    await expect(page.get_by_role("heading", name="Logg inn")).to_be_visible()
+    await no_axe_findings(page, "login")
+    await shot(page, "login-1280")
+    await sign_in(page, served)
+
+    await expect(page.get_by_role("heading", level=1, name="Familielos-køen")).to_be_visible()
+    rows = page.locator("table.cases tbody tr")
+    await expect(rows).to_have_count(3)
+    await expect(rows.first).to_contain_text("Haster")  # the urgent case first
+    await expect(rows.first).to_contain_text("ikke noe sted å bo eller sove")
+    await expect(page.get_by_text("for 24 min siden").first).to_be_visible()
+    await no_axe_findings(page, "queue")
+    await shot(page, "queue-1280")
+
+    await page.get_by_role("link", name=reference).click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text(f"Sak {reference}")
+    talk = page.locator("ol.messages")
+    await expect(talk).to_contain_text("jeg blir mobbet og vil snakke med noen")
+    await no_axe_findings(page, "case")
+    await shot(page, "case-open-1280")
+
+    await page.get_by_role("button", name="Ta saken", exact=True).click()
+    await expect(page.locator(".tags")).to_contain_text("Din sak")
+    await expect(page.get_by_role("button", name="Ta saken", exact=True)).to_have_count(0)
+    await page.get_by_label("Svar til innbyggeren").fill("Hei! Så bra at du skriver. Jeg er her.")
+    await page.get_by_role("button", name="Send svaret").click()
+    await expect(talk).to_contain_text("Hei! Så bra at du skriver. Jeg er her.")
+    await no_axe_findings(page, "case claimed")
+    await shot(page, "case-mine-1280")
+
+    await page.get_by_role("button", name="Avslutt saken …").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text(f"Avslutte sak {reference}?")
+    await no_axe_findings(page, "close")
+    await shot(page, "close-1280")
+    await page.get_by_label("Besvart i samtalen").check()
+    await page.get_by_role("button", name="Ja, avslutt saken").click()
+    await expect(page.get_by_role("status")).to_have_text(f"Sak {reference} er avsluttet.")
+    await expect(page.locator("table.cases tbody tr")).to_have_count(2)
+
+    await page.get_by_role("button", name="Logg ut").click()
+    await expect(page.get_by_text("Du er logget ut.")).to_be_visible()
+    await page.goto(served + "/staff")
+    await expect(page.get_by_role("heading", name="Logg inn")).to_be_visible()
+    await context.close()
+
+
+async def test_on_a_phone_the_pages_read_well_and_axe_finds_nothing(
+    served: str, chromium: object, offline_app: App, clock: FakeClock
+) -> None:
+    from playwright.async_api import Browser, expect
+
+    assert isinstance(chromium, Browser)
+    reference = await cases_arrive(offline_app, clock)
+    context = await chromium.new_context(  # type: ignore[arg-type]
+        viewport=PHONE, is_mobile=True, has_touch=True, locale="nb-NO"
+    )
+    page = await context.new_page()
+    await page.goto(served + "/staff")
+    await shot(page, "login-390")
+    await sign_in(page, served)
+    await expect(page.get_by_role("heading", level=1, name="Familielos-køen")).to_be_visible()
+    no_sideways = "document.documentElement.scrollWidth <= window.innerWidth"
+    assert await page.evaluate(no_sideways)
+    await no_axe_findings(page, "queue on a phone")
+    await shot(page, "queue-390")
+    await page.get_by_role("link", name=reference).click()
+    await expect(page.locator("ol.messages")).to_contain_text("jeg blir mobbet")
+    assert await page.evaluate(no_sideways)
+    await no_axe_findings(page, "case on a phone")
+    await shot(page, "case-390")
+    arabic = [i for i in offline_app.queue.open_cases("kari") if i.language == "ar"]
+    if arabic:
+        await page.goto(served + f"/staff/case/{arabic[0].reference}")
+        words = page.locator("blockquote.words").first
+        await expect(words).to_have_attribute("dir", "rtl")
+        await shot(page, "case-arabic-390")
+    await context.close()
+
+
+async def test_the_keyboard_reaches_everything_with_a_visible_focus(
+    served: str, chromium: object, offline_app: App, clock: FakeClock
+) -> None:
+    from playwright.async_api import Browser, expect
+
+    assert isinstance(chromium, Browser)
+    reference = await cases_arrive(offline_app, clock)
+    context = await chromium.new_context(viewport=DESKTOP, locale="nb-NO")  # type: ignore[arg-type]
+    page = await context.new_page()
+    await page.goto(served + "/staff/login")
+    assert await page.evaluate("document.activeElement.id") == "user"  # ready to type
+    await page.keyboard.type("kari")
+    await page.keyboard.press("Tab")
+    await page.keyboard.type(PASSWORD)
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("heading", level=1, name="Familielos-køen")).to_be_visible()
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.textContent") == "Hopp til innholdet"
+    for _ in range(40):  # tab to the case link and open it with Enter
+        await page.keyboard.press("Tab")
+        if await page.evaluate("document.activeElement.textContent") == reference:
+            break
+    outline = await page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline == "solid"  # the focus is visible
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("heading", level=1)).to_have_text(f"Sak {reference}")
+    await context.close()
