@@ -20,6 +20,10 @@ other conversations."""
 """What the language guesser, Rasa and the offline matcher read of a message; the crisis check
 reads all of it."""
 MODEL_CRISIS_INTENT = "crisis"
+MODEL_CRISIS_MIN_WORDS = 3
+"""Fewer words are no sentence the classifiers can judge danger in: with Rasa down the
+matcher called the intake's own button "Meg selv" (and "Myself", "نفسي") a crisis, near
+"skade meg selv". Short danger ("vil dø", "kutter meg") is the lexicon's to catch."""
 SMALL_TALK = frozenset({"greet", "thanks"})
 SMALL_TALK_MAX_WORDS = 6
 """The longest greeting or thanks in the training data; DIET has called longer messages
@@ -189,9 +193,12 @@ class Understander:
         )
 
     def _crisis_counts(self, matcher: ParsedIntent | None, text: str) -> bool:
-        """Whether a crisis intent raises the flag: the offline matcher, asked on its own, agrees
+        """Whether a crisis intent raises the flag: the text has at least
+        ``MODEL_CRISIS_MIN_WORDS`` words, the offline matcher, asked on its own, agrees
         (``matcher`` is None when the answer came from the matcher itself, Rasa being down),
         and the text is no idiom."""
+        if len(fold(text).split()) < MODEL_CRISIS_MIN_WORDS:
+            return False
         if matcher is not None and (
             matcher.name != MODEL_CRISIS_INTENT or matcher.confidence < self.crisis_corroboration
         ):

@@ -230,3 +230,16 @@ async def test_a_model_answer_the_matcher_calls_out_of_scope_is_not_disputed(
     u = understander(settings, {text: ("svc_ppt", 0.99)}, calls)
     understood = await u.understand(text, None)
     assert understood.topic == "ppt" and understood.alternatives == ()
+
+
+@pytest.mark.parametrize("label", ["Meg selv", "meg selv", "Myself", "نفسي", "Sam/sama"])
+async def test_with_rasa_down_the_intakes_own_button_is_no_crisis(
+    settings: Settings, label: str
+) -> None:
+    # the matcher put "Meg selv" next to "skade meg selv": an urgent case mid-intake
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("down", request=request)
+
+    rasa = RasaClient("http://rasa.test", 1.0, transport=httpx.MockTransport(refuse))
+    u = build_understander(settings, rasa)
+    assert (await u.understand(label, None)).crisis is None
