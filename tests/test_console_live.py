@@ -170,3 +170,17 @@ async def test_an_empty_note_is_refused_with_a_sentence(
     assert missing.status_code == 404
     no_token = await kari.post(f"/staff/case/{reference}/note", {"note": "hei"}, csrf="x")
     assert no_token.status_code == 403
+
+
+async def test_a_case_handed_to_her_is_announced_once(kari: StaffBrowser, offline_app: App) -> None:
+    _, reference = await parent_sends_a_case(offline_app)
+    offline_app.queue.claim(reference, "ahmed")
+    before = (await kari.get("/staff/queue.json")).json()
+    assert before["notices"] == []
+    offline_app.queue.transfer(reference, "ahmed", "kari")
+    after = (await kari.get("/staff/queue.json")).json()
+    [notice] = after["notices"]
+    assert (
+        notice["reference"] == reference and notice["text"] == f"Sak overført til deg ({reference})"
+    )
+    assert f'data-notice="{notice["id"]}"' in after["html"]["notices"]

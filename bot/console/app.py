@@ -63,6 +63,9 @@ MAX_REFERENCE = 16
 MAX_STAFF_ID = 64
 MAX_FIELD = 10_000
 """Longest reply or outcome text taken from a form (longer is cut, never an error page)."""
+ANNOUNCED_NOTICES = frozenset({"escalation", "urgent_escalation", "transferred"})
+"""Notices the live queue announces itself (a new or newly urgent case is announced from the
+case list already)."""
 TRANSPORT_KEYS = {"email": N_("console.notice.email"), "sms": N_("console.notice.sms")}
 HEADERS = {"Content-Security-Policy": "default-src 'self'", "Cache-Control": "no-store"}
 
@@ -427,6 +430,16 @@ class Console:
                 }
                 for row in context["items"]
             ],
+            "notices": [
+                {
+                    "id": n["id"],
+                    "urgent": n["urgent"],
+                    "reference": n["reference"],
+                    "text": n["announce"],
+                }
+                for n in context["notices"]
+                if n["announce"]
+            ],
             "html": parts,
         }
         body = json.dumps(payload, ensure_ascii=False, sort_keys=True)
@@ -485,8 +498,14 @@ class Console:
                 status = self._t(N_("console.notice.pending"))
             key = TRANSPORT_KEYS.get(d.transport)
             parts.append((self._t(key) if key else d.transport, status, d.status))
+        kind = self.present.notice_kind(notice.kind)
+        announce = ""
+        if notice.kind in ANNOUNCED_NOTICES and notice.reference:
+            announce = self._t(N_("console.live.notice"), kind=kind, reference=notice.reference)
         return {
-            "kind": self.present.notice_kind(notice.kind),
+            "id": notice.id,
+            "announce": announce,
+            "kind": kind,
             "reference": notice.reference,
             "when": self.present.when(notice.created_at),
             "urgent": is_urgent(notice.kind),

@@ -2,7 +2,8 @@
 // - The queue page keeps itself up to date: every data-poll seconds it asks data-live
 //   (/staff/queue.json, with the ETag it last got: an unchanged queue costs a 304) and puts
 //   the cases, the notices and who is on duty in place, keeping the focus where it was.
-//   New cases, cases that became urgent and new messages from citizens go into the list
+//   New cases, cases that became urgent, new messages from citizens, escalations and cases
+//   handed to this los go into the list
 //   "Nytt i køen" and are announced (urgent ones assertively, the rest politely); new and
 //   urgent cases also ring (a beep made here with WebAudio) and show a browser
 //   notification, each when the los switched it on (remembered in localStorage).
@@ -64,6 +65,14 @@
       });
     }
     remember(cases);
+  })();
+
+  var noticed = {};
+  (function noticesFromPage() {
+    var rows = document.querySelectorAll("#live-notices tr[data-notice]");
+    for (var i = 0; i < rows.length; i++) {
+      noticed[rows[i].getAttribute("data-notice")] = true;
+    }
   })();
 
   // --- sound: a short two-tone beep, made here (no file, no third party) ------------------
@@ -189,6 +198,22 @@
     remember(cases);
   }
 
+  // Escalations and cases handed to this los: announced once each.
+  function compareNotices(notices, at) {
+    var urgent = false;
+    for (var i = 0; i < notices.length; i++) {
+      var n = notices[i];
+      if (noticed[n.id]) { continue; }
+      noticed[n.id] = true;
+      tell(n.text, n.urgent, n.reference, at);
+      if (n.urgent) {
+        notify(live.getAttribute("data-notify-title-urgent"), n.text, n.reference);
+        urgent = true;
+      }
+    }
+    if (urgent && stored(SOUND)) { beep(true); }
+  }
+
   // --- putting the new state in place, the focus kept -------------------------------------
   function replace(id, html) {
     var box = document.getElementById(id);
@@ -236,6 +261,7 @@
           replace("live-notices", data.html.notices);
           replace("live-duty", data.html.duty);
           compare(data.cases, data.at);
+          compareNotices(data.notices, data.at);
           next(delay);
         });
       })
