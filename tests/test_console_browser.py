@@ -292,6 +292,21 @@ async def test_a_new_case_and_a_message_appear_live_and_a_los_adds_a_note(
     await page.locator("#notes").scroll_into_view_if_needed()
     await shot(page, "case-note-1280")
     assert "Snakket med kontaktlærer" not in " ".join([*teen.seen, *await teen.inbox()])
+
+    # She is typing when the young person writes again: the message comes in, the draft stays.
+    await page.evaluate("window.notSameLoad = true")
+    await page.get_by_label("Notat til saken (stafettlogg)").fill("utkast som ikke er lagret")
+    await teen.says("hallo? er du der fortsatt?")
+    await expect(page.locator("ol.messages")).to_contain_text(
+        "hallo? er du der fortsatt?", timeout=15_000
+    )
+    await expect(page.locator("#case-news")).to_contain_text("Innbyggeren har skrevet noe nytt")
+    await expect(page.get_by_label("Notat til saken (stafettlogg)")).to_have_value(
+        "utkast som ikke er lagret"
+    )
+    assert await page.evaluate("window.notSameLoad === true")
+    await no_axe_findings(page, "case with news")
+    await shot(page, "case-news-1280")
     await context.close()
 
 

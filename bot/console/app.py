@@ -569,6 +569,7 @@ class Console:
             messages=self._timeline(view),
             may_note=may(staff.account.role, Permission.ADD_NOTE)
             and view.item.status != "withdrawn",
+            poll_s=POLL_S,
             words_lang=view.item.language,
             words_dir=self.present.direction(view.item.language),
             colleagues=colleagues,

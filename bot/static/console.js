@@ -33,6 +33,55 @@
     }, 0);
   });
 
+  // On a case page: when the citizen writes while the los has the case open, the new message
+  // is put into the conversation (the reply she is typing stays as it is) and announced.
+  var caseFeed = body.getAttribute("data-case-live");
+  if (caseFeed && poll && window.fetch && window.DOMParser) {
+    var reference = body.getAttribute("data-case");
+    var seen = parseInt(body.getAttribute("data-unread") || "0", 10);
+    var news = document.getElementById("case-news");
+    var caseTag = null;
+    var refreshTalk = function () {
+      return window.fetch(window.location.pathname, { cache: "no-store", credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.text() : null; })
+        .then(function (html) {
+          if (!html) { return; }
+          var fresh = new window.DOMParser().parseFromString(html, "text/html");
+          var now = document.querySelector(".talk ol.messages");
+          var then = fresh.querySelector(".talk ol.messages");
+          if (now && then) {
+            now.innerHTML = then.innerHTML;
+            news.textContent = news.getAttribute("data-text");
+            news.hidden = false;
+          }
+        });
+    };
+    var watch = function () {
+      var headers = { "Accept": "application/json" };
+      if (caseTag) { headers["If-None-Match"] = caseTag; }
+      window.fetch(caseFeed, { headers: headers, cache: "no-store", credentials: "same-origin" })
+        .then(function (response) {
+          if (response.status === 304) { window.setTimeout(watch, poll * 1000); return null; }
+          if (!response.ok) { return null; }  // signed out or not allowed: stop quietly
+          caseTag = response.headers.get("ETag");
+          return response.json().then(function (data) {
+            var more = false;
+            for (var i = 0; i < data.cases.length; i++) {
+              if (data.cases[i].reference === reference && data.cases[i].unread > seen) {
+                seen = data.cases[i].unread;
+                more = true;
+              }
+            }
+            return (more ? refreshTalk() : Promise.resolve()).then(function () {
+              window.setTimeout(watch, poll * 1000);
+            });
+          });
+        })
+        .catch(function () { window.setTimeout(watch, poll * 4000); });
+    };
+    window.setTimeout(watch, poll * 1000);
+  }
+
   if (!feed || !poll || !window.fetch) {
     return;
   }
