@@ -14,10 +14,18 @@ from bot.clock import Clock
 from bot.i18n import Catalogs
 from bot.settings import Settings
 from bot.staff import NotPermitted, Permission, Staffing
-from bot.store.queue_repo import CaseMessage, CaseView, QueueError, QueueItem, QueueRepo
+from bot.store.queue_repo import (
+    MAX_NOTE,
+    CaseMessage,
+    CaseView,
+    Note,
+    QueueError,
+    QueueItem,
+    QueueRepo,
+)
 from flows.types import N_
 
-__all__ = ["CaseMessage", "CaseView", "Queue", "QueueError", "QueueItem"]
+__all__ = ["CaseMessage", "CaseView", "Note", "Queue", "QueueError", "QueueItem"]
 
 
 class Queue:
@@ -37,6 +45,12 @@ class Queue:
         self.staffing = staffing
         self.clock = clock
 
+    def _permitted(self, staff_id: str, permission: Permission) -> str:
+        try:
+            return self.staffing.require_permission(staff_id, permission).id
+        except NotPermitted as error:
+            raise QueueError(str(error)) from None
+
     def _worker(self, staff_id: str) -> str:
         """The id if it names an active account whose role works the queue: else
         UnknownStaff, or QueueError saying the role may not."""
@@ -49,6 +63,12 @@ class Queue:
         """Open and claimed cases: urgent first, then by waiting time."""
         self._worker(staff_id)
         return self.cases.open_cases(staff_id, self.clock())
+
+    def live(self, staff_id: str) -> list[QueueItem]:
+        """The open cases for the console's live queue: the same list, but read only (not
+        audited: it shows no citizen text, and the queue page it updates was)."""
+        self._worker(staff_id)
+        return self.cases.open_cases(staff_id, self.clock(), audited=False)
 
     def claim(self, reference: str, staff_id: str) -> bool:
         """Take an open case; of two staff claiming at once one wins."""
@@ -76,6 +96,17 @@ class Queue:
         if not text:
             raise QueueError("empty reply")
         self.cases.reply(reference, staff_id, text, self.clock())
+
+    def add_note(self, reference: str, staff_id: str, text: str) -> None:
+        """Write a note in the case log (stafettlogg): for colleagues, never sent to the
+        citizen. Audited without its text. Who may: ``Permission.ADD_NOTE``."""
+        self._permitted(staff_id, Permission.ADD_NOTE)
+        text = text.strip()
+        if not text:
+            raise QueueError("empty note")
+        if len(text) > MAX_NOTE:
+            raise QueueError(f"a note is at most {MAX_NOTE} characters")
+        self.cases.add_note(reference, staff_id, text, self.clock())
 
     def transfer(self, reference: str, staff_id: str, to_staff: str) -> None:
         """Hand a claimed case to a colleague."""

@@ -156,6 +156,20 @@ class ConsoleSettings(_Strict):
 class QueueSettings(_Strict):
     escalate_after_minutes: int = Field(default=60, ge=1)
     urgent_escalate_after_minutes: int = Field(default=5, ge=1)
+    target_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    """How long a case should wait at most before a los takes it: the console shows each open
+    case's waiting time against it ("venter 42 min – over målet")."""
+    urgent_target_minutes: int = Field(default=5, ge=1, le=24 * 60)
+    """The same for urgent cases."""
+
+    @model_validator(mode="after")
+    def _urgent_sooner(self) -> QueueSettings:
+        if self.urgent_target_minutes > self.target_minutes:
+            raise ValueError(
+                f"urgent_target_minutes ({self.urgent_target_minutes}) is longer than "
+                f"target_minutes ({self.target_minutes}): an urgent case must not wait longer"
+            )
+        return self
 
 
 class OnCall(_Strict):

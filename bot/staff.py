@@ -43,12 +43,16 @@ class Permission(StrEnum):
 
     WORK_QUEUE = "work_queue"
     """See the queue, read, take, answer, hand on and close cases, switch duty."""
+    ADD_NOTE = "add_note"
+    """Write a note in a case's log (stafettlogg), never sent to the citizen. A service
+    member will get it for the cases they are invited to (a later step: the invitation
+    decides which case, this table whether the role may at all)."""
     SEE_ACCOUNTS = "see_accounts"
 
 
 PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
-    Role.LOS: frozenset({Permission.WORK_QUEUE}),
-    Role.LEADER: frozenset({Permission.WORK_QUEUE}),
+    Role.LOS: frozenset({Permission.WORK_QUEUE, Permission.ADD_NOTE}),
+    Role.LEADER: frozenset({Permission.WORK_QUEUE, Permission.ADD_NOTE}),
     Role.SERVICE: frozenset(),
     Role.ADMIN: frozenset({Permission.SEE_ACCOUNTS}),
 }

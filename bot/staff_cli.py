@@ -23,6 +23,7 @@ import os
 import re
 import sys
 import time
+from zoneinfo import ZoneInfo
 
 from bot.app import App
 from bot.cli_args import whole_number
@@ -82,6 +83,12 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     reply.add_argument("reference")
     reply.add_argument("text")
     reply.add_argument("--as", dest="staff_sub", default=None)
+    note = qsub.add_parser(
+        "note", help="add a note to the case log (stafettlogg), never sent to the citizen"
+    )
+    note.add_argument("reference")
+    note.add_argument("text")
+    note.add_argument("--as", dest="staff_sub", default=None)
     close = qsub.add_parser("close")
     close.add_argument("reference")
     close.add_argument("--outcome", required=True)
@@ -321,6 +328,14 @@ def _run(app: App, args: argparse.Namespace) -> int:
                         "callback": view.callback,
                         "description": view.description,
                         "messages": view.messages,
+                        "notes": [
+                            {
+                                "at": n.at.isoformat(timespec="seconds"),
+                                "by": n.author,
+                                "text": n.text,
+                            }
+                            for n in view.notes
+                        ],
                     }
                 )
             else:
@@ -336,6 +351,13 @@ def _run(app: App, args: argparse.Namespace) -> int:
                     print(f"  « {terminal_safe(line)} »")
                 for when, sender, text in view.messages:
                     print(f"  {terminal_safe(when)} {terminal_safe(sender)}: {terminal_safe(text)}")
+                if view.notes:
+                    print("notes (never sent to the citizen):")
+                for n in view.notes:
+                    at = n.at.astimezone(ZoneInfo(app.settings.municipality.timezone)).isoformat(
+                        timespec="minutes"
+                    )
+                    print(f"  {at} note by {terminal_safe(n.author)}: {terminal_safe(n.text)}")
             return 0
         if command == "claim":
             won = queue.claim(args.reference, staff)
@@ -345,6 +367,9 @@ def _run(app: App, args: argparse.Namespace) -> int:
             return 0 if won else 1
         if command == "reply":
             queue.reply(args.reference, staff, args.text)
+            return 0
+        if command == "note":
+            queue.add_note(args.reference, staff, args.text)
             return 0
         if command == "close":
             queue.close(args.reference, staff, args.outcome)

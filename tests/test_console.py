@@ -331,7 +331,8 @@ async def test_the_queue_says_things_as_people_say_them_in_oslo_time(
     clock.advance(minutes=12)
     queue = (await kari.get("/staff")).text
     assert "Haster</strong> ikke noe sted å bo eller sove" in queue
-    assert '<tr class="urgent">' in queue
+    assert re.search(r'<tr class="urgent over" data-reference="[^"]+" data-urgent="1"', queue)
+    assert "venter 12 min – over målet (5 min)" in queue  # the urgent target: colour and words
     assert "for 12 min siden" in queue and "24.11.2026 kl. 10:30 CET" in queue  # 09:30 UTC
     assert "nettchat, bokmål" in queue and "Anonym – ingen samtykke" in queue
     assert "Venter på en los" in queue

@@ -222,3 +222,94 @@ async def test_the_keyboard_reaches_everything_with_a_visible_focus(
     await page.keyboard.press("Enter")
     await expect(page.get_by_role("heading", level=1)).to_have_text(f"Sak {reference}")
     await context.close()
+
+
+async def test_a_new_case_and_a_message_appear_live_and_a_los_adds_a_note(
+    served: str, chromium: object, offline_app: App, clock: FakeClock
+) -> None:
+    """The queue page stays open: a young person writes in the web chat and her case appears
+    without a reload, announced in "Nytt i køen"; the los switches the sound and browser
+    notifications on (remembered); a message on a case raises its unread count; on the case
+    page she writes a note, shown as one never sent to the citizen."""
+    from playwright.async_api import Browser, expect
+
+    assert isinstance(chromium, Browser)
+    await cases_arrive(offline_app, clock)
+    context = await chromium.new_context(viewport=DESKTOP, locale="nb-NO")  # type: ignore[arg-type]
+    await context.grant_permissions(["notifications"], origin=served)
+    page = await context.new_page()
+    await sign_in(page, served)
+    await expect(page.get_by_role("heading", level=1, name="Familielos-køen")).to_be_visible()
+    rows = page.locator("table.cases tbody tr")
+    await expect(rows).to_have_count(3)
+    live = page.get_by_role("region", name="Nytt i køen")
+    await expect(live).to_be_visible()
+    sound = page.get_by_role("button", name="Lyd ved nye saker")
+    await sound.click()
+    await expect(sound).to_have_attribute("aria-pressed", "true")
+    notify = page.get_by_role("button", name="Varsel i nettleseren")
+    await notify.click()
+    await expect(notify).to_have_attribute("aria-pressed", "true")
+    await page.evaluate("window.notSameLoad = true")
+
+    child = Citizen(offline_app, "live-child", channel="web")
+    await child.says("/anonym")
+    await child.says("jeg vil ikke leve lenger")
+    await expect(rows).to_have_count(4, timeout=15_000)
+    assert await page.evaluate("window.notSameLoad === true")  # no reload
+    new = rows.nth(1)  # urgent first (after the urgent case waiting longer)
+    await expect(new).to_contain_text("selvmordstanker eller selvskading")
+    await expect(new).to_contain_text("venter 0 min – innenfor målet (5 min)")
+    await expect(new.locator(".badge")).to_have_text("1 ulest")
+    await expect(rows.first).to_contain_text("venter 24 min – over målet (5 min)")
+    await expect(page.locator("#live-list li").first).to_contain_text("Ny sak som haster")
+    await expect(page.locator("#live-assertive")).to_contain_text("Ny sak som haster")
+    await no_axe_findings(page, "queue, live")
+    await shot(page, "queue-live-1280")
+
+    teen_ref = await first_web_case(offline_app)
+    teen = Citizen(offline_app, "young", channel="web")
+    await teen.says("er det noen som leser dette?")
+    teen_row = page.locator(f'tr[data-reference="{teen_ref}"]')
+    await expect(teen_row.locator(".badge")).to_have_text("2 ulest", timeout=15_000)
+    await expect(page.locator("#live-polite")).to_contain_text("Ny melding fra innbyggeren")
+
+    await page.reload()  # the switches are remembered
+    await expect(page.get_by_role("button", name="Lyd ved nye saker")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+
+    await page.get_by_role("link", name=teen_ref).click()
+    await page.get_by_label("Notat til saken (stafettlogg)").fill(
+        "Snakket med kontaktlærer. Ringer igjen fredag."
+    )
+    await page.get_by_role("button", name="Lagre notatet").click()
+    note = page.locator("ol.messages li.note")
+    await expect(note).to_contain_text("Notat – ikke sendt til innbyggeren")
+    await expect(note).to_contain_text("Snakket med kontaktlærer. Ringer igjen fredag.")
+    await expect(note).to_contain_text("Kari Los")
+    await no_axe_findings(page, "case with a note")
+    await page.locator("#notes").scroll_into_view_if_needed()
+    await shot(page, "case-note-1280")
+    assert "Snakket med kontaktlærer" not in " ".join([*teen.seen, *await teen.inbox()])
+
+    # She is typing when the young person writes again: the message comes in, the draft stays.
+    await page.evaluate("window.notSameLoad = true")
+    await page.get_by_label("Notat til saken (stafettlogg)").fill("utkast som ikke er lagret")
+    await teen.says("hallo? er du der fortsatt?")
+    await expect(page.locator("ol.messages")).to_contain_text(
+        "hallo? er du der fortsatt?", timeout=15_000
+    )
+    await expect(page.locator("#case-news")).to_contain_text("Innbyggeren har skrevet noe nytt")
+    await expect(page.get_by_label("Notat til saken (stafettlogg)")).to_have_value(
+        "utkast som ikke er lagret"
+    )
+    assert await page.evaluate("window.notSameLoad === true")
+    await no_axe_findings(page, "case with news")
+    await shot(page, "case-news-1280")
+    await context.close()
+
+
+async def first_web_case(app: App) -> str:
+    [item] = [i for i in app.queue.open_cases("kari") if i.channel == "web" and not i.crisis]
+    return item.reference

@@ -344,8 +344,8 @@ async def test_a_permanent_failure_is_not_retried_and_shows_as_undelivered(
     async with StaffBrowser(web) as console:
         await console.sign_in("ahmed", PASSWORD)
         page = (await console.get("/staff")).text
-    assert 'data-refresh="10"' in page  # console.js reloads the queue
-    assert '<tr class="urgent">\n      <th scope="row">Hastesak</th>' in page
+    assert 'data-live="/staff/queue.json"' in page  # console.js keeps the queue up to date
+    assert re.search(r'<tr class="urgent" data-notice="\d+">\s*<th scope="row">Hastesak</th>', page)
     assert '<a href="/staff/case/K-PERM01">K-PERM01</a>' in page
     assert "e-post: sendt, SMS: <strong>ikke levert</strong>" in page
     assert "24.11.2026 kl. 10:30 CET" in page

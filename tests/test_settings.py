@@ -51,6 +51,15 @@ def test_a_misspelt_field_is_named(tmp_path: Path) -> None:
     assert "consent_agee" in message
 
 
+def test_waiting_targets_are_checked(tmp_path: Path) -> None:
+    settings = load_settings(PROJECT_ROOT / "config.yml", env={})
+    assert (settings.queue.target_minutes, settings.queue.urgent_target_minutes) == (30, 5)
+    longer = error_for(tmp_path, lambda d: d["queue"].update(urgent_target_minutes=45))
+    assert "queue" in longer and "urgent_target_minutes (45) is longer than" in longer
+    zero = error_for(tmp_path, lambda d: d["queue"].update(target_minutes=0))
+    assert "queue.target_minutes" in zero
+
+
 def test_a_bad_opening_hour_is_named(tmp_path: Path) -> None:
     message = error_for(
         tmp_path, lambda d: d["opening_hours"]["weekly"].update(monday=["16:00", "08:00"])

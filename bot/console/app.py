@@ -15,6 +15,8 @@ accounts.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,7 +28,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.console.guard import Guard, Staff
@@ -54,12 +56,16 @@ from flows.types import N_
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 NOTICES_SHOWN = 10
-REFRESH_S = 10
+POLL_S = 5
+"""How often the open queue page asks /staff/queue.json what changed (console.js)."""
 MAX_REFERENCE = 16
 """No case reference is longer (what is, or has a NUL, cannot even be written to the audit)."""
 MAX_STAFF_ID = 64
 MAX_FIELD = 10_000
 """Longest reply or outcome text taken from a form (longer is cut, never an error page)."""
+ANNOUNCED_NOTICES = frozenset({"escalation", "urgent_escalation", "transferred"})
+"""Notices the live queue announces itself (a new or newly urgent case is announced from the
+case list already)."""
 TRANSPORT_KEYS = {"email": N_("console.notice.email"), "sms": N_("console.notice.sms")}
 HEADERS = {"Content-Security-Policy": "default-src 'self'", "Cache-Control": "no-store"}
 
@@ -92,6 +98,7 @@ class Problem:
     message: str
     kept_reply: str = ""
     offer_claim: bool = False
+    kept_note: str = ""
 
 
 class Console:
@@ -359,29 +366,110 @@ class Console:
             return self.render("accounts.html", staff, accounts=accounts)
         return self.render("no_cases.html", staff)
 
-    async def _queue_page(self, request: Request, staff: Staff) -> Response:
-        items = await run_in_threadpool(self.queue.open_cases, staff.id)
+    async def _queue_context(self, staff: Staff, *, audited: bool) -> dict[str, Any]:
+        """What the queue page shows (and its live updates): the cases, the notices, who is
+        on duty. ``audited`` for the page; the live feed writes nothing."""
+        if audited:
+            items = await run_in_threadpool(self.queue.open_cases, staff.id)
+        else:
+            items = await run_in_threadpool(self.queue.live, staff.id)
         notices = await run_in_threadpool(self.records.notices, staff.id, NOTICES_SHOWN)
         now = self.queue.clock()
         day = self.staffing.day(now)
         switches = await run_in_threadpool(self.records.duty_switches, day)
         on_duty = self.staffing.on_duty_given(switches, now)
+        return {
+            "items": [self._row(item, staff) for item in items],
+            "notices": [self._notice(n) for n in notices],
+            "on_duty": staff.id in on_duty,
+            "on_duty_names": [self.staffing.name(s) for s in on_duty],
+        }
+
+    async def _queue_page(self, request: Request, staff: Staff) -> Response:
         closed = request.query_params.get("closed", "")
         return self.render(
             "queue.html",
             staff,
-            items=[self._row(item, staff) for item in items],
-            notices=[self._notice(n) for n in notices],
-            on_duty=staff.id in on_duty,
-            on_duty_names=[self.staffing.name(s) for s in on_duty],
+            **await self._queue_context(staff, audited=True),
             closed=closed if _plausible(closed) else "",
             password_set=bool(request.query_params.get("password")),
-            refresh_s=REFRESH_S,
+            poll_s=POLL_S,
         )
+
+    async def queue_feed(self, request: Request) -> Response:
+        """GET /staff/queue.json: what the open queue page shows now, for console.js to put
+        in place without a reload. Read only: it changes nothing, writes no audit entry and
+        does not keep the session alive (a page left open still signs out when idle); no
+        citizen text is in it. An ``If-None-Match`` with the current ETag gets a 304."""
+        if self.guard.from_another_site(request):
+            return Response(status_code=403)
+        staff = await self.guard.staff(request, touch=False)
+        if staff is None:
+            return JSONResponse({"signed_out": True}, status_code=401, headers=HEADERS)
+        if not may(staff.account.role, Permission.WORK_QUEUE):
+            return JSONResponse({"forbidden": True}, status_code=403, headers=HEADERS)
+        context = await self._queue_context(staff, audited=False)
+        parts = {
+            name: self.templates.get_template(f"console/queue_{name}.html").render(
+                t=self._t, staff=staff, **context
+            )
+            for name in ("cases", "notices", "duty")
+        }
+        payload: dict[str, Any] = {
+            "heading": self._t(N_("console.cases"), n=len(context["items"])),
+            "cases": [
+                {
+                    "reference": row["reference"],
+                    "urgent": row["urgent"],
+                    "unread": row["unread"],
+                    "open": row["open"],
+                    "mine": row["mine"],
+                    "new_text": row["new_text"],
+                    "urgent_text": row["urgent_text"],
+                    "unread_text": row["unread_text"],
+                }
+                for row in context["items"]
+            ],
+            "notices": [
+                {
+                    "id": n["id"],
+                    "urgent": n["urgent"],
+                    "reference": n["reference"],
+                    "text": n["announce"],
+                }
+                for n in context["notices"]
+                if n["announce"]
+            ],
+            "html": parts,
+        }
+        body = json.dumps(payload, ensure_ascii=False, sort_keys=True)
+        etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
+        headers = {**HEADERS, "ETag": etag}
+        if request.headers.get("if-none-match") == etag:
+            return Response(status_code=304, headers=headers)
+        payload["at"] = self.present.when(self.queue.clock()).absolute
+        return JSONResponse(payload, headers=headers)
 
     def _row(self, item: QueueItem, staff: Staff) -> dict[str, Any]:
         p = self.present
+        rules = self.queue.settings.queue
+        danger = p.danger(item)
+        what = danger if item.priority == "urgent" and danger else p.topic(item.topic)
         return {
+            "open": item.status == "open",
+            "waiting": p.waiting(item, rules.target_minutes, rules.urgent_target_minutes),
+            "new_text": self._t(
+                N_("console.live.new_urgent")
+                if item.priority == "urgent"
+                else N_("console.live.new"),
+                reference=item.reference,
+                what=what,
+                channel=p.channel(item.channel),
+            ),
+            "urgent_text": self._t(N_("console.live.urgent"), reference=item.reference, what=what),
+            "unread_text": self._t(
+                N_("console.live.unread"), reference=item.reference, n=item.unread
+            ),
             "reference": item.reference,
             "urgent": item.priority == "urgent",
             "priority": p.priority(item),
@@ -410,8 +498,14 @@ class Console:
                 status = self._t(N_("console.notice.pending"))
             key = TRANSPORT_KEYS.get(d.transport)
             parts.append((self._t(key) if key else d.transport, status, d.status))
+        kind = self.present.notice_kind(notice.kind)
+        announce = ""
+        if notice.kind in ANNOUNCED_NOTICES and notice.reference:
+            announce = self._t(N_("console.live.notice"), kind=kind, reference=notice.reference)
         return {
-            "kind": self.present.notice_kind(notice.kind),
+            "id": notice.id,
+            "announce": announce,
+            "kind": kind,
             "reference": notice.reference,
             "when": self.present.when(notice.created_at),
             "urgent": is_urgent(notice.kind),
@@ -472,24 +566,57 @@ class Console:
             status_code,
             case=self._case_facts(view, staff),
             view=view,
-            messages=[
-                {
-                    "sender": self.present.sender(m.sender),
-                    "kind": str(m.sender),
-                    "when": self.present.when(m.at),
-                    "text": m.text,
-                    "lang": m.language or view.item.language,
-                    "dir": self.present.direction(m.language or view.item.language),
-                    "before_case": m.before_case,
-                    "button": m.button,
-                }
-                for m in view.conversation
-            ],
+            messages=self._timeline(view),
+            may_note=may(staff.account.role, Permission.ADD_NOTE)
+            and view.item.status != "withdrawn",
+            poll_s=POLL_S,
             words_lang=view.item.language,
             words_dir=self.present.direction(view.item.language),
             colleagues=colleagues,
             problem=problem,
         )
+
+    def _timeline(self, view: CaseView) -> list[dict[str, Any]]:
+        """The conversation and the case log in one order (by time; a note written at the
+        same moment as a message comes after it)."""
+        p, language = self.present, view.item.language
+        shown: list[tuple[Any, int, dict[str, Any]]] = []
+        for m in view.conversation:
+            shown.append(
+                (
+                    m.at,
+                    0,
+                    {
+                        "sender": p.sender(m.sender),
+                        "kind": str(m.sender),
+                        "when": p.when(m.at),
+                        "text": m.text,
+                        "lang": m.language or language,
+                        "dir": p.direction(m.language or language),
+                        "before_case": m.before_case,
+                        "button": m.button,
+                    },
+                )
+            )
+        for n in view.notes:
+            shown.append(
+                (
+                    n.at,
+                    1,
+                    {
+                        "sender": p.staff_name(n.author),
+                        "kind": "note",
+                        "when": p.when(n.at),
+                        "text": n.text,
+                        "lang": self.language,
+                        "dir": "auto",
+                        "before_case": False,
+                        "button": False,
+                    },
+                )
+            )
+        shown.sort(key=lambda entry: (entry[0], entry[1]))
+        return [entry for _, _, entry in shown]
 
     def _case_facts(self, view: CaseView, staff: Staff) -> dict[str, Any]:
         item, p = view.item, self.present
@@ -517,21 +644,27 @@ class Console:
         }
 
     async def act(self, request: Request) -> Response:
-        """POST claim / read / reply / transfer / close; then back to the case. A reply
-        marks the citizen's messages read first (the receipt goes before the answer)."""
+        """POST claim / read / reply / note / transfer / close; then back to the case. A
+        reply marks the citizen's messages read first (the receipt goes before the answer)."""
         acting = await self._acting(request)
         if isinstance(acting, Response):
             return acting
         staff, form = acting
-        if not may(staff.account.role, Permission.WORK_QUEUE):
-            return self._forbidden(staff)
         reference, action = request.path_params["reference"], request.path_params["action"]
+        needed = Permission.ADD_NOTE if action == "note" else Permission.WORK_QUEUE
+        if not may(staff.account.role, needed) or not may(
+            staff.account.role, Permission.WORK_QUEUE
+        ):
+            # A service member's notes come with invitations (a later step): until then the
+            # case page itself is the queue's.
+            return self._forbidden(staff)
         if not _plausible(reference):
             return self._no_case(staff)
         handlers = {
             "claim": self._claim,
             "read": self._read,
             "reply": self._reply,
+            "note": self._note,
             "transfer": self._transfer,
             "close": self._close,
         }
@@ -588,6 +721,23 @@ class Console:
             problem = await self._why_not(staff, reference, text)
             return await self._case(staff, reference, problem, 409)
         return RedirectResponse(f"/staff/case/{reference}#reply", status_code=303)
+
+    async def _note(self, staff: Staff, reference: str, form: FormData) -> Response:
+        """A note in the case log: for colleagues, never sent to the citizen."""
+        text = _field(form, "note")
+        if not text.strip():
+            problem = Problem(self._t(N_("console.note.empty")))
+            return await self._case(staff, reference, problem, 400)
+        try:
+            await run_in_threadpool(self.queue.add_note, reference, staff.id, text)
+        except QueueError:
+            try:
+                await run_in_threadpool(self.queue.view, reference, staff.id)
+            except QueueError:
+                return self._no_case(staff)
+            problem = Problem(self._t(N_("console.note.refused")), kept_note=text)
+            return await self._case(staff, reference, problem, 409)
+        return RedirectResponse(f"/staff/case/{reference}#notes", status_code=303)
 
     async def _transfer(self, staff: Staff, reference: str, form: FormData) -> Response:
         to = _field(form, "to").strip()[:MAX_STAFF_ID]
@@ -655,6 +805,7 @@ class Console:
             Route("/staff/password", self.password_page, methods=["GET"]),
             Route("/staff/password", self.change_password, methods=["POST"]),
             Route("/staff/duty", self.duty, methods=["POST"]),
+            Route("/staff/queue.json", self.queue_feed, methods=["GET"]),
             Route("/staff/case/{reference}", self.case_page),
             Route("/staff/case/{reference}/{action}", self.act, methods=["POST"]),
         ]

@@ -76,14 +76,21 @@ class Guard:
     def has_session_cookie(self, request: Request) -> bool:
         return bool(request.cookies.get(SESSION_COOKIE))
 
-    async def staff(self, request: Request) -> Staff | None:
-        """The staff member whose live session the request's cookie names, or None."""
+    async def staff(self, request: Request, *, touch: bool = True) -> Staff | None:
+        """The staff member whose live session the request's cookie names, or None. With
+        ``touch=False`` (the live queue's polling) the session's idle time is not reset: a
+        page left open does not keep a session alive."""
         session_id = request.cookies.get(SESSION_COOKIE, "")
         if not session_id or len(session_id) > MAX_COOKIE or not session_id.isascii():
             return None
         hashed = id_hash(session_id)
         owner = await run_in_threadpool(
-            self.accounts.session_owner, hashed, self.clock(), self.idle, self.absolute
+            self.accounts.session_owner,
+            hashed,
+            self.clock(),
+            self.idle,
+            self.absolute,
+            touch=touch,
         )
         if owner is None:
             return None

@@ -73,6 +73,17 @@ RTL_LANGUAGES = frozenset({"ar"})
 
 
 @dataclass(frozen=True)
+class Waiting:
+    """How long an open case has waited, against its target."""
+
+    minutes: int
+    target: int
+    over: bool
+    text: str
+    """"venter 42 min – over målet"."""
+
+
+@dataclass(frozen=True)
 class When:
     """A moment as the console shows it."""
 
@@ -173,6 +184,17 @@ class Presenter:
 
     def outcomes(self) -> list[tuple[str, str]]:
         return [(key, self.t(text)) for key, text in OUTCOME_KEYS.items()]
+
+    def waiting(self, item: QueueItem, target: int, urgent_target: int) -> Waiting | None:
+        """An open case's waiting time against the target for its priority (None once a los
+        has it)."""
+        if item.status != "open":
+            return None
+        goal = urgent_target if item.priority == "urgent" else target
+        minutes = max(0, item.waiting_minutes)
+        over = minutes > goal
+        key = N_("console.wait.over") if over else N_("console.wait.within")
+        return Waiting(minutes, goal, over, self.t(key, n=minutes, target=goal))
 
     def direction(self, language: str | None) -> str:
         return "rtl" if language in RTL_LANGUAGES else "auto"

@@ -165,10 +165,17 @@ class StaffAccounts:
             audit(session, now, staff_id, "sign_in")
 
     def session_owner(
-        self, id_hash: str, now: datetime, idle: timedelta, absolute: timedelta
+        self,
+        id_hash: str,
+        now: datetime,
+        idle: timedelta,
+        absolute: timedelta,
+        *,
+        touch: bool = True,
     ) -> SignedIn | None:
-        """Whose live session this is (its use recorded), or None: unknown, expired (then
-        removed) or its account disabled."""
+        """Whose live session this is (its use recorded unless ``touch`` is False: the live
+        queue's polling is no use and keeps no session alive), or None: unknown, expired
+        (then removed) or its account disabled."""
         with self.sessions.begin() as session:
             row = session.get(StaffSession, id_hash)
             if row is None:
@@ -184,7 +191,7 @@ class StaffAccounts:
             ):
                 session.delete(row)
                 return None
-            if now - seen >= TOUCH_EVERY:
+            if touch and now - seen >= TOUCH_EVERY:
                 row.last_seen_at = now
             return SignedIn(_account(account), row.with_start_password)
 

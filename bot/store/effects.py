@@ -19,6 +19,7 @@ from bot.store.audit import audit
 from bot.store.enums import OPEN_STATUSES, CaseStatus, Direction
 from bot.store.models import (
     Case,
+    CaseNote,
     Consent,
     ConsentText,
     Conversation,
@@ -155,6 +156,7 @@ class _Applier:
             case.outcome = "consent withdrawn"
             case.description, case.callback, case.contact = "[]", None, None
             audit(self.session, self.now, "citizen", "consent_withdrawn", case.reference)
+            self.session.execute(delete(CaseNote).where(CaseNote.case_id == case.id))
         # Everything the citizen wrote before goes with it, crisis words included: nothing of
         # a withdrawn case is left to be pulled into (or make urgent) a later one.
         self.session.execute(
@@ -341,7 +343,8 @@ def export(session: Session, conversation: Conversation, catalogs: Catalogs) -> 
 
 
 def delete_conversation(session: Session, conversation: Conversation, now: datetime) -> None:
-    """Delete the conversation, its messages, cases and outbox; keep consent records unlinked."""
+    """Delete the conversation, its messages, cases (with their notes) and outbox; keep
+    consent records unlinked."""
     references = session.scalars(
         select(Case.reference).where(Case.conversation_id == conversation.id)
     ).all()
@@ -356,6 +359,11 @@ def delete_conversation(session: Session, conversation: Conversation, now: datet
     )
     session.execute(delete(Outbox).where(Outbox.conversation_id == conversation.id))
     session.execute(delete(Message).where(Message.conversation_id == conversation.id))
+    session.execute(
+        delete(CaseNote).where(
+            CaseNote.case_id.in_(select(Case.id).where(Case.conversation_id == conversation.id))
+        )
+    )
     session.execute(delete(Case).where(Case.conversation_id == conversation.id))
     for reference in references:
         audit(session, now, "citizen", "data_deleted", reference)

@@ -130,6 +130,20 @@ class Case(Base):
     citizen_unread: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class CaseNote(Base):
+    """A note in a case's log (stafettlogg): staff writing to staff, never sent to the
+    citizen. Deleted with its case (retention, erasure, withdrawal of consent)."""
+
+    __tablename__ = "case_notes"
+    __table_args__ = (Index("ix_case_notes_case", "case_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    author: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(EncryptedText("case_notes.text"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class Outbox(Base):
     """Messages waiting to reach a citizen outside a reply (los replies, read receipts)."""
 

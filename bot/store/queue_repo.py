@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.notifications import NoticeKind, Notices
 from bot.store.audit import audit
 from bot.store.enums import OPEN_STATUSES, CaseStatus, Direction, Sender
-from bot.store.models import Case, Conversation, Message, Outbox
+from bot.store.models import Case, CaseNote, Conversation, Message, Outbox
 from bot.store.repo import record_event
 from flows.case import case_closed_event
 
@@ -67,6 +67,16 @@ class CaseMessage:
 
 
 @dataclass(frozen=True)
+class Note:
+    """A note in the case log (stafettlogg): never sent to the citizen."""
+
+    at: datetime
+    author: str
+    """The staff id of who wrote it."""
+    text: str
+
+
+@dataclass(frozen=True)
 class CaseView:
     """A case opened by a los: the intake and the whole conversation since."""
 
@@ -81,6 +91,12 @@ class CaseView:
     """The whole conversation of the case in order: what the citizen wrote and pressed and
     what the bot and the los answered, from what led to the case (the first message
     included) until it closed."""
+    notes: tuple[Note, ...] = ()
+    """The case log, oldest first: staff notes, never sent to the citizen."""
+
+
+MAX_NOTE = 10_000
+"""The longest note kept (characters)."""
 
 
 LEAD_UP = timedelta(hours=24)
@@ -194,8 +210,10 @@ class QueueRepo:
         self.sessions = sessions
         self.notices = notices
 
-    def open_cases(self, staff_id: str, now: datetime) -> list[QueueItem]:
-        """Open and claimed cases: urgent first, then by waiting time."""
+    def open_cases(self, staff_id: str, now: datetime, *, audited: bool = True) -> list[QueueItem]:
+        """Open and claimed cases: urgent first, then by waiting time. ``audited=False`` is
+        for the console's live queue, which writes nothing (the page it updates was audited
+        when it was opened; it shows no citizen text)."""
         with self.sessions.begin() as session:
             rows = session.execute(
                 select(Case, Conversation.unreachable)
@@ -203,7 +221,8 @@ class QueueRepo:
                 .where(Case.status.in_(OPEN_STATUSES))
                 .order_by(sql_case((Case.urgent, 0), else_=1), Case.created_at)
             ).all()
-            audit(session, now, staff_id, "list_queue", detail=f"{len(rows)} cases")
+            if audited:
+                audit(session, now, staff_id, "list_queue", detail=f"{len(rows)} cases")
             return [_item(case, bool(unreachable), now) for case, unreachable in rows]
 
     def claim(self, reference: str, staff_id: str, now: datetime) -> bool:
@@ -235,6 +254,12 @@ class QueueRepo:
                     (m.created_at.isoformat(timespec="minutes"), m.sender, m.text) for m in rows
                 ]
                 conversation = _conversation(session, case, now)
+            notes = tuple(
+                Note(_aware(n.created_at, now), n.author, n.text)
+                for n in session.scalars(
+                    select(CaseNote).where(CaseNote.case_id == case.id).order_by(CaseNote.id)
+                )
+            )
             audit(session, now, staff_id, "read_case", reference)
             return CaseView(
                 _item(case, unreachable, now),
@@ -245,7 +270,18 @@ class QueueRepo:
                 json.loads(case.description or "[]"),
                 messages,
                 conversation,
+                notes,
             )
+
+    def add_note(self, reference: str, staff_id: str, text: str, now: datetime) -> None:
+        """Add a note to the case log (audited, without its text). Never to the citizen: no
+        message, no outbox row. A case whose consent was withdrawn takes no notes."""
+        with self.sessions.begin() as session:
+            case = _case(session, reference)
+            if case.status == CaseStatus.WITHDRAWN:
+                raise QueueError(f"{reference}: consent was withdrawn; the case takes no notes")
+            session.add(CaseNote(case_id=case.id, author=staff_id, text=text, created_at=now))
+            audit(session, now, staff_id, "note", reference)
 
     def mark_read(
         self, reference: str, staff_id: str, receipt: Callable[[str], str], now: datetime
