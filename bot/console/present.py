@@ -179,8 +179,7 @@ class Presenter:
         return self._label(SENDER_KEYS, sender, N_("console.unknown"))
 
     def notice_kind(self, kind: str) -> str:
-        key = KIND_KEYS.get(kind)
-        return self.t(key) if key else self.t(N_("console.unknown"), value=kind)
+        return self._label(KIND_KEYS, kind, N_("console.unknown"))
 
     def outcomes(self) -> list[tuple[str, str]]:
         return [(key, self.t(text)) for key, text in OUTCOME_KEYS.items()]
