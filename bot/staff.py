@@ -48,11 +48,13 @@ class Permission(StrEnum):
     member will get it for the cases they are invited to (a later step: the invitation
     decides which case, this table whether the role may at all)."""
     SEE_ACCOUNTS = "see_accounts"
+    EDIT_ANSWERS = "edit_answers"
+    """Add, change and remove the saved answers every los can insert in a reply."""
 
 
 PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
     Role.LOS: frozenset({Permission.WORK_QUEUE, Permission.ADD_NOTE}),
-    Role.LEADER: frozenset({Permission.WORK_QUEUE, Permission.ADD_NOTE}),
+    Role.LEADER: frozenset({Permission.WORK_QUEUE, Permission.ADD_NOTE, Permission.EDIT_ANSWERS}),
     Role.SERVICE: frozenset(),
     Role.ADMIN: frozenset({Permission.SEE_ACCOUNTS}),
 }

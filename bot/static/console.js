@@ -33,6 +33,26 @@
     }, 0);
   });
 
+  // A saved answer's "insert" link puts its text into the reply box at the cursor, where
+  // the los edits it before sending (without the script, the link reloads the page with the
+  // answer in the box).
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest("a.insert[data-text]") : null;
+    var box = document.getElementById("text");
+    if (!link || !box || box.readOnly) { return; }
+    event.preventDefault();
+    var text = link.getAttribute("data-text");
+    var start = box.selectionStart || 0, end = box.selectionEnd || 0;
+    var before = box.value.slice(0, start), after = box.value.slice(end);
+    var gap = before && !/\s$/.test(before) ? "\n\n" : "";
+    box.value = before + gap + text + after;
+    var caret = (before + gap + text).length;
+    box.focus();
+    box.setSelectionRange(caret, caret);
+    var details = link.closest("details");
+    if (details) { details.open = false; }
+  });
+
   // On a case page: when the citizen writes while the los has the case open, the new message
   // is put into the conversation (the reply she is typing stays as it is) and announced.
   var caseFeed = body.getAttribute("data-case-live");
