@@ -584,3 +584,13 @@ def test_the_idle_time_is_thirty_minutes_unless_configured(offline_app: App) -> 
     assert timedelta(minutes=offline_app.settings.console.idle_minutes) < timedelta(
         hours=offline_app.settings.console.absolute_hours
     )
+
+
+async def test_numbers_typed_in_arabic_read_left_to_right_on_the_case_page(
+    kari: StaffBrowser, offline_app: App
+) -> None:
+    await asks_anonymously(offline_app, "web-ar-2", "ابني يحتاج مساعدة، رقمي 41 22 33 44 <b>")
+    [item] = offline_app.queue.open_cases("kari")
+    page = await kari.get(f"/staff/case/{item.reference}")
+    assert '<bdi dir="ltr">41 22 33 44</bdi>' in page.text
+    assert "&lt;b&gt;" in page.text and "<b>" not in page.text.split("<main", 1)[1]

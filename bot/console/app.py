@@ -33,7 +33,7 @@ from starlette.routing import BaseRoute, Route
 
 from bot.console.answers import AnswerPages
 from bot.console.guard import Guard, Staff
-from bot.console.present import OUTCOME_KEYS, Presenter
+from bot.console.present import OUTCOME_KEYS, Presenter, isolate_numbers
 from bot.i18n import Catalogs
 from bot.notifications import is_urgent
 from bot.queue import CaseView, Queue, QueueError, QueueItem
@@ -139,6 +139,7 @@ class Console:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        self.templates.filters["ltr_numbers"] = isolate_numbers
         self.answer_pages = (
             AnswerPages(self, answers, settings.languages.supported) if answers else None
         )

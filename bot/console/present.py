@@ -4,10 +4,14 @@ how long ago), all from the catalogs in the console language. Never an internal 
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
+
+from markupsafe import Markup, escape
 
 from bot.i18n import Catalogs
 from bot.notify_dispatch import DANGER_KEYS, KIND_KEYS
@@ -70,6 +74,20 @@ OUTCOME_KEYS = {
 }
 """How a case can end (the console's list; the stored outcome is the key, then any words)."""
 RTL_LANGUAGES = frozenset({"ar"})
+NUMBER_RUN = re.compile(r"\+?\d(?:[\d.\- ]*\d)?")
+"""A typed number: "41 22 33 44", "+47 987 65 432", "12.05.2026", "15-17"."""
+
+
+def isolate_numbers(text: str) -> Markup:
+    """The text escaped, each typed number in its own left-to-right island: in a
+    right-to-left message "41 22 33 44" would otherwise read "44 33 22 41"."""
+    parts, last = [], 0
+    for match in NUMBER_RUN.finditer(text):
+        parts.append(escape(text[last : match.start()]))
+        parts.append(Markup('<bdi dir="ltr">%s</bdi>') % match.group(0))
+        last = match.end()
+    parts.append(escape(text[last:]))
+    return Markup("").join(parts)
 
 
 @dataclass(frozen=True)
