@@ -238,9 +238,8 @@ class Composer:
             )
         ]
         if record.closed_at is None:
-            return Section(
-                title, facts=tuple(facts), empty=self._t(N_("console.archive.not_closed"))
-            )
+            facts.append(Fact(title, self._t(N_("console.archive.not_closed"))))
+            return Section(title, facts=tuple(facts))
         key, _, words = (record.outcome or "").partition(": ")
         if key == "other":
             said = self._t(N_("console.archive.outcome.other"))
