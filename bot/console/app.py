@@ -31,6 +31,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bot.console.export import ArchiveDownload
 from bot.console.guard import Guard, Staff
 from bot.console.present import OUTCOME_KEYS, Presenter
 from bot.i18n import Catalogs
@@ -136,6 +137,7 @@ class Console:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        self.archive = ArchiveDownload(self)
 
     # --- rendering ------------------------------------------------------------------------
 
@@ -667,6 +669,7 @@ class Console:
             "note": self._note,
             "transfer": self._transfer,
             "close": self._close,
+            "export": self.archive.export,  # bot/console/export.py
         }
         handler = handlers.get(action)
         if handler is None:
