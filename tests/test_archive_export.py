@@ -339,6 +339,23 @@ async def test_the_console_refuses_an_export_without_the_token_or_not_yours(
     assert exports_audited(offline_app) == []
 
 
+async def test_a_service_member_gets_no_export_from_the_console(
+    web: Starlette, offline_app: App
+) -> None:
+    _, reference = await parent_sends_a_case(offline_app)
+    offline_app.queue.claim(reference, "kari")
+    offline_app.queue.close(reference, "kari", "answered")
+    accounts = offline_app.router.staffing.accounts
+    assert accounts is not None
+    accounts.save("per", "Per PPT", "service", "ppt", offline_app.router.clock())
+    async with StaffBrowser(web, "127.0.0.3") as per:
+        assert (await per.sign_in("per", PASSWORD)).status_code == 303
+        await per.get("/staff")
+        refused = await per.post(f"/staff/case/{reference}/export")
+    assert refused.status_code == 403 and "application/zip" not in refused.headers["content-type"]
+    assert exports_audited(offline_app) == []
+
+
 # --- the command line ------------------------------------------------------------------------
 
 
