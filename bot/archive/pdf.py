@@ -42,10 +42,12 @@ def _ignorable(char: str) -> bool:
 
 
 def _needs_shaping(text: str) -> bool:
-    """Whether the text has right-to-left letters or combining marks (which only a shaper
-    joins or places)."""
+    """Whether the text has right-to-left letters, combining marks or format characters
+    (joiners, marks of direction): only a shaper joins, places or drops them."""
     return any(
-        unicodedata.bidirectional(char) in ("R", "AL", "AN") or unicodedata.category(char) == "Mn"
+        unicodedata.bidirectional(char) in ("R", "AL", "AN")
+        or unicodedata.category(char) in ("Mn", "Cf")
+        or _ignorable(char)
         for char in text
     )
 
@@ -133,6 +135,7 @@ class _Layout:
             self.entry(entry)
         if not section.facts and not section.entries and section.empty:
             self.line(section.empty, 10)
+            pdf.ln(2)
 
     def facts(self, facts: tuple[Fact, ...]) -> None:
         """Label and value side by side; a long value wraps beside its label."""
