@@ -8,12 +8,15 @@ the store (``bot/store/queue_repo.py``) keeps the cases. The methods are synchro
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import TypeVar
 
 from bot.clock import Clock
 from bot.i18n import Catalogs
 from bot.settings import Settings
 from bot.staff import NotPermitted, Permission, Staffing
+from bot.store.archive_repo import ArchiveRepo, CaseRecord
 from bot.store.queue_repo import (
     MAX_NOTE,
     CaseMessage,
@@ -25,7 +28,9 @@ from bot.store.queue_repo import (
 )
 from flows.types import N_
 
-__all__ = ["CaseMessage", "CaseView", "Note", "Queue", "QueueError", "QueueItem"]
+__all__ = ["CaseMessage", "CaseRecord", "CaseView", "Note", "Queue", "QueueError", "QueueItem"]
+
+T = TypeVar("T")
 
 
 class Queue:
@@ -119,6 +124,15 @@ class Queue:
         of conversation state) then asks the citizen for feedback (1-5)."""
         self._worker(staff_id)
         self.cases.close(reference, staff_id, outcome.strip(), self.clock())
+
+    def export(
+        self, reference: str, staff_id: str, build: Callable[[CaseRecord], tuple[T, str]]
+    ) -> T:
+        """Make the archive copy of a case (journalføring) with ``build``, audited as
+        ``case_exported`` with the detail ``build`` gives (a checksum, never text). Who may:
+        a worker of the queue; which case: the one she holds, or any closed one."""
+        self._worker(staff_id)
+        return ArchiveRepo(self.cases.sessions).export(reference, staff_id, self.clock(), build)
 
     def escalate_due(self) -> list[str]:
         """Unclaimed cases waiting too long (urgent ones after

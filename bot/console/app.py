@@ -32,6 +32,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Route
 
 from bot.console.answers import AnswerPages
+from bot.console.export import ArchiveDownload
 from bot.console.guard import Guard, Staff
 from bot.console.present import OUTCOME_KEYS, Presenter, isolate_numbers
 from bot.i18n import Catalogs
@@ -143,6 +144,7 @@ class Console:
         self.answer_pages = (
             AnswerPages(self, answers, settings.languages.supported) if answers else None
         )
+        self.archive = ArchiveDownload(self)
 
     # --- rendering ------------------------------------------------------------------------
 
@@ -689,6 +691,7 @@ class Console:
             "note": self._note,
             "transfer": self._transfer,
             "close": self._close,
+            "export": self.archive.export,  # bot/console/export.py
         }
         handler = handlers.get(action)
         if handler is None:

@@ -5,7 +5,6 @@ how long ago), all from the catalogs in the console language. Never an internal 
 from __future__ import annotations
 
 import re
-
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta

@@ -7,7 +7,8 @@
 //   "Nytt i køen" and are announced (urgent ones assertively, the rest politely); new and
 //   urgent cases also ring (a beep made here with WebAudio) and show a browser
 //   notification, each when the los switched it on (remembered in localStorage).
-// - Submitting a form disables its buttons, so a double click sends once.
+// - Submitting a form disables its buttons, so a double click sends once (a download form,
+//   data-download, which leaves the page where it is, gets them back after a few seconds).
 (function () {
   "use strict";
   var body = document.body;
@@ -29,6 +30,11 @@
       var buttons = form.querySelectorAll("button");
       for (var i = 0; i < buttons.length; i++) {
         buttons[i].disabled = true;
+      }
+      if (form.hasAttribute("data-download")) {
+        window.setTimeout(function () {
+          for (var j = 0; j < buttons.length; j++) { buttons[j].disabled = false; }
+        }, 4000);
       }
     }, 0);
   });
