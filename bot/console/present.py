@@ -14,6 +14,7 @@ from markupsafe import Markup, escape
 
 from bot.i18n import Catalogs
 from bot.notify_dispatch import DANGER_KEYS, KIND_KEYS
+from bot.store.enums import OUTCOME_KINDS
 from bot.store.queue_repo import QueueItem
 from flows.types import N_
 
@@ -72,6 +73,7 @@ OUTCOME_KEYS = {
     "other": N_("console.outcome.other"),
 }
 """How a case can end (the console's list; the stored outcome is the key, then any words)."""
+assert tuple(OUTCOME_KEYS) == OUTCOME_KINDS, "the console lists every outcome kind the store knows"
 RTL_LANGUAGES = frozenset({"ar"})
 NUMBER_RUN = re.compile(r"\+?\d(?:[\d.\- ]*\d)?")
 """A typed number: "41 22 33 44", "+47 987 65 432", "12.05.2026", "15-17"."""
