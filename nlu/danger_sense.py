@@ -2,11 +2,14 @@
 the e5 sentence vectors of the training data (the ``crisis`` intent against every other
 sentence, the real out-of-scope requests included).
 
-Why: on messages written by people who never saw the lexicon (``tests/data/fresh_blind3``, a
-blind crisis set in the README), the lexicon found fewer than half of the crises said
-indirectly ("the pills are counted out on the table", "sitting with a rope in the attic").
-Its meaning-based score finds most of them, but it is not sure enough to open an urgent case:
-it also scores some ordinary worries high. So it never raises the full crisis answer; it
+Why: on messages written by people who never saw the lexicon (``tests/data/fresh_blind3``
+and the blind crisis set ``tests/data/crisis_blind4``), the lexicon found fewer than half of
+the crises said indirectly (pills counted out, a goodbye letter, a child locked in). The
+meaning-based score finds most of them, but it is not sure enough to open an urgent case:
+it also scores some ordinary worries high, and alone it scored 6% of the real out-of-scope
+requests of the held-out xSID folds (dialect "cancel all my reminders") above the threshold;
+the veto (nearer to the out-of-scope sentences than to the crises: no offer) brings that to
+none without losing a crisis on the blind sets. So it never raises the full crisis answer; it
 adds the emergency numbers and a "someone is in danger now" button to the answer
 (``flows.front_door``), which a citizen in danger can press, and which costs a worried
 parent one calm line. It runs in the application, like the lexicon: never on Rasa.
@@ -26,9 +29,14 @@ from numpy.typing import NDArray
 from nlu.embeddings import CACHE_DIR, Embedder, Vectors, embed_one
 
 CRISIS_INTENT = "crisis"
-THRESHOLD = 0.45
-"""Chosen on the development sets (tests/data/fresh, fresh_final, heldout) and the xSID
-folds: see scripts/danger_figures.py and the README."""
+OUT_OF_SCOPE_INTENT = "out_of_scope"
+NEIGHBOURS = 3
+"""How many nearest training sentences of each kind the out-of-scope veto compares."""
+THRESHOLD = 0.5
+"""The numbers are offered with at most about one ordinary answer in twenty on the
+development set (tests/data/fresh_final: 16 of 287 at 0.5, 33 at 0.45); on the blind crisis
+set (tests/data/crisis_blind4) they then reach 79 of 84 people in danger. See
+scripts/danger_figures.py and the README."""
 ITERATIONS = 400
 L2 = 1e-3
 
@@ -70,17 +78,41 @@ class DangerSense:
         self.threshold = threshold
         labels = np.array([1.0 if i == CRISIS_INTENT else 0.0 for i in intents])
         self.w, self.b = _cached_fit(vectors, labels, cache_dir)
+        kinds = np.array(intents)
+        self.crises = vectors[kinds == CRISIS_INTENT]
+        self.out_of_scope = vectors[kinds == OUT_OF_SCOPE_INTENT]
 
     def score(self, text: str) -> float:
         """The probability-like score that ``text`` tells of danger now."""
         if not text.strip():
             return 0.0
-        vector = embed_one(self.embedder, text)
+        return self._score(embed_one(self.embedder, text))
+
+    def _score(self, vector: NDArray[np.float32]) -> float:
         return float(1.0 / (1.0 + np.exp(-(vector.astype(np.float64) @ self.w + self.b))))
 
     def possible(self, text: str) -> bool:
-        """Whether to offer the emergency numbers with the answer."""
-        return self.score(text) >= self.threshold
+        """Whether to offer the emergency numbers with the answer: the score reaches the
+        threshold, and the message is not nearer to the real out-of-scope requests than to
+        the crises (the veto that keeps "cancel all my reminders" quiet)."""
+        if not text.strip():
+            return False
+        return self.offers(embed_one(self.embedder, text))
+
+    def offers(self, vector: NDArray[np.float32]) -> bool:
+        """``possible`` for a text already embedded."""
+        if self._score(vector) < self.threshold:
+            return False
+        return not _nearest(self.out_of_scope, vector) > _nearest(self.crises, vector)
+
+
+def _nearest(rows: Vectors, vector: NDArray[np.float32]) -> float:
+    """The mean cosine of ``vector`` to its ``NEIGHBOURS`` nearest rows (0 without rows)."""
+    if len(rows) == 0:
+        return 0.0
+    cosines = rows @ vector
+    top = np.partition(cosines, -min(NEIGHBOURS, len(cosines)))[-NEIGHBOURS:]
+    return float(top.mean())
 
 
 def _cached_fit(

@@ -49,8 +49,9 @@ def load(directory: Path) -> list[Row]:
 def report(
     name: str, rows: list[Row], lexicon: CrisisDetector, sense: DangerSense, thresholds: list[float]
 ) -> None:
-    scores = [sense.score(text) for _, text, _ in rows]
-    full = [lexicon.check(text) is not None for _, text, _ in rows]
+    texts = [text for _, text, _ in rows]
+    vectors = [v for i in range(0, len(texts), 64) for v in sense.embedder.embed(texts[i : i + 64])]
+    full = [lexicon.check(text) is not None for text in texts]
     print(f"\n{name}: {len(rows)} messages, {sum(c for *_, c in rows)} crises")
     print(
         f"{'language':9}{'crises':>7}{'full answer':>13}{'numbers shown':>15}"
@@ -60,13 +61,15 @@ def report(
     for index, (language, _, _) in enumerate(rows):
         by_language[language].append(index)
     for threshold in thresholds:
+        sense.threshold = threshold
+        offers = [sense.offers(vector) for vector in vectors]
         if len(thresholds) > 1:
             print(f"  danger sense threshold {threshold}")
         for language, indices in [*sorted(by_language.items()), ("all", list(range(len(rows))))]:
             crises = [i for i in indices if rows[i][2]]
             others = [i for i in indices if not rows[i][2]]
-            shown = [i for i in crises if full[i] or scores[i] >= threshold]
-            offered = [i for i in others if not full[i] and scores[i] >= threshold]
+            shown = [i for i in crises if full[i] or offers[i]]
+            offered = [i for i in others if not full[i] and offers[i]]
             print(
                 f"{language:9}{len(crises):7}{sum(full[i] for i in crises):13}"
                 f"{len(shown):15}{len(others):8}{sum(full[i] for i in others):12}"

@@ -594,3 +594,16 @@ async def test_numbers_typed_in_arabic_read_left_to_right_on_the_case_page(
     page = await kari.get(f"/staff/case/{item.reference}")
     assert '<bdi dir="ltr">41 22 33 44</bdi>' in page.text
     assert "&lt;b&gt;" in page.text and "<b>" not in page.text.split("<main", 1)[1]
+
+
+async def test_the_case_page_says_which_consent_text_was_agreed_to_and_when(
+    kari: StaffBrowser, offline_app: App
+) -> None:
+    from tests.test_journeys import parent_sends_a_case
+
+    _, reference = await parent_sends_a_case(offline_app)
+    page = await kari.get(f"/staff/case/{reference}")
+    from flows.intake import CONSENT_VERSION
+
+    assert f"Tekstversjon {CONSENT_VERSION} (bokmål), gitt " in page.text
+    assert " CET" in page.text or " CEST" in page.text

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.console.present import OUTCOME_KEYS, SCOPE_KEYS, STATUS_KEYS, Presenter
-from bot.store.archive_repo import CaseRecord, ConsentRecord
+from bot.store.archive_repo import CaseRecord
+from bot.store.queue_repo import ConsentRecord
 from flows.types import N_
 
 

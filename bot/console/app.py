@@ -661,6 +661,7 @@ class Console:
             "age": p.age(view.age_band),
             "contact": p.contact(view.contact, view.callback),
             "consent": p.consent(item),
+            "consent_records": p.consent_records(view.consents),
             "unread": item.unread,
             "unreachable": item.unreachable,
             "previous": item.previous_reference,

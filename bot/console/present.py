@@ -5,7 +5,7 @@ how long ago), all from the catalogs in the console language. Never an internal 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -15,7 +15,7 @@ from markupsafe import Markup, escape
 from bot.i18n import Catalogs
 from bot.notify_dispatch import DANGER_KEYS, KIND_KEYS
 from bot.store.enums import OUTCOME_KINDS
-from bot.store.queue_repo import QueueItem
+from bot.store.queue_repo import ConsentRecord, QueueItem
 from flows.types import N_
 
 STATUS_KEYS = {
@@ -172,6 +172,23 @@ class Presenter:
         if item.anonymous:
             return self.t(N_("console.scope.anonymous"))
         return self._label(SCOPE_KEYS, item.consent_scope, N_("console.unknown"))
+
+    def consent_records(self, records: Sequence[ConsentRecord]) -> list[str]:
+        """Each consent given for the case: which text version, in which language, when
+        (and when it was withdrawn)."""
+        said = []
+        for record in records:
+            line = self.t(
+                N_("console.consent.record"),
+                version=record.version,
+                language=self.language_name(record.language),
+                when=self.when(record.given_at).absolute,
+            )
+            if record.withdrawn_at is not None:
+                withdrawn = self.when(record.withdrawn_at).absolute
+                line += ", " + self.t(N_("console.consent.withdrawn"), when=withdrawn)
+            said.append(line)
+        return said
 
     def about(self, about: str | None) -> str:
         return self._label(ABOUT_KEYS, about, N_("console.unknown"))

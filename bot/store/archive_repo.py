@@ -16,30 +16,21 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.store.audit import audit
 from bot.store.enums import CaseStatus
-from bot.store.models import Case, CaseNote, Consent, Conversation
+from bot.store.models import Case, CaseNote, Conversation
 from bot.store.queue_repo import (
     CaseMessage,
     CaseView,
+    ConsentRecord,
     Note,
     QueueError,
     _aware,
     _case,
+    _consents,
     _conversation,
     _item,
 )
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class ConsentRecord:
-    """One consent given for the case: what it covered, which text, when (and withdrawn)."""
-
-    scope: str
-    version: str
-    language: str
-    given_at: datetime
-    withdrawn_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -81,20 +72,7 @@ def _record(session: Session, case: Case, now: datetime) -> CaseRecord:
             select(CaseNote).where(CaseNote.case_id == case.id).order_by(CaseNote.id)
         )
     )
-    consents: tuple[ConsentRecord, ...] = ()
-    if not case.anonymous:
-        consents = tuple(
-            ConsentRecord(
-                c.scope,
-                c.version,
-                c.language,
-                _aware(c.given_at, now),
-                _aware(c.withdrawn_at, now) if c.withdrawn_at else None,
-            )
-            for c in session.scalars(
-                select(Consent).where(Consent.case_reference == case.reference).order_by(Consent.id)
-            )
-        )
+    consents = _consents(session, case, now)
     anonymous = case.anonymous
     view = CaseView(
         _item(case, unreachable, now),

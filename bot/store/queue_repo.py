@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.notifications import NoticeKind, Notices
 from bot.store.audit import audit
 from bot.store.enums import OPEN_STATUSES, OUTCOME_KINDS, CaseStatus, Direction, Sender
-from bot.store.models import Case, CaseNote, Conversation, Message, Outbox
+from bot.store.models import Case, CaseNote, Consent, Conversation, Message, Outbox
 from bot.store.repo import record_event
 from flows.case import case_closed_event
 
@@ -93,6 +93,37 @@ class CaseView:
     included) until it closed."""
     notes: tuple[Note, ...] = ()
     """The case log, oldest first: staff notes, never sent to the citizen."""
+    consents: tuple[ConsentRecord, ...] = ()
+    """The consents given for the case (none for an anonymous one), oldest first."""
+
+
+@dataclass(frozen=True)
+class ConsentRecord:
+    """One consent given for a case: what it covered, which text, when (and withdrawn)."""
+
+    scope: str
+    version: str
+    language: str
+    given_at: datetime
+    withdrawn_at: datetime | None
+
+
+def _consents(session: Session, case: Case, now: datetime) -> tuple[ConsentRecord, ...]:
+    """The consent records of a case, oldest first; none for an anonymous case."""
+    if case.anonymous:
+        return ()
+    return tuple(
+        ConsentRecord(
+            c.scope,
+            c.version,
+            c.language,
+            _aware(c.given_at, now),
+            _aware(c.withdrawn_at, now) if c.withdrawn_at else None,
+        )
+        for c in session.scalars(
+            select(Consent).where(Consent.case_reference == case.reference).order_by(Consent.id)
+        )
+    )
 
 
 MAX_NOTE = 10_000
@@ -271,6 +302,7 @@ class QueueRepo:
                 messages,
                 conversation,
                 notes,
+                _consents(session, case, now),
             )
 
     def add_note(self, reference: str, staff_id: str, text: str, now: datetime) -> None:
