@@ -334,8 +334,9 @@ def _run(app: App, args: argparse.Namespace) -> int:
             _print({"escalated": queue.escalate_due()})
             return 0
         staff = _signed_in(app, args)
-        works_queue = may(app.router.staffing.account(staff).role, Permission.WORK_QUEUE)
-        if command is None and not works_queue:
+        role = app.router.staffing.account(staff).role
+        works_queue = may(role, Permission.WORK_QUEUE)
+        if command is None and not works_queue and may(role, Permission.SEE_INVITED):
             return _invited_cases(app, staff, args.json)
         if command is None:
             items = queue.open_cases(staff)
@@ -473,6 +474,8 @@ def _run(app: App, args: argparse.Namespace) -> int:
         staff = _signed_in(app, args)
         now = app.router.clock()
         staffing, records = app.router.staffing, app.staff_records
+        if args.state != "status" and not may(staffing.account(staff).role, Permission.WORK_QUEUE):
+            raise QueueError(f"{staff} does not work the queue: duty is for the los and the leader")
         if args.state != "status":
             records.switch_duty(staff, args.state == "on", staffing.day(now), now)
         switches = records.duty_switches(staffing.day(now))

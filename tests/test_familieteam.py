@@ -315,6 +315,8 @@ async def test_invitations_on_the_command_line(
     assert cli(app, "queue", "show", los_only, "--as", "per") == 1
     assert f"no case {los_only}" in capsys.readouterr().err
     assert cli(app, "queue", "claim", los_only, "--as", "per") == 1
+    assert cli(app, "duty", "on", "--as", "per") == 1  # never on duty: no new cases for him
+    assert "duty is for the los and the leader" in capsys.readouterr().err
 
     monkeypatch.setenv(staff_cli.TOKEN_ENV, token_for(app, "kari"))
     assert cli(app, "queue", "uninvite", reference, "--member", "per", "--as", "kari") == 0
