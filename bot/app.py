@@ -22,6 +22,7 @@ from bot.store.queue_repo import QueueRepo
 from bot.store.repo import Store
 from bot.store.staff_records import StaffRecords
 from nlu.crisis import CrisisDetector
+from nlu.danger_sense import DangerSense
 from nlu.embeddings import E5Embedder, e5_available
 from nlu.fallback import FallbackMatcher
 from nlu.language import LanguageGuesser
@@ -52,14 +53,17 @@ class App:
 
 def build_understander(settings: Settings, rasa: RasaClient | None) -> Understander:
     """The NLU stack: crisis lexicon, language guesser, offline matcher, optional Rasa."""
+    embedder = E5Embedder() if e5_available() else None
+    matcher = FallbackMatcher(read_examples(data_files()), embedder=embedder)
+    trained = matcher.training_vectors()
+    danger = DangerSense(embedder, *trained) if embedder and trained else None
     return Understander(
         crisis=CrisisDetector.from_file(CRISIS_LEXICON),
         guesser=LanguageGuesser(settings.languages.supported),
-        fallback=FallbackMatcher(
-            read_examples(data_files()), embedder=E5Embedder() if e5_available() else None
-        ),
+        fallback=matcher,
         rasa=rasa,
         threshold=settings.nlu.confidence_threshold,
+        danger=danger,
     )
 
 

@@ -9,13 +9,16 @@ the store (``bot/store/queue_repo.py``) keeps the cases. The methods are synchro
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import TypeVar
 
 from bot.clock import Clock
 from bot.i18n import Catalogs
 from bot.settings import Settings
 from bot.staff import NotPermitted, Permission, Role, Staffing, UnknownStaff, may
 from bot.store.accounts import Account
+from bot.store.archive_repo import ArchiveRepo, CaseRecord
 from bot.store.invitations import (
     InvitationRepo,
     InvitedCase,
@@ -36,6 +39,7 @@ from flows.types import N_
 
 __all__ = [
     "CaseMessage",
+    "CaseRecord",
     "CaseView",
     "Invitation",
     "InviteRefusal",
@@ -46,6 +50,8 @@ __all__ = [
     "QueueError",
     "QueueItem",
 ]
+
+T = TypeVar("T")
 
 
 class Queue:
@@ -225,6 +231,15 @@ class Queue:
         of conversation state) then asks the citizen for feedback (1-5)."""
         self._worker(staff_id)
         self.cases.close(reference, staff_id, outcome.strip(), self.clock())
+
+    def export(
+        self, reference: str, staff_id: str, build: Callable[[CaseRecord], tuple[T, str]]
+    ) -> T:
+        """Make the archive copy of a case (journalføring) with ``build``, audited as
+        ``case_exported`` with the detail ``build`` gives (a checksum, never text). Who may:
+        a worker of the queue; which case: the one she holds, or any closed one."""
+        self._worker(staff_id)
+        return ArchiveRepo(self.cases.sessions).export(reference, staff_id, self.clock(), build)
 
     def escalate_due(self) -> list[str]:
         """Unclaimed cases waiting too long (urgent ones after

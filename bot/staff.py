@@ -54,11 +54,15 @@ class Permission(StrEnum):
     """Read the cases one is invited to (the conversation, the facts, the case log): a
     service member sees those and nothing else."""
     SEE_ACCOUNTS = "see_accounts"
+    EDIT_ANSWERS = "edit_answers"
+    """Add, change and remove the saved answers every los can insert in a reply."""
 
 
 PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
     Role.LOS: frozenset({Permission.WORK_QUEUE, Permission.ADD_NOTE, Permission.INVITE}),
-    Role.LEADER: frozenset({Permission.WORK_QUEUE, Permission.ADD_NOTE, Permission.INVITE}),
+    Role.LEADER: frozenset(
+        {Permission.WORK_QUEUE, Permission.ADD_NOTE, Permission.INVITE, Permission.EDIT_ANSWERS}
+    ),
     Role.SERVICE: frozenset({Permission.SEE_INVITED, Permission.ADD_NOTE}),
     Role.ADMIN: frozenset({Permission.SEE_ACCOUNTS}),
 }

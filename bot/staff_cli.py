@@ -23,9 +23,11 @@ import os
 import re
 import sys
 import time
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.app import App
+from bot.archive.exporter import CaseExporter
 from bot.cli_args import whole_number
 from bot.notifications import is_urgent
 from bot.queue import QueueError
@@ -114,6 +116,14 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     transfer.add_argument("reference")
     transfer.add_argument("--to", required=True)
     transfer.add_argument("--as", dest="staff_sub", default=None)
+    export = qsub.add_parser(
+        "export",
+        help="the case for the archive (journalføring): a ZIP with <REF>.pdf (PDF/A) and "
+        "<REF>.xml (Noark 5-style metadata); by the los who holds it, or anyone once closed",
+    )
+    export.add_argument("reference")
+    export.add_argument("--out", default=".", help="the folder to write <REF>.zip to (default .)")
+    export.add_argument("--as", dest="staff_sub", default=None)
     qsub.add_parser("escalate", help="notify about cases waiting too long (run by `inngang run`)")
     notes = qsub.add_parser(
         "notifications", help="your new notices (new cases, escalations) and their delivery"
@@ -326,6 +336,21 @@ def run(app: App, args: argparse.Namespace) -> int:
         return 1
 
 
+def write_export(app: App, reference: str, staff: str, folder: Path) -> Path:
+    """Export the case (audited) and write its ZIP into the folder, readable by its owner
+    only (it is confidential); an earlier export of the case there is replaced."""
+    if not folder.is_dir():
+        raise QueueError(f"--out: {terminal_safe(folder)} is not a folder")
+    package = CaseExporter.for_queue(app.queue).export(reference, staff)
+    target = folder / package.zip_name
+    partial = folder / f".{package.zip_name}.partial"
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as out:
+        out.write(package.zip())
+    os.replace(partial, target)
+    return target.resolve()
+
+
 def _run(app: App, args: argparse.Namespace) -> int:
     queue = app.queue
     if args.command == "queue":
@@ -453,6 +478,10 @@ def _run(app: App, args: argparse.Namespace) -> int:
             return 0
         if command == "transfer":
             queue.transfer(args.reference, staff, args.to)
+            return 0
+        if command == "export":
+            where = write_export(app, args.reference, staff, Path(args.out))
+            _print({"reference": args.reference, "zip": str(where)}) if args.json else print(where)
             return 0
         if command == "notifications":
             notices = app.staff_records.take_unseen_notices(staff, app.router.clock())

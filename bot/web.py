@@ -29,6 +29,7 @@ from bot.channels.telegram import TelegramChannel, command_menus
 from bot.channels.web_chat import WebChat
 from bot.console import Console
 from bot.staff_auth import StartPasswords
+from bot.store.saved_answers import SavedAnswers
 from bot.text_input import load_json
 
 EMBEDDABLE = frozenset({"/"})
@@ -120,8 +121,15 @@ def create_web_app(
         app.router.secret,
     )
     console = Console(
-        app.queue, app.router.staffing, app.staff_records, app.catalogs, staff_password
+        app.queue,
+        app.router.staffing,
+        app.staff_records,
+        app.catalogs,
+        staff_password,
+        answers=SavedAnswers(app.store.sessions, app.queue.clock),
     )
+    if console.answer_pages:
+        console.answer_pages.seed()
     web = Starlette(
         routes=[
             *chat.routes(),

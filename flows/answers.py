@@ -200,6 +200,18 @@ def crisis_reminder(ctx: FlowContext, language: str) -> Outbound:
     return Outbound(f"{text}\n{numbers}", language, short=f"{text}\n{numbers}")
 
 
+DANGER_NOW_BUTTON = "danger:now"
+
+
+def danger_offer(ctx: FlowContext, language: str) -> Outbound:
+    """For a message that may tell of danger: the emergency numbers, and a button that gives
+    the whole crisis answer and an urgent case for a person."""
+    numbers = crisis_lines_text(ctx, language, None, emergency_only=True)
+    text = f"{ctx.t(N_('crisis.check_in'), language)}\n{numbers}"
+    button = Button(ctx.t(N_("crisis.check_in.button"), language), DANGER_NOW_BUTTON)
+    return Outbound(text, language, (button,), short=text)
+
+
 def greeting(ctx: FlowContext, language: str) -> Outbound:
     """Hello, what the bot can do, and the way to a person."""
     text = ctx.t(N_("greeting"), language, municipality=ctx.settings.municipality.name)

@@ -14,6 +14,7 @@ from flows.effects import AppendToCase, DeleteData, MarkUrgent, OpenCase
 from flows.result import StepResult
 from flows.state import ConversationState, IntakeDraft, Phase
 from flows.types import N_, Button, FlowContext, Inbound, Outbound
+from nlu.crisis import CrisisSignal
 from nlu.understanding import LOS_TOPIC, Understanding
 
 INTAKE_PHASES = frozenset(
@@ -30,6 +31,10 @@ INTAKE_PHASES = frozenset(
 )
 TAKES_CITIZEN_WORDS = frozenset({Phase.INTAKE_DESCRIBE, Phase.ANON_QUESTION, Phase.CASE_OPEN})
 LANGUAGE_PREFIX = "lang:"
+DANGER_NOW = answers.DANGER_NOW_BUTTON
+DANGER_OFFER_EVERY = 5
+"""Turns between two offers of the emergency numbers for a message that only may tell of
+danger (a citizen writing about a hard time is not told the numbers on every line)."""
 
 
 def step(
@@ -46,13 +51,19 @@ def step(
         state = state.evolve(language=understanding.language)
     lang = state.language
 
+    pressed_danger = inbound.button == DANGER_NOW
+    if pressed_danger and understanding.crisis is None:  # "someone is in danger now"
+        signal = CrisisSignal("acute_danger", "barnevern", lang, "citizen")
+        understanding = replace(understanding, crisis=signal)
     notice = _input_notice(inbound)
-    if notice is not None:
+    if notice is not None or pressed_danger:
         result = StepResult(state, ())
     else:
         result = _dispatch(state, inbound, understanding, ctx)
     if understanding.crisis is not None:  # on every path: captions and edits included
         result = _with_crisis(state, inbound, understanding, ctx, result)
+    elif understanding.possible_danger and inbound.button is None:
+        result = _with_danger_offer(state, ctx, result)
     if notice is not None:  # after any crisis answer: the danger comes first
         told = Outbound(ctx.t(notice, lang), lang)
         result = StepResult(
@@ -214,6 +225,20 @@ def _with_crisis(
 CONSENTED_INTAKE = frozenset(
     {Phase.INTAKE_DESCRIBE, Phase.INTAKE_CONTACT, Phase.INTAKE_CALLBACK, Phase.INTAKE_CONFIRM}
 )
+
+
+def _with_danger_offer(
+    state: ConversationState, ctx: FlowContext, result: StepResult
+) -> StepResult:
+    """A message that may tell of danger (by meaning, not sure enough for the crisis answer):
+    the emergency numbers and a "someone is in danger now" button go first, then the answer
+    as usual. Not again within ``DANGER_OFFER_EVERY`` turns."""
+    last = result.state.extra.get("danger_offered", "")
+    if last.isdigit() and state.turns - int(last) < DANGER_OFFER_EVERY:
+        return result
+    extra = {**result.state.extra, "danger_offered": str(state.turns)}
+    offer = answers.danger_offer(ctx, state.language)
+    return replace(result, state=result.state.evolve(extra=extra), replies=(offer, *result.replies))
 
 
 def _crisis_case(

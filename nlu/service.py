@@ -8,6 +8,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 from nlu.crisis import CrisisDetector, CrisisSignal
+from nlu.danger_sense import DangerSense
 from nlu.fallback import FallbackMatcher, fold
 from nlu.language import LanguageGuesser
 from nlu.rasa_client import NluUnavailable, ParsedIntent, RasaClient
@@ -108,6 +109,7 @@ class Understander:
         model_crisis_category: str = "acute_danger",
         model_crisis_topic: str = "barnevern",
         crisis_corroboration: float | None = None,
+        danger: DangerSense | None = None,
         cache_size: int = 4096,
         retry_after_s: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
@@ -119,6 +121,7 @@ class Understander:
         self.threshold = threshold
         self.model_crisis_category = model_crisis_category
         self.model_crisis_topic = model_crisis_topic
+        self.danger = danger
         self.crisis_corroboration = (
             threshold if crisis_corroboration is None else crisis_corroboration
         )
@@ -182,6 +185,9 @@ class Understander:
             alternatives = _merged(disputed, likely_topics(parsed))
         if below or intent == MODEL_CRISIS_INTENT:
             intent = "out_of_scope" if signal is None else MODEL_CRISIS_INTENT
+        possible = False
+        if signal is None and self.danger is not None:
+            possible = await asyncio.to_thread(self.danger.possible, read)
         return Understanding(
             language.code,
             intent,
@@ -189,6 +195,7 @@ class Understander:
             signal,
             source,
             unsupported_language=language.unsupported,
+            possible_danger=possible,
             alternatives=alternatives,
         )
 

@@ -33,6 +33,9 @@ class Understanding:
     source: Source = "none"
     language_switch: str | None = None
     unsupported_language: str | None = None
+    possible_danger: bool = False
+    """No crisis was recognised, but the message reads somewhat like one (``nlu.danger_sense``):
+    the answer carries the emergency numbers and a "someone is in danger now" button."""
     alternatives: tuple[str, ...] = ()
     """When unsure (``out_of_scope`` for want of confidence): the topics the message most
     likely meant, best first, to offer as a choice. Empty for a clear out-of-scope request."""

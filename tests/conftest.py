@@ -20,6 +20,8 @@ from bot.store.db import make_engine
 from flows.types import FlowContext
 from tests.fakes.clock import FakeClock
 
+pytest_plugins = ["tests.console_fixtures"]
+
 DEAD_NLU_URL = "http://127.0.0.1:9"  # the discard port: nothing listens there
 
 hypothesis_settings.register_profile(

@@ -7,7 +7,6 @@ can make a signed-in los's browser do nothing; every response carries the securi
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -17,11 +16,10 @@ from starlette.applications import Starlette
 from bot.app import App
 from bot.store.models import AuditEntry, Case
 from bot.web import create_web_app
+from tests.console_fixtures import PASSWORD
 from tests.fakes.clock import FakeClock
 from tests.journey import Citizen
 from tests.staff_browser import ORIGIN, StaffBrowser
-
-PASSWORD = "console-test-password"
 
 
 async def asks_anonymously(app: App, user: str, question: str) -> Citizen:
@@ -35,24 +33,6 @@ async def asks_anonymously(app: App, user: str, question: str) -> Citizen:
 def audit_actions(app: App) -> list[tuple[str, str]]:
     with app.store.sessions() as session:
         return [(a.actor, a.action) for a in session.scalars(select(AuditEntry))]
-
-
-@pytest.fixture
-def web(offline_app: App) -> Starlette:
-    return create_web_app(offline_app, staff_password=PASSWORD)
-
-
-@pytest.fixture
-async def kari(web: Starlette) -> AsyncIterator[StaffBrowser]:
-    async with StaffBrowser(web) as browser:
-        assert (await browser.sign_in("kari", PASSWORD)).status_code == 303
-        yield browser
-
-
-@pytest.fixture
-async def stranger(web: Starlette) -> AsyncIterator[StaffBrowser]:
-    async with StaffBrowser(web, "198.51.100.7") as browser:
-        yield browser
 
 
 # --- signing in and out ----------------------------------------------------------------------
@@ -605,3 +585,13 @@ def test_the_idle_time_is_thirty_minutes_unless_configured(offline_app: App) -> 
     assert timedelta(minutes=offline_app.settings.console.idle_minutes) < timedelta(
         hours=offline_app.settings.console.absolute_hours
     )
+
+
+async def test_numbers_typed_in_arabic_read_left_to_right_on_the_case_page(
+    kari: StaffBrowser, offline_app: App
+) -> None:
+    await asks_anonymously(offline_app, "web-ar-2", "ابني يحتاج مساعدة، رقمي 41 22 33 44 <b>")
+    [item] = offline_app.queue.open_cases("kari")
+    page = await kari.get(f"/staff/case/{item.reference}")
+    assert '<bdi dir="ltr">41 22 33 44</bdi>' in page.text
+    assert "&lt;b&gt;" in page.text and "<b>" not in page.text.split("<main", 1)[1]

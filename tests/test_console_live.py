@@ -7,38 +7,16 @@ conversation as a note never sent to the citizen."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import select
-from starlette.applications import Starlette
 
 from bot.app import App
 from bot.store.models import AuditEntry, Outbox
-from bot.web import create_web_app
 from tests.fakes.clock import FakeClock
 from tests.staff_browser import StaffBrowser
 from tests.test_console import PASSWORD, asks_anonymously, audit_actions
 from tests.test_journeys import parent_sends_a_case
-
-
-@pytest.fixture
-def web(offline_app: App) -> Starlette:
-    return create_web_app(offline_app, staff_password=PASSWORD)
-
-
-@pytest.fixture
-async def kari(web: Starlette) -> AsyncIterator[StaffBrowser]:
-    async with StaffBrowser(web) as browser:
-        assert (await browser.sign_in("kari", PASSWORD)).status_code == 303
-        yield browser
-
-
-@pytest.fixture
-async def stranger(web: Starlette) -> AsyncIterator[StaffBrowser]:
-    async with StaffBrowser(web, "198.51.100.7") as browser:
-        yield browser
-
 
 QUESTION = "jeg har ingen steder å sove i natt"
 

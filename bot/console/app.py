@@ -31,9 +31,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bot.console.answers import AnswerPages
+from bot.console.export import ArchiveDownload
 from bot.console.guard import Guard, Staff
 from bot.console.invites import CaseTeam
-from bot.console.present import OUTCOME_KEYS, Presenter
+from bot.console.present import OUTCOME_KEYS, Presenter, isolate_numbers
 from bot.i18n import Catalogs
 from bot.notifications import is_urgent
 from bot.queue import CaseView, Queue, QueueError, QueueItem
@@ -52,6 +54,7 @@ from bot.staff_auth import (
 from bot.store.accounts import StaffAccounts
 from bot.store.models import DeliveryStatus
 from bot.store.notices import NoticeRecord
+from bot.store.saved_answers import SavedAnswers
 from bot.store.staff_records import StaffRecords
 from flows.types import N_
 
@@ -113,6 +116,7 @@ class Console:
         catalogs: Catalogs,
         password: StartPasswords | str | None,
         language: str | None = None,
+        answers: SavedAnswers | None = None,
     ) -> None:
         self.queue = queue
         self.staffing = staffing
@@ -146,6 +150,11 @@ class Console:
             ),
             self._no_case,
         )
+        self.templates.filters["ltr_numbers"] = isolate_numbers
+        self.answer_pages = (
+            AnswerPages(self, answers, settings.languages.supported) if answers else None
+        )
+        self.archive = ArchiveDownload(self)
 
     # --- rendering ------------------------------------------------------------------------
 
@@ -557,10 +566,16 @@ class Console:
         role = staff.account.role
         if not may(role, Permission.WORK_QUEUE) and not may(role, Permission.SEE_INVITED):
             return self._forbidden(staff)
-        return await self._case(staff, request.path_params["reference"])
+        chosen = request.query_params.get("answer", "")
+        return await self._case(staff, request.path_params["reference"], chosen_answer=chosen[:12])
 
     async def _case(
-        self, staff: Staff, reference: str, problem: Problem | None = None, status_code: int = 200
+        self,
+        staff: Staff,
+        reference: str,
+        problem: Problem | None = None,
+        status_code: int = 200,
+        chosen_answer: str = "",
     ) -> Response:
         if not _plausible(reference):
             return self._no_case(staff)
@@ -573,6 +588,13 @@ class Console:
             for a in await run_in_threadpool(self.staffing.colleagues)
             if a.id != staff.id
         ]
+        answers = (
+            await self.answer_pages.for_case(staff, view.item.language) if self.answer_pages else []
+        )
+        reply = problem.kept_reply if problem else ""
+        if not reply and chosen_answer:
+            # Without the script, "Sett inn" reloads the page with the answer in the box.
+            reply = next((a["text"] for a in answers if str(a["id"]) == chosen_answer), "")
         return self.render(
             "case.html",
             staff,
@@ -587,6 +609,8 @@ class Console:
             words_dir=self.present.direction(view.item.language),
             colleagues=colleagues,
             problem=problem,
+            answers=answers,
+            reply=reply,
             **await self.team.panel(staff, view),
         )
 
@@ -682,6 +706,7 @@ class Console:
             "note": self._note,
             "transfer": self._transfer,
             "close": self._close,
+            "export": self.archive.export,  # bot/console/export.py
             "invite": self.team.invite,
             "uninvite": self.team.uninvite,
         }
@@ -825,4 +850,5 @@ class Console:
             Route("/staff/queue.json", self.queue_feed, methods=["GET"]),
             Route("/staff/case/{reference}", self.case_page),
             Route("/staff/case/{reference}/{action}", self.act, methods=["POST"]),
+            *(self.answer_pages.routes() if self.answer_pages else []),
         ]

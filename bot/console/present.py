@@ -4,13 +4,17 @@ how long ago), all from the catalogs in the console language. Never an internal 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from markupsafe import Markup, escape
+
 from bot.i18n import Catalogs
 from bot.notify_dispatch import DANGER_KEYS, KIND_KEYS
+from bot.store.enums import OUTCOME_KINDS
 from bot.store.queue_repo import QueueItem
 from flows.types import N_
 
@@ -69,7 +73,22 @@ OUTCOME_KEYS = {
     "other": N_("console.outcome.other"),
 }
 """How a case can end (the console's list; the stored outcome is the key, then any words)."""
+assert tuple(OUTCOME_KEYS) == OUTCOME_KINDS, "the console lists every outcome kind the store knows"
 RTL_LANGUAGES = frozenset({"ar"})
+NUMBER_RUN = re.compile(r"\+?\d(?:[\d.\- ]*\d)?")
+"""A typed number: "41 22 33 44", "+47 987 65 432", "12.05.2026", "15-17"."""
+
+
+def isolate_numbers(text: str) -> Markup:
+    """The text escaped, each typed number in its own left-to-right island: in a
+    right-to-left message "41 22 33 44" would otherwise read "44 33 22 41"."""
+    parts, last = [], 0
+    for match in NUMBER_RUN.finditer(text):
+        parts.append(escape(text[last : match.start()]))
+        parts.append(Markup('<bdi dir="ltr">%s</bdi>') % match.group(0))
+        last = match.end()
+    parts.append(escape(text[last:]))
+    return Markup("").join(parts)
 
 
 @dataclass(frozen=True)
@@ -179,8 +198,7 @@ class Presenter:
         return self._label(SENDER_KEYS, sender, N_("console.unknown"))
 
     def notice_kind(self, kind: str) -> str:
-        key = KIND_KEYS.get(kind)
-        return self.t(key) if key else self.t(N_("console.unknown"), value=kind)
+        return self._label(KIND_KEYS, kind, N_("console.unknown"))
 
     def outcomes(self) -> list[tuple[str, str]]:
         return [(key, self.t(text)) for key, text in OUTCOME_KEYS.items()]

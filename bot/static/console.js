@@ -7,7 +7,8 @@
 //   "Nytt i køen" and are announced (urgent ones assertively, the rest politely); new and
 //   urgent cases also ring (a beep made here with WebAudio) and show a browser
 //   notification, each when the los switched it on (remembered in localStorage).
-// - Submitting a form disables its buttons, so a double click sends once.
+// - Submitting a form disables its buttons, so a double click sends once (a download form,
+//   data-download, which leaves the page where it is, gets them back after a few seconds).
 (function () {
   "use strict";
   var body = document.body;
@@ -30,7 +31,32 @@
       for (var i = 0; i < buttons.length; i++) {
         buttons[i].disabled = true;
       }
+      if (form.hasAttribute("data-download")) {
+        window.setTimeout(function () {
+          for (var j = 0; j < buttons.length; j++) { buttons[j].disabled = false; }
+        }, 4000);
+      }
     }, 0);
+  });
+
+  // A saved answer's "insert" link puts its text into the reply box at the cursor, where
+  // the los edits it before sending (without the script, the link reloads the page with the
+  // answer in the box).
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest("a.insert[data-text]") : null;
+    var box = document.getElementById("text");
+    if (!link || !box || box.readOnly) { return; }
+    event.preventDefault();
+    var text = link.getAttribute("data-text");
+    var start = box.selectionStart || 0, end = box.selectionEnd || 0;
+    var before = box.value.slice(0, start), after = box.value.slice(end);
+    var gap = before && !/\s$/.test(before) ? "\n\n" : "";
+    box.value = before + gap + text + after;
+    var caret = (before + gap + text).length;
+    box.focus();
+    box.setSelectionRange(caret, caret);
+    var details = link.closest("details");
+    if (details) { details.open = false; }
   });
 
   // On a case page: when the citizen writes while the los has the case open, the new message

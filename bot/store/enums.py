@@ -53,3 +53,8 @@ def enum_column(kind: type[StrEnum], length: int) -> Enum:
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
     )
+
+
+OUTCOME_KINDS = ("answered", "referred", "familieteam", "no_contact", "declined", "other")
+"""How a case can end (the console's list, ``bot.console.present.OUTCOME_KEYS``); the stored
+outcome is the kind, then any words. Only the kind goes into the audit."""

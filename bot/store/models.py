@@ -361,3 +361,18 @@ class StaffSession(Base):
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     with_start_password: Mapped[bool] = mapped_column(Boolean, default=False)
     """Signed in with this run's start password (the console asks them to set their own)."""
+
+
+class SavedAnswer(Base):
+    """A reply a los can insert and edit before sending (per language; a leader keeps the
+    list). Written by staff for any citizen, so it holds no citizen data."""
+
+    __tablename__ = "saved_answers"
+    __table_args__ = (Index("ix_saved_answers_language", "language", "title"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    language: Mapped[str] = mapped_column(String(8))
+    title: Mapped[str] = mapped_column(String(120))
+    text: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.notifications import NoticeKind, Notices
 from bot.store.audit import audit
-from bot.store.enums import OPEN_STATUSES, CaseStatus, Direction, Sender
+from bot.store.enums import OPEN_STATUSES, OUTCOME_KINDS, CaseStatus, Direction, Sender
 from bot.store.models import Case, CaseInvitation, CaseNote, Conversation, Message, Outbox
 from bot.store.repo import record_event
 from flows.case import case_closed_event
@@ -415,7 +415,10 @@ class QueueRepo:
             case.outcome = outcome[:200]
             if case.conversation_id is not None:
                 record_event(session, case.conversation_id, case_closed_event(reference), now)
-            audit(session, now, staff_id, "close", reference, detail=outcome[:100])
+            # the outcome's kind from the list, never the los's own words (the audit holds no text)
+            kind = outcome.split(":", 1)[0].strip()
+            detail = kind if kind in OUTCOME_KINDS else "own words"
+            audit(session, now, staff_id, "close", reference, detail=detail)
 
     def escalate_due(self, normal: datetime, urgent: datetime, now: datetime) -> list[str]:
         """Escalate open, unclaimed cases created before ``normal`` (urgent ones: before

@@ -1,0 +1,105 @@
+"""A second, semantic look for danger, beside the crisis lexicon: logistic regression over
+the e5 sentence vectors of the training data (the ``crisis`` intent against every other
+sentence, the real out-of-scope requests included).
+
+Why: on messages written by people who never saw the lexicon (``tests/data/fresh_blind3``, a
+blind crisis set in the README), the lexicon found fewer than half of the crises said
+indirectly ("the pills are counted out on the table", "sitting with a rope in the attic").
+Its meaning-based score finds most of them, but it is not sure enough to open an urgent case:
+it also scores some ordinary worries high. So it never raises the full crisis answer; it
+adds the emergency numbers and a "someone is in danger now" button to the answer
+(``flows.front_door``), which a citizen in danger can press, and which costs a worried
+parent one calm line. It runs in the application, like the lexicon: never on Rasa.
+
+Training takes a few seconds on the cached vectors; the weights are cached beside them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from nlu.embeddings import CACHE_DIR, Embedder, Vectors, embed_one
+
+CRISIS_INTENT = "crisis"
+THRESHOLD = 0.45
+"""Chosen on the development sets (tests/data/fresh, fresh_final, heldout) and the xSID
+folds: see scripts/danger_figures.py and the README."""
+ITERATIONS = 400
+L2 = 1e-3
+
+
+def fit(vectors: Vectors, labels: NDArray[np.float64]) -> tuple[NDArray[np.float64], float]:
+    """Class-balanced logistic regression by Adam, deterministic (zero start, full batch)."""
+    rows = len(labels)
+    positive = max(1.0, float(labels.sum()))
+    weights = np.where(labels == 1, rows / (2 * positive), rows / (2 * max(1.0, rows - positive)))
+    x = vectors.astype(np.float64)
+    w, b = np.zeros(x.shape[1]), 0.0
+    m, v, mb, vb = np.zeros_like(w), np.zeros_like(w), 0.0, 0.0
+    step, beta1, beta2 = 0.025, 0.9, 0.999
+    for t in range(1, ITERATIONS + 1):
+        p = 1.0 / (1.0 + np.exp(-(x @ w + b)))
+        g = (p - labels) * weights
+        gw, gb = x.T @ g / rows + L2 * w, float(g.mean())
+        m, v = beta1 * m + (1 - beta1) * gw, beta2 * v + (1 - beta2) * gw**2
+        mb, vb = beta1 * mb + (1 - beta1) * gb, beta2 * vb + (1 - beta2) * gb**2
+        scale = step * np.sqrt(1 - beta2**t) / (1 - beta1**t)
+        w -= scale * m / (np.sqrt(v) + 1e-8)
+        b -= float(scale * mb / (np.sqrt(vb) + 1e-8))
+    return w, b
+
+
+class DangerSense:
+    """How much a message reads like acute danger, by meaning (0 to 1)."""
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        vectors: Vectors,
+        intents: Sequence[str],
+        *,
+        threshold: float = THRESHOLD,
+        cache_dir: Path = CACHE_DIR,
+    ) -> None:
+        self.embedder = embedder
+        self.threshold = threshold
+        labels = np.array([1.0 if i == CRISIS_INTENT else 0.0 for i in intents])
+        self.w, self.b = _cached_fit(vectors, labels, cache_dir)
+
+    def score(self, text: str) -> float:
+        """The probability-like score that ``text`` tells of danger now."""
+        if not text.strip():
+            return 0.0
+        vector = embed_one(self.embedder, text)
+        return float(1.0 / (1.0 + np.exp(-(vector.astype(np.float64) @ self.w + self.b))))
+
+    def possible(self, text: str) -> bool:
+        """Whether to offer the emergency numbers with the answer."""
+        return self.score(text) >= self.threshold
+
+
+def _cached_fit(
+    vectors: Vectors, labels: NDArray[np.float64], cache_dir: Path
+) -> tuple[NDArray[np.float64], float]:
+    digest = hashlib.sha256(f"{ITERATIONS}/{L2}".encode())
+    digest.update(np.ascontiguousarray(vectors).tobytes())
+    digest.update(labels.tobytes())
+    path = cache_dir / f"danger-{digest.hexdigest()[:24]}.npy"
+    if path.exists():
+        try:
+            stored = np.load(path, allow_pickle=False)
+            if stored.shape == (vectors.shape[1] + 1,):
+                return stored[:-1], float(stored[-1])
+        except (OSError, ValueError):
+            pass
+    w, b = fit(vectors, labels)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".tmp.npy")
+    np.save(partial, np.append(w, b), allow_pickle=False)
+    partial.replace(path)
+    return w, b
