@@ -1,4 +1,5 @@
-"""The on-duty familielos queue: list, read, claim, reply, transfer, close, escalate.
+"""The on-duty familielos queue: list, read, claim, reply, transfer, close, escalate; and
+the familieteam: service members invited into a case read it and write notes, nothing else.
 
 Every staff action is written to the audit log (who, what, which case; never text). The
 rules live here (who may act, when a case is due for escalation, the read receipt's text);
@@ -15,12 +16,20 @@ from typing import TypeVar
 from bot.clock import Clock
 from bot.i18n import Catalogs
 from bot.settings import Settings
-from bot.staff import NotPermitted, Permission, Staffing
+from bot.staff import NotPermitted, Permission, Role, Staffing, UnknownStaff, may
+from bot.store.accounts import Account
 from bot.store.archive_repo import ArchiveRepo, CaseRecord
+from bot.store.invitations import (
+    InvitationRepo,
+    InvitedCase,
+    InviteRefusal,
+    InviteRefused,
+)
 from bot.store.queue_repo import (
     MAX_NOTE,
     CaseMessage,
     CaseView,
+    Invitation,
     Note,
     QueueError,
     QueueItem,
@@ -28,7 +37,19 @@ from bot.store.queue_repo import (
 )
 from flows.types import N_
 
-__all__ = ["CaseMessage", "CaseRecord", "CaseView", "Note", "Queue", "QueueError", "QueueItem"]
+__all__ = [
+    "CaseMessage",
+    "CaseRecord",
+    "CaseView",
+    "Invitation",
+    "InviteRefusal",
+    "InviteRefused",
+    "InvitedCase",
+    "Note",
+    "Queue",
+    "QueueError",
+    "QueueItem",
+]
 
 T = TypeVar("T")
 
@@ -49,10 +70,11 @@ class Queue:
         self.catalogs = catalogs
         self.staffing = staffing
         self.clock = clock
+        self.invitations = InvitationRepo(cases.sessions)
 
-    def _permitted(self, staff_id: str, permission: Permission) -> str:
+    def _permitted(self, staff_id: str, permission: Permission) -> Account:
         try:
-            return self.staffing.require_permission(staff_id, permission).id
+            return self.staffing.require_permission(staff_id, permission)
         except NotPermitted as error:
             raise QueueError(str(error)) from None
 
@@ -80,10 +102,21 @@ class Queue:
         self._worker(staff_id)
         return self.cases.claim(reference, staff_id, self.clock())
 
+    def _reader(self, staff_id: str) -> tuple[str, bool]:
+        """The id of who reads cases, and whether only those they are invited to (a service
+        member); else UnknownStaff, or QueueError saying the role may not."""
+        account = self.staffing.account(staff_id)
+        if may(account.role, Permission.WORK_QUEUE):
+            return account.id, False
+        if may(account.role, Permission.SEE_INVITED):
+            return account.id, True
+        raise QueueError(f"{staff_id} ({account.role}) may not {Permission.WORK_QUEUE.value}")
+
     def view(self, reference: str, staff_id: str) -> CaseView:
-        """Read a case (audited). Nothing else changes: ``mark_read`` tells the citizen."""
-        self._worker(staff_id)
-        return self.cases.view(reference, staff_id, self.clock())
+        """Read a case (audited). Nothing else changes: ``mark_read`` tells the citizen. A
+        service member reads only a case they are invited to: any other is "no case"."""
+        reader, invited_only = self._reader(staff_id)
+        return self.cases.view(reference, reader, self.clock(), invited_only=invited_only)
 
     def mark_read(self, reference: str, staff_id: str) -> bool:
         """The los who has the case has read it: the citizen is told their messages have
@@ -105,13 +138,87 @@ class Queue:
     def add_note(self, reference: str, staff_id: str, text: str) -> None:
         """Write a note in the case log (stafettlogg): for colleagues, never sent to the
         citizen. Audited without its text. Who may: ``Permission.ADD_NOTE``."""
-        self._permitted(staff_id, Permission.ADD_NOTE)
+        author = self._permitted(staff_id, Permission.ADD_NOTE)
         text = text.strip()
         if not text:
             raise QueueError("empty note")
         if len(text) > MAX_NOTE:
             raise QueueError(f"a note is at most {MAX_NOTE} characters")
-        self.cases.add_note(reference, staff_id, text, self.clock())
+        invited_only = not may(author.role, Permission.WORK_QUEUE)
+        self.cases.add_note(reference, author.id, text, self.clock(), invited_only=invited_only)
+
+    # --- the familieteam: service members invited into a case -----------------------------
+
+    def _inviter(self, staff_id: str) -> tuple[str, bool]:
+        """Who brings services in, and whether a leader (any case); else QueueError."""
+        try:
+            account = self.staffing.require_permission(staff_id, Permission.INVITE)
+        except NotPermitted as error:
+            raise QueueError(str(error)) from None
+        return account.id, account.role == Role.LEADER
+
+    def invitee(self, *, member: str | None = None, service: str | None = None) -> Account:
+        """The service member to invite: ``member`` (of ``service``, when given), or the one
+        active member of ``service``. InviteRefused when there is none, or several."""
+        if service is not None and service not in self.settings.service_ids:
+            raise QueueError(
+                f"unknown service {service}: one of {', '.join(self.settings.service_ids)}"
+            )
+        if member is not None:
+            try:
+                account = self.staffing.account(member)
+            except UnknownStaff:
+                account = None
+            if account is None or not may(account.role, Permission.SEE_INVITED):
+                raise InviteRefused(
+                    InviteRefusal.NOT_SERVICE, f"{member} is not an active service member"
+                )
+            if service is not None and account.service != service:
+                raise InviteRefused(
+                    InviteRefusal.NOT_SERVICE, f"{member} is not a member of {service}"
+                )
+            return account
+        if service is None:
+            raise QueueError("say whom to invite: --service, and --member when it has several")
+        members = self.staffing.service_members(service)
+        if not members:
+            raise InviteRefused(
+                InviteRefusal.NO_MEMBER, f"{service} has no active member to invite"
+            )
+        if len(members) > 1:
+            raise InviteRefused(
+                InviteRefusal.WHICH_MEMBER,
+                f"{service} has {len(members)} active members "
+                f"({', '.join(a.id for a in members)}): say which with --member",
+            )
+        return members[0]
+
+    def invite(self, reference: str, staff_id: str, member: Account) -> bool:
+        """Bring a service member into a case (audited). Only the los who holds it, or a
+        leader; only when its consent covers the services, it is not anonymous and not
+        ended (InviteRefused says why). False when they were invited already."""
+        inviter, leader = self._inviter(staff_id)
+        if not may(member.role, Permission.SEE_INVITED) or member.service is None:
+            raise InviteRefused(
+                InviteRefusal.NOT_SERVICE, f"{member.id} is not an active service member"
+            )
+        return self.invitations.invite(
+            reference, inviter, member.id, member.service, self.clock(), leader=leader
+        )
+
+    def uninvite(self, reference: str, staff_id: str, member: str) -> None:
+        """Take a service member out of a case (audited): they no longer see it."""
+        remover, leader = self._inviter(staff_id)
+        self.invitations.uninvite(reference, remover, member, self.clock(), leader=leader)
+
+    def invite_refusal(self, reference: str) -> InviteRefused | None:
+        """Why nobody can be invited into the case now (its consent, its state), or None."""
+        return self.invitations.refusal(reference)
+
+    def invited_cases(self, staff_id: str) -> list[InvitedCase]:
+        """The cases a service member is invited to (audited)."""
+        member = self._permitted(staff_id, Permission.SEE_INVITED)
+        return self.invitations.invited_cases(member.id, self.clock())
 
     def transfer(self, reference: str, staff_id: str, to_staff: str) -> None:
         """Hand a claimed case to a colleague."""

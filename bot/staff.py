@@ -45,17 +45,25 @@ class Permission(StrEnum):
     """See the queue, read, take, answer, hand on and close cases, switch duty."""
     ADD_NOTE = "add_note"
     """Write a note in a case's log (stafettlogg), never sent to the citizen. A service
-    member will get it for the cases they are invited to (a later step: the invitation
-    decides which case, this table whether the role may at all)."""
+    member writes them only in the cases they are invited to (the invitation decides which
+    case, this table whether the role may at all)."""
+    INVITE = "invite"
+    """Bring service members into a case (familieteam) and take them out again: the los
+    who holds the case, or a leader (the queue checks which case)."""
+    SEE_INVITED = "see_invited"
+    """Read the cases one is invited to (the conversation, the facts, the case log): a
+    service member sees those and nothing else."""
     SEE_ACCOUNTS = "see_accounts"
     EDIT_ANSWERS = "edit_answers"
     """Add, change and remove the saved answers every los can insert in a reply."""
 
 
 PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
-    Role.LOS: frozenset({Permission.WORK_QUEUE, Permission.ADD_NOTE}),
-    Role.LEADER: frozenset({Permission.WORK_QUEUE, Permission.ADD_NOTE, Permission.EDIT_ANSWERS}),
-    Role.SERVICE: frozenset(),
+    Role.LOS: frozenset({Permission.WORK_QUEUE, Permission.ADD_NOTE, Permission.INVITE}),
+    Role.LEADER: frozenset(
+        {Permission.WORK_QUEUE, Permission.ADD_NOTE, Permission.INVITE, Permission.EDIT_ANSWERS}
+    ),
+    Role.SERVICE: frozenset({Permission.SEE_INVITED, Permission.ADD_NOTE}),
     Role.ADMIN: frozenset({Permission.SEE_ACCOUNTS}),
 }
 
@@ -113,6 +121,22 @@ class Staffing:
             people = [a for a in self.accounts.all() if not a.disabled]
         return sorted(
             (a for a in people if may(a.role, Permission.WORK_QUEUE)), key=lambda a: a.name
+        )
+
+    def service_members(self, service: str | None = None) -> list[Account]:
+        """Active service members who can be invited into a case (of ``service`` when
+        given), by service and name."""
+        if self.accounts is None:
+            people = [self.account(m) for m in self.members]
+        else:
+            people = [a for a in self.accounts.all() if not a.disabled]
+        return sorted(
+            (
+                a
+                for a in people
+                if may(a.role, Permission.SEE_INVITED) and service in (None, a.service)
+            ),
+            key=lambda a: (a.service or "", a.name),
         )
 
     def name(self, staff_id: str) -> str:

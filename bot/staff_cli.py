@@ -32,7 +32,7 @@ from bot.cli_args import whole_number
 from bot.notifications import is_urgent
 from bot.queue import QueueError
 from bot.settings import STAFF_ID_PATTERN, STAFF_ROLES
-from bot.staff import UnknownStaff
+from bot.staff import Permission, UnknownStaff, may
 from bot.staff_auth import (
     WeakPassword,
     issue_token,
@@ -91,6 +91,23 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     note.add_argument("reference")
     note.add_argument("text")
     note.add_argument("--as", dest="staff_sub", default=None)
+    invite = qsub.add_parser(
+        "invite",
+        help="bring a service member into a case you hold (familieteam): they read it and "
+        "write notes; needs the family's consent to share with the services",
+    )
+    invite.add_argument("reference")
+    invite.add_argument("--service", default=None, help="the service id (ppt, barnevern, ...)")
+    invite.add_argument(
+        "--member",
+        default=None,
+        help="the service member's staff id (needed when the service has several)",
+    )
+    invite.add_argument("--as", dest="staff_sub", default=None)
+    uninvite = qsub.add_parser("uninvite", help="take a service member out of a case")
+    uninvite.add_argument("reference")
+    uninvite.add_argument("--member", required=True, help="the service member's staff id")
+    uninvite.add_argument("--as", dest="staff_sub", default=None)
     close = qsub.add_parser("close")
     close.add_argument("reference")
     close.add_argument("--outcome", required=True)
@@ -275,6 +292,25 @@ def _delivery(state: DeliveryState) -> str:
     return "failed (undelivered)" if state.status is DeliveryStatus.FAILED else state.status
 
 
+def _invited_cases(app: App, staff: str, as_json: bool) -> int:
+    """`inngang queue --as <service member>`: the cases they are invited to."""
+    cases = app.queue.invited_cases(staff)
+    if as_json:
+        _print([dict(c.__dict__) for c in cases])
+        return 0
+    if not cases:
+        print("no case is shared with you yet")
+    zone = ZoneInfo(app.settings.municipality.timezone)
+    for c in cases:
+        print(
+            terminal_safe(
+                f"{c.reference}  {c.status:8} {c.topic or '-':18} invited by {c.invited_by} "
+                f"({c.service}) at {c.invited_at.astimezone(zone).isoformat(timespec='minutes')}"
+            )
+        )
+    return 0
+
+
 def _print(data: object) -> None:
     """One JSON document; JSON escapes C0 controls, and this the other characters a
     terminal would act on (C1 controls, bidi overrides), so nothing is lost or obeyed."""
@@ -323,6 +359,10 @@ def _run(app: App, args: argparse.Namespace) -> int:
             _print({"escalated": queue.escalate_due()})
             return 0
         staff = _signed_in(app, args)
+        role = app.router.staffing.account(staff).role
+        works_queue = may(role, Permission.WORK_QUEUE)
+        if command is None and not works_queue and may(role, Permission.SEE_INVITED):
+            return _invited_cases(app, staff, args.json)
         if command is None:
             items = queue.open_cases(staff)
             if args.json:
@@ -342,7 +382,8 @@ def _run(app: App, args: argparse.Namespace) -> int:
             return 0
         if command == "show":
             view = queue.view(args.reference, staff)
-            queue.mark_read(args.reference, staff)  # read at the terminal: the citizen is told
+            if works_queue:
+                queue.mark_read(args.reference, staff)  # read at the terminal: the citizen is told
             if args.json:
                 _print(
                     {
@@ -360,6 +401,15 @@ def _run(app: App, args: argparse.Namespace) -> int:
                                 "text": n.text,
                             }
                             for n in view.notes
+                        ],
+                        "invited": [
+                            {
+                                "member": inv.staff_id,
+                                "service": inv.service,
+                                "by": inv.invited_by,
+                                "at": inv.invited_at.isoformat(timespec="seconds"),
+                            }
+                            for inv in view.invitations
                         ],
                     }
                 )
@@ -383,6 +433,33 @@ def _run(app: App, args: argparse.Namespace) -> int:
                         timespec="minutes"
                     )
                     print(f"  {at} note by {terminal_safe(n.author)}: {terminal_safe(n.text)}")
+                if view.invitations:
+                    print("invited (familieteam):")
+                for invited in view.invitations:
+                    at = invited.invited_at.astimezone(
+                        ZoneInfo(app.settings.municipality.timezone)
+                    ).isoformat(timespec="minutes")
+                    print(
+                        terminal_safe(
+                            f"  {invited.staff_id} ({invited.service}), "
+                            f"invited by {invited.invited_by} at {at}"
+                        )
+                    )
+            return 0
+        if command == "invite":
+            invitee = queue.invitee(member=args.member, service=args.service)
+            new = queue.invite(args.reference, staff, invitee)
+            print(
+                terminal_safe(
+                    f"{invitee.id} ({invitee.name}, {invitee.service}) "
+                    + ("is now invited to" if new else "was already invited to")
+                    + f" {args.reference}: they read the case and write notes, nothing else"
+                )
+            )
+            return 0
+        if command == "uninvite":
+            queue.uninvite(args.reference, staff, args.member)
+            print(terminal_safe(f"{args.member} is no longer invited to {args.reference}"))
             return 0
         if command == "claim":
             won = queue.claim(args.reference, staff)
@@ -426,6 +503,8 @@ def _run(app: App, args: argparse.Namespace) -> int:
         staff = _signed_in(app, args)
         now = app.router.clock()
         staffing, records = app.router.staffing, app.staff_records
+        if args.state != "status" and not may(staffing.account(staff).role, Permission.WORK_QUEUE):
+            raise QueueError(f"{staff} does not work the queue: duty is for the los and the leader")
         if args.state != "status":
             records.switch_duty(staff, args.state == "on", staffing.day(now), now)
         switches = records.duty_switches(staffing.day(now))

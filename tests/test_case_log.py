@@ -83,7 +83,7 @@ async def test_an_empty_note_or_one_on_no_case_is_refused(any_app: App) -> None:
 
 def test_who_may_write_notes_is_decided_in_one_place() -> None:
     assert may(Role.LOS, Permission.ADD_NOTE) and may(Role.LEADER, Permission.ADD_NOTE)
-    assert not may(Role.SERVICE, Permission.ADD_NOTE)  # comes with invitations
+    assert may(Role.SERVICE, Permission.ADD_NOTE)  # the invitation decides which case
     assert not may(Role.ADMIN, Permission.ADD_NOTE)
 
 
@@ -107,7 +107,7 @@ async def test_a_note_from_the_command_line_shows_with_queue_show(
     assert "empty note" in capsys.readouterr().err
 
 
-async def test_a_service_member_cannot_write_notes_yet(
+async def test_a_service_member_cannot_write_notes_in_a_case_they_are_not_invited_to(
     any_app: App, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from bot import staff_cli
@@ -118,7 +118,7 @@ async def test_a_service_member_cannot_write_notes_yet(
     accounts.save("per", "Per PPT", "service", "ppt", any_app.router.clock())
     monkeypatch.setenv(staff_cli.TOKEN_ENV, token_for(any_app, "per"))
     assert cli(any_app, "queue", "note", reference, NOTE, "--as", "per") == 1
-    assert "may not add_note" in capsys.readouterr().err
+    assert f"no case {reference}" in capsys.readouterr().err
     assert notes_stored(any_app) == 0
 
 

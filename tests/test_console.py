@@ -522,7 +522,7 @@ async def test_an_unknown_case_is_a_page_not_an_error(kari: StaffBrowser) -> Non
 # --- roles and languages ---------------------------------------------------------------------
 
 
-async def test_a_service_member_has_no_cases_yet_and_cannot_open_one_by_url(
+async def test_a_service_member_invited_nowhere_has_no_cases_and_cannot_open_one_by_url(
     offline_app: App, web: Starlette
 ) -> None:
     accounts = offline_app.router.staffing.accounts
@@ -537,7 +537,8 @@ async def test_a_service_member_has_no_cases_yet_and_cannot_open_one_by_url(
         home = await hanne.get("/staff")
         assert home.status_code == 200 and "Ingen saker er delt med deg ennå." in home.text
         assert item.reference not in home.text
-        assert (await hanne.get(f"/staff/case/{item.reference}")).status_code == 403
+        by_url = await hanne.get(f"/staff/case/{item.reference}")
+        assert by_url.status_code == 404 and "Fant ikke saken" in by_url.text  # not revealed
         assert (await hanne.post(f"/staff/case/{item.reference}/claim")).status_code == 403
     assert offline_app.queue.open_cases("kari")[0].claimed_by is None
 

@@ -265,7 +265,8 @@ async def test_demo_accounts_get_start_passwords_printed_when_running_on_the_exa
     start = start_passwords(offline_app)
     printed = capsys.readouterr().out
     assert "kari" not in start.per_account  # she has her own
-    assert set(start.per_account) == {"ahmed", "leder"}
+    assert set(start.per_account) == {"ahmed", "leder", "per"}
+    assert "Per (PPT) (service)" in printed  # the demo service member (familieteam)
     for staff_id, password in start.per_account.items():
         assert password in printed and staff_id in printed
         assert len(password) >= 16
@@ -280,15 +281,15 @@ async def test_demo_accounts_get_start_passwords_printed_when_running_on_the_exa
 def test_staff_are_added_and_disabled_from_the_shell(
     offline_app: App, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(sys, "stdin", io.StringIO("per-sitt-passord-123\n"))
+    monkeypatch.setattr(sys, "stdin", io.StringIO("pia-sitt-passord-123\n"))
     assert (
         cli(
             offline_app,
             "staff",
             "add",
-            "per",
+            "pia",
             "--name",
-            "Per PPT",
+            "Pia PPT",
             "--role",
             "service",
             "--service",
@@ -297,11 +298,11 @@ def test_staff_are_added_and_disabled_from_the_shell(
         )
         == 0
     )
-    assert "per: added (service, ppt)" in capsys.readouterr().err
+    assert "pia: added (service, ppt)" in capsys.readouterr().err
     accounts = offline_app.router.staffing.accounts
     assert accounts is not None
-    per = accounts.active("per")
-    assert per is not None and per.role == "service" and per.service == "ppt" and per.has_password
+    pia = accounts.active("pia")
+    assert pia is not None and pia.role == "service" and pia.service == "ppt" and pia.has_password
     for bad in (
         ("staff", "add", "Per!", "--name", "x", "--role", "los"),
         ("staff", "add", "ola", "--name", "Ola", "--role", "service"),
@@ -309,14 +310,14 @@ def test_staff_are_added_and_disabled_from_the_shell(
     ):
         assert cli(offline_app, *bad) == 1, bad
     assert "--role service needs --service" in capsys.readouterr().err
-    assert cli(offline_app, "staff", "disable", "per") == 0
-    assert accounts.active("per") is None
+    assert cli(offline_app, "staff", "disable", "pia") == 0
+    assert accounts.active("pia") is None
     assert cli(offline_app, "staff", "disable", "nobody") == 1
     assert cli(offline_app, "staff", "list") == 0
     listed = capsys.readouterr().out
-    assert "per" in listed and "disabled" in listed and "kari" in listed
+    assert "pia" in listed and "disabled" in listed and "kari" in listed
     actions = [(a, d) for _, a, d in audit_rows(offline_app) if a.startswith("staff_")]
-    assert actions == [("staff_add", "per (service, ppt)"), ("staff_disable", "per")]
+    assert actions == [("staff_add", "pia (service, ppt)"), ("staff_disable", "pia")]
 
 
 def test_a_disabled_account_cannot_act_on_the_command_line(

@@ -9,8 +9,8 @@ POST, by the case page's own "mark as read" form or with the los's reply. Databa
 runs on a thread pool, never on the event loop.
 
 What a role may do is decided in ``bot.staff`` (``may``): the los and the leader work the
-queue, a service member has no cases yet (they come with invitations), an admin sees the
-accounts.
+queue, a service member sees the cases they are invited to (``bot/console/invites.py``:
+the familieteam) and writes notes there, an admin sees the accounts.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from starlette.routing import BaseRoute, Route
 from bot.console.answers import AnswerPages
 from bot.console.export import ArchiveDownload
 from bot.console.guard import Guard, Staff
+from bot.console.invites import CaseTeam
 from bot.console.present import OUTCOME_KEYS, Presenter, isolate_numbers
 from bot.i18n import Catalogs
 from bot.notifications import is_urgent
@@ -139,6 +140,15 @@ class Console:
             autoescape=select_autoescape(["html"]),
             trim_blocks=True,
             lstrip_blocks=True,
+        )
+        self.team = CaseTeam(
+            queue,
+            staffing,
+            self.present,
+            lambda staff, reference, message, code: self._case(
+                staff, reference, Problem(message), code
+            ),
+            self._no_case,
         )
         self.templates.filters["ltr_numbers"] = isolate_numbers
         self.answer_pages = (
@@ -373,6 +383,8 @@ class Console:
         if may(role, Permission.SEE_ACCOUNTS):
             accounts = await run_in_threadpool(self.accounts.all)
             return self.render("accounts.html", staff, accounts=accounts)
+        if may(role, Permission.SEE_INVITED):
+            return self.render("invited.html", staff, **await self.team.home(staff))
         return self.render("no_cases.html", staff)
 
     async def _queue_context(self, staff: Staff, *, audited: bool) -> dict[str, Any]:
@@ -551,7 +563,8 @@ class Console:
         staff = await self._signed_in(request)
         if isinstance(staff, Response):
             return staff
-        if not may(staff.account.role, Permission.WORK_QUEUE):
+        role = staff.account.role
+        if not may(role, Permission.WORK_QUEUE) and not may(role, Permission.SEE_INVITED):
             return self._forbidden(staff)
         chosen = request.query_params.get("answer", "")
         return await self._case(staff, request.path_params["reference"], chosen_answer=chosen[:12])
@@ -598,6 +611,7 @@ class Console:
             problem=problem,
             answers=answers,
             reply=reply,
+            **await self.team.panel(staff, view),
         )
 
     def _timeline(self, view: CaseView) -> list[dict[str, Any]]:
@@ -676,12 +690,13 @@ class Console:
             return acting
         staff, form = acting
         reference, action = request.path_params["reference"], request.path_params["action"]
-        needed = Permission.ADD_NOTE if action == "note" else Permission.WORK_QUEUE
-        if not may(staff.account.role, needed) or not may(
-            staff.account.role, Permission.WORK_QUEUE
-        ):
-            # A service member's notes come with invitations (a later step): until then the
-            # case page itself is the queue's.
+        needed = {
+            "note": Permission.ADD_NOTE,
+            "invite": Permission.INVITE,
+            "uninvite": Permission.INVITE,
+        }.get(action, Permission.WORK_QUEUE)
+        if not may(staff.account.role, needed):
+            # A service member writes notes, nothing else (the queue checks the invitation).
             return self._forbidden(staff)
         if not _plausible(reference):
             return self._no_case(staff)
@@ -693,6 +708,8 @@ class Console:
             "transfer": self._transfer,
             "close": self._close,
             "export": self.archive.export,  # bot/console/export.py
+            "invite": self.team.invite,
+            "uninvite": self.team.uninvite,
         }
         handler = handlers.get(action)
         if handler is None:

@@ -17,8 +17,10 @@ from bot.notifications import NoticeKind, Notices
 from bot.staff import Staffing
 from bot.store.audit import audit
 from bot.store.enums import OPEN_STATUSES, CaseStatus, Direction
+from bot.store.invitations import revoke_for_conversation
 from bot.store.models import (
     Case,
+    CaseInvitation,
     CaseNote,
     Consent,
     ConsentText,
@@ -157,6 +159,8 @@ class _Applier:
             case.description, case.callback, case.contact = "[]", None, None
             audit(self.session, self.now, "citizen", "consent_withdrawn", case.reference)
             self.session.execute(delete(CaseNote).where(CaseNote.case_id == case.id))
+        # No service member invited into any of its cases (open or ended) sees them any more.
+        revoke_for_conversation(self.session, conversation_id, self.now)
         # Everything the citizen wrote before goes with it, crisis words included: nothing of
         # a withdrawn case is left to be pulled into (or make urgent) a later one.
         self.session.execute(
@@ -343,7 +347,8 @@ def export(session: Session, conversation: Conversation, catalogs: Catalogs) -> 
 
 
 def delete_conversation(session: Session, conversation: Conversation, now: datetime) -> None:
-    """Delete the conversation, its messages, cases (with their notes) and outbox; keep
+    """Delete the conversation, its messages, cases (with their notes and invitations) and
+    outbox; keep
     consent records unlinked."""
     references = session.scalars(
         select(Case.reference).where(Case.conversation_id == conversation.id)
@@ -362,6 +367,13 @@ def delete_conversation(session: Session, conversation: Conversation, now: datet
     session.execute(
         delete(CaseNote).where(
             CaseNote.case_id.in_(select(Case.id).where(Case.conversation_id == conversation.id))
+        )
+    )
+    session.execute(
+        delete(CaseInvitation).where(
+            CaseInvitation.case_id.in_(
+                select(Case.id).where(Case.conversation_id == conversation.id)
+            )
         )
     )
     session.execute(delete(Case).where(Case.conversation_id == conversation.id))

@@ -144,6 +144,29 @@ class CaseNote(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class CaseInvitation(Base):
+    """A service member invited into a case by the los (familieteam): while not revoked they
+    may read the case and write notes in its log. One row per case and member: inviting
+    again after a revocation opens it again. Revoked when the citizen withdraws consent;
+    deleted with its case (retention, erasure)."""
+
+    __tablename__ = "case_invitations"
+    __table_args__ = (
+        UniqueConstraint("case_id", "staff_id", name="uq_case_invitation_member"),
+        Index("ix_case_invitations_member", "staff_id", "revoked_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    staff_id: Mapped[str] = mapped_column(String(64))
+    """The invited service member's staff id."""
+    service: Mapped[str] = mapped_column(String(32))
+    """Their service (ppt, barnevern, ...) when invited."""
+    invited_by: Mapped[str] = mapped_column(String(64))
+    invited_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
 class Outbox(Base):
     """Messages waiting to reach a citizen outside a reply (los replies, read receipts)."""
 

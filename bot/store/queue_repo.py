@@ -15,7 +15,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.notifications import NoticeKind, Notices
 from bot.store.audit import audit
 from bot.store.enums import OPEN_STATUSES, OUTCOME_KINDS, CaseStatus, Direction, Sender
-from bot.store.models import Case, CaseNote, Consent, Conversation, Message, Outbox
+from bot.store.models import (
+    Case,
+    CaseInvitation,
+    CaseNote,
+    Consent,
+    Conversation,
+    Message,
+    Outbox,
+)
 from bot.store.repo import record_event
 from flows.case import case_closed_event
 
@@ -77,6 +85,16 @@ class Note:
 
 
 @dataclass(frozen=True)
+class Invitation:
+    """A service member invited into a case (familieteam): they read it and write notes."""
+
+    staff_id: str
+    service: str
+    invited_by: str
+    invited_at: datetime
+
+
+@dataclass(frozen=True)
 class CaseView:
     """A case opened by a los: the intake and the whole conversation since."""
 
@@ -93,6 +111,8 @@ class CaseView:
     included) until it closed."""
     notes: tuple[Note, ...] = ()
     """The case log, oldest first: staff notes, never sent to the citizen."""
+    invitations: tuple[Invitation, ...] = ()
+    """The service members invited into the case now, in the order they were invited."""
     consents: tuple[ConsentRecord, ...] = ()
     """The consents given for the case (none for an anonymous one), oldest first."""
 
@@ -128,6 +148,8 @@ def _consents(session: Session, case: Case, now: datetime) -> tuple[ConsentRecor
 
 MAX_NOTE = 10_000
 """The longest note kept (characters)."""
+MAX_REFERENCE = 16
+"""The longest case reference (the audit's column): a longer one names no case."""
 
 
 LEAD_UP = timedelta(hours=24)
@@ -211,6 +233,30 @@ def _case(session: Session, reference: str) -> Case:
     return case
 
 
+def invitations(session: Session, case_id: int, now: datetime) -> tuple[Invitation, ...]:
+    """The case's invitations that are not revoked, oldest first."""
+    return tuple(
+        Invitation(i.staff_id, i.service, i.invited_by, _aware(i.invited_at, now))
+        for i in session.scalars(
+            select(CaseInvitation)
+            .where(CaseInvitation.case_id == case_id, CaseInvitation.revoked_at.is_(None))
+            .order_by(CaseInvitation.invited_at, CaseInvitation.id)
+        )
+    )
+
+
+def is_invited(session: Session, case_id: int, staff_id: str) -> bool:
+    """Whether the staff member holds an invitation into the case that is not revoked."""
+    found = session.scalar(
+        select(CaseInvitation.id).where(
+            CaseInvitation.case_id == case_id,
+            CaseInvitation.staff_id == staff_id,
+            CaseInvitation.revoked_at.is_(None),
+        )
+    )
+    return found is not None
+
+
 def _owned(session: Session, reference: str, staff_id: str) -> Case:
     case = _case(session, reference)
     if case.status != CaseStatus.CLAIMED or case.claimed_by != staff_id:
@@ -269,10 +315,29 @@ class QueueRepo:
             audit(session, now, staff_id, "claim" if won else "claim_lost", reference)
         return won
 
-    def view(self, reference: str, staff_id: str, now: datetime) -> CaseView:
-        """Read a case; changes nothing but the audit entry (who read which case)."""
+    def _require_invited(self, reference: str, staff_id: str, now: datetime) -> None:
+        """For a service member: the case must be one they are invited to. Otherwise the
+        same QueueError as for no case at all (its existence is not revealed); the refusal
+        is audited in a transaction of its own."""
+        with self.sessions.begin() as session:
+            case = session.scalars(select(Case).where(Case.reference == reference)).first()
+            if case is not None and is_invited(session, case.id, staff_id):
+                return
+            shown = reference if len(reference) <= MAX_REFERENCE else None
+            audit(session, now, staff_id, "not_invited", shown)
+        raise QueueError(f"no case {reference}")
+
+    def view(
+        self, reference: str, staff_id: str, now: datetime, *, invited_only: bool = False
+    ) -> CaseView:
+        """Read a case; changes nothing but the audit entry (who read which case). With
+        ``invited_only`` (a service member) only a case they are invited to."""
+        if invited_only:
+            self._require_invited(reference, staff_id, now)
         with self.sessions.begin() as session:
             case = _case(session, reference)
+            if invited_only and not is_invited(session, case.id, staff_id):
+                raise QueueError(f"no case {reference}")
             unreachable = False
             messages: list[tuple[str, str, str]] = []
             conversation: tuple[CaseMessage, ...] = ()
@@ -291,7 +356,9 @@ class QueueRepo:
                     select(CaseNote).where(CaseNote.case_id == case.id).order_by(CaseNote.id)
                 )
             )
-            audit(session, now, staff_id, "read_case", reference)
+            audit(
+                session, now, staff_id, "read_case", reference, "invited" if invited_only else None
+            )
             return CaseView(
                 _item(case, unreachable, now),
                 case.about,
@@ -302,18 +369,26 @@ class QueueRepo:
                 messages,
                 conversation,
                 notes,
+                invitations(session, case.id, now),
                 _consents(session, case, now),
             )
 
-    def add_note(self, reference: str, staff_id: str, text: str, now: datetime) -> None:
+    def add_note(
+        self, reference: str, staff_id: str, text: str, now: datetime, *, invited_only: bool = False
+    ) -> None:
         """Add a note to the case log (audited, without its text). Never to the citizen: no
-        message, no outbox row. A case whose consent was withdrawn takes no notes."""
+        message, no outbox row. A case whose consent was withdrawn takes no notes. With
+        ``invited_only`` (a service member) only on a case they are invited to."""
+        if invited_only:
+            self._require_invited(reference, staff_id, now)
         with self.sessions.begin() as session:
             case = _case(session, reference)
+            if invited_only and not is_invited(session, case.id, staff_id):
+                raise QueueError(f"no case {reference}")
             if case.status == CaseStatus.WITHDRAWN:
                 raise QueueError(f"{reference}: consent was withdrawn; the case takes no notes")
             session.add(CaseNote(case_id=case.id, author=staff_id, text=text, created_at=now))
-            audit(session, now, staff_id, "note", reference)
+            audit(session, now, staff_id, "note", reference, "invited" if invited_only else None)
 
     def mark_read(
         self, reference: str, staff_id: str, receipt: Callable[[str], str], now: datetime

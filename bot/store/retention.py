@@ -21,7 +21,15 @@ from bot.settings import Settings
 from bot.store.audit import audit
 from bot.store.db import scrub
 from bot.store.enums import CaseStatus
-from bot.store.models import Case, CaseNote, Consent, Conversation, Message, Outbox
+from bot.store.models import (
+    Case,
+    CaseInvitation,
+    CaseNote,
+    Consent,
+    Conversation,
+    Message,
+    Outbox,
+)
 from bot.store.repo import aware
 
 log = logging.getLogger(__name__)
@@ -47,9 +55,10 @@ def run_retention(
     settings: Settings, sessions: sessionmaker[Session], clock: Clock
 ) -> RetentionReport:
     """Delete closed cases past their period (the longer of closed_case_days and what their
-    consent promised) with their notes, idle conversations past anonymous_conversation_days
-    that hold no case any more (their messages with them; a conversation kept for a case
-    loses its messages that are in no case), and consent records past consent_record_years."""
+    consent promised) with their notes and invitations, idle conversations past
+    anonymous_conversation_days that hold no case any more (their messages with them; a
+    conversation kept for a case loses its messages that are in no case), and consent
+    records past consent_record_years."""
     now = clock()
     rules = settings.retention
     configured = rules.closed_case_days
@@ -77,6 +86,13 @@ def run_retention(
             session.execute(
                 delete(CaseNote).where(
                     CaseNote.case_id.in_(select(Case.id).where(Case.reference.in_(references)))
+                )
+            )
+            session.execute(
+                delete(CaseInvitation).where(
+                    CaseInvitation.case_id.in_(
+                        select(Case.id).where(Case.reference.in_(references))
+                    )
                 )
             )
             session.execute(delete(Case).where(Case.reference.in_(references)))
