@@ -6,13 +6,14 @@ Why: on messages written by people who never saw the lexicon (``tests/data/fresh
 and the blind crisis set ``tests/data/crisis_blind4``), the lexicon found fewer than half of
 the crises said indirectly (pills counted out, a goodbye letter, a child locked in). The
 meaning-based score finds most of them, but it is not sure enough to open an urgent case:
-it also scores some ordinary worries high, and alone it scored 6% of the real out-of-scope
-requests of the held-out xSID folds (dialect "cancel all my reminders") above the threshold;
-the veto (nearer to the out-of-scope sentences than to the crises: no offer) brings that to
-none without losing a crisis on the blind sets. So it never raises the full crisis answer; it
-adds the emergency numbers and a "someone is in danger now" button to the answer
-(``flows.front_door``), which a citizen in danger can press, and which costs a worried
-parent one calm line. It runs in the application, like the lexicon: never on Rasa.
+it also scores ordinary worries high ("he sleeps badly too", 0.63), and alone it scored 6%
+of the real out-of-scope requests of the held-out xSID folds (dialect "cancel all my
+reminders") above the threshold. A nearest-neighbour veto (clearly nearer to ordinary
+training sentences than to the crises: no offer) keeps those quiet. It never raises the
+full crisis answer by itself; it adds the emergency numbers and a "someone is in danger
+now" button to the answer (``flows.front_door``), which a citizen in danger can press, and
+which costs a worried parent one calm line. It runs in the application, like the lexicon:
+never on Rasa.
 
 Training takes a few seconds on the cached vectors; the weights are cached beside them.
 """
@@ -29,9 +30,12 @@ from numpy.typing import NDArray
 from nlu.embeddings import CACHE_DIR, Embedder, Vectors, embed_one
 
 CRISIS_INTENT = "crisis"
-OUT_OF_SCOPE_INTENT = "out_of_scope"
 NEIGHBOURS = 3
-"""How many nearest training sentences of each kind the out-of-scope veto compares."""
+"""How many nearest training sentences of each kind the veto compares."""
+VETO_MARGIN = 0.01
+"""No offer when the message's nearest ordinary training sentences (a service question, an
+out-of-scope request) are nearer than its nearest crises by more than this (mean cosine of
+``NEIGHBOURS``)."""
 THRESHOLD = 0.5
 """The numbers are offered with at most about one ordinary answer in twenty on the
 development set (tests/data/fresh_final: 16 of 287 at 0.5, 33 at 0.45); on the blind crisis
@@ -80,7 +84,7 @@ class DangerSense:
         self.w, self.b = _cached_fit(vectors, labels, cache_dir)
         kinds = np.array(intents)
         self.crises = vectors[kinds == CRISIS_INTENT]
-        self.out_of_scope = vectors[kinds == OUT_OF_SCOPE_INTENT]
+        self.ordinary = vectors[kinds != CRISIS_INTENT]
 
     def score(self, text: str) -> float:
         """The probability-like score that ``text`` tells of danger now."""
@@ -93,8 +97,9 @@ class DangerSense:
 
     def possible(self, text: str) -> bool:
         """Whether to offer the emergency numbers with the answer: the score reaches the
-        threshold, and the message is not nearer to the real out-of-scope requests than to
-        the crises (the veto that keeps "cancel all my reminders" quiet)."""
+        threshold, and the message is not clearly nearer to ordinary sentences than to the
+        crises (the veto that keeps "cancel all my reminders" and "he sleeps badly too",
+        said in an intake, quiet)."""
         if not text.strip():
             return False
         return self.offers(embed_one(self.embedder, text))
@@ -103,7 +108,7 @@ class DangerSense:
         """``possible`` for a text already embedded."""
         if self._score(vector) < self.threshold:
             return False
-        return not _nearest(self.out_of_scope, vector) > _nearest(self.crises, vector)
+        return _nearest(self.ordinary, vector) <= _nearest(self.crises, vector) + VETO_MARGIN
 
 
 def _nearest(rows: Vectors, vector: NDArray[np.float32]) -> float:

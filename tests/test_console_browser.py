@@ -313,3 +313,66 @@ async def test_a_new_case_and_a_message_appear_live_and_a_los_adds_a_note(
 async def first_web_case(app: App) -> str:
     [item] = [i for i in app.queue.open_cases("kari") if i.channel == "web" and not i.crisis]
     return item.reference
+
+
+async def test_a_los_answers_with_a_saved_answer_and_brings_in_ppt_who_sees_only_that_case(
+    served: str, chromium: object, offline_app: App, clock: FakeClock
+) -> None:
+    """Kari takes a parent's case, inserts the saved greeting (her name filled in), adds to
+    it and sends it; she invites Per from PPT, who signs in, sees that case and nothing else,
+    and writes a note; axe finds nothing on the pages of either."""
+    from playwright.async_api import Browser, expect
+
+    from tests.test_journeys import parent_sends_a_case
+
+    assert isinstance(chromium, Browser)
+    parent, reference = await parent_sends_a_case(offline_app)
+    other = Citizen(offline_app, "other", channel="web")
+    await other.says("/anonym")
+    await other.says("jeg lurer på om jeg kan snakke med noen om mamma")
+    context = await chromium.new_context(viewport=DESKTOP, locale="nb-NO")  # type: ignore[arg-type]
+    page = await context.new_page()
+    await sign_in(page, served, f"/staff/case/{reference}")
+    await page.get_by_role("button", name="Ta saken", exact=True).click()
+
+    await page.get_by_text("Sett inn et lagret svar (5)").click()
+    await page.get_by_role("link", name="Hilsen og presentasjon").click()
+    box = page.get_by_label("Svar til innbyggeren")
+    await expect(box).to_have_value(
+        "Hei! Jeg heter Kari Los og er familielos i Fjordvik kommune. Takk for at du skrev "
+        "til oss. Jeg har lest meldingen din og skal hjelpe deg videre."
+    )
+    await box.press("End")
+    await box.type(" Passer det at jeg ringer i dag kl. 15?")
+    await page.get_by_role("button", name="Send svaret").click()
+    await expect(page.locator("ol.messages")).to_contain_text("Passer det at jeg ringer i dag")
+    assert any("Jeg heter Kari Los" in seen for seen in await parent.inbox())
+
+    await page.get_by_label("Inviter en tjeneste inn i saken").select_option("per")
+    await page.get_by_role("button", name="Inviter", exact=True).click()
+    await expect(page.locator("#team")).to_contain_text("Per (PPT)")
+    await no_axe_findings(page, "case with saved answer and team")
+    await shot(page, "case-team-1280")
+
+    per_context = await chromium.new_context(viewport=DESKTOP, locale="nb-NO")  # type: ignore[arg-type]
+    per = await per_context.new_page()
+    await per.goto(served + "/staff")
+    await per.get_by_label("Brukernavn").fill("per")
+    await per.get_by_label("Passord").fill(PASSWORD)
+    await per.get_by_role("button", name="Logg inn").click()
+    await expect(per.get_by_role("link", name=reference)).to_be_visible()
+    await expect(per.locator("main")).not_to_contain_text("mamma")  # the other case: not his
+    await no_axe_findings(per, "invited cases")
+    await per.get_by_role("link", name=reference).click()
+    await expect(per.locator("ol.messages")).to_contain_text("Passer det at jeg ringer i dag")
+    await expect(per.get_by_role("button", name="Send svaret")).to_have_count(0)
+    await per.get_by_label("Notat til saken (stafettlogg)").fill("PPT kan ta en prat med skolen.")
+    await per.get_by_role("button", name="Lagre notatet").click()
+    await expect(per.locator("ol.messages")).to_contain_text("PPT kan ta en prat med skolen.")
+    await no_axe_findings(per, "invited case")
+    await shot(per, "case-invited-1280")
+    others = [i.reference for i in offline_app.queue.open_cases("kari") if i.reference != reference]
+    response = await per.goto(f"{served}/staff/case/{others[0]}")
+    assert response is not None and response.status == 404
+    await per_context.close()
+    await context.close()

@@ -118,6 +118,7 @@ async def test_a_child_locked_in_said_without_any_crisis_word_gets_the_numbers(
 @pytest.mark.parametrize(
     "question",
     [
+        "Han sover dårlig også.",
         "når åpner helsestasjonen på mandag?",
         "what's the weather tomorrow in Bergen",
         "how do I apply for barnetrygd",
