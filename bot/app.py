@@ -51,19 +51,40 @@ class App:
     staff_records: StaffRecords
 
 
-def build_understander(settings: Settings, rasa: RasaClient | None) -> Understander:
-    """The NLU stack: crisis lexicon, language guesser, offline matcher, optional Rasa."""
+@dataclass(frozen=True)
+class NluParts:
+    """The understanding step's parts that take seconds to build and never change while the
+    application runs: the crisis lexicon, the language guesser (its models load on first
+    use), the offline matcher and the danger sense over the same vectors."""
+
+    crisis: CrisisDetector
+    guesser: LanguageGuesser
+    matcher: FallbackMatcher
+    danger: DangerSense | None
+
+
+def build_nlu_parts(languages: tuple[str, ...]) -> NluParts:
+    """Read the lexicon and the training data; embed it (cached on disk) when e5 is here."""
     embedder = E5Embedder() if e5_available() else None
     matcher = FallbackMatcher(read_examples(data_files()), embedder=embedder)
     trained = matcher.training_vectors()
     danger = DangerSense(embedder, *trained) if embedder and trained else None
+    return NluParts(
+        CrisisDetector.from_file(CRISIS_LEXICON), LanguageGuesser(languages), matcher, danger
+    )
+
+
+def build_understander(settings: Settings, rasa: RasaClient | None) -> Understander:
+    """The NLU stack: crisis lexicon, danger sense, language guesser, offline matcher,
+    optional Rasa."""
+    parts = build_nlu_parts(settings.languages.supported)
     return Understander(
-        crisis=CrisisDetector.from_file(CRISIS_LEXICON),
-        guesser=LanguageGuesser(settings.languages.supported),
-        fallback=matcher,
+        crisis=parts.crisis,
+        guesser=parts.guesser,
+        fallback=parts.matcher,
         rasa=rasa,
         threshold=settings.nlu.confidence_threshold,
-        danger=danger,
+        danger=parts.danger,
     )
 
 

@@ -22,6 +22,21 @@ from tests.fakes.clock import FakeClock
 
 pytest_plugins = ["tests.console_fixtures"]
 
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_nlu_parts() -> Iterator[None]:
+    """Every app in the run shares the NLU parts that never change while one runs (the
+    lexicon, the language models, the matcher and the danger sense): built once, not for
+    each test's app (seconds each)."""
+    import functools
+
+    import bot.app
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bot.app, "build_nlu_parts", functools.cache(bot.app.build_nlu_parts))
+        yield
+
+
 DEAD_NLU_URL = "http://127.0.0.1:9"  # the discard port: nothing listens there
 
 hypothesis_settings.register_profile(
