@@ -5,6 +5,7 @@ set-up defines its own fixture of the same name."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 
 import pytest
@@ -22,10 +23,19 @@ def web(offline_app: App) -> Starlette:
     return create_web_app(offline_app, staff_password=PASSWORD)
 
 
+@contextlib.asynccontextmanager
+async def signed_in(
+    web: Starlette, staff: str, address: str = "127.0.0.1"
+) -> AsyncIterator[StaffBrowser]:
+    """A browser from ``address`` with ``staff`` signed in through the sign-in page."""
+    async with StaffBrowser(web, address) as browser:
+        assert (await browser.sign_in(staff, PASSWORD)).status_code == 303
+        yield browser
+
+
 @pytest.fixture
 async def kari(web: Starlette) -> AsyncIterator[StaffBrowser]:
-    async with StaffBrowser(web) as browser:
-        assert (await browser.sign_in("kari", PASSWORD)).status_code == 303
+    async with signed_in(web, "kari") as browser:
         yield browser
 
 

@@ -27,11 +27,11 @@ from bot.archive.exporter import CaseExporter
 from bot.archive.package import ArchivePackage
 from bot.queue import QueueError
 from bot.store.models import AuditEntry
-from bot.web import create_web_app
+from tests.console_fixtures import PASSWORD, signed_in
 from tests.fakes.clock import FakeClock
 from tests.journey import Citizen
 from tests.staff_browser import StaffBrowser
-from tests.test_console import PASSWORD, asks_anonymously
+from tests.test_console import asks_anonymously
 from tests.test_journeys import PARENT_WORDS, parent_sends_a_case
 from tests.test_staff_access import cli, token_for
 
@@ -281,21 +281,8 @@ async def test_a_withdrawn_case_is_not_exported(offline_app: App) -> None:
 
 
 @pytest.fixture
-def web(offline_app: App) -> Starlette:
-    return create_web_app(offline_app, staff_password=PASSWORD)
-
-
-@pytest.fixture
-async def kari(web: Starlette) -> AsyncIterator[StaffBrowser]:
-    async with StaffBrowser(web) as browser:
-        assert (await browser.sign_in("kari", PASSWORD)).status_code == 303
-        yield browser
-
-
-@pytest.fixture
 async def ahmed(web: Starlette) -> AsyncIterator[StaffBrowser]:
-    async with StaffBrowser(web, "127.0.0.2") as browser:
-        assert (await browser.sign_in("ahmed", PASSWORD)).status_code == 303
+    async with signed_in(web, "ahmed", "127.0.0.2") as browser:
         yield browser
 
 

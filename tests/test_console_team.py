@@ -14,33 +14,19 @@ from starlette.applications import Starlette
 
 from bot.app import App
 from bot.store.models import AuditEntry
-from bot.web import create_web_app
+from tests.console_fixtures import PASSWORD, signed_in
 from tests.staff_browser import StaffBrowser
 from tests.test_familieteam import NOTE, family_consents_to_los_only
 from tests.test_journeys import PARENT_WORDS, parent_sends_a_case
 
-PASSWORD = "console-test-password"
 NO_CASE = "Fant ikke saken"
 WORDS = "gråter hver morgen før skolen og vil ikke gå"
 """Of the parent's own words, the part without a number (a page may set numbers apart)."""
 
 
 @pytest.fixture
-def web(offline_app: App) -> Starlette:
-    return create_web_app(offline_app, staff_password=PASSWORD)
-
-
-@pytest.fixture
-async def kari(web: Starlette) -> AsyncIterator[StaffBrowser]:
-    async with StaffBrowser(web) as browser:
-        assert (await browser.sign_in("kari", PASSWORD)).status_code == 303
-        yield browser
-
-
-@pytest.fixture
 async def per(web: Starlette) -> AsyncIterator[StaffBrowser]:
-    async with StaffBrowser(web, "198.51.100.20") as browser:
-        assert (await browser.sign_in("per", PASSWORD)).status_code == 303
+    async with signed_in(web, "per", "198.51.100.20") as browser:
         yield browser
 
 
