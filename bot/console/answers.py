@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -102,14 +103,21 @@ class AnswerPages:
             max_text=MAX_TEXT,
         )
 
-    async def save(self, request: Request) -> Response:
-        """POST /staff/answers: add one (no id) or change one."""
+    async def _editor(self, request: Request) -> tuple[Staff, FormData] | Response:
+        """A leader's POST with its form (CSRF checked), or the refusal."""
         acting = await self.console._acting(request)
         if isinstance(acting, Response):
             return acting
+        if not may(acting[0].account.role, Permission.EDIT_ANSWERS):
+            return self.console._forbidden(acting[0])
+        return acting
+
+    async def save(self, request: Request) -> Response:
+        """POST /staff/answers: add one (no id) or change one."""
+        acting = await self._editor(request)
+        if isinstance(acting, Response):
+            return acting
         staff, form = acting
-        if not may(staff.account.role, Permission.EDIT_ANSWERS):
-            return self.console._forbidden(staff)
         fields = {k: str(form.get(k) or "") for k in ("id", "language", "title", "text")}
         title, text = fields["title"].strip(), fields["text"].strip()
         if fields["language"] not in self.languages or not title or not text:
@@ -130,12 +138,10 @@ class AnswerPages:
 
     async def remove(self, request: Request) -> Response:
         """POST /staff/answers/{id}/remove."""
-        acting = await self.console._acting(request)
+        acting = await self._editor(request)
         if isinstance(acting, Response):
             return acting
         staff, _ = acting
-        if not may(staff.account.role, Permission.EDIT_ANSWERS):
-            return self.console._forbidden(staff)
         raw = request.path_params["answer"]
         if not (raw.isdigit() and await run_in_threadpool(self.answers.remove, int(raw), staff.id)):
             return await self._render(staff, error=self.console._t(N_("console.answers.gone")))
