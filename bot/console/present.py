@@ -164,6 +164,8 @@ class Presenter:
     def topic(self, topic: str | None) -> str:
         if topic is None:
             return self.t(N_("console.topic.none"))
+        if topic == "los":  # asked for a person, or many needs at once
+            return self.t(N_("console.topic.los"))
         key = f"service.{topic}.name"
         name = self.catalogs.lookup(key, self.language)
         return name if name != key else self.t(N_("console.topic.other"))
