@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from nlu.embeddings import CACHE_DIR, Embedder, Vectors, embed_one
+from nlu.embeddings import CACHE_DIR, Embedder, Vectors, cached_array, embed_one
 
 CRISIS_INTENT = "crisis"
 NEIGHBOURS = 3
@@ -127,16 +127,10 @@ def _cached_fit(
     digest.update(np.ascontiguousarray(vectors).tobytes())
     digest.update(labels.tobytes())
     path = cache_dir / f"danger-{digest.hexdigest()[:24]}.npy"
-    if path.exists():
-        try:
-            stored = np.load(path, allow_pickle=False)
-            if stored.shape == (vectors.shape[1] + 1,):
-                return stored[:-1], float(stored[-1])
-        except (OSError, ValueError):
-            pass
-    w, b = fit(vectors, labels)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".tmp.npy")
-    np.save(partial, np.append(w, b), allow_pickle=False)
-    partial.replace(path)
-    return w, b
+
+    def compute() -> NDArray[np.float64]:
+        w, b = fit(vectors, labels)
+        return np.append(w, b)
+
+    stored = cached_array(path, (vectors.shape[1] + 1,), compute)
+    return np.asarray(stored[:-1], dtype=np.float64), float(stored[-1])

@@ -9,7 +9,7 @@ import importlib.util
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -100,21 +100,34 @@ def cached_embeddings(
     for text in texts:
         digest.update(b"\0" + text.encode())
     path = cache_dir / f"{digest.hexdigest()[:24]}.npy"
+
+    def compute() -> Vectors:
+        parts = [embedder.embed(texts[i : i + batch]) for i in range(0, len(texts), batch)]
+        return np.concatenate(parts) if parts else np.zeros((0, 384), dtype=np.float32)
+
+    return np.asarray(cached_array(path, (len(texts),), compute), dtype=np.float32)
+
+
+def cached_array(
+    path: Path, rows: tuple[int, ...], compute: Callable[[], NDArray[Any]]
+) -> NDArray[Any]:
+    """The array stored at ``path`` when its shape starts with ``rows``, else ``compute()``,
+    stored there (written aside and renamed, so no reader sees half a file; an unreadable
+    file is computed again)."""
     if path.exists():
         try:
-            cached = np.load(path, allow_pickle=False)
+            stored = np.load(path, allow_pickle=False)
         except (OSError, ValueError):
-            cached = None
-        if cached is not None and cached.shape[0] == len(texts):
-            return np.asarray(cached, dtype=np.float32)
-    parts = [embedder.embed(texts[i : i + batch]) for i in range(0, len(texts), batch)]
-    vectors = np.concatenate(parts) if parts else np.zeros((0, 384), dtype=np.float32)
-    cache_dir.mkdir(parents=True, exist_ok=True)
+            stored = None  # unreadable: computed again below
+        if stored is not None and stored.shape[: len(rows)] == rows:
+            return np.asarray(stored)
+    array = compute()
+    path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(f".{os.getpid()}.tmp")
     with partial.open("wb") as handle:
-        np.save(handle, vectors, allow_pickle=False)
+        np.save(handle, array, allow_pickle=False)
     partial.replace(path)
-    return vectors
+    return array
 
 
 def main() -> None:
