@@ -15,8 +15,11 @@ from bot.identity import load_or_create_secret
 from bot.queue import Queue
 from bot.router import Router
 from bot.settings import PROJECT_ROOT, Settings
+from bot.store.accounts import SeedMember
+from bot.store.archive_repo import ArchiveRepo
 from bot.store.crypto import KeyRing, key_source, reencrypt
 from bot.store.db import make_engine, make_sessionmaker, migrate
+from bot.store.invitations import InvitationRepo
 from bot.store.models import Base
 from bot.store.queue_repo import QueueRepo
 from bot.store.repo import Store
@@ -117,9 +120,17 @@ def build_app(
     router = Router(settings, store, understander, catalogs, secret, clock)
     accounts = router.staffing.accounts
     assert accounts is not None
-    accounts.seed(((m.id, m.name, m.role, m.service) for m in settings.roster.staff), clock())
+    accounts.seed(
+        (
+            SeedMember(m.id, m.name, m.role, m.service, m.email, m.phone)
+            for m in settings.roster.staff
+        ),
+        clock(),
+    )
     cases = QueueRepo(store.sessions, router.notices)
-    queue = Queue(settings, cases, catalogs, router.staffing, clock)
+    invitations = InvitationRepo(store.sessions, router.notices)
+    archive = ArchiveRepo(store.sessions)
+    queue = Queue(settings, cases, catalogs, router.staffing, clock, invitations, archive)
     staff_records = StaffRecords(store.sessions)
     return App(settings, store, router, understander, catalogs, rasa, queue, staff_records)
 

@@ -115,7 +115,14 @@ async def _run(settings: Settings) -> int:
             print(f"Recovered {recovered} message(s) left unanswered by a crash.", file=sys.stderr)
         housekeeping = asyncio.create_task(_housekeeping(app))
         deliveries = DeliveryRepo(app.store.sessions)
-        dispatcher = Dispatcher(settings, deliveries, app.catalogs, clock=app.router.clock)
+        accounts = app.router.staffing.accounts
+        dispatcher = Dispatcher(
+            settings,
+            deliveries,
+            app.catalogs,
+            clock=app.router.clock,
+            contacts=accounts.contact if accounts else None,
+        )
         delivery = asyncio.create_task(dispatcher.run_forever())
         try:
             await serve(app)

@@ -31,6 +31,8 @@ class NoticeKind(StrEnum):
     ESCALATION = "escalation"
     URGENT_ESCALATION = "urgent_escalation"
     TRANSFERRED = "transferred"
+    INVITED = "invited"
+    """A service member brought into a case (the familieteam)."""
 
 
 URGENT_KINDS = frozenset({NoticeKind.URGENT_CASE, NoticeKind.CRISIS, NoticeKind.URGENT_ESCALATION})
@@ -68,7 +70,7 @@ class Notices:
         """Who is told: the los who has the case (or those on duty), leaders of urgent and
         escalated cases, and the on-call target of urgent ones while the office is closed or
         nobody is on duty."""
-        if kind is NoticeKind.TRANSFERRED:
+        if kind in (NoticeKind.TRANSFERRED, NoticeKind.INVITED):
             return (to,) if to else ()
         on_duty = self.staffing.on_duty(tx, now)
         if kind is NoticeKind.NEW_CASE:

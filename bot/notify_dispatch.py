@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -32,6 +33,7 @@ from bot.notify_transports import (
     Transport,
 )
 from bot.settings import Settings
+from bot.store.accounts import Contact
 from bot.store.deliveries import ClaimedDelivery, DeliveryRepo, Outcome
 from bot.store.models import DeliveryStatus, DeliveryTransport
 from flows.types import N_
@@ -45,6 +47,7 @@ KIND_KEYS = {
     "escalation": N_("notice.kind.escalation"),
     "urgent_escalation": N_("notice.kind.urgent_escalation"),
     "transferred": N_("notice.kind.transferred"),
+    "invited": N_("notice.kind.invited"),
 }
 DANGER_KEYS = {
     "self_harm": N_("console.crisis.self_harm"),
@@ -110,6 +113,12 @@ def compose(
     )
 
 
+def roster_contacts(settings: Settings) -> Callable[[str], Contact | None]:
+    """The roster's addresses in config.yml (for a dispatcher without staff accounts)."""
+    members = {m.id: Contact(m.email, m.phone) for m in settings.roster.staff}
+    return members.get
+
+
 @dataclass(frozen=True)
 class _Job:
     delivery: ClaimedDelivery
@@ -138,6 +147,7 @@ class Dispatcher:
         clock: Clock = system_clock,
         email: Transport | None = None,
         sms: Transport | None = None,
+        contacts: Callable[[str], Contact | None] | None = None,
         language: str = "nb",
         claim_s: float | None = None,
         batch: int = BATCH,
@@ -148,6 +158,9 @@ class Dispatcher:
         self.clock = clock
         self.language = language
         self.batch = batch
+        self.contacts = contacts or roster_contacts(settings)
+        """Where a staff member's notices go: their account's addresses (``StaffAccounts.
+        contact``: none for a disabled one); without a database, the roster's."""
         notes = settings.notifications
         self.transports: dict[str, Transport] = {
             DeliveryTransport.EMAIL: email or EmailTransport(notes.email, settings.smtp_password),
@@ -168,8 +181,8 @@ class Dispatcher:
             on_call = self.settings.after_hours.on_call
             email, phone = on_call.email, on_call.sms
         else:
-            member = next((m for m in self.settings.roster.staff if m.id == staff_id), None)
-            email, phone = (member.email, member.phone) if member else (None, None)
+            contact = self.contacts(staff_id)
+            email, phone = (contact.email, contact.phone) if contact else (None, None)
         found: list[tuple[DeliveryTransport, str]] = []
         if email and notes.email.enabled:
             found.append((DeliveryTransport.EMAIL, email))

@@ -64,13 +64,16 @@ class Queue:
         catalogs: Catalogs,
         staffing: Staffing,
         clock: Clock,
+        invitations: InvitationRepo,
+        archive: ArchiveRepo,
     ) -> None:
         self.settings = settings
         self.cases = cases
         self.catalogs = catalogs
         self.staffing = staffing
         self.clock = clock
-        self.invitations = InvitationRepo(cases.sessions)
+        self.invitations = invitations
+        self.archive = archive
 
     def _permitted(self, staff_id: str, permission: Permission) -> Account:
         try:
@@ -239,7 +242,7 @@ class Queue:
         ``case_exported`` with the detail ``build`` gives (a checksum, never text). Who may:
         a worker of the queue; which case: the one she holds, or any closed one."""
         self._worker(staff_id)
-        return ArchiveRepo(self.cases.sessions).export(reference, staff_id, self.clock(), build)
+        return self.archive.export(reference, staff_id, self.clock(), build)
 
     def escalate_due(self) -> list[str]:
         """Unclaimed cases waiting too long (urgent ones after

@@ -130,6 +130,24 @@ class Roster(_Strict):
         return self
 
 
+class ArchiveSettings(_Strict):
+    """How an exported case is described to the municipality's Noark 5 archive system
+    (``inngang queue export``, the console's "Eksporter til arkiv"). The archive's own
+    numbers (arkiv, arkivdel, journal numbers) are given by the archive at import."""
+
+    administrative_unit: str | None = Field(default=None, max_length=200)
+    """administrativEnhet of the case (default: the municipality's name)."""
+    classification_system: str = Field(default="Inngang tema", min_length=1, max_length=100)
+    """klassifikasjonssystemID: the municipality's scheme (e.g. its K-codes), or the topics."""
+    classes: dict[str, str] = Field(default_factory=dict)
+    """klasseID per topic (service id, or ``los``/``annet``) in that scheme; a topic not
+    listed is classified by its id."""
+    access_code: str = Field(default="13", pattern=r"^[0-9A-Za-z]{1,4}$")
+    """tilgangsrestriksjon: 13 = taushetsbelagte opplysninger."""
+    legal_basis: str = Field(default="Offl. § 13 jf. fvl. § 13", min_length=1, max_length=100)
+    """skjermingshjemmel."""
+
+
 class ConsoleSettings(_Strict):
     """The staff console: its language and how long a sign-in lasts."""
 
@@ -293,6 +311,7 @@ class Settings(_Strict):
     roster: Roster
     queue: QueueSettings = QueueSettings()
     console: ConsoleSettings = ConsoleSettings()
+    archive: ArchiveSettings = ArchiveSettings()
     after_hours: AfterHours
     notifications: NotificationSettings = NotificationSettings()
     retention: Retention = Retention()

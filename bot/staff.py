@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from bot.schedule import Schedule
 from bot.settings import STAFF_ID_PATTERN, Settings
-from bot.store.accounts import Account, StaffAccounts
+from bot.store.accounts import Account, StaffAccounts, disabled_ids
 from bot.store.db import Transaction
 from bot.store.duty import duty_switches
 
@@ -149,16 +149,29 @@ class Staffing:
         return member.name if member is not None else staff_id
 
     def leaders(self) -> tuple[str, ...]:
-        """Staff with the leader role (they get escalations and crisis notices)."""
-        return tuple(m.id for m in self.settings.roster.staff if m.role == "leader")
+        """Active staff with the leader role (they get escalations and crisis notices)."""
+        if self.accounts is None:
+            return tuple(m.id for m in self.settings.roster.staff if m.role == "leader")
+        return tuple(a.id for a in self.accounts.all() if a.role == Role.LEADER and not a.disabled)
 
     def day(self, now: datetime) -> str:
         """The local date (ISO) that duty switches are recorded under."""
         return self.schedule.local(now).date().isoformat()
 
     def on_duty(self, tx: Transaction, now: datetime) -> tuple[str, ...]:
-        """Los staff on duty now: today's roster plus switched on, minus switched off."""
-        return self.on_duty_given(duty_switches(tx, self.day(now)), now)
+        """Los staff on duty now: today's roster plus switched on, minus switched off, minus
+        disabled accounts (who are told nothing)."""
+        gone = set(disabled_ids(tx))
+        return tuple(
+            s for s in self.on_duty_given(duty_switches(tx, self.day(now)), now) if s not in gone
+        )
+
+    def on_duty_now(self, now: datetime) -> tuple[str, ...]:
+        """``on_duty`` in a session of its own (the console's and the command line's view)."""
+        if self.accounts is None:
+            return self.on_duty_given({}, now)
+        with self.accounts.sessions() as session:
+            return self.on_duty(session, now)
 
     def on_duty_given(self, switches: Mapping[str, bool], now: datetime) -> tuple[str, ...]:
         """Los staff on duty now, given today's own switches (staff id: on). Staff who

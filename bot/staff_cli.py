@@ -148,6 +148,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     add.add_argument("--name", required=True, help="the name colleagues know them by")
     add.add_argument("--role", required=True, choices=list(STAFF_ROLES))
     add.add_argument("--service", default=None, help="for --role service: the service id")
+    add.add_argument("--email", default=None, help="where their notices go by e-mail")
+    add.add_argument("--phone", default=None, help="where urgent notices also go by SMS (+47...)")
     add.add_argument(
         "--stdin", action="store_true", help="also set their password, read from standard input"
     )
@@ -269,7 +271,9 @@ def _accounts(app: App, args: argparse.Namespace) -> int:
         raise QueueError(f"--role service needs --service, one of {list(app.settings.service_ids)}")
     if role != "service" and service is not None:
         raise QueueError("--service is only for --role service")
+    email, phone = _contact_args(args)
     outcome = accounts.save(staff_id, name, role, service, now)
+    accounts.set_contact(staff_id, email, phone, now)
     if args.stdin:
         set_password(app.staff_records, staff_id, sys.stdin.readline().rstrip("\n"), now)
     has_password = accounts.get(staff_id)
@@ -283,6 +287,17 @@ def _accounts(app: App, args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+def _contact_args(args: argparse.Namespace) -> tuple[str | None, str | None]:
+    """The --email and --phone given, checked (None where not given)."""
+    email = (args.email or "").strip() or None
+    phone = (args.phone or "").strip() or None
+    if email is not None and not re.fullmatch(r"[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{2,}", email):
+        raise QueueError(f"--email: {terminal_safe(email)} is not an e-mail address")
+    if phone is not None and not re.fullmatch(r"\+?[0-9 ]{5,20}", phone):
+        raise QueueError(f"--phone: {terminal_safe(phone)} is not a phone number (+4790000000)")
+    return email, phone
 
 
 def _delivery(state: DeliveryState) -> str:
@@ -507,8 +522,7 @@ def _run(app: App, args: argparse.Namespace) -> int:
             raise QueueError(f"{staff} does not work the queue: duty is for the los and the leader")
         if args.state != "status":
             records.switch_duty(staff, args.state == "on", staffing.day(now), now)
-        switches = records.duty_switches(staffing.day(now))
-        _print({"on_duty": list(staffing.on_duty_given(switches, now))})
+        _print({"on_duty": list(staffing.on_duty_now(now))})
         return 0
     if args.command == "audit":
         for entry in app.staff_records.audit_log():

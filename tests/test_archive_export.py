@@ -205,6 +205,26 @@ async def test_an_open_case_held_by_the_los_is_a_document_for_follow_up(
     assert "Utfall Saken er ikke avsluttet ennå." in " ".join(pdf_text(package.pdf).split())
 
 
+async def test_the_municipalitys_unit_and_classification_scheme_come_from_config(
+    offline_app: App,
+) -> None:
+    from bot.settings import ArchiveSettings
+
+    _, reference = await parent_sends_a_case(offline_app)
+    offline_app.queue.claim(reference, "kari")
+    [item] = [i for i in offline_app.queue.open_cases("kari") if i.reference == reference]
+    rules = ArchiveSettings(
+        administrative_unit="Oppvekst og familie",
+        classification_system="K-koder",
+        classes={str(item.topic): "F47"},
+    )
+    offline_app.queue.settings = offline_app.settings.model_copy(update={"archive": rules})
+    mappe = metadata(export(offline_app, reference))
+    assert mappe.findtext(f"{N5}administrativEnhet") == "Oppvekst og familie"
+    assert mappe.findtext(f"{N5}klassifikasjon/{N5}klassifikasjonssystemID") == "K-koder"
+    assert mappe.findtext(f"{N5}klassifikasjon/{N5}klasseID") == "F47"
+
+
 async def test_an_anonymous_case_exports_without_identity(any_app: App) -> None:
     youth = await asks_anonymously(any_app, "browser-7f3a", YOUTH_WORDS)
     [item] = any_app.queue.open_cases("kari")

@@ -95,12 +95,12 @@ async def shot(page: object, name: str) -> None:
     await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
 
 
-async def sign_in(page: object, served: str, next_path: str = "/staff") -> None:
+async def sign_in(page: object, served: str, next_path: str = "/staff", user: str = "kari") -> None:
     from playwright.async_api import Page
 
     assert isinstance(page, Page)
     await page.goto(served + next_path)
-    await page.get_by_label("Brukernavn").fill("kari")
+    await page.get_by_label("Brukernavn").fill(user)
     await page.get_by_label("Passord").fill(PASSWORD)
     await page.get_by_role("button", name="Logg inn").click()
 
@@ -160,6 +160,40 @@ async def test_a_los_works_a_case_from_sign_in_to_close_and_axe_finds_nothing(
     await page.goto(served + "/staff")
     await expect(page.get_by_role("heading", name="Logg inn")).to_be_visible()
     await context.close()
+
+
+async def test_two_los_take_the_same_case_at_once_and_the_second_is_told_who_was_first(
+    served: str, chromium: object, offline_app: App, clock: FakeClock
+) -> None:
+    from playwright.async_api import Browser, expect
+
+    assert isinstance(chromium, Browser)
+    reference = await cases_arrive(offline_app, clock)
+    pages = []
+    for user in ("kari", "ahmed"):
+        context = await chromium.new_context(viewport=DESKTOP, locale="nb-NO")  # type: ignore[arg-type]
+        page = await context.new_page()
+        await sign_in(page, served, f"/staff/case/{reference}", user)
+        await expect(page.get_by_role("button", name="Ta saken", exact=True)).to_be_visible()
+        pages.append(page)
+    kari, ahmed = pages
+
+    await kari.get_by_role("button", name="Ta saken", exact=True).click()
+    await expect(kari.locator(".tags")).to_contain_text("Din sak")
+    await ahmed.get_by_role("button", name="Ta saken", exact=True).click()
+
+    await expect(ahmed.get_by_role("alert")).to_have_text(
+        "Kari Los tok saken rett før deg. Du kan lese den, men den er ikke din."
+    )
+    await expect(ahmed.get_by_role("button", name="Ta saken", exact=True)).to_have_count(0)
+    await expect(ahmed.locator("main")).to_contain_text("Kari Los har saken")
+    await expect(ahmed.get_by_role("button", name="Send svaret")).to_have_count(0)
+    await no_axe_findings(ahmed, "case taken by a colleague")
+    await shot(ahmed, "case-taken-first-1280")
+    [item] = [i for i in offline_app.queue.open_cases("kari") if i.reference == reference]
+    assert item.claimed_by == "kari"
+    for page in pages:
+        await page.context.close()
 
 
 async def test_on_a_phone_the_pages_read_well_and_axe_finds_nothing(

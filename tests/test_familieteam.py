@@ -82,6 +82,10 @@ async def test_a_los_invites_ppt_and_per_sees_only_that_case(any_app: App) -> No
     assert [(i.staff_id, i.service, i.invited_by) for i in view.invitations] == [
         ("per", "ppt", "kari")
     ]
+    [told] = app.staff_records.notices("per", 10)  # he is told (by e-mail too), once
+    assert (told.kind, told.reference) == ("invited", shared)
+    assert not app.queue.invite(shared, "kari", per)
+    assert len(app.staff_records.notices("per", 10)) == 1
     with pytest.raises(QueueError, match=f"no case {other}"):
         app.queue.view(other, "per")  # the same answer as for no case at all
     with pytest.raises(QueueError, match="no case K-NOSUCH"):
@@ -232,6 +236,22 @@ async def test_only_an_active_service_member_is_invited(any_app: App) -> None:
     assert queue.invitee(service="ppt").id == "per"  # the one active member
     with pytest.raises(InviteRefused):
         queue.invitee(member="pia")
+
+
+async def test_a_disabled_member_leaves_every_case_team_at_once(any_app: App) -> None:
+    app = any_app
+    _, shared = await parent_sends_a_case(app)
+    app.queue.claim(shared, "kari")
+    app.queue.invite(shared, "kari", app.queue.invitee(member="per"))
+    accounts = app.router.staffing.accounts
+    assert accounts is not None
+
+    accounts.disable("per", app.router.clock())
+
+    assert app.queue.view(shared, "kari").invitations == ()  # the team shows nobody gone
+    accounts.save("per", "Per (PPT)", "service", "ppt", app.router.clock())
+    with pytest.raises(QueueError, match=f"no case {shared}"):
+        app.queue.view(shared, "per")  # enabled again: invited again only by the los
 
 
 async def test_withdrawing_consent_takes_every_service_members_access_at_once(

@@ -24,12 +24,10 @@ from bot.app import App, build_app
 from bot.channels.sms import sms_parts
 from bot.cli import _parser
 from bot.i18n import Catalogs
-from bot.notifications import NoticeKind, Notices
+from bot.notifications import NoticeKind
 from bot.notify_dispatch import Dispatcher, RunReport, compose
 from bot.notify_transports import EmailTransport, SmsTransport
-from bot.schedule import Schedule
 from bot.settings import Settings
-from bot.staff import Staffing
 from bot.store.db import alembic_config, make_engine, make_sessionmaker
 from bot.store.deliveries import DeliveryRepo
 from bot.store.models import Case, NotificationDelivery, StaffNotification
@@ -152,6 +150,7 @@ def dispatcher_for(
         app.catalogs,
         clock=clock,
         sms=SmsTransport(settings.sms, "sms-token", transport=httpx.MockTransport(gateway)),
+        contacts=app.router.staffing.accounts.contact if app.router.staffing.accounts else None,
         batch=batch,
     )
 
@@ -163,11 +162,6 @@ async def dispatcher(
     dispatcher = dispatcher_for(settings_, app, clock, gateway)
     yield dispatcher
     await dispatcher.aclose()
-
-
-def notices(settings: Settings) -> Notices:
-    schedule = Schedule(settings)
-    return Notices(settings, Staffing(settings, schedule), schedule)
 
 
 def open_case(app: App, reference: str, *, crisis: str | None = None) -> None:
@@ -191,7 +185,7 @@ def open_case(app: App, reference: str, *, crisis: str | None = None) -> None:
 
 def raise_notice(app: App, kind: NoticeKind, reference: str) -> list[str]:
     with app.store.sessions.begin() as session:
-        return notices(app.settings).raise_notice(session, app.router.clock(), kind, reference)
+        return app.router.notices.raise_notice(session, app.router.clock(), kind, reference)
 
 
 def deliveries(app: App) -> list[NotificationDelivery]:
@@ -562,3 +556,48 @@ async def test_in_every_phase_the_los_and_the_leader_get_an_email_and_an_sms(
         assert mails and texts, (phase, email)
         assert all(DANGER not in m.body and DANGER not in m.subject for m in mails)
         assert all(DANGER not in t for t in texts)
+
+
+async def test_the_accounts_decide_who_is_told_a_leader_added_later_is_and_a_disabled_one_not(
+    app: App, dispatcher: Dispatcher, mailbox: tuple[MailBox, int], gateway: Gateway
+) -> None:
+    """The roster only seeds the accounts: a leader added with `inngang staff add --email
+    --phone` gets urgent notices at those addresses; a disabled leader and a disabled los on
+    the roster's duty get nothing."""
+    accounts = app.router.staffing.accounts
+    assert accounts is not None
+    now = app.router.clock()
+    accounts.save("nina", "Nina Leder", "leader", None, now)
+    accounts.set_contact("nina", "nina@fjordvik.kommune.example", "+4790000009", now)
+    accounts.disable("leder", now)
+    accounts.disable("ahmed", now)  # on duty on Tuesdays
+    open_case(app, "K-URG002", crisis="self_harm")
+
+    told = raise_notice(app, NoticeKind.URGENT_CASE, "K-URG002")
+
+    assert told == ["nina", "on-call"]  # nobody on duty now: the on-call target too
+    await dispatcher.run_once()
+    box, _ = mailbox
+    assert [m.subject for m in box.to("nina@fjordvik.kommune.example")] == [
+        "Inngang: Hastesak K-URG002"
+    ]
+    assert gateway.to("+4790000009") and not gateway.to("+4790000003")
+    assert box.to(LEDER) == [] and box.to(AHMED) == []
+
+
+def test_staff_add_takes_the_addresses_and_refuses_what_is_none(
+    app: App, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.store.accounts import Contact
+    from tests.test_staff_access import cli
+
+    nina = ["staff", "add", "nina", "--name", "Nina", "--role", "leader"]
+    email, phone = "nina@fjordvik.kommune.example", "+47 900 00 009"
+    assert cli(app, *nina, "--email", email, "--phone", phone) == 0
+    accounts = app.router.staffing.accounts
+    assert accounts is not None
+    assert accounts.contact("nina") == Contact(email, phone)
+    assert cli(app, *nina, "--email", "not an address") == 1
+    assert "--email: not an address is not an e-mail address" in capsys.readouterr().err
+    assert accounts.contact("nina") == Contact(email, phone)  # nothing changed
+    assert accounts.contact("kari") == Contact("kari@fjordvik.kommune.example", "+4790000001")

@@ -44,7 +44,8 @@ class CaseExporter:
         def build(record: CaseRecord) -> tuple[ArchivePackage, str]:
             document = Composer(self.present, municipality).compose(record, staff_id, now)
             pdf = render(document)
-            xml = NoarkWriter(self.present, municipality).write(
+            rules = self.queue.settings.archive
+            xml = NoarkWriter(self.present, municipality, rules).write(
                 record, DocumentFile(f"{reference}.pdf", pdf, archival=True), staff_id, now
             )
             package = ArchivePackage(reference, pdf, xml, now.astimezone(self.present.zone))

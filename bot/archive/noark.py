@@ -25,17 +25,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.console.present import Presenter
+from bot.settings import ArchiveSettings
 from bot.store.archive_repo import CaseRecord
 from bot.store.enums import CaseStatus
 from flows.types import N_
 
 NAMESPACE = "http://www.arkivverket.no/standarder/noark5/arkivstruktur"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
-ACCESS_CODE = "13"
-"""tilgangsrestriksjon: taushetsbelagte opplysninger."""
-LEGAL_BASIS = "Offl. § 13 jf. fvl. § 13"
-CLASSIFICATION_SYSTEM = "Inngang tema"
-"""The classification the case carries: its topic (a service id of config.yml)."""
 ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:inngang:case")
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -72,6 +68,8 @@ class NoarkWriter:
 
     present: Presenter
     municipality: str
+    rules: ArchiveSettings
+    """The municipality's unit, classification scheme and access code (``archive:``)."""
     system: str = "Inngang"
     """opprettetAv of the case: the bot opened it."""
 
@@ -83,8 +81,8 @@ class NoarkWriter:
 
     def _skjerming(self, parent: ET.Element) -> None:
         skjerming = _add(parent, "skjerming")
-        _add(skjerming, "tilgangsrestriksjon", ACCESS_CODE)
-        _add(skjerming, "skjermingshjemmel", LEGAL_BASIS)
+        _add(skjerming, "tilgangsrestriksjon", self.rules.access_code)
+        _add(skjerming, "skjermingshjemmel", self.rules.legal_basis)
         _add(skjerming, "skjermingMetadata", "Tittel")
         _add(skjerming, "skjermingDokument", "Hele dokumentet")
 
@@ -110,13 +108,14 @@ class NoarkWriter:
             _add(mappe, "avsluttetAv", holder)
         self._skjerming(mappe)
         klassifikasjon = _add(mappe, "klassifikasjon")
-        _add(klassifikasjon, "klassifikasjonssystemID", CLASSIFICATION_SYSTEM)
-        _add(klassifikasjon, "klasseID", item.topic or "annet")
+        _add(klassifikasjon, "klassifikasjonssystemID", self.rules.classification_system)
+        topic_id = item.topic or "annet"
+        _add(klassifikasjon, "klasseID", self.rules.classes.get(topic_id, topic_id))
         _add(klassifikasjon, "tittel", topic)
         self._journalpost(mappe, record, document, exporter, now, closed)
         _add(mappe, "saksaar", str(item.created_at.astimezone(p.zone).year))
         _add(mappe, "saksdato", self._date(item.created_at))
-        _add(mappe, "administrativEnhet", self.municipality)
+        _add(mappe, "administrativEnhet", self.rules.administrative_unit or self.municipality)
         _add(mappe, "saksansvarlig", holder)
         _add(mappe, "saksstatus", "Avsluttet" if closed else "Under behandling")
         ET.indent(mappe)

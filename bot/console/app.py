@@ -396,9 +396,7 @@ class Console:
             items = await run_in_threadpool(self.queue.live, staff.id)
         notices = await run_in_threadpool(self.records.notices, staff.id, NOTICES_SHOWN)
         now = self.queue.clock()
-        day = self.staffing.day(now)
-        switches = await run_in_threadpool(self.records.duty_switches, day)
-        on_duty = self.staffing.on_duty_given(switches, now)
+        on_duty = await run_in_threadpool(self.staffing.on_duty_now, now)
         return {
             "items": [self._row(item, staff) for item in items],
             "notices": [self._notice(n) for n in notices],
@@ -722,7 +720,8 @@ class Console:
         except QueueError:
             return self._no_case(staff)
         if not won:
-            return await self._case(staff, reference, await self._why_not(staff, reference), 409)
+            problem = await self._why_not(staff, reference, taking=True)
+            return await self._case(staff, reference, problem, 409)
         return RedirectResponse(f"/staff/case/{reference}", status_code=303)
 
     async def _read(self, staff: Staff, reference: str, form: FormData) -> Response:
@@ -732,8 +731,11 @@ class Console:
             return self._no_case(staff)
         return RedirectResponse(f"/staff/case/{reference}", status_code=303)
 
-    async def _why_not(self, staff: Staff, reference: str, reply: str = "") -> Problem:
-        """Why the los cannot act on the case now, and what she can do."""
+    async def _why_not(
+        self, staff: Staff, reference: str, reply: str = "", *, taking: bool = False
+    ) -> Problem:
+        """Why the los cannot act on the case now (``taking``: take it), and what she can
+        do."""
         try:
             item = (await run_in_threadpool(self.queue.view, reference, staff.id)).item
         except QueueError:
@@ -742,6 +744,8 @@ class Console:
             return Problem(self._t(N_("console.problem.not_claimed")), reply, offer_claim=True)
         if item.status == "claimed" and item.claimed_by != staff.id:
             name = self.present.staff_name(item.claimed_by or "")
+            if taking:
+                return Problem(self._t(N_("console.problem.taken_first"), name=name))
             return Problem(self._t(N_("console.problem.claimed_by"), name=name), reply)
         if item.status in ("closed", "withdrawn"):
             return Problem(self._t(N_("console.problem.closed")), reply)

@@ -17,11 +17,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.store.audit import audit
 from bot.store.models import (
+    CaseInvitation,
     StaffAccount,
     StaffCredential,
     StaffDuty,
@@ -46,6 +47,26 @@ class Account:
 
 
 @dataclass(frozen=True)
+class Contact:
+    """Where an active staff member's notices go."""
+
+    email: str | None
+    phone: str | None
+
+
+@dataclass(frozen=True)
+class SeedMember:
+    """A roster member from config.yml, as the accounts are seeded with it."""
+
+    id: str
+    name: str
+    role: str
+    service: str | None
+    email: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
 class SignedIn:
     """The staff member a live session belongs to."""
 
@@ -64,6 +85,13 @@ def _account(row: StaffAccount, has_password: bool = False) -> Account:
     )
 
 
+def disabled_ids(session: Session) -> list[str]:
+    """The ids of disabled accounts (they are on nobody's duty and told nothing)."""
+    return list(
+        session.scalars(select(StaffAccount.id).where(StaffAccount.disabled_at.is_not(None)))
+    )
+
+
 class StaffAccounts:
     """The staff accounts and the console sessions in the store."""
 
@@ -72,22 +100,62 @@ class StaffAccounts:
 
     # --- accounts -------------------------------------------------------------------------
 
-    def seed(self, members: Iterable[tuple[str, str, str, str | None]], now: datetime) -> list[str]:
-        """Add the roster's members (id, name, role, service) the database does not know yet;
-        returns the ids added. Known ids are left as they are (disabled stays disabled). Not
-        audited: it is the configuration, read at every start, not somebody's act."""
-        wanted = list(members)
+    def seed(self, members: Iterable[SeedMember], now: datetime) -> list[str]:
+        """Add the roster's members the database does not know yet; returns the ids added.
+        Known ids are left as they are (disabled stays disabled), except that an address
+        they have none of is filled from the roster. Not audited: it is the configuration,
+        read at every start, not somebody's act."""
+        wanted = {member.id: member for member in members}
         with self.sessions.begin() as session:
-            known = set(session.scalars(select(StaffAccount.id)))
+            known = {row.id: row for row in session.scalars(select(StaffAccount))}
             added = []
-            for staff_id, name, role, service in wanted:
-                if staff_id in known:
+            for member in wanted.values():
+                row = known.get(member.id)
+                if row is not None:
+                    row.email = row.email or member.email
+                    row.phone = row.phone or member.phone
                     continue
                 session.add(
-                    StaffAccount(id=staff_id, name=name, role=role, service=service, created_at=now)
+                    StaffAccount(
+                        id=member.id,
+                        name=member.name,
+                        role=member.role,
+                        service=member.service,
+                        created_at=now,
+                        email=member.email,
+                        phone=member.phone,
+                    )
                 )
-                added.append(staff_id)
+                added.append(member.id)
             return added
+
+    def contact(self, staff_id: str) -> Contact | None:
+        """Where an active account's notices go (None: unknown or disabled)."""
+        with self.sessions() as session:
+            row = session.get(StaffAccount, staff_id)
+            if row is None or row.disabled_at is not None:
+                return None
+            return Contact(row.email, row.phone)
+
+    def set_contact(
+        self, staff_id: str, email: str | None, phone: str | None, now: datetime
+    ) -> None:
+        """Change where the account's notices go (a None leaves that address as it is)."""
+        with self.sessions.begin() as session:
+            row = session.get(StaffAccount, staff_id)
+            if row is None:
+                return
+            changed = [name for name, value in (("email", email), ("phone", phone)) if value]
+            row.email = email or row.email
+            row.phone = phone or row.phone
+            if changed:
+                audit(
+                    session,
+                    now,
+                    "operator",
+                    "staff_contact",
+                    detail=f"{staff_id}: {', '.join(changed)}",
+                )
 
     def get(self, staff_id: str) -> Account | None:
         """The account with this id, disabled or not (None when there is none)."""
@@ -132,8 +200,8 @@ class StaffAccounts:
             return outcome
 
     def disable(self, staff_id: str, now: datetime) -> bool:
-        """Disable an account: its sessions, token and duty switches end at once. Whether it
-        was active before."""
+        """Disable an account: its sessions, token, duty switches and invitations into cases
+        end at once. Whether it was active before."""
         with self.sessions.begin() as session:
             row = session.get(StaffAccount, staff_id)
             if row is None:
@@ -143,6 +211,11 @@ class StaffAccounts:
             session.execute(delete(StaffSession).where(StaffSession.staff_id == staff_id))
             session.execute(delete(StaffToken).where(StaffToken.staff_id == staff_id))
             session.execute(delete(StaffDuty).where(StaffDuty.staff_id == staff_id))
+            session.execute(
+                update(CaseInvitation)
+                .where(CaseInvitation.staff_id == staff_id, CaseInvitation.revoked_at.is_(None))
+                .values(revoked_at=now)
+            )
             audit(session, now, "operator", "staff_disable", detail=staff_id)
             return was_active
 

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.notifications import NoticeKind, Notices
 from bot.store.audit import audit
 from bot.store.enums import OPEN_STATUSES, CaseStatus
 from bot.store.models import Case, CaseInvitation
@@ -114,8 +115,11 @@ def refusal_of_case(case: Case) -> InviteRefused | None:
 class InvitationRepo:
     """Invitations into cases. Methods are synchronous (one transaction each)."""
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: sessionmaker[Session], notices: Notices) -> None:
         self.sessions = sessions
+        self.notices = notices
+        """The invited member is told (``NoticeKind.INVITED``), in the invitation's
+        transaction."""
 
     def refusal(self, reference: str) -> InviteRefused | None:
         """Why nobody may be invited into the case now (None: somebody may). Reads only."""
@@ -165,6 +169,7 @@ class InvitationRepo:
                     row.service, row.invited_by = service, staff_id
                     row.invited_at, row.revoked_at = now, None
                 audit(session, now, staff_id, "invite", reference, f"{member} ({service})")
+                self.notices.raise_notice(session, now, NoticeKind.INVITED, reference, to=member)
         except IntegrityError:
             return False  # a colleague invited the same member at the same moment
         return True

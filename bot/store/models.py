@@ -347,6 +347,10 @@ class StaffAccount(Base):
     service: Mapped[str | None] = mapped_column(String(32), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    """Where their notices go by e-mail (none: the console only)."""
+    phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    """Where urgent notices also go by SMS (none: no SMS)."""
 
 
 class StaffSession(Base):

@@ -12,7 +12,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.store.audit import AuditLine, audit, audit_lines
-from bot.store.duty import duty_switches, switch_duty
+from bot.store.duty import switch_duty
 from bot.store.figures import PeriodFacts, period_facts
 from bot.store.models import Consent, StaffCredential, StaffSession, StaffToken
 from bot.store.notices import NoticeRecord, mark_seen, notices_for
@@ -84,11 +84,6 @@ class StaffRecords:
                 )
                 for c in session.scalars(select(Consent).order_by(Consent.id))
             ]
-
-    def duty_switches(self, day: str) -> dict[str, bool]:
-        """Who switched themselves on (True) or off (False) on this day (ISO date)."""
-        with self.sessions() as session:
-            return duty_switches(session, day)
 
     def switch_duty(self, staff_id: str, on: bool, day: str, now: datetime) -> None:
         """Record a staff member's own duty switch for the day, audited."""
