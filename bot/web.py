@@ -239,7 +239,8 @@ def start_passwords(app: App) -> StartPasswords:
         for account in without:
             print(
                 f"    {account.id:10} {start.per_account[account.id]}   "
-                f"{account.name} ({account.role})",
+                f"{account.name} ({account.role}"
+                f"{', ' + account.service if account.service else ''})",
                 flush=True,
             )
     return start
