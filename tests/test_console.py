@@ -493,6 +493,28 @@ async def test_a_young_person_s_first_message_is_on_the_case_page(
     assert "Innbyggeren" in page and "Inngang (automatisk svar)" in page
 
 
+async def test_the_choices_a_parent_pressed_are_in_the_conversation_by_their_labels(
+    kari: StaffBrowser, offline_app: App
+) -> None:
+    from tests.test_journeys import parent_sends_a_case
+
+    _, reference = await parent_sends_a_case(offline_app)
+    view = offline_app.queue.view(reference, "kari")
+    pressed = [m.text for m in view.conversation if m.button]
+    assert pressed == [
+        "Snakk med en person",
+        "Mitt barn",
+        "6-12 år",
+        "Ja, losen kan ta med tjenestene vi trenger",
+        "Ferdig",
+        "Ring meg",
+        "Send",
+    ]
+    talk = (await kari.get(f"/staff/case/{reference}")).text.split('<ol class="messages">', 1)[1]
+    assert talk.index("hvem gjelder det?") < talk.index("Mitt barn") < talk.index("Hvor gammelt")
+    assert talk.count("trykket") >= len(pressed)
+
+
 async def test_opening_a_case_tells_the_citizen_nothing_until_the_los_marks_it_read(
     kari: StaffBrowser, offline_app: App
 ) -> None:

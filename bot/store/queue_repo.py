@@ -209,21 +209,43 @@ def _conversation(session: Session, case: Case, now: datetime) -> tuple[CaseMess
     if until is not None:
         query = query.where(Message.created_at <= until)
     shown = []
+    offered: dict[str, str] = {}
+    """The labels of the buttons last offered, by payload: a press is shown by its label."""
     for m in session.scalars(query.order_by(Message.id)):
-        if not m.text.strip():
+        if m.direction == Direction.OUT and m.buttons:
+            offered = _labels(m.buttons)
+        text = m.text
+        if not text.strip() and m.button and m.direction == Direction.IN:
+            text = offered.get(m.button, "")
+        if not text.strip():
             continue
         at = _aware(m.created_at, now)
         shown.append(
             CaseMessage(
                 at,
                 Sender(m.sender),
-                m.text,
+                text,
                 m.language,
                 before_case=at < created and m.case_reference != case.reference,
                 button=bool(m.button) and m.direction == Direction.IN,
             )
         )
     return tuple(shown)
+
+
+def _labels(buttons: str) -> dict[str, str]:
+    """A bot reply's buttons (JSON [{"label", "payload"}]) as label by payload."""
+    try:
+        offered = json.loads(buttons)
+    except ValueError:
+        return {}
+    if not isinstance(offered, list):
+        return {}
+    return {
+        str(b["payload"]): str(b["label"])
+        for b in offered
+        if isinstance(b, dict) and "payload" in b and "label" in b
+    }
 
 
 def _case(session: Session, reference: str) -> Case:
