@@ -304,6 +304,22 @@ async def test_the_api_down_the_reply_waits_in_the_outbox_and_goes_later(
     assert await channel.push_pending() == 0 and len(fake.sent) == 1
 
 
+async def test_a_retry_after_our_answer_failed_sends_the_waiting_answer_once(
+    whatsapp: Fixture, offline_app: App, clock: FakeClock
+) -> None:
+    fake, channel = whatsapp
+    fake.fail_sends(500)
+    wamid = await fake.user_says(PARENT, "hvor er helsestasjonen?")
+    assert fake.sent == []
+    clock.advance(seconds=30)
+    assert (await fake.retry(wamid)).status_code == 200  # not handled again; what waits goes
+    await channel.push_pending()
+    assert len(fake.sent) == 1 and "55 10 20 01" in fake.texts_to(PARENT)[0]
+    assert waiting(offline_app) == [] and inbound(offline_app) == [
+        ("hvor er helsestasjonen?", None)
+    ]
+
+
 async def test_a_wrong_token_keeps_the_reply(whatsapp: Fixture, offline_app: App) -> None:
     fake, _ = whatsapp
     fake.token = "rotated"

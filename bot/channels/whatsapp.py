@@ -74,6 +74,7 @@ RATE_LIMITED = frozenset({4, 80007, 130429, 131048, 131056})
 MEDIA_KINDS = ("image", "audio", "video", "document", "sticker", "location", "contacts")
 IGNORED_KINDS = ("reaction", "system", "ephemeral", "request_welcome")
 """Not messages to answer: a reaction to one of ours, a changed number, and the like."""
+TEMPLATE_REFERENCE = "reply-waiting"
 _OUTBOX_REFERENCE = re.compile(r"^outbox-([0-9]{1,12})-[0-9]{1,4}$")
 log = logging.getLogger(__name__)
 
@@ -390,8 +391,12 @@ class WhatsAppChannel:
         errors = _list(status.get("errors"))
         first = errors[0] if errors and isinstance(errors[0], dict) else {}
         code = first.get("code") if isinstance(first.get("code"), int) else None
-        shown = reference if reference and _OUTBOX_REFERENCE.match(reference) else "-"
-        log.info("whatsapp status=%s ref=%s code=%s", state, shown, code)
+        known = reference is not None and (
+            reference == TEMPLATE_REFERENCE or _OUTBOX_REFERENCE.match(reference) is not None
+        )
+        shown = reference if known else "-"
+        level = logging.WARNING if state == "failed" else logging.INFO
+        log.log(level, "whatsapp status=%s ref=%s code=%s", state, shown, code)
         if state != "failed":
             return
         recipient = clean_field(status.get("recipient_id"), 32)
@@ -510,7 +515,7 @@ class WhatsAppChannel:
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
             "to": number,
-            "biz_opaque_callback_data": "reply-waiting",
+            "biz_opaque_callback_data": TEMPLATE_REFERENCE,
             **template_payload(template),
         }
         try:
