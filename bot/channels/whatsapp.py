@@ -350,6 +350,9 @@ class WhatsAppChannel:
             for status in _list(value.get("statuses")):
                 if isinstance(status, dict):
                     await self._on_status(status)
+            for error in _list(value.get("errors")):  # about the account, not a message
+                code = error.get("code") if isinstance(error, dict) else None
+                log.warning("whatsapp: the Cloud API reports an error code=%s", code)
         return JSONResponse({"status": "ok"})
 
     def _values(self, entries: list[object]) -> list[dict[str, Any]]:
