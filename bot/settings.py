@@ -298,6 +298,52 @@ class SmsSettings(_Strict):
     here). Empty: no reference is sent."""
 
 
+class WhatsAppTemplate(_Strict):
+    """An approved WhatsApp message template: its name and language code at Meta."""
+
+    name: str = Field(pattern=r"^[a-z0-9_]{1,512}$")
+    language: str = Field(pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$")
+    """Meta's code for the template's language (``nb``, ``en_US``, ``uk``, ...)."""
+
+
+class WhatsAppSettings(_Strict):
+    """The WhatsApp Cloud API (Meta's Graph API). The token (WHATSAPP_TOKEN), the app secret
+    that signs webhooks (WHATSAPP_APP_SECRET) and the webhook verify token
+    (WHATSAPP_VERIFY_TOKEN) come from the environment.
+
+    Webhooks arrive at ``webhook_path`` (GET: the subscription check, POST: messages and
+    delivery statuses, signed ``X-Hub-Signature-256``); replies go to
+    ``{api_url}/{api_version}/{phone_number_id}/messages``. Outside the 24-hour customer
+    service window a los reply waits, and the citizen gets ``reply_waiting_templates`` in their
+    language (else the default language's) saying a reply is waiting.
+    """
+
+    enabled: bool = False
+    phone_number_id: str = Field(default="", pattern=r"^[0-9]{0,32}$")
+    api_version: str = Field(default="v21.0", pattern=r"^v[0-9]{1,3}\.[0-9]{1,3}$")
+    api_url: str = "https://graph.facebook.com"
+    """The Graph API's address (a local fake in tests)."""
+    webhook_path: str = Field(default="/whatsapp/webhook", pattern=r"^/[A-Za-z0-9/_-]{1,100}$")
+    reply_waiting_templates: dict[str, WhatsAppTemplate] = Field(default_factory=dict)
+    """Per supported language: the template sent when a los reply waits outside the window."""
+
+    @field_validator("reply_waiting_templates")
+    @classmethod
+    def _known_languages(
+        cls, templates: dict[str, WhatsAppTemplate]
+    ) -> dict[str, WhatsAppTemplate]:
+        unknown = sorted(code for code in templates if code not in KNOWN_LANGUAGES)
+        if unknown:
+            raise ValueError(f"unknown language codes {unknown}; known: {list(KNOWN_LANGUAGES)}")
+        return templates
+
+    @model_validator(mode="after")
+    def _number_when_enabled(self) -> WhatsAppSettings:
+        if self.enabled and not self.phone_number_id:
+            raise ValueError("phone_number_id is required when WhatsApp is enabled")
+        return self
+
+
 class Settings(_Strict):
     """Everything the application needs, validated. Secrets are read from the environment."""
 
@@ -321,6 +367,10 @@ class Settings(_Strict):
     sms: SmsSettings = SmsSettings()
     sms_shared_secret: str | None = Field(default=None, repr=False)
     sms_api_token: str | None = Field(default=None, repr=False)
+    whatsapp: WhatsAppSettings = WhatsAppSettings()
+    whatsapp_token: str | None = Field(default=None, repr=False)
+    whatsapp_app_secret: str | None = Field(default=None, repr=False)
+    whatsapp_verify_token: str | None = Field(default=None, repr=False)
     staff_password: str | None = Field(default=None, repr=False)
     smtp_password: str | None = Field(default=None, repr=False)
     data_key: str = Field(default="", repr=False)
@@ -427,12 +477,21 @@ def settings_from_mapping(
             raise ConfigError(
                 f"{path}: {key}: secrets belong in the environment, not in config.yml"
             )
+    for key in ("token", "app_secret", "verify_token"):
+        if key in _as_dict(merged.get("whatsapp")):
+            raise ConfigError(
+                f"{path}: whatsapp.{key}: secrets belong in the environment "
+                f"(WHATSAPP_{key.upper()}), not in config.yml"
+            )
     merged["secret_key"] = env.get("INNGANG_SECRET_KEY", "")
     merged["telegram_token"] = env.get("TELEGRAM_BOT_TOKEN") or None
     merged["telegram_webhook_secret"] = env.get("TELEGRAM_WEBHOOK_SECRET") or None
     merged["telegram_api_url"] = env.get("TELEGRAM_API_URL") or None
     merged["sms_shared_secret"] = env.get("SMS_SHARED_SECRET") or None
     merged["sms_api_token"] = env.get("SMS_API_TOKEN") or None
+    merged["whatsapp_token"] = env.get("WHATSAPP_TOKEN") or None
+    merged["whatsapp_app_secret"] = env.get("WHATSAPP_APP_SECRET") or None
+    merged["whatsapp_verify_token"] = env.get("WHATSAPP_VERIFY_TOKEN") or None
     merged["staff_password"] = env.get("INNGANG_STAFF_PASSWORD") or None
     merged["smtp_password"] = env.get("SMTP_PASSWORD") or None
     merged["data_key"] = env.get("INNGANG_DATA_KEY", "")

@@ -1,5 +1,5 @@
-"""The application's web server: the citizens' web chat, the staff console, the Telegram and
-SMS webhooks.
+"""The application's web server: the citizens' web chat, the staff console, the Telegram, SMS
+and WhatsApp webhooks.
 
 Every response says ``X-Content-Type-Options: nosniff`` and ``Referrer-Policy: same-origin``
 (not no-referrer: with that, browsers send ``Origin: null`` on the console's own form posts,
@@ -27,6 +27,7 @@ from bot.channels.delivery import SupervisedLoop
 from bot.channels.sms import SmsChannel
 from bot.channels.telegram import TelegramChannel, command_menus
 from bot.channels.web_chat import WebChat
+from bot.channels.whatsapp import WhatsAppChannel
 from bot.console import Console
 from bot.staff_auth import StartPasswords
 from bot.store.saved_answers import SavedAnswers
@@ -75,8 +76,10 @@ def create_web_app(
     telegram_secret: str | None = None,
     sms: SmsChannel | None = None,
     staff_password: StartPasswords | str | None = None,
+    whatsapp: WhatsAppChannel | None = None,
 ) -> Starlette:
-    """Starlette routes over the application's router (and the Telegram and SMS webhooks)."""
+    """Starlette routes over the application's router (and the Telegram, SMS and WhatsApp
+    webhooks)."""
 
     async def telegram_webhook(request: Request) -> Response:
         given = request.headers.get("x-telegram-bot-api-secret-token", "")
@@ -137,6 +140,7 @@ def create_web_app(
             Route("/healthz", health),
             Route("/telegram/webhook", telegram_webhook, methods=["POST"]),
             *([Route(sms.settings.inbound_path, sms.webhook, methods=["POST"])] if sms else []),
+            *(_whatsapp_routes(whatsapp) if whatsapp else []),
         ],
         middleware=[Middleware(SecurityHeaders)],
     )
@@ -177,10 +181,11 @@ async def serve(app: App, *, pending_interval_s: float = 1.0) -> None:
         )
         loops["sms"] = _push_sms(sms)
         print(f"SMS: webhook at {settings.sms.inbound_path}", flush=True)
+    whatsapp = _start_whatsapp(app, loops)
     loops["pending"] = SupervisedLoop(
         "pending", app.router.process_pending, pending_interval_s
     ).start()
-    web = create_web_app(app, telegram, secret if telegram else None, sms, password)
+    web = create_web_app(app, telegram, secret if telegram else None, sms, password, whatsapp)
     web.state.loops = loops
     config = uvicorn.Config(
         web,
@@ -200,6 +205,9 @@ async def serve(app: App, *, pending_interval_s: float = 1.0) -> None:
         if sms is not None:
             await loops["sms"].stop()
             await sms.aclose()
+        if whatsapp is not None:
+            await loops["whatsapp"].stop()
+            await whatsapp.aclose()
 
 
 def start_passwords(app: App) -> StartPasswords:
@@ -249,3 +257,40 @@ def start_passwords(app: App) -> StartPasswords:
 def _push_sms(sms: SmsChannel, interval_s: float = 2.0) -> SupervisedLoop:
     """The SMS push loop, supervised: it survives any failure and reports on /healthz."""
     return SupervisedLoop("sms", sms.push_pending, interval_s).start()
+
+
+def _whatsapp_routes(whatsapp: WhatsAppChannel) -> list[Route]:
+    path = whatsapp.settings.webhook_path
+    return [
+        Route(path, whatsapp.verify, methods=["GET"]),
+        Route(path, whatsapp.webhook, methods=["POST"]),
+    ]
+
+
+def _start_whatsapp(app: App, loops: dict[str, SupervisedLoop]) -> WhatsAppChannel | None:
+    """The WhatsApp channel and its supervised push loop, when ``whatsapp.enabled``; it needs
+    WHATSAPP_TOKEN, WHATSAPP_APP_SECRET and WHATSAPP_VERIFY_TOKEN in the environment."""
+    settings = app.settings
+    if not settings.whatsapp.enabled:
+        return None
+    token = settings.whatsapp_token
+    app_secret = settings.whatsapp_app_secret
+    verify_token = settings.whatsapp_verify_token
+    if not token or not app_secret or not verify_token:
+        given = {
+            "WHATSAPP_TOKEN": token,
+            "WHATSAPP_APP_SECRET": app_secret,
+            "WHATSAPP_VERIFY_TOKEN": verify_token,
+        }
+        missing = ", ".join(name for name, value in given.items() if not value)
+        raise SystemExit(f"whatsapp.enabled needs {missing} in the environment")
+    whatsapp = WhatsAppChannel(
+        app.router,
+        settings.whatsapp,
+        token,
+        app_secret,
+        verify_token,
+    )
+    loops["whatsapp"] = SupervisedLoop("whatsapp", whatsapp.push_pending, 2.0).start()
+    print(f"WhatsApp: webhook at {settings.whatsapp.webhook_path}", flush=True)
+    return whatsapp

@@ -1,4 +1,5 @@
-"""Rendering outbound messages for channels that have no buttons."""
+"""Rendering outbound messages: choices as numbered text for channels without buttons, long
+texts cut into parts for channels with a length limit."""
 
 from __future__ import annotations
 
@@ -24,3 +25,20 @@ def plain_texts(outbounds: Sequence[Outbound]) -> list[str]:
         texts.append(as_plain_text(outbound, first))
         first += len(outbound.buttons)
     return texts
+
+
+def split_text(text: str, limit: int = 4096) -> list[str]:
+    """Parts of at most ``limit`` characters (4096: Telegram's and WhatsApp's limit), cut at a
+    paragraph, line or word boundary."""
+    parts: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        window = rest[:limit]
+        cut = max(window.rfind("\n\n"), window.rfind("\n"), window.rfind(" "))
+        if cut < limit // 2:
+            cut = limit
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest or not parts:
+        parts.append(rest)
+    return parts

@@ -47,6 +47,7 @@ from telegram.ext import (
 )
 
 from bot.channels.delivery import Deliverer, SendOne, SupervisedLoop, Undelivered
+from bot.channels.render import split_text
 from bot.i18n import Catalogs
 from bot.locks import KeyedLocks
 from bot.router import Router
@@ -101,22 +102,6 @@ def command_menus(catalogs: Catalogs, languages: Sequence[str], default: str) ->
         if language == default:
             menus[None] = menu
     return menus
-
-
-def split_text(text: str, limit: int = MAX_MESSAGE) -> list[str]:
-    """Parts of at most ``limit`` characters, cut at a paragraph, line or word boundary."""
-    parts: list[str] = []
-    rest = text
-    while len(rest) > limit:
-        window = rest[:limit]
-        cut = max(window.rfind("\n\n"), window.rfind("\n"), window.rfind(" "))
-        if cut < limit // 2:
-            cut = limit
-        parts.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    if rest or not parts:
-        parts.append(rest)
-    return parts
 
 
 def _marked(kind: str, words: str | None) -> str:
@@ -358,7 +343,7 @@ class TelegramChannel:
 
     def _sender(self, chat_id: int) -> SendOne:
         async def send(message: Outbound, start: int, _key: str | None) -> None:
-            parts = split_text(message.text)
+            parts = split_text(message.text, MAX_MESSAGE)
             for index in range(start, len(parts)):
                 markup = keyboard(message) if index == len(parts) - 1 else None
                 await self._send_part(chat_id, parts[index], markup, index)

@@ -29,6 +29,7 @@ CHANNEL_KEYS = {
     "web": N_("console.channel.web"),
     "telegram": N_("console.channel.telegram"),
     "sms": N_("console.channel.sms"),
+    "whatsapp": N_("console.channel.whatsapp"),
     "jsonl": N_("console.channel.terminal"),
     "terminal": N_("console.channel.terminal"),
 }
