@@ -41,6 +41,32 @@ SERVICE_NEXT = {
     "fritid": N_("service.fritid.next"),
     "flyktning": N_("service.flyktning.next"),
 }
+SERVICE_SMS = {
+    "helsestasjon": N_("service.helsestasjon.sms"),
+    "skolehelsetjeneste": N_("service.skolehelsetjeneste.sms"),
+    "ppt": N_("service.ppt.sms"),
+    "familieteam": N_("service.familieteam.sms"),
+    "barnevern": N_("service.barnevern.sms"),
+    "bup": N_("service.bup.sms"),
+    "psykisk_helse_rus": N_("service.psykisk_helse_rus.sms"),
+    "nav": N_("service.nav.sms"),
+    "fritid": N_("service.fritid.sms"),
+    "flyktning": N_("service.flyktning.sms"),
+}
+"""What the service is, in a sentence or two: the start of its SMS form."""
+SERVICE_NEXT_SMS = {
+    "helsestasjon": N_("service.helsestasjon.next.sms"),
+    "skolehelsetjeneste": N_("service.skolehelsetjeneste.next.sms"),
+    "ppt": N_("service.ppt.next.sms"),
+    "familieteam": N_("service.familieteam.next.sms"),
+    "barnevern": N_("service.barnevern.next.sms"),
+    "bup": N_("service.bup.next.sms"),
+    "psykisk_helse_rus": N_("service.psykisk_helse_rus.next.sms"),
+    "nav": N_("service.nav.next.sms"),
+    "fritid": N_("service.fritid.next.sms"),
+    "flyktning": N_("service.flyktning.next.sms"),
+}
+"""What happens next, in the fewest words: for the SMS form."""
 CRISIS_LINE_LABEL = {
     "medical": N_("crisis.line.medical"),
     "police": N_("crisis.line.police"),
@@ -102,9 +128,12 @@ def contact_lines(ctx: FlowContext, service_id: str, language: str) -> list[str]
 
 
 def service_answer(ctx: FlowContext, service_id: str, language: str) -> Outbound:
-    """What the service does, for whom, how to reach it, and what happens next."""
+    """What the service does, for whom, how to reach it, and what happens next (on a channel
+    with short texts, its SMS form)."""
     if service_id not in SERVICE_WHAT:
         return not_understood(ctx, language)
+    if ctx.short_texts:
+        return service_sms(ctx, service_id, language)
     parts = [
         ctx.t(SERVICE_WHAT[service_id], language, municipality=ctx.settings.municipality.name),
         "\n".join(contact_lines(ctx, service_id, language)),
@@ -112,6 +141,22 @@ def service_answer(ctx: FlowContext, service_id: str, language: str) -> Outbound
         ctx.t(N_("faq.offer_person"), language),
     ]
     return Outbound("\n\n".join(parts), language, (person_button(ctx, language),))
+
+
+def service_sms(ctx: FlowContext, service_id: str, language: str) -> Outbound:
+    """The SMS form of a service answer, whole within four SMS in every language: what the
+    service is, its phone number (and after-hours number), what happens next, and a person
+    as a numbered choice. The full answer's e-mail, address and web page are left out."""
+    service = ctx.settings.service(service_id)
+    lines = [
+        ctx.t(SERVICE_SMS[service_id], language),
+        ctx.t(N_("contact.phone"), language, phone=service.phone),
+    ]
+    if service.after_hours_phone:
+        lines.append(ctx.t(N_("contact.after_hours"), language, phone=service.after_hours_phone))
+    lines.append(ctx.t(SERVICE_NEXT_SMS[service_id], language))
+    lines.append(ctx.t(N_("faq.offer_person.sms"), language))
+    return Outbound("\n".join(lines), language, (person_button(ctx, language),))
 
 
 def crisis_lines_text(
