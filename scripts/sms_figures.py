@@ -29,7 +29,7 @@ sys.path.insert(0, str(PROJECT_ROOT))
 from bot.channels import sms  # noqa: E402
 from bot.i18n import Catalogs  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
-from flows import answers, intake  # noqa: E402
+from flows import answers, front_door, intake  # noqa: E402
 from flows.state import ConversationState, IntakeDraft, Phase  # noqa: E402
 from flows.types import FlowContext, Outbound  # noqa: E402
 
@@ -197,6 +197,7 @@ def cases(settings_path: Path) -> Iterator[Case]:
             "contact": intake.ask_contact(state, ctx).replies,
             "declined": intake.declined(state.evolve(last_topic="ppt"), ctx).replies,
             "anonymous": intake.start_anonymous(state, ctx).replies,
+            "language": front_door.language_choice(state, ctx).replies,
         }
         for name, replies in others.items():
             person = any(b.payload == answers.PAYLOAD_PERSON for m in replies for b in m.buttons)
