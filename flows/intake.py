@@ -301,7 +301,7 @@ def _with(draft: IntakeDraft, **changes: Any) -> IntakeDraft:
 def declined(state: ConversationState, ctx: FlowContext) -> StepResult:
     """No consent: nothing is stored as a case; offer an anonymous question or public contacts."""
     lang = state.language
-    parts = [ctx.t(N_("consent.declined"), lang)]
+    parts = [ctx.t(N_("consent.declined.sms") if ctx.short_texts else N_("consent.declined"), lang)]
     topic = state.last_topic
     if topic in ctx.settings.service_ids and topic is not None:
         parts.append(
