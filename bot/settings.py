@@ -39,6 +39,9 @@ class Municipality(_Strict):
     name: str = Field(min_length=1)
     web: str
     timezone: str = "Europe/Oslo"
+    calling_code: str = Field(default="+47", pattern=r"^\+[1-9][0-9]{0,2}$")
+    """The country's calling code: channels that link phone numbers (Telegram) write the
+    municipality's numbers in full international form ("+47 55 10 20 01")."""
 
 
 class Languages(_Strict):

@@ -41,6 +41,32 @@ SERVICE_NEXT = {
     "fritid": N_("service.fritid.next"),
     "flyktning": N_("service.flyktning.next"),
 }
+SERVICE_SMS = {
+    "helsestasjon": N_("service.helsestasjon.sms"),
+    "skolehelsetjeneste": N_("service.skolehelsetjeneste.sms"),
+    "ppt": N_("service.ppt.sms"),
+    "familieteam": N_("service.familieteam.sms"),
+    "barnevern": N_("service.barnevern.sms"),
+    "bup": N_("service.bup.sms"),
+    "psykisk_helse_rus": N_("service.psykisk_helse_rus.sms"),
+    "nav": N_("service.nav.sms"),
+    "fritid": N_("service.fritid.sms"),
+    "flyktning": N_("service.flyktning.sms"),
+}
+"""What the service is, in a sentence or two: the start of its SMS form."""
+SERVICE_NEXT_SMS = {
+    "helsestasjon": N_("service.helsestasjon.next.sms"),
+    "skolehelsetjeneste": N_("service.skolehelsetjeneste.next.sms"),
+    "ppt": N_("service.ppt.next.sms"),
+    "familieteam": N_("service.familieteam.next.sms"),
+    "barnevern": N_("service.barnevern.next.sms"),
+    "bup": N_("service.bup.next.sms"),
+    "psykisk_helse_rus": N_("service.psykisk_helse_rus.next.sms"),
+    "nav": N_("service.nav.next.sms"),
+    "fritid": N_("service.fritid.next.sms"),
+    "flyktning": N_("service.flyktning.next.sms"),
+}
+"""What happens next, in the fewest words: for the SMS form."""
 CRISIS_LINE_LABEL = {
     "medical": N_("crisis.line.medical"),
     "police": N_("crisis.line.police"),
@@ -87,9 +113,16 @@ def service_name(ctx: FlowContext, service_id: str, language: str) -> str:
 
 
 def contact_lines(ctx: FlowContext, service_id: str, language: str) -> list[str]:
-    """The service's contact details from config.yml, labelled in the citizen's language."""
+    """The service's contact details from config.yml, labelled in the citizen's language (on
+    a channel with short texts, its phone numbers only)."""
     service = ctx.settings.service(service_id)
     lines = [ctx.t(N_("contact.phone"), language, phone=service.phone)]
+    if ctx.short_texts:
+        if service.after_hours_phone:
+            lines.append(
+                ctx.t(N_("contact.after_hours"), language, phone=service.after_hours_phone)
+            )
+        return lines
     if service.email:
         lines.append(ctx.t(N_("contact.email"), language, email=service.email))
     if service.address:
@@ -102,9 +135,12 @@ def contact_lines(ctx: FlowContext, service_id: str, language: str) -> list[str]
 
 
 def service_answer(ctx: FlowContext, service_id: str, language: str) -> Outbound:
-    """What the service does, for whom, how to reach it, and what happens next."""
+    """What the service does, for whom, how to reach it, and what happens next (on a channel
+    with short texts, its SMS form)."""
     if service_id not in SERVICE_WHAT:
         return not_understood(ctx, language)
+    if ctx.short_texts:
+        return service_sms(ctx, service_id, language)
     parts = [
         ctx.t(SERVICE_WHAT[service_id], language, municipality=ctx.settings.municipality.name),
         "\n".join(contact_lines(ctx, service_id, language)),
@@ -112,6 +148,16 @@ def service_answer(ctx: FlowContext, service_id: str, language: str) -> Outbound
         ctx.t(N_("faq.offer_person"), language),
     ]
     return Outbound("\n\n".join(parts), language, (person_button(ctx, language),))
+
+
+def service_sms(ctx: FlowContext, service_id: str, language: str) -> Outbound:
+    """The SMS form of a service answer, whole within four SMS in every language: what the
+    service is, its phone number (and after-hours number), what happens next, and a person
+    as a numbered choice. The full answer's e-mail, address and web page are left out."""
+    lines = [ctx.t(SERVICE_SMS[service_id], language), *contact_lines(ctx, service_id, language)]
+    lines.append(ctx.t(SERVICE_NEXT_SMS[service_id], language))
+    lines.append(ctx.t(N_("faq.offer_person.sms"), language))
+    return Outbound("\n".join(lines), language, (person_button(ctx, language),))
 
 
 def crisis_lines_text(
@@ -145,16 +191,33 @@ def _line_number(ctx: FlowContext, line_id: str, default: str) -> str:
     return default
 
 
+def _helpline(ctx: FlowContext, audience: str | None) -> str:
+    """The help line open day and night for this audience (adults: Mental Helse; else the
+    Alarmtelefonen for children and young people)."""
+    if audience == "adults":
+        return _line_number(ctx, "mental_helse", "116 123")
+    return _line_number(ctx, "alarmtelefonen", "116 111")
+
+
+def closed_numbers_sms(ctx: FlowContext, language: str, audience: str | None) -> str:
+    """While the office is closed, in one SMS: the emergency numbers, the after-hours line
+    and the help line for the audience (the SMS form of ``crisis_lines_text``)."""
+    return ctx.t(
+        N_("case.out_of_hours.sms"),
+        language,
+        medical=_line_number(ctx, "medical", "113"),
+        police=_line_number(ctx, "police", "112"),
+        number=ctx.settings.after_hours.phone,
+        helpline=_helpline(ctx, audience),
+    )
+
+
 def crisis_answer(ctx: FlowContext, language: str, category: str, audience: str | None) -> Outbound:
     """Warm and short: you are not alone, who to call now. The case that goes with it is
     told by ``crisis_case_note``. On SMS the short form, numbers first, fits two messages."""
     opening = ctx.t(CRISIS_OPENING.get(category, N_("crisis.opening.acute_danger")), language)
     text = f"{opening}\n\n{crisis_lines_text(ctx, language, audience)}"
-    helpline = (
-        _line_number(ctx, "mental_helse", "116 123")
-        if audience == "adults"
-        else _line_number(ctx, "alarmtelefonen", "116 111")
-    )
+    helpline = _helpline(ctx, audience)
     short = ctx.t(
         CRISIS_SMS.get(category, N_("crisis.sms.acute_danger")),
         language,
@@ -225,18 +288,26 @@ def thanks(ctx: FlowContext, language: str) -> Outbound:
 
 def not_understood(ctx: FlowContext, language: str) -> Outbound:
     """A polite 'I did not understand', the services we know, and an offer of a person."""
+    if ctx.short_texts:  # ten services' names do not fit an SMS: a few examples instead
+        text = ctx.t(N_("fallback.not_understood.sms"), language)
+        text += "\n" + ctx.t(N_("faq.offer_person.sms"), language)
+        return Outbound(text, language, (person_button(ctx, language),))
     names = ", ".join(service_name(ctx, sid, language) for sid in ctx.settings.service_ids)
     text = ctx.t(N_("fallback.not_understood"), language, services=names)
     return Outbound(text, language, (person_button(ctx, language),))
 
 
 TOPIC_PREFIX = "topic:"
+SMS_ALTERNATIVES = 2
 PAYLOAD_SOMETHING_ELSE = "topic:other"
 
 
 def clarify(ctx: FlowContext, language: str, topics: tuple[str, ...]) -> Outbound:
     """Unsure what was meant: the likely services to choose from, a person, something else.
-    Never an intake the citizen did not ask for."""
+    Never an intake the citizen did not ask for. On SMS the two likeliest services only, so
+    that the choices arrive within four SMS in every language."""
+    if ctx.short_texts:
+        topics = topics[:SMS_ALTERNATIVES]
     buttons = [
         Button(service_name(ctx, topic, language), f"{TOPIC_PREFIX}{topic}")
         for topic in topics
@@ -244,7 +315,8 @@ def clarify(ctx: FlowContext, language: str, topics: tuple[str, ...]) -> Outboun
     ]
     buttons.append(person_button(ctx, language))
     buttons.append(Button(ctx.t(N_("button.something_else"), language), PAYLOAD_SOMETHING_ELSE))
-    return Outbound(ctx.t(N_("fallback.clarify"), language), language, tuple(buttons))
+    key = N_("fallback.clarify.sms") if ctx.short_texts else N_("fallback.clarify")
+    return Outbound(ctx.t(key, language), language, tuple(buttons))
 
 
 def out_of_scope(ctx: FlowContext, language: str) -> Outbound:
@@ -269,5 +341,6 @@ def handling_failed(ctx: FlowContext, language: str) -> Outbound:
     """Said when the message could not be handled: try again or write to a person, and the
     emergency numbers, since we could not tell whether there is danger."""
     text = ctx.t(N_("error.safe_reply"), language)
+    short = ctx.t(N_("error.safe_reply.sms"), language)
     numbers = crisis_lines_text(ctx, language, None, emergency_only=True)
-    return Outbound(f"{text}\n{numbers}", language, short=f"{text}\n{numbers}")
+    return Outbound(f"{text}\n{numbers}", language, short=f"{short}\n{numbers}")

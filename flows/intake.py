@@ -301,7 +301,7 @@ def _with(draft: IntakeDraft, **changes: Any) -> IntakeDraft:
 def declined(state: ConversationState, ctx: FlowContext) -> StepResult:
     """No consent: nothing is stored as a case; offer an anonymous question or public contacts."""
     lang = state.language
-    parts = [ctx.t(N_("consent.declined"), lang)]
+    parts = [ctx.t(N_("consent.declined.sms") if ctx.short_texts else N_("consent.declined"), lang)]
     topic = state.last_topic
     if topic in ctx.settings.service_ids and topic is not None:
         parts.append(
@@ -341,10 +341,13 @@ def submit(state: ConversationState, ctx: FlowContext) -> StepResult:
     effect = OpenCase(reference, draft, state.urgent, state.anonymous, lang)
     key = N_("case.opened_anonymous") if state.anonymous else N_("case.opened")
     parts = [ctx.t(key, lang, reference=reference, when=when_read(ctx, lang))]
-    if not ctx.office_open:
+    replies = [Outbound("\n\n".join(parts), lang)]
+    audience = "youth" if state.anonymous else None
+    if not ctx.office_open and ctx.short_texts:  # the numbers in an SMS of their own
+        replies.append(Outbound(answers.closed_numbers_sms(ctx, lang, audience), lang))
+    elif not ctx.office_open:
         parts.append(ctx.t(N_("case.out_of_hours_crisis"), lang))
-        parts.append(answers.crisis_lines_text(ctx, lang, "youth" if state.anonymous else None))
+        parts.append(answers.crisis_lines_text(ctx, lang, audience))
+        replies = [Outbound("\n\n".join(parts), lang)]
     opened = state.evolve(phase=Phase.CASE_OPEN, case_ref=reference, intake=None)
-    return StepResult(
-        opened, (Outbound("\n\n".join(parts), lang),), (effect,), topic=draft.topic, handover=True
-    )
+    return StepResult(opened, tuple(replies), (effect,), topic=draft.topic, handover=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import App, build_app
-from bot.channels.telegram import TelegramChannel, command_menus, split_text
+from bot.channels.telegram import TelegramChannel, command_menus, split_text, tappable
 from bot.store.models import Conversation, Message, Outbox
 from bot.web import create_web_app
 from tests.conftest import app_settings
@@ -226,7 +227,8 @@ async def test_a_transient_502_is_retried_from_the_outbox_and_delivered_once(
     clock.advance(seconds=30)
     await eventually(lambda: undelivered(offline_app) == [])
     await settled(offline_app, fake)
-    assert fake.texts_to(PARENT) == waiting  # each once, in order
+    as_sent = tappable(offline_app.settings)  # numbers in full, to tap
+    assert fake.texts_to(PARENT) == [as_sent(t) for t in waiting]  # each once, in order
 
 
 async def test_a_recovered_answer_is_pushed_once(
@@ -358,6 +360,7 @@ async def test_the_command_menu_is_registered_in_each_language(
     english = [c["command"] for c in fake.menus["en"]]
     assert norwegian == [
         "start",
+        "person",
         "hjelp",
         "sprak",
         "anonym",
@@ -366,8 +369,46 @@ async def test_the_command_menu_is_registered_in_each_language(
         "trekk_samtykke",
         "stopp",
     ]
-    assert english[:3] == ["start", "help", "language"]
+    assert english[:4] == ["start", "person", "help", "language"]
     assert fake.menus[""] == fake.menus["nb"]  # the default language for everyone else
+
+
+async def test_every_language_has_its_own_menu_with_the_way_to_a_person(
+    telegram: tuple[FakeTelegram, TelegramChannel], offline_app: App
+) -> None:
+    fake, _ = telegram
+    catalogs = offline_app.catalogs
+    for language in offline_app.settings.languages.supported:
+        menu = fake.menus[language]
+        descriptions = [c["description"] for c in menu]
+        assert descriptions[1] == catalogs("command.describe.person", language)
+        assert all(1 <= len(d) <= 256 for d in descriptions)
+        assert all(re.fullmatch(r"[a-z0-9_]{1,32}", c["command"]) for c in menu)
+    assert fake.menus["no"] == fake.menus["nb"]  # Norwegian apps that say "no"
+
+
+async def test_phone_numbers_are_sent_in_international_form_to_tap_and_call(
+    telegram: tuple[FakeTelegram, TelegramChannel],
+) -> None:
+    fake, _ = telegram
+    fake.user_says(PARENT, "hvor er barnevernet?")
+    await eventually(lambda: fake.texts_to(PARENT))
+    text = fake.sent[-1]["text"]
+    assert "+47 55 10 20 05" in text and "+47 55 10 20 99" in text  # the after-hours line
+    assert "+47 +47" not in text
+    fake.user_says(PARENT, "jeg vil ikke leve lenger")
+    await eventually(lambda: len(fake.sent) >= 3)
+    crisis = fake.sent[1]["text"]
+    assert re.search(r"(?<![+\d])113\b", crisis)  # short numbers are dialled as they are
+    assert "+47 116" not in crisis and "+47 113" not in crisis
+
+
+def test_a_number_written_in_full_already_is_left_as_it_is(offline_app: App) -> None:
+    write = tappable(offline_app.settings)
+    assert write("Ring +47 55 10 20 01 eller 55 10 20 01.") == (
+        "Ring +47 55 10 20 01 eller +47 55 10 20 01."
+    )
+    assert write("Saksnummer 155 10 20 011") == "Saksnummer 155 10 20 011"
 
 
 async def test_a_localised_command_works(telegram: tuple[FakeTelegram, TelegramChannel]) -> None:

@@ -35,13 +35,48 @@ from bot.text_input import clean_field, load_json
 from flows.types import Inbound, Outbound
 
 CHANNEL = "sms"
+GSM_SINGLE, UNICODE_SINGLE = 160, 70
+"""What one SMS carries: 160 GSM-7 characters, 70 in UCS-2."""
 GSM_PART, UNICODE_PART = 153, 67
+"""What each part of a longer text carries (the rest goes to the concatenation header)."""
 _GSM = set(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
     "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
+"""The GSM-7 default alphabet (the extension table's {}[]~ cost two and are left out: a text
+with them is counted as UCS-2, never longer than it is)."""
+LATIN_SCRIPT = frozenset({"nb", "nn", "en", "pl", "so"})
+"""Languages whose typography is sent in its GSM-7 equivalents («» and “” as ", – as -, … as
+...), so that one quotation mark does not make every part 67 characters. Letters are never
+changed: Polish keeps ą ę ł ś ż (and goes as UCS-2) rather than be transliterated, since
+"zona" is not "żona"; Ukrainian and Arabic are never transliterated."""
+_TYPOGRAPHY = str.maketrans(
+    {
+        "«": '"',
+        "»": '"',
+        "“": '"',
+        "”": '"',
+        "„": '"',
+        "‟": '"',
+        "‘": "'",
+        "’": "'",
+        "‚": "'",
+        "ʼ": "'",
+        "–": "-",
+        "—": "-",
+        "‐": "-",
+        "‑": "-",
+        "−": "-",
+        "…": "...",
+        "•": "-",
+        "\u00a0": " ",
+        "\u202f": " ",
+        "\u2009": " ",
+    }
+)
 _WORD_BREAK = re.compile(r"(?<!\d) | (?!\d)")
 """A space to break a long line at: any but one inside a number ("116 111", "55 10 20 99")."""
+_CHOICE = re.compile(r"^\d{1,2}\. ")
 log = logging.getLogger(__name__)
 
 
@@ -50,53 +85,84 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
-def _pack(pieces: list[str], budget: int, joiner: str) -> list[str]:
+def is_gsm(text: str) -> bool:
+    """Whether the text goes as GSM-7 (else as UCS-2, with far fewer characters a part)."""
+    return set(text) <= _GSM
+
+
+def gsm_typography(text: str, language: str) -> str:
+    """Quotation marks, dashes, ellipses and special spaces as their GSM-7 equivalents, in a
+    language written in the Latin script; other texts as they are."""
+    return text.translate(_TYPOGRAPHY) if language in LATIN_SCRIPT else text
+
+
+def _chunks(word: str, budget: int) -> list[str]:
+    return [word[k : k + budget] for k in range(0, len(word), budget)]
+
+
+def _pack(lines: list[str], budget: int) -> list[str]:
+    """Lines into parts of at most ``budget`` characters. A short line (a phone number, a
+    numbered choice) that does not fit what is left of a part starts the next one whole;
+    a longer line flows on word by word, never breaking inside a number."""
     parts: list[str] = []
     current = ""
-    for piece in pieces:
-        candidate = f"{current}{joiner}{piece}" if current else piece
+    for line in lines:
+        candidate = f"{current}\n{line}" if current else line
         if len(candidate) <= budget:
             current = candidate
             continue
-        if current:
+        if len(line) <= budget and (_CHOICE.match(line) or len(line) <= budget // 3):
             parts.append(current)
-        if len(piece) <= budget:
-            current = piece
+            current = line
             continue
-        words = (
-            _pack(_WORD_BREAK.split(piece), budget, " ")
-            if " " in piece
-            else [piece[k : k + budget] for k in range(0, len(piece), budget)]
-        )
-        parts.extend(words[:-1])
-        current = words[-1]
+        joiner = "\n"
+        for word in _WORD_BREAK.split(line):
+            candidate = f"{current}{joiner}{word}" if current else word
+            joiner = " "
+            if len(candidate) <= budget:
+                current = candidate
+                continue
+            if current:
+                parts.append(current)
+            pieces = _chunks(word, budget) if len(word) > budget else [word]
+            parts.extend(pieces[:-1])
+            current = pieces[-1]
     if current:
         parts.append(current)
     return parts
 
 
 def sms_parts(text: str, max_parts: int) -> list[str]:
-    """Split into numbered parts that each fit one SMS segment ("(1/3) ..."), keeping lines
-    (such as numbered choices) whole where they fit."""
-    size = GSM_PART if set(text) <= _GSM else UNICODE_PART
+    """Split into numbered parts that each fit one SMS segment ("(1/3) ..."), keeping short
+    lines (such as numbered choices) whole; at most ``max_parts``, the last one cut with an
+    ellipsis if the text is longer still."""
+    gsm = is_gsm(text)
     lines = [line for line in text.split("\n") if line.strip()]
-    if len(text) <= size:
-        return ["\n".join(lines) or text]
-    budget = size - 7  # room for "(n/m) "
-    parts = _pack(lines, budget, "\n") or [""]
+    whole = "\n".join(lines) or text
+    if len(whole) <= (GSM_SINGLE if gsm else UNICODE_SINGLE):
+        return [whole]
+    size = GSM_PART if gsm else UNICODE_PART
+    budget = size - len("(1/9) ")  # room for the part's number
+    parts = _pack(lines, budget) or [""]
+    if len(parts) > 9:
+        budget = size - len("(10/99) ")
+        parts = _pack(lines, budget)
     if len(parts) > max_parts:
-        parts = [*parts[: max_parts - 1], parts[max_parts - 1][: budget - 1] + "…"]
+        more = "..." if gsm else "…"
+        parts = [*parts[: max_parts - 1], parts[max_parts - 1][: budget - len(more)] + more]
     return [f"({n}/{len(parts)}) {part}" for n, part in enumerate(parts, 1)]
 
 
 def as_sms(messages: Sequence[Outbound]) -> tuple[Outbound, ...]:
-    """Replies as the SMS they become: the short form when there is one, else the text with
-    its choices numbered across the messages sent together (as the router numbered them), so
-    that one kept for later reads the same."""
-    return tuple(
-        replace(message, text=message.short or plain, buttons=(), short=None)
-        for message, plain in zip(messages, plain_texts(messages), strict=True)
-    )
+    """Replies as the SMS they become: the short form when there is one, else the text; any
+    choices as numbered lines, numbered on across the messages sent together (as the router
+    numbered them, so that a bare digit picks what it showed); typography in GSM-7 where the
+    language allows."""
+    rendered: list[Outbound] = []
+    for message, plain in zip(messages, plain_texts(messages, short=True), strict=True):
+        text = gsm_typography(plain, message.language)
+        rendered.append(replace(message, text=text, buttons=(), short=None))
+    return tuple(rendered)
 
 
 def _retry_after_s(response: httpx.Response) -> float | None:
@@ -179,7 +245,7 @@ class SmsChannel:
 
     def _sender(self, number: str) -> SendOne:
         async def send(message: Outbound, start: int, key: str | None) -> None:
-            text = message.short or as_plain_text(message)
+            text = as_plain_text(message, short=True)
             parts = sms_parts(text, self.settings.max_parts)
             for index in range(start, len(parts)):
                 reference = None if key is None else f"{key}-{index + 1}"

@@ -51,6 +51,7 @@ from bot.channels.render import split_text
 from bot.i18n import Catalogs
 from bot.locks import KeyedLocks
 from bot.router import Router
+from bot.settings import Settings
 from bot.text_input import clean_field
 from flows.commands import SLASH_KEYS, Command
 from flows.types import Inbound, Outbound
@@ -74,6 +75,7 @@ MEDIA_FILTER = (
 
 MENU = (
     Command.START,
+    Command.PERSON,
     Command.HELP,
     Command.LANGUAGE,
     Command.ANONYMOUS,
@@ -102,6 +104,34 @@ def command_menus(catalogs: Catalogs, languages: Sequence[str], default: str) ->
         if language == default:
             menus[None] = menu
     return menus
+
+
+def phone_numbers(settings: Settings) -> dict[str, str]:
+    """The municipality's phone numbers (the services', the after-hours lines', the help lines
+    of eight digits or more) and their full international form ("55 10 20 01" -> "+47 55 10
+    20 01"), which Telegram's apps show as a number to tap and call. Short numbers (113,
+    112, 116 111) are dialled as they are and stay so."""
+    found = {settings.after_hours.phone, *(line.number for line in settings.crisis_lines)}
+    for service in settings.services:
+        found.update(n for n in (service.phone, service.after_hours_phone) if n)
+    code = settings.municipality.calling_code
+    return {
+        number: f"{code} {number}"
+        for number in found
+        if not number.startswith("+") and sum(c.isdigit() for c in number) >= 8
+    }
+
+
+def tappable(settings: Settings) -> Callable[[str], str]:
+    """A function that writes the municipality's numbers (``phone_numbers``), wherever they
+    stand whole in a text and are not written so already, in their international form."""
+    numbers = phone_numbers(settings)
+    if not numbers:
+        return lambda text: text
+    code = re.escape(settings.municipality.calling_code)
+    alternatives = "|".join(re.escape(n) for n in sorted(numbers, key=len, reverse=True))
+    pattern = re.compile(rf"(?<![\d+])(?<!{code} )({alternatives})(?!\d)")
+    return lambda text: pattern.sub(lambda match: numbers[match.group(1)], text)
 
 
 def _marked(kind: str, words: str | None) -> str:
@@ -256,6 +286,7 @@ class TelegramChannel:
     ) -> None:
         self.router = router
         self.menus = menus or {}
+        self.tappable = tappable(router.settings)
         self.per_chat_interval_s = per_chat_interval_s
         self.inline_retry_max_s = inline_retry_max_s
         self.clock = clock
@@ -343,7 +374,7 @@ class TelegramChannel:
 
     def _sender(self, chat_id: int) -> SendOne:
         async def send(message: Outbound, start: int, _key: str | None) -> None:
-            parts = split_text(message.text, MAX_MESSAGE)
+            parts = split_text(self.tappable(message.text), MAX_MESSAGE)
             for index in range(start, len(parts)):
                 markup = keyboard(message) if index == len(parts) - 1 else None
                 await self._send_part(chat_id, parts[index], markup, index)
