@@ -47,7 +47,12 @@ def load(directory: Path) -> list[Row]:
 
 
 def report(
-    name: str, rows: list[Row], lexicon: CrisisDetector, sense: DangerSense, thresholds: list[float]
+    name: str,
+    rows: list[Row],
+    lexicon: CrisisDetector,
+    sense: DangerSense,
+    thresholds: list[float],
+    misses: bool = False,
 ) -> None:
     texts = [text for _, text, _ in rows]
     vectors = [v for i in range(0, len(texts), 64) for v in sense.embedder.embed(texts[i : i + 64])]
@@ -75,6 +80,10 @@ def report(
                 f"{len(shown):15}{len(others):8}{sum(full[i] for i in others):12}"
                 f"{len(offered):9}"
             )
+        if misses:
+            for i, (language, text, crisis) in enumerate(rows):
+                if crisis and not (full[i] or offers[i]):
+                    print(f"  not shown [{language}] {text[:90]!r}")
 
 
 def main() -> None:
@@ -82,6 +91,7 @@ def main() -> None:
     parser.add_argument("--cases", type=Path, action="append", default=[])
     parser.add_argument("--xsid", type=Path, default=PROJECT_ROOT.parent / "shared/data/xsid")
     parser.add_argument("--thresholds", default=str(THRESHOLD))
+    parser.add_argument("--misses", action="store_true", help="print the crises not shown")
     args = parser.parse_args()
     thresholds = [float(t) for t in args.thresholds.split(",")]
     lexicon = CrisisDetector.from_file(CRISIS_LEXICON)
@@ -105,6 +115,7 @@ def main() -> None:
             lexicon,
             sense,
             thresholds,
+            args.misses,
         )
     if args.xsid.exists():
         _, heldout, _ = xsid.folds(xsid.read(args.xsid), lexicon)

@@ -619,6 +619,19 @@ async def test_numbers_typed_in_arabic_read_left_to_right_on_the_case_page(
     assert "&lt;b&gt;" in page.text and "<b>" not in page.text.split("<main", 1)[1]
 
 
+async def test_in_an_arabic_case_a_norwegian_reply_reads_left_to_right_and_an_arabic_one_not(
+    kari: StaffBrowser, offline_app: App
+) -> None:
+    await asks_anonymously(offline_app, "web-ar-3", "ابني يحتاج مساعدة في المدرسة")
+    [item] = offline_app.queue.open_cases("kari")
+    offline_app.queue.claim(item.reference, "kari")
+    offline_app.queue.reply(item.reference, "kari", "Hei! Jeg ringer deg i morgen kl. 10.")
+    offline_app.queue.reply(item.reference, "kari", "مرحبا، سأتصل بك غدا")
+    page = (await kari.get(f"/staff/case/{item.reference}")).text
+    assert '<p class="text" lang="nb" dir="auto">Hei! Jeg ringer deg' in page
+    assert '<p class="text" lang="ar" dir="rtl">مرحبا، سأتصل بك غدا' in page
+
+
 async def test_the_case_page_says_which_consent_text_was_agreed_to_and_when(
     kari: StaffBrowser, offline_app: App
 ) -> None:

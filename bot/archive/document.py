@@ -199,7 +199,7 @@ class Composer:
                 N_("console.archive.message_meta"),
                 sender=p.sender(m.sender),
                 when=self._at(m.at),
-                language=p.language_name(m.language or language),
+                language=p.language_name(p.message_language(m, language)),
             )
             entries.append(Entry(" ".join([meta, *marks]), m.text, right_to_left(m.text)))
         return Section(

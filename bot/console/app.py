@@ -618,6 +618,7 @@ class Console:
         p, language = self.present, view.item.language
         shown: list[tuple[Any, int, dict[str, Any]]] = []
         for m in view.conversation:
+            lang = p.message_language(m, language)
             shown.append(
                 (
                     m.at,
@@ -627,8 +628,8 @@ class Console:
                         "kind": str(m.sender),
                         "when": p.when(m.at),
                         "text": m.text,
-                        "lang": m.language or language,
-                        "dir": p.direction(m.language or language),
+                        "lang": lang,
+                        "dir": p.direction(lang),
                         "before_case": m.before_case,
                         "button": m.button,
                     },

@@ -14,8 +14,8 @@ from markupsafe import Markup, escape
 
 from bot.i18n import Catalogs
 from bot.notify_dispatch import DANGER_KEYS, KIND_KEYS
-from bot.store.enums import OUTCOME_KINDS
-from bot.store.queue_repo import ConsentRecord, QueueItem
+from bot.store.enums import OUTCOME_KINDS, Sender
+from bot.store.queue_repo import CaseMessage, ConsentRecord, QueueItem
 from flows.types import N_
 
 STATUS_KEYS = {
@@ -76,6 +76,7 @@ OUTCOME_KEYS = {
 """How a case can end (the console's list; the stored outcome is the key, then any words)."""
 assert tuple(OUTCOME_KEYS) == OUTCOME_KINDS, "the console lists every outcome kind the store knows"
 RTL_LANGUAGES = frozenset({"ar"})
+NON_LATIN_LANGUAGES = frozenset({"ar", "uk"})
 NUMBER_RUN = re.compile(r"\+?\d(?:[\d.\- ]*\d)?")
 """A typed number: "41 22 33 44", "+47 987 65 432", "12.05.2026", "15-17"."""
 
@@ -236,6 +237,18 @@ class Presenter:
 
     def direction(self, language: str | None) -> str:
         return "rtl" if language in RTL_LANGUAGES else "auto"
+
+    def message_language(self, message: CaseMessage, conversation: str) -> str:
+        """The language a message is in: its own, else the conversation's; what the los wrote
+        in a conversation in another script (Arabic, Ukrainian) in Latin letters is in the
+        console's language."""
+        language = message.language or conversation
+        if message.sender != Sender.LOS or language not in NON_LATIN_LANGUAGES:
+            return language
+        text = message.text
+        letters = [c for c in text if c.isalpha()]
+        latin = sum(c.isascii() or "\u00c0" <= c <= "\u024f" for c in letters)
+        return self.language if letters and latin > len(letters) / 2 else language
 
     def when(self, moment: datetime) -> When:
         """A moment in Oslo time with its zone, and how long ago."""
