@@ -196,6 +196,37 @@ async def test_two_los_take_the_same_case_at_once_and_the_second_is_told_who_was
         await page.context.close()
 
 
+async def test_every_other_console_page_passes_axe_too(
+    served: str, chromium: object, offline_app: App, clock: FakeClock
+) -> None:
+    """The password page, the saved answers (as a los reads them and as a leader edits
+    them), the admin's accounts page, a case that does not exist, and the signed-out page."""
+    from playwright.async_api import Browser, expect
+
+    assert isinstance(chromium, Browser)
+    accounts = offline_app.router.staffing.accounts
+    assert accounts is not None
+    accounts.save("ola", "Ola Admin", "admin", None, clock())
+    for user, pages in (
+        ("kari", ["/staff/password", "/staff/answers", "/staff/case/K-NOSUCH"]),
+        ("leder", ["/staff/answers"]),
+        ("ola", ["/staff"]),
+    ):
+        context = await chromium.new_context(viewport=DESKTOP, locale="nb-NO")  # type: ignore[arg-type]
+        page = await context.new_page()
+        await sign_in(page, served, "/staff", user)
+        await expect(page.get_by_role("button", name="Logg ut")).to_be_visible()
+        for path in pages:
+            await page.goto(served + path)
+            await expect(page.get_by_role("heading", level=1)).to_be_visible()
+            await no_axe_findings(page, f"{path} as {user}")
+            await shot(page, f"{user}{path.replace('/', '-')}-1280")
+        await page.get_by_role("button", name="Logg ut").click()
+        await expect(page.get_by_text("Du er logget ut.")).to_be_visible()
+        await no_axe_findings(page, "signed out")
+        await context.close()
+
+
 async def test_on_a_phone_the_pages_read_well_and_axe_finds_nothing(
     served: str, chromium: object, offline_app: App, clock: FakeClock
 ) -> None:
