@@ -168,6 +168,14 @@ async def test_the_first_screen_greets_in_the_browsers_language_with_the_main_ch
         await choices_in_view(page)
         await no_axe_findings(page, f"services menu in Ukrainian, {screen}")
 
+        await page.get_by_label("Мова", exact=True).select_option("nb")  # the conversation too
+        assert await page.evaluate("document.documentElement.lang") == "nb"
+        await expect(page.locator(".msg.me .text").last).to_have_text("Norsk (bokmål)")
+        await expect(page.locator("#log > li.msg").last).to_have_attribute("lang", "nb")
+        await expect(
+            page.get_by_role("button", name="Дитяча поліклініка (helsestasjon)")
+        ).to_be_disabled()
+
     await on_each_screen(chromium, served, ukrainian, locale="uk-UA")
 
 
