@@ -463,6 +463,14 @@ async def test_a_double_tap_on_consent_records_it_once_and_answers_once(
     done = await api.post("/api/chat", json={"text": "Ferdig"}, headers=header)
     assert "kontakte deg" in done.json()["replies"][0]["text"]
 
+    # The summary's button says what it sends (the input has its own Send), and typed works.
+    summary = await api.post("/api/chat", json={"button": "contact:chat"}, headers=header)
+    labels = [b["label"] for b in summary.json()["replies"][0]["buttons"]]
+    assert labels == ["Send til familielosen", "Endre", "Avbryt"]
+    sent = await api.post("/api/chat", json={"text": "Send til familielosen"}, headers=header)
+    assert sent.json()["replies"][0]["text"].startswith("Sendt. Referansen din er")
+    assert len(offline_app.queue.open_cases("kari")) == 1
+
 
 async def test_a_first_press_answers_in_the_pages_language_and_the_page_starts_in_the_browsers(
     api: httpx.AsyncClient,

@@ -36,7 +36,7 @@ import hmac
 import html
 import json
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 
@@ -120,11 +120,21 @@ def _refused(error: str, status: int) -> JSONResponse:
     return JSONResponse({"error": error}, status_code=status, headers=NO_STORE)
 
 
+WEB_LABELS = {"confirm:send": N_("web.confirm_send")}
+"""Choices the page names in its own words: the summary's "Send" would stand right above
+the input's own Send, so here it says what it sends."""
+
+
 def as_json(
-    message: Outbound, links: LinkFacts, at: datetime, live: bool = True
+    message: Outbound,
+    links: LinkFacts,
+    at: datetime,
+    live: bool = True,
+    labels: Mapping[str, str] | None = None,
 ) -> dict[str, object]:
     """A message as the page renders it: its facts as safe links, its time, its choices
-    (``live`` while they are the ones offered last)."""
+    (``live`` while they are the ones offered last; ``labels`` renames some by payload)."""
+    named = labels or {}
     return {
         "text": message.text,
         "parts": links.parts(message.text),
@@ -133,7 +143,9 @@ def as_json(
         "receipt": message.receipt,
         "crisis": message.crisis,
         "time": at.isoformat(),
-        "buttons": [{"label": b.label, "payload": b.payload} for b in message.buttons],
+        "buttons": [
+            {"label": named.get(b.payload, b.label), "payload": b.payload} for b in message.buttons
+        ],
         "live": live and bool(message.buttons),
     }
 
@@ -158,12 +170,15 @@ payloads and the names of their labels in the page's texts."""
 
 
 def history_json(
-    lines: list[HistoryLine], links: LinkFacts, texts: Callable[[str], dict[str, str]]
+    lines: list[HistoryLine],
+    render: Callable[[Outbound, datetime, bool], dict[str, object]],
+    texts: Callable[[str], dict[str, str]],
 ) -> list[dict[str, object]]:
     """A reloaded conversation as the page renders it: a press shows the label pressed, the
     message it answered marks that choice (a second press of a choice already answered, a
     double tap, is left out), and only the choices offered last are live.
-    ``texts(language)``: the page's words (the labels of the first screen's choices)."""
+    ``render`` is ``WebChat.as_json``; ``texts(language)`` the page's words (the labels of
+    the first screen's choices)."""
     messages: list[dict[str, object]] = []
     for line in lines:
         at = line.at or datetime.now().astimezone()
@@ -176,7 +191,7 @@ def history_json(
                 receipt=line.receipt,
                 crisis=line.crisis,
             )
-            messages.append(as_json(outbound, links, at, live=False))
+            messages.append(render(outbound, at, False))
             continue
         text = line.text or _label_of(line.pressed, messages)
         if not text and not messages and line.pressed in WELCOME_CHOICES:
@@ -258,6 +273,11 @@ class WebChat:
         self.municipality = municipality
         self.numbers = numbers
         self.template = (STATIC / "chat.html").read_text(encoding="utf-8")
+
+    def as_json(self, message: Outbound, at: datetime, live: bool = True) -> dict[str, object]:
+        """A message as the page renders it (see ``as_json``), in the page's words."""
+        labels = {p: self.catalogs(key, message.language) for p, key in WEB_LABELS.items()}
+        return as_json(message, self.links, at, live, labels)
 
     def ui_texts(self, language: str) -> dict[str, str]:
         """The page's own words in one language."""
@@ -352,7 +372,7 @@ class WebChat:
                 "token": token,
                 "language": handled.language,
                 "time": now.isoformat(),
-                "replies": [as_json(r, self.links, now) for r in handled.replies],
+                "replies": [self.as_json(r, now) for r in handled.replies],
             },
             headers=NO_STORE,
         )
@@ -365,9 +385,7 @@ class WebChat:
             return token
         pending = await self.router.take_pending(CHANNEL, token)
         now = self.router.clock()
-        return JSONResponse(
-            {"messages": [as_json(m, self.links, now) for m in pending]}, headers=NO_STORE
-        )
+        return JSONResponse({"messages": [self.as_json(m, now) for m in pending]}, headers=NO_STORE)
 
     async def history(self, request: Request) -> Response:
         """GET (token in X-Chat-Token): the conversation so far, after a reload. Reads only."""
@@ -376,7 +394,7 @@ class WebChat:
             return token
         address = self.router.address(CHANNEL, token)
         shown = await self.router.store.run(self.router.store.history, CHANNEL, address, 100)
-        messages = history_json(shown, self.links, self.ui_texts)
+        messages = history_json(shown, self.as_json, self.ui_texts)
         return JSONResponse({"messages": messages}, headers=NO_STORE)
 
     def routes(self) -> list[BaseRoute]:
