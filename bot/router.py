@@ -266,6 +266,19 @@ class Router:
         default = self.settings.languages.default
         state = ConversationState.from_json(pending.state_json, default)
         inbound = chosen_button(inbound, state)
+        if front_door.pressed_again(state, inbound):  # a double tap: nothing happens twice
+            kept = await self.store.run(
+                self.store.save_step,
+                pending,
+                state_json=state.to_json(),
+                language=state.language,
+                intent=None,
+                topic=None,
+                crisis=False,
+                replies=[],
+                to_outbox=to_outbox,
+            )
+            return None if kept is None else Handled((), state.language, None, False, False)
         previous = state.language if state.turns > 0 else None
         understanding = await self.understander.understand(  # the whole text: crisis check
             inbound.text, previous, inbound.language_hint

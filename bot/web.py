@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.app import App
 from bot.channels.delivery import SupervisedLoop
+from bot.channels.links import LinkFacts
 from bot.channels.sms import SmsChannel
 from bot.channels.telegram import TelegramChannel, command_menus
 from bot.channels.web_chat import WebChat
@@ -122,6 +123,7 @@ def create_web_app(
             "youth": numbers.get("alarmtelefonen", "116 111"),
         },
         app.router.secret,
+        LinkFacts.of(app.settings),
     )
     console = Console(
         app.queue,

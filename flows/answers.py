@@ -225,7 +225,7 @@ def crisis_answer(ctx: FlowContext, language: str, category: str, audience: str 
         police=_line_number(ctx, "police", "112"),
         helpline=helpline,
     )
-    return Outbound(text, language, short=short)
+    return Outbound(text, language, short=short, crisis=True)
 
 
 def crisis_case_note(
@@ -260,7 +260,7 @@ def crisis_reminder(ctx: FlowContext, language: str) -> Outbound:
     reads every word, so one line with the emergency numbers, not the whole answer again."""
     text = ctx.t(N_("crisis.reminder"), language)
     numbers = crisis_lines_text(ctx, language, None, emergency_only=True)
-    return Outbound(f"{text}\n{numbers}", language, short=f"{text}\n{numbers}")
+    return Outbound(f"{text}\n{numbers}", language, short=f"{text}\n{numbers}", crisis=True)
 
 
 DANGER_NOW_BUTTON = "danger:now"
@@ -272,7 +272,7 @@ def danger_offer(ctx: FlowContext, language: str) -> Outbound:
     numbers = crisis_lines_text(ctx, language, None, emergency_only=True)
     text = f"{ctx.t(N_('crisis.check_in'), language)}\n{numbers}"
     button = Button(ctx.t(N_("crisis.check_in.button"), language), DANGER_NOW_BUTTON)
-    return Outbound(text, language, (button,))  # on SMS too: the numbered choice shows
+    return Outbound(text, language, (button,), crisis=True)  # on SMS too: the numbered choice
 
 
 def greeting(ctx: FlowContext, language: str) -> Outbound:
@@ -317,6 +317,20 @@ def clarify(ctx: FlowContext, language: str, topics: tuple[str, ...]) -> Outboun
     buttons.append(Button(ctx.t(N_("button.something_else"), language), PAYLOAD_SOMETHING_ELSE))
     key = N_("fallback.clarify.sms") if ctx.short_texts else N_("fallback.clarify")
     return Outbound(ctx.t(key, language), language, tuple(buttons))
+
+
+PAYLOAD_SERVICES = "services"
+
+
+def services_menu(ctx: FlowContext, language: str) -> Outbound:
+    """Every service the municipality lists, to choose from, and the way to a person."""
+    buttons = [
+        Button(service_name(ctx, sid, language), f"{TOPIC_PREFIX}{sid}")
+        for sid in ctx.settings.service_ids
+        if sid in SERVICE_NAME
+    ]
+    buttons.append(person_button(ctx, language))
+    return Outbound(ctx.t(N_("services.choose"), language), language, tuple(buttons))
 
 
 def out_of_scope(ctx: FlowContext, language: str) -> Outbound:

@@ -43,7 +43,42 @@ def step(
     """Answer one message (or event)."""
     if inbound.button is not None and inbound.button.startswith(case.EVENT_PREFIX):
         return case.on_event(state, inbound, ctx)
+    pressed = _pressed(inbound)
+    if pressed is not None and state.turns == 0:  # a first press: in the page's language
+        hint = inbound.language_hint
+        state = state.evolve(language=hint) if hint in ctx.settings.languages.supported else state
     state = state.evolve(turns=state.turns + 1)
+    result = _answer(state, inbound, understanding, ctx)
+    kept = result.state.noting(PRESSED, pressed) if pressed else result.state.forgetting(PRESSED)
+    return replace(result, state=kept)
+
+
+PRESSED = "pressed"
+"""State.extra key: the button the citizen's last message pressed."""
+
+
+def _pressed(inbound: Inbound) -> str | None:
+    """The button an inbound presses (not a typed answer that names one)."""
+    return inbound.button if inbound.button is not None and not inbound.text.strip() else None
+
+
+def pressed_again(state: ConversationState, inbound: Inbound) -> bool:
+    """A second press of the button just pressed, no longer offered (a double tap, or an old
+    message's button tapped again): the router answers it with nothing and leaves the state
+    as it is, so nothing is done or recorded twice. A press of "someone is in danger now" is
+    always answered."""
+    button = _pressed(inbound)
+    return (
+        button is not None
+        and button != DANGER_NOW
+        and button == state.extra.get(PRESSED)
+        and button not in state.offered
+    )
+
+
+def _answer(
+    state: ConversationState, inbound: Inbound, understanding: Understanding, ctx: FlowContext
+) -> StepResult:
     switch = _requested_language(inbound, understanding, ctx)
     if switch is not None:
         return _switched(state.evolve(language=switch), ctx)
@@ -143,6 +178,8 @@ def idle(
         return intake.start_anonymous(state, ctx)
     if inbound.button == answers.PAYLOAD_SOMETHING_ELSE:
         return StepResult(state, (answers.something_else(ctx, lang),))
+    if inbound.button == answers.PAYLOAD_SERVICES:
+        return StepResult(state, (answers.services_menu(ctx, lang),))
     if inbound.button is not None and inbound.button.startswith(answers.TOPIC_PREFIX):
         chosen = inbound.button[len(answers.TOPIC_PREFIX) :]
         if chosen in ctx.settings.service_ids:

@@ -53,6 +53,9 @@ class Outbound:
     """A read receipt ("Los har lest meldingen din"), shown as a status line where possible."""
     short: str | None = None
     """A complete shorter form for channels with tight limits (SMS): the crisis answer."""
+    crisis: bool = False
+    """The emergency numbers for someone who may be in danger (the crisis answer, the
+    reminder, the danger offer): a channel that can makes it stand out and be announced."""
 
 
 @dataclass(frozen=True)

@@ -92,14 +92,14 @@ async def test_a_teenager_asks_anonymously_and_a_los_answers_in_the_page(
 
     assert isinstance(page, Page)
     await say(page, "hvor er helsestasjonen?")
-    await expect(page.locator(".msg.bot").last).to_contain_text("55 10 20 01")
-    await page.get_by_role("button", name="Snakk med en person").click()
+    await expect(page.locator(".msg.bot:not(.welcome)").last).to_contain_text("55 10 20 01")
+    await page.get_by_role("button", name="Snakk med en person").last.click()
     await expect(page.get_by_role("button", name="Meg selv")).to_be_visible()
     await page.get_by_role("button", name="Meg selv").click()
     await page.get_by_role("button", name="13-17 år").click()
     await page.get_by_role("button", name="Spør anonymt i stedet").click()
     await say(page, "Jeg tror jeg drikker for mye på fester, hvem kan jeg snakke med?")
-    await expect(page.locator(".msg.bot").last).to_contain_text("sendt anonymt")
+    await expect(page.locator(".msg.bot:not(.welcome)").last).to_contain_text("sendt anonymt")
 
     [item] = offline_app.queue.open_cases("kari")
     assert item.anonymous and item.channel == "web"
@@ -126,7 +126,7 @@ async def test_a_message_written_offline_is_sent_when_the_connection_is_back(pag
     await expect(page.locator("#status")).to_contain_text("Ingen forbindelse")
     await page.context.set_offline(False)
     await page.evaluate("window.dispatchEvent(new Event('online'))")
-    await expect(page.locator(".msg.bot").last).not_to_be_empty()
+    await expect(page.locator(".msg.bot:not(.welcome)").last).not_to_be_empty()
 
 
 @browser
@@ -135,7 +135,7 @@ async def test_arabic_is_answered_right_to_left(page: object) -> None:
 
     assert isinstance(page, Page)
     await say(page, "مرحبا، أين المركز الصحي للأطفال؟")
-    bubble = page.locator(".msg.bot").last
+    bubble = page.locator(".msg.bot:not(.welcome)").last
     await expect(bubble).to_have_attribute("lang", "ar")
     assert await bubble.evaluate("e => getComputedStyle(e).direction") == "rtl"
     assert await page.evaluate("document.documentElement.dir") == "rtl"
@@ -167,9 +167,11 @@ async def test_the_page_and_the_snippet_load_nothing_from_third_parties(served: 
     assert snippet.status_code == page.status_code == script.status_code == 200
     assert "default-src 'self'" in page.headers["content-security-policy"]
     references = re.findall(r'(?:src|href)="([^"]*)"', page.text)
-    assert references and all(ref.startswith("/") for ref in references), references
+    loaded = [ref for ref in references if not ref.startswith(("tel:", "mailto:"))]  # links
+    assert loaded and all(ref.startswith("/") for ref in loaded), references
     code = "\n".join(line for line in snippet.text.splitlines() if not line.startswith("//"))
-    assert "http" not in code and "http" not in script.text  # only its own origin
+    address = re.compile(r"https?://[\w.-]")  # only its own origin: no address anywhere
+    assert not address.search(code) and not address.search(script.text)
 
 
 @browser
@@ -182,8 +184,8 @@ async def test_a_new_visitor_who_types_fast_stays_in_one_conversation_and_loses_
     for text in ("hei", "hvor er PPT?", "takk"):
         await page.get_by_label("Meldingen din").fill(text)
         await page.get_by_role("button", name="Send").click()
-    await expect(page.locator(".msg.bot")).to_have_count(3)
-    await expect(page.locator(".msg.bot").nth(1)).to_contain_text("55 10 20 03")
+    await expect(page.locator(".msg.bot:not(.welcome)")).to_have_count(3)
+    await expect(page.locator(".msg.bot:not(.welcome)").nth(1)).to_contain_text("55 10 20 03")
     with offline_app.store.sessions() as session:
         inbound = session.scalars(select(Message).where(Message.direction == "in")).all()
         assert [m.text for m in inbound] == ["hei", "hvor er PPT?", "takk"]
@@ -332,7 +334,7 @@ async def test_the_page_never_puts_the_token_in_an_address_and_replaces_a_refuse
     requests: list[Request] = []
     page.on("request", lambda request: requests.append(request))
     await say(page, "hei")
-    await expect(page.locator(".msg.bot")).to_have_count(1)
+    await expect(page.locator(".msg.bot:not(.welcome)")).to_have_count(1)
     token = await page.evaluate("localStorage.getItem('inngang-token')")
     assert token and "." in token
     async with page.expect_request(lambda r: r.url.endswith("/api/poll")) as polled:
@@ -340,13 +342,161 @@ async def test_the_page_never_puts_the_token_in_an_address_and_replaces_a_refuse
     poll = await polled.value
     assert poll.method == "POST" and poll.headers["x-chat-token"] == token
     await page.reload()
-    await expect(page.locator(".msg.bot")).to_have_count(1)  # history, by header
+    await expect(page.locator(".msg.bot:not(.welcome)")).to_have_count(1)  # history, by header
     assert not [r.url for r in requests if "token" in r.url]
 
     # A token the server does not know (made up, or from before): the page gets a new one.
     await page.evaluate(f"localStorage.setItem('inngang-token', '{INVENTED}')")
     await page.reload()
     await say(page, "hvor er PPT?")
-    await expect(page.locator(".msg.bot").last).to_contain_text("55 10 20 03")
+    await expect(page.locator(".msg.bot:not(.welcome)").last).to_contain_text("55 10 20 03")
     renewed = await page.evaluate("localStorage.getItem('inngang-token')")
     assert renewed not in (INVENTED, token) and "." in renewed
+
+
+# --- links, history, choices, language (the API) -----------------------------------------------
+
+
+async def test_the_municipalitys_facts_come_as_safe_links_and_the_citizens_words_never(
+    api: httpx.AsyncClient,
+) -> None:
+    answer = await api.post(
+        "/api/chat", json={"text": "hvor er helsestasjonen? ring meg på 41 22 33 44"}
+    )
+    [reply] = answer.json()["replies"]
+    links = {p["text"]: p["href"] for p in reply["parts"] if "href" in p}
+    assert links == {
+        "55 10 20 01": "tel:+4755102001",
+        "helsestasjon@fjordvik.kommune.example": "mailto:helsestasjon@fjordvik.kommune.example",
+        "https://www.fjordvik.kommune.example/helsestasjon": (
+            "https://www.fjordvik.kommune.example/helsestasjon"
+        ),
+    }
+    assert "".join(p["text"] for p in reply["parts"]) == reply["text"]
+    history = await api.get("/api/history", headers={"X-Chat-Token": answer.json()["token"]})
+    mine = history.json()["messages"][0]
+    assert mine["sender"] == "me" and "parts" not in mine  # nothing the citizen wrote
+
+
+def test_only_configured_facts_become_links_and_only_tel_mailto_and_https() -> None:
+    from bot.channels.links import LinkFacts
+
+    facts = LinkFacts.from_facts(
+        [
+            "113",
+            "116 111",
+            "55 10 20 01",
+            "a@b.example",
+            "https://x.example/p",
+            "http://plain.example",
+            "javascript:alert(1)",
+            "ring 2 ganger",
+        ]
+    )
+    assert set(facts.hrefs.values()) == {
+        "tel:113",
+        "tel:116111",
+        "tel:+4755102001",
+        "mailto:a@b.example",
+        "https://x.example/p",
+    }
+    parts = facts.parts("Ring 113, ikke 1130 eller 55 10 20 011; skriv a@b.example.")
+    assert [p["text"] for p in parts if "href" in p] == ["113", "a@b.example"]
+    arabic = facts.parts("اتصل بـ \u2068113\u2069 الآن")  # inside the isolates of an RTL text
+    assert [p.get("href") for p in arabic] == [None, "tel:113", None]
+
+
+async def test_a_reload_gets_the_choices_the_choice_pressed_and_the_read_receipt(
+    api: httpx.AsyncClient, offline_app: App
+) -> None:
+    answer = await api.post("/api/chat", json={"button": "person", "language": "nb"})
+    token = answer.json()["token"]
+    header = {"X-Chat-Token": token}
+    await api.post("/api/chat", json={"button": "about:child"}, headers=header)
+    messages = (await api.get("/api/history", headers=header)).json()["messages"]
+    assert [m["sender"] for m in messages] == ["me", "bot", "me", "bot"]
+    assert [m["text"] for m in messages if m["sender"] == "me"] == [
+        "Snakk med en person",  # the first screen's label
+        "Mitt barn",  # the label pressed
+    ]
+    asked_about, asked_age = messages[1], messages[3]
+    assert asked_about["chosen"] == "about:child" and asked_about["live"] is False
+    assert asked_age["live"] is True and "chosen" not in asked_age
+    assert [b["label"] for b in asked_age["buttons"]] == ["0-5 år", "6-12 år", "13-17 år"]
+    assert all(m["time"].startswith("2026-11-24T09:30") for m in messages)
+
+    await api.post("/api/chat", json={"text": "/anonym"}, headers=header)
+    await api.post("/api/chat", json={"text": "Hvem kan hjelpe med lekser?"}, headers=header)
+    [item] = offline_app.queue.open_cases("kari")
+    offline_app.queue.claim(item.reference, "kari")
+    offline_app.queue.mark_read(item.reference, "kari")
+    polled = (await api.post("/api/poll", headers=header)).json()["messages"]
+    assert [m["receipt"] for m in polled] == [True]
+    after = (await api.get("/api/history", headers=header)).json()["messages"]
+    assert after[-1]["receipt"] is True and after[-1]["text"] == "Los har lest meldingen din."
+
+
+async def test_a_double_tap_on_consent_records_it_once_and_answers_once(
+    api: httpx.AsyncClient, offline_app: App
+) -> None:
+    from bot.store.models import Consent
+
+    token = (await api.post("/api/chat", json={"button": "person"})).json()["token"]
+    header = {"X-Chat-Token": token}
+    for button in ("about:self", "age:18+"):
+        await api.post("/api/chat", json={"button": button}, headers=header)
+    first = await api.post(
+        "/api/chat", json={"button": "consent:services", "id": "tap-1"}, headers=header
+    )
+    second = await api.post(
+        "/api/chat", json={"button": "consent:services", "id": "tap-2"}, headers=header
+    )
+    assert "egne ord" in first.json()["replies"][-1]["text"]
+    assert second.json()["replies"] == []  # the second tap of a choice already answered
+    with offline_app.store.sessions() as session:
+        assert len(session.scalars(select(Consent)).all()) == 1
+    messages = (await api.get("/api/history", headers=header)).json()["messages"]
+    pressed = [m["text"] for m in messages if m["sender"] == "me"]
+    assert pressed.count("Ja, losen kan ta med tjenestene vi trenger") == 1
+    assert messages[-1]["live"] is True  # "Ferdig" can still be pressed, or typed
+    await api.post("/api/chat", json={"text": "Vi trenger hjelp med søvn."}, headers=header)
+    done = await api.post("/api/chat", json={"text": "Ferdig"}, headers=header)
+    assert "kontakte deg" in done.json()["replies"][0]["text"]
+
+    # The summary's button says what it sends (the input has its own Send), and typed works.
+    summary = await api.post("/api/chat", json={"button": "contact:chat"}, headers=header)
+    labels = [b["label"] for b in summary.json()["replies"][0]["buttons"]]
+    assert labels == ["Send til familielosen", "Endre", "Avbryt"]
+    sent = await api.post("/api/chat", json={"text": "Send til familielosen"}, headers=header)
+    assert sent.json()["replies"][0]["text"].startswith("Sendt. Referansen din er")
+    assert len(offline_app.queue.open_cases("kari")) == 1
+
+
+async def test_a_first_press_answers_in_the_pages_language_and_the_page_starts_in_the_browsers(
+    api: httpx.AsyncClient,
+) -> None:
+    answer = await api.post("/api/chat", json={"button": "services", "language": "uk"})
+    [menu] = answer.json()["replies"]
+    assert menu["language"] == "uk" and menu["text"].startswith("Про яку службу")
+    assert "topic:ppt" in [b["payload"] for b in menu["buttons"]] and menu["live"] is True
+    page = await api.get("/", headers={"Accept-Language": "ar-SA,ar;q=0.9,en;q=0.5"})
+    assert '<html lang="ar" dir="rtl">' in page.text
+    assert '<a href="tel:113" dir="ltr">113</a>' in page.text
+    fallback = await api.get("/", headers={"Accept-Language": "de-DE,sv;q=0.8"})
+    assert '<html lang="nb" dir="ltr">' in fallback.text
+    asked = await api.get("/", params={"lang": "pl"}, headers={"Accept-Language": "ar"})
+    assert '<html lang="pl" dir="ltr">' in asked.text
+    snippet = await api.get("/embed.js")
+    assert '"close": "Close the chat"' in snippet.text and "{/*texts*/}" not in snippet.text
+
+
+async def test_a_crisis_answer_is_marked_in_the_answer_and_after_a_reload(
+    api: httpx.AsyncClient,
+) -> None:
+    answer = await api.post("/api/chat", json={"text": "jeg vil ikke leve lenger"})
+    replies = answer.json()["replies"]
+    assert [r["crisis"] for r in replies] == [True, False]  # the answer; the case note
+    assert {"text": "113", "href": "tel:113"} in replies[0]["parts"]
+    header = {"X-Chat-Token": answer.json()["token"]}
+    history = (await api.get("/api/history", headers=header)).json()["messages"]
+    assert [m.get("crisis") for m in history] == [None, True, False]

@@ -12,7 +12,14 @@ proxies and logs would keep it; a ``?token=`` is refused with 400 ``token_in_que
   ``{"token", "language", "replies"}``;
 * ``POST /api/poll``: the messages that arrived since (los replies, read receipts); it
   takes them off the waiting list, so it is a POST;
-* ``GET /api/history``: the conversation so far, after a reload (changes nothing).
+* ``GET /api/history``: the conversation so far, after a reload (changes nothing): each
+  message with its time, its choices (``live`` on the newest only), the choice pressed, the
+  read receipts delivered.
+
+Every bot or los message comes with ``parts``: its text cut into plain runs and the
+municipality's facts (phone numbers, e-mail and web addresses from config.yml) with their
+``href`` (``tel:``, ``mailto:``, ``https:``), which the page shows as links; the citizen's own
+words are never made links. A crisis answer says ``"crisis": true``.
 
 Only tokens this server issued are accepted: a token is a random nonce and an HMAC of it
 under a key derived from the application secret, so nobody can pick a token (a guessed or
@@ -29,6 +36,8 @@ import hmac
 import html
 import json
 import secrets
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from pathlib import Path
 
 from starlette.requests import Request
@@ -36,9 +45,13 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from bot.channels.links import LinkFacts
 from bot.i18n import RTL_LANGUAGES, Catalogs
 from bot.router import Router
+from bot.store.repo import HistoryLine
 from bot.text_input import clean_field, load_json
+from flows.answers import LANGUAGE_NAME
+from flows.front_door import LANGUAGE_PREFIX
 from flows.types import N_, Inbound, Outbound
 
 CHANNEL = "web"
@@ -57,6 +70,18 @@ UI_KEYS = {
     "sender_me": N_("web.sender_me"),
     "sender_bot": N_("web.sender_bot"),
     "sender_los": N_("web.sender_los"),
+    "language": N_("web.language"),
+    "welcome": N_("web.welcome"),
+    "start_services": N_("web.start_services"),
+    "start_person": N_("web.start_person"),
+    "start_anonymous": N_("web.start_anonymous"),
+    "typing": N_("web.typing"),
+    "crisis": N_("web.crisis"),
+}
+EMBED_KEYS = {
+    "open": N_("web.embed_open"),
+    "close": N_("web.embed_close"),
+    "title": N_("web.title"),
 }
 
 
@@ -95,15 +120,134 @@ def _refused(error: str, status: int) -> JSONResponse:
     return JSONResponse({"error": error}, status_code=status, headers=NO_STORE)
 
 
-def as_json(message: Outbound) -> dict[str, object]:
-    """A message as the page renders it."""
+WEB_LABELS = {"confirm:send": N_("web.confirm_send")}
+"""Choices the page names in its own words: the summary's "Send" would stand right above
+the input's own Send, so here it says what it sends."""
+
+
+def as_json(
+    message: Outbound,
+    links: LinkFacts,
+    at: datetime,
+    live: bool = True,
+    labels: Mapping[str, str] | None = None,
+) -> dict[str, object]:
+    """A message as the page renders it: its facts as safe links, its time, its choices
+    (``live`` while they are the ones offered last; ``labels`` renames some by payload)."""
+    named = labels or {}
     return {
         "text": message.text,
+        "parts": links.parts(message.text),
         "sender": message.sender,
         "language": message.language,
         "receipt": message.receipt,
-        "buttons": [{"label": b.label, "payload": b.payload} for b in message.buttons],
+        "crisis": message.crisis,
+        "time": at.isoformat(),
+        "buttons": [
+            {"label": named.get(b.payload, b.label), "payload": b.payload} for b in message.buttons
+        ],
+        "live": live and bool(message.buttons),
     }
+
+
+def linked_html(parts: list[dict[str, str]]) -> str:
+    """Parts (from ``LinkFacts.parts``) as escaped HTML with their links."""
+    return "".join(
+        f'<a href="{html.escape(p["href"])}" dir="ltr">{html.escape(p["text"])}</a>'
+        if "href" in p
+        else html.escape(p["text"])
+        for p in parts
+    )
+
+
+WELCOME_CHOICES = {
+    "services": "start_services",
+    "person": "start_person",
+    "anon": "start_anonymous",
+}
+"""The first screen's choices (the page shows them before there is a conversation): their
+payloads and the names of their labels in the page's texts."""
+
+
+def history_json(
+    lines: list[HistoryLine],
+    render: Callable[[Outbound, datetime, bool], dict[str, object]],
+    texts: Callable[[str], dict[str, str]],
+) -> list[dict[str, object]]:
+    """A reloaded conversation as the page renders it: a press shows the label pressed, the
+    message it answered marks that choice (a second press of a choice already answered, a
+    double tap, is left out), and only the choices offered last are live.
+    ``render`` is ``WebChat.as_json``; ``texts(language)`` the page's words (the labels of
+    the first screen's choices)."""
+    messages: list[dict[str, object]] = []
+    for line in lines:
+        at = line.at or datetime.now().astimezone()
+        if not line.mine:
+            outbound = Outbound(
+                line.text,
+                line.language,
+                line.buttons,
+                "los" if line.sender == "los" else "bot",
+                receipt=line.receipt,
+                crisis=line.crisis,
+            )
+            messages.append(render(outbound, at, False))
+            continue
+        text = line.text or _label_of(line.pressed, messages)
+        if not text and not messages and line.pressed in WELCOME_CHOICES:
+            text = texts(line.language)[WELCOME_CHOICES[line.pressed]]
+        if not text:
+            continue
+        mine: dict[str, object] = {
+            "text": text,
+            "sender": "me",
+            "language": line.language,
+            "time": at.isoformat(),
+        }
+        if line.pressed:
+            mine["pressed"] = line.pressed
+        messages.append(mine)
+    last_mine = max((i for i, m in enumerate(messages) if m["sender"] == "me"), default=-1)
+    for message in messages[last_mine + 1 :]:
+        message["live"] = bool(message.get("buttons"))
+    return messages
+
+
+def _label_of(payload: str | None, earlier: list[dict[str, object]]) -> str:
+    """The label of the choice a press made, as the page showed it; the latest message that
+    offered it is marked as answered by it ("" when it was answered already)."""
+    if payload is None:
+        return ""
+    if payload.startswith(LANGUAGE_PREFIX):
+        return LANGUAGE_NAME.get(payload[len(LANGUAGE_PREFIX) :], "")
+    for message in reversed(earlier):
+        buttons = message.get("buttons")
+        for button in buttons if isinstance(buttons, list) else []:
+            if button["payload"] == payload:
+                if "chosen" in message:
+                    return ""
+                message["chosen"] = payload
+                return str(button["label"])
+    return ""
+
+
+def preferred(accept_language: str, languages: tuple[str, ...]) -> str | None:
+    """The first supported language in an Accept-Language header (by quality), if any;
+    Norwegian without a written form ("no") is bokmål."""
+    ranked: list[tuple[float, int, str]] = []
+    for index, item in enumerate(accept_language.split(",")[:20]):
+        tag, _, params = item.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                continue
+        code = tag.strip().lower().split("-")[0]
+        code = "nb" if code == "no" else code
+        if code in languages and quality > 0:
+            ranked.append((-quality, index, code))
+    return min(ranked)[2] if ranked else None
 
 
 class WebChat:
@@ -118,8 +262,10 @@ class WebChat:
         municipality: str,
         numbers: dict[str, str],
         secret: bytes,
+        links: LinkFacts | None = None,
     ) -> None:
         self.router = router
+        self.links = links or LinkFacts({})
         self.tokens = ChatTokens(secret)
         self.catalogs = catalogs
         self.languages = languages
@@ -128,27 +274,51 @@ class WebChat:
         self.numbers = numbers
         self.template = (STATIC / "chat.html").read_text(encoding="utf-8")
 
+    def as_json(self, message: Outbound, at: datetime, live: bool = True) -> dict[str, object]:
+        """A message as the page renders it (see ``as_json``), in the page's words."""
+        labels = {p: self.catalogs(key, message.language) for p, key in WEB_LABELS.items()}
+        return as_json(message, self.links, at, live, labels)
+
     def ui_texts(self, language: str) -> dict[str, str]:
         """The page's own words in one language."""
         params = {"municipality": self.municipality, **self.numbers}
         return {name: self.catalogs(key, language, **params) for name, key in UI_KEYS.items()}
 
+    def _ui(self, language: str) -> dict[str, object]:
+        texts: dict[str, object] = dict(self.ui_texts(language))
+        texts["emergency_parts"] = self.links.parts(str(texts["emergency"]))
+        return texts
+
     async def page(self, request: Request) -> Response:
-        """The chat page, in ?lang= or the default language; every UI string from the catalogs."""
-        lang = request.query_params.get("lang", self.default)
-        lang = lang if lang in self.languages else self.default
+        """The chat page in ?lang=, else the browser's language when it is supported, else
+        the default; every UI string from the catalogs, the emergency numbers as links."""
+        asked = request.query_params.get("lang")
+        browser = preferred(request.headers.get("accept-language", ""), self.languages)
+        lang = asked if asked in self.languages else browser or self.default
         texts = self.ui_texts(lang)
-        everything: dict[str, object] = {code: self.ui_texts(code) for code in self.languages}
+        everything: dict[str, object] = {code: self._ui(code) for code in self.languages}
         everything["_default"] = lang
-        body = self.template.replace(
-            "{{ui_json}}", json.dumps(everything, ensure_ascii=False).replace("</", "<\\/")
-        )
+        everything["_fixed"] = asked in self.languages
+        everything["_names"] = {code: LANGUAGE_NAME.get(code, code) for code in self.languages}
+        everything["_rtl"] = sorted(RTL_LANGUAGES)
+        body = self.template
         for name, value in {
             **texts,
             "lang": lang,
             "dir": "rtl" if lang in RTL_LANGUAGES else "ltr",
         }.items():
             body = body.replace("{{" + name + "}}", html.escape(value))
+        options = "".join(
+            f'<option value="{code}" lang="{code}"{" selected" if code == lang else ""}>'
+            f"{html.escape(LANGUAGE_NAME.get(code, code))}</option>"
+            for code in self.languages
+        )
+        body = body.replace("{{language_options}}", options)
+        emergency = linked_html(self.links.parts(texts["emergency"]))
+        body = body.replace("{{emergency_html}}", emergency)
+        body = body.replace(  # last: nothing in the texts is taken for a placeholder
+            "{{ui_json}}", json.dumps(everything, ensure_ascii=False).replace("</", "<\\/")
+        )
         return HTMLResponse(
             body, headers={"Content-Security-Policy": "default-src 'self'; frame-ancestors *"}
         )
@@ -187,21 +357,22 @@ class WebChat:
         text = given_text if isinstance(given_text, str) else ""
         button = clean_field(data["button"]) if isinstance(data.get("button"), str) else None
         message_id = clean_field(data["id"]) if isinstance(data.get("id"), str) else None
-        handled = await self.router.handle(
-            Inbound(
-                CHANNEL,
-                token,
-                text,
-                clean_field(request.headers.get("accept-language", "")[:2]),
-                button,
-            ),
-            external_id=message_id,
+        page_language = data.get("language")
+        hint = (
+            page_language
+            if isinstance(page_language, str) and page_language in self.languages
+            else clean_field(request.headers.get("accept-language", "")[:2])
         )
+        handled = await self.router.handle(
+            Inbound(CHANNEL, token, text, hint, button), external_id=message_id
+        )
+        now = self.router.clock()
         return JSONResponse(
             {
                 "token": token,
                 "language": handled.language,
-                "replies": [as_json(r) for r in handled.replies],
+                "time": now.isoformat(),
+                "replies": [self.as_json(r, now) for r in handled.replies],
             },
             headers=NO_STORE,
         )
@@ -213,7 +384,8 @@ class WebChat:
         if isinstance(token, JSONResponse):
             return token
         pending = await self.router.take_pending(CHANNEL, token)
-        return JSONResponse({"messages": [as_json(m) for m in pending]}, headers=NO_STORE)
+        now = self.router.clock()
+        return JSONResponse({"messages": [self.as_json(m, now) for m in pending]}, headers=NO_STORE)
 
     async def history(self, request: Request) -> Response:
         """GET (token in X-Chat-Token): the conversation so far, after a reload. Reads only."""
@@ -222,16 +394,7 @@ class WebChat:
             return token
         address = self.router.address(CHANNEL, token)
         shown = await self.router.store.run(self.router.store.history, CHANNEL, address, 100)
-        messages = [
-            {
-                "text": line.text,
-                "language": line.language,
-                "sender": "me" if line.mine else line.sender,
-                "buttons": [],
-                "receipt": False,
-            }
-            for line in shown
-        ]
+        messages = history_json(shown, self.as_json, self.ui_texts)
         return JSONResponse({"messages": messages}, headers=NO_STORE)
 
     def routes(self) -> list[BaseRoute]:
@@ -246,7 +409,19 @@ class WebChat:
         ]
 
     async def embed(self, _: Request) -> Response:
-        """The one-script-tag snippet for the municipality's web site."""
+        """The one-script-tag snippet for the municipality's web site, with its few words in
+        every language (it speaks the host page's language)."""
+        texts: dict[str, object] = {
+            code: {
+                name: self.catalogs(key, code, municipality=self.municipality)
+                for name, key in EMBED_KEYS.items()
+            }
+            for code in self.languages
+        }
+        texts["_default"] = self.default
+        texts["_rtl"] = sorted(RTL_LANGUAGES)
+        script = (STATIC / "embed.js").read_text(encoding="utf-8")
         return Response(
-            (STATIC / "embed.js").read_text(encoding="utf-8"), media_type="application/javascript"
+            script.replace("{/*texts*/}", json.dumps(texts, ensure_ascii=False)),
+            media_type="application/javascript",
         )

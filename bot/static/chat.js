@@ -2,84 +2,266 @@
 // token the server issued (no name, no number), so a reload or a lost connection loses
 // nothing. The token travels in the X-Chat-Token header, never in an address; when the
 // server no longer knows it (401), the page drops it and gets a new one.
+//
+// Every word on the page comes from the server's catalogs (#ui-texts). Links come only from
+// the server's "parts" (the municipality's facts from config.yml); the citizen's own text is
+// never made a link. The conversation is the only part of the page that scrolls: the input
+// sits below it and never covers the newest message or a focused button.
 (function () {
   "use strict";
   var ui = JSON.parse(document.getElementById("ui-texts").textContent);
   var log = document.getElementById("log");
+  var typing = document.getElementById("typing");
   var form = document.getElementById("composer");
   var input = document.getElementById("message");
+  var picker = document.getElementById("language");
   var statusLine = document.getElementById("status");
   var KEY = "inngang-token";
-  var token = localStorage.getItem(KEY) || "";
-  var outbox = JSON.parse(localStorage.getItem("inngang-outbox") || "[]");
+  // In another site's frame the browser may refuse storage (third-party blocking): then the
+  // chat works as well, only a reload starts afresh.
+  var storage = (function () {
+    try { localStorage.getItem(KEY); return localStorage; } catch (e) {
+      var kept = {};
+      return { getItem: function (k) { return k in kept ? kept[k] : null; },
+               setItem: function (k, v) { kept[k] = String(v); },
+               removeItem: function (k) { delete kept[k]; } };
+    }
+  })();
+  var token = storage.getItem(KEY) || "";
+  var outbox = JSON.parse(storage.getItem("inngang-outbox") || "[]");
   var language = document.documentElement.lang;
-  var rtl = { ar: true };
+  var SAFE_LINK = /^(tel:\+?[0-9]+|mailto:[^\s:<>"]+|https:\/\/[^\s<>"]+)$/;
+  var NUMBER = /[+]?[0-9\u0660-\u0669\u06f0-\u06f9]+(?:[ \-.][0-9\u0660-\u0669\u06f0-\u06f9]+)*/g;
 
-  function t(key) { return (ui[language] || ui[ui._default])[key] || key; }
+  function t(key) { return (ui[language] || ui[ui._default])[key] || ""; }
+  function isRtl(lang) { return ui._rtl.indexOf(lang) >= 0; }
+
+  // --- language -------------------------------------------------------------------------
+  function browserLanguage() {
+    var wanted = navigator.languages || [navigator.language || ""];
+    for (var i = 0; i < wanted.length; i++) {
+      var code = String(wanted[i]).toLowerCase().split("-")[0];
+      if (code === "no") code = "nb";
+      if (ui[code] && code.charAt(0) !== "_") return code;
+    }
+    return null;
+  }
   function setLanguage(lang) {
-    if (!lang || !ui[lang] || lang === language) return;
+    if (!lang || !ui[lang] || lang.charAt(0) === "_" || lang === language) return;
     language = lang;
     document.documentElement.lang = lang;
-    document.documentElement.dir = rtl[lang] ? "rtl" : "ltr";
+    document.documentElement.dir = isRtl(lang) ? "rtl" : "ltr";
+    picker.value = lang;
     input.placeholder = t("placeholder");
-    var texts = { "send": "send", "chat-title": "title", "chat-intro": "intro",
-                  "emergency": "emergency", "message-label": "input_label" };
+    var texts = { "send": "send", "chat-title": "title", "message-label": "input_label",
+                  "language-label": "language", "typing-text": "typing" };
     Object.keys(texts).forEach(function (id) {
       document.getElementById(id).textContent = t(texts[id]);
     });
+    var footer = document.getElementById("emergency");
+    footer.textContent = "";
+    footer.appendChild(linked(t("emergency_parts")));
     log.setAttribute("aria-label", t("log_label"));
     document.title = t("title");
     Array.prototype.forEach.call(log.querySelectorAll(".sender"), function (who) {
       who.textContent = t("sender_" + who.getAttribute("data-sender"));
     });
+    Array.prototype.forEach.call(log.querySelectorAll(".badge"), function (badge) {
+      badge.textContent = t("crisis");
+    });
+    var welcome = log.querySelector(".welcome");
+    if (welcome && !welcome.querySelector("button:disabled")) { welcome.remove(); showWelcome(); }
   }
+  picker.addEventListener("change", function () {
+    var chosen = picker.value;
+    setLanguage(chosen);
+    if (token) choose(ui._names[chosen], "lang:" + chosen);  // the conversation switches too
+  });
+
+  // --- rendering ------------------------------------------------------------------------
   function status(text) { statusLine.textContent = text || ""; }
 
-  function render(message) {
-    if (message.receipt) {
-      var note = document.createElement("li");
-      note.className = "receipt";
-      note.textContent = message.text;
-      log.appendChild(note);
-      return;
+  function linked(parts) {
+    var all = document.createDocumentFragment();
+    (parts || []).forEach(function (part) {
+      if (part.href && SAFE_LINK.test(part.href)) {
+        var a = document.createElement("a");
+        a.href = part.href;
+        a.dir = "ltr";
+        // A long address may break after @ . / rather than anywhere.
+        part.text.split(/(?<=[@./])/).forEach(function (piece, i) {
+          if (i) a.appendChild(document.createElement("wbr"));
+          a.appendChild(document.createTextNode(piece));
+        });
+        all.appendChild(a);
+      } else {
+        all.appendChild(document.createTextNode(part.text));
+      }
+    });
+    return all;
+  }
+  // The citizen's words, as typed: numbers are kept left to right inside any text (a phone
+  // number in Arabic reads 41 22 33 44, not 44 33 22 41), nothing becomes a link.
+  function ownWords(text) {
+    var all = document.createDocumentFragment();
+    var at = 0;
+    text.replace(NUMBER, function (match, offset) {
+      if (match.replace(/\D/g, "").length < 4) return match;
+      all.appendChild(document.createTextNode(text.slice(at, offset)));
+      var span = document.createElement("span");
+      span.className = "num";
+      span.dir = "ltr";
+      span.textContent = match;
+      all.appendChild(span);
+      at = offset + match.length;
+      return match;
+    });
+    all.appendChild(document.createTextNode(text.slice(at)));
+    return all;
+  }
+
+  function timeOf(iso) {
+    var when = iso ? new Date(iso) : new Date();
+    var el = document.createElement("time");
+    el.dateTime = when.toISOString();
+    var options = { hour: "2-digit", minute: "2-digit", timeZone: "Europe/Oslo", numberingSystem: "latn" };
+    var day = { day: "numeric", month: "short", timeZone: "Europe/Oslo" };
+    try {
+      var today = new Intl.DateTimeFormat("en", day).format(new Date());
+      if (new Intl.DateTimeFormat("en", day).format(when) !== today) {
+        options.day = "numeric";
+        options.month = "short";
+      }
+      var locale = language === "en" ? "en-GB" : language;  // 24 hours, as in Norway
+      el.textContent = new Intl.DateTimeFormat(locale, options).format(when);
+    } catch (e) {
+      el.textContent = when.toTimeString().slice(0, 5);
     }
-    var item = document.createElement("li");
-    item.className = "msg " + message.sender;
-    item.dir = rtl[message.language] ? "rtl" : "auto";
-    if (message.language) item.lang = message.language;
+    return el;
+  }
+
+  function meta(message) {
+    var line = document.createElement("span");
+    line.className = "meta";
+    if (message.crisis) {
+      var badge = document.createElement("span");
+      badge.className = "badge";
+      badge.textContent = t("crisis");
+      line.appendChild(badge);
+    }
     var who = document.createElement("span");
     who.className = "sender";
     who.setAttribute("data-sender", message.sender);
     who.textContent = t("sender_" + message.sender);
-    item.appendChild(who);
-    var body = document.createElement("span");
-    body.dir = "auto";
-    body.textContent = message.text;
-    item.appendChild(body);
-    if (message.buttons && message.buttons.length) {
-      var choices = document.createElement("div");
-      choices.className = "choices";
-      choices.setAttribute("role", "group");
-      message.buttons.forEach(function (button) {
-        var b = document.createElement("button");
-        b.type = "button";
-        b.textContent = button.label;
-        b.addEventListener("click", function () {
-          render({ sender: "me", text: button.label });
-          send({ button: button.payload });
-        });
-        choices.appendChild(b);
+    line.appendChild(who);
+    line.appendChild(timeOf(message.time));
+    return line;
+  }
+
+  function disableChoices() {
+    Array.prototype.forEach.call(log.querySelectorAll(".choices button"), function (b) {
+      b.disabled = true;
+    });
+    Array.prototype.forEach.call(log.querySelectorAll(".choices.live"), function (group) {
+      group.classList.remove("live");
+    });
+    log.style.scrollPaddingBottom = "";
+  }
+
+  function choices(message) {
+    var group = document.createElement("div");
+    group.className = message.live ? "choices live" : "choices";
+    group.setAttribute("role", "group");
+    message.buttons.forEach(function (button) {
+      var b = document.createElement("button");
+      b.type = "button";
+      b.textContent = button.label;
+      b.disabled = !message.live;
+      if (message.chosen === button.payload) b.setAttribute("aria-pressed", "true");
+      b.addEventListener("click", function () {
+        if (b.disabled) return;  // a double tap posts once
+        choose(button.label, button.payload, b);
       });
-      item.appendChild(choices);
+      group.appendChild(b);
+    });
+    return group;
+  }
+
+  // fresh: it arrives now (a crisis answer is announced at once); from history it is not.
+  function render(message, fresh) {
+    var item = document.createElement("li");
+    if (message.receipt) {
+      item.className = "receipt";
+      item.appendChild(document.createTextNode(message.text + " "));
+      item.appendChild(timeOf(message.time));
+      log.insertBefore(item, typing);
+      return item;
     }
-    log.appendChild(item);
-    item.scrollIntoView({ block: "end" });
+    item.className = "msg " + message.sender + (message.crisis ? " crisis" : "");
+    if (message.language) {
+      item.lang = message.language;
+      item.dir = isRtl(message.language) ? "rtl" : "ltr";
+    }
+    item.appendChild(meta(message));
+    var body = document.createElement("div");
+    body.className = "text";
+    if (message.sender === "me") {
+      body.dir = "auto";
+      item.removeAttribute("dir");
+      item.removeAttribute("lang");
+      body.appendChild(ownWords(message.text));
+    } else {
+      body.appendChild(linked(message.parts || [{ text: message.text }]));
+    }
+    if (message.crisis && fresh) body.setAttribute("role", "alert");
+    item.appendChild(body);
+    if (message.buttons && message.buttons.length) item.appendChild(choices(message));
+    log.insertBefore(item, typing);
+    return item;
   }
 
-  function show(messages) {
-    messages.forEach(function (m) { setLanguage(m.language); render(m); });
+  // The newest message and its choices fully in view; a message taller than the
+  // conversation shows from its top, its live choices held at the bottom (sticky).
+  function reveal(item) {
+    if (!item) return;
+    // Live choices stay at the bottom of the view while their message scrolls (what is
+    // focused is never under them), unless they would take half of it: then they scroll too.
+    var live = log.querySelector(".choices.live");
+    if (live) live.classList.toggle("tall", live.offsetHeight > log.clientHeight / 2);
+    var held = live && !live.classList.contains("tall");
+    log.style.scrollPaddingBottom = held ? live.offsetHeight + 12 + "px" : "";
+    var box = log.getBoundingClientRect();
+    var it = item.getBoundingClientRect();
+    if (it.height > box.height - 24) log.scrollTop += it.top - box.top - 12;
+    else log.scrollTop = log.scrollHeight;
   }
 
+  function show(messages, fresh) {
+    var last = null;
+    // Only the choices offered last can be pressed (all those of one answer).
+    if (messages.some(function (m) { return m.live; })) disableChoices();
+    messages.forEach(function (m) {
+      if (m.sender !== "me" && !m.receipt) setLanguage(m.language);
+      last = render(m, fresh);
+    });
+    reveal(last);
+    return last;
+  }
+
+  // The first screen; answered (its choices no longer live) above a restored conversation.
+  function showWelcome(answered) {
+    var item = render({
+      sender: "bot", language: language, live: !answered, chosen: answered && answered.pressed,
+      text: t("welcome") + "\n" + t("intro"),
+      buttons: [{ label: t("start_services"), payload: "services" },
+                { label: t("start_person"), payload: "person" },
+                { label: t("start_anonymous"), payload: "anon" }]
+    }, false);
+    item.classList.add("welcome");
+    reveal(item);
+  }
+
+  // --- talking to the server -------------------------------------------------------------
   // A refused token is forgotten (the next message gets a new one); other failures are
   // "offline" and retried.
   function TokenRefused() {}
@@ -103,9 +285,10 @@
   }
 
   function remember(newToken) {
-    if (newToken && newToken !== token) { token = newToken; localStorage.setItem(KEY, token); }
+    if (newToken && newToken !== token) { token = newToken; storage.setItem(KEY, token); }
   }
-  function forget() { token = ""; localStorage.removeItem(KEY); }
+  function forget() { token = ""; storage.removeItem(KEY); }
+  function saveOutbox() { storage.setItem("inngang-outbox", JSON.stringify(outbox)); }
 
   // One message in flight at a time, in order: a second flush (from the poll, or the
   // browser coming back online) waits for the first, so nothing is posted twice or
@@ -114,60 +297,110 @@
   var flushing = null;
   function flush() {
     if (!flushing) {
-      flushing = drain().then(function () { flushing = null; });
+      flushing = drain().then(function () { flushing = null; typing.hidden = true; });
     }
     return flushing;
   }
   function drain() {
     if (!outbox.length) return Promise.resolve();
     var next = outbox[0];
+    typing.hidden = false;
+    reveal(typing);
     return api("POST", "/api/chat", next).then(function (data) {
       outbox.shift();
-      localStorage.setItem("inngang-outbox", JSON.stringify(outbox));
+      saveOutbox();
       remember(data.token);
       status("");
-      show(data.replies);
+      typing.hidden = true;
+      var mine = log.querySelector("[data-id='" + next.id + "'] time");  // the server's time
+      if (mine && data.time) mine.replaceWith(timeOf(data.time));
+      var last = show(data.replies, true);
+      if (next.button && !outbox.length) focusAfterPress(last);
       return drain();
     }, function (error) {
       if (error instanceof TokenRefused) return drain();  // again, with a new token
+      typing.hidden = true;
       status(t("offline"));
     });
   }
+  // After a press, the keyboard goes on where the answer is: its first choice, or the input.
+  function focusAfterPress(last) {
+    var live = last && last.querySelector(".choices button:not(:disabled)");
+    (live || input).focus({ preventScroll: true });
+    reveal(last);
+  }
 
-  function send(body) {
+  function send(body, mine) {
     body.id = Date.now().toString(36) + Math.random().toString(36).slice(2, 8);
+    if (mine) mine.setAttribute("data-id", body.id);
+    body.language = language;
     outbox.push(body);
-    localStorage.setItem("inngang-outbox", JSON.stringify(outbox));
+    saveOutbox();
     return flush();
+  }
+
+  function choose(label, payload, pressed) {
+    disableChoices();
+    if (pressed) pressed.setAttribute("aria-pressed", "true");
+    var mine = render({ sender: "me", text: label }, true);
+    reveal(mine);
+    send({ button: payload, label: label }, mine);
   }
 
   function poll() {
     if (!token) return;
-    api("POST", "/api/poll").then(function (data) { status(""); show(data.messages); flush(); },
-                                  function (error) {
-                                    if (!(error instanceof TokenRefused)) status(t("offline"));
-                                  });
+    api("POST", "/api/poll").then(function (data) {
+      status("");
+      if (data.messages.length) show(data.messages, true);
+      flush();
+    }, function (error) {
+      if (!(error instanceof TokenRefused)) status(t("offline"));
+    });
   }
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     var text = input.value.trim();
     if (!text) return;
-    render({ sender: "me", text: text });
+    disableChoices();
+    var mine = render({ sender: "me", text: text }, true);
+    reveal(mine);
     input.value = "";
-    send({ text: text });
+    send({ text: text }, mine);
   });
   input.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); form.requestSubmit(); }
   });
 
-  if (token) {
-    api("GET", "/api/history").then(function (data) { show(data.messages); flush(); },
-                                    function (error) {
-                                      if (error instanceof TokenRefused) flush();
-                                      else status(t("offline"));
-                                    });
+  function unsent() {  // what was written before a reload and not yet answered
+    outbox.forEach(function (body) { render({ sender: "me", text: body.text || body.label || "" }, false); });
   }
+
+  if (!ui._fixed && !token) setLanguage(browserLanguage());
+  if (token) {
+    api("GET", "/api/history").then(function (data) {
+      var first = data.messages[0];
+      if (first) setLanguage(first.language);
+      if (data.messages.length || outbox.length) showWelcome(first || {});
+      else showWelcome();
+      show(data.messages, false);
+      unsent();
+      flush();
+    }, function (error) {
+      if (error instanceof TokenRefused) { showWelcome(); unsent(); flush(); }
+      else status(t("offline"));
+    });
+  } else {
+    showWelcome();
+    unsent();
+    flush();
+  }
+  // In the embed panel (another site's page), the panel's header has the title, and Escape
+  // closes the panel.
+  if (window.parent !== window) document.documentElement.classList.add("framed");
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && window.parent !== window) window.parent.postMessage("inngang:escape", "*");
+  });
   setInterval(poll, 2000);
   window.addEventListener("online", flush);
 })();

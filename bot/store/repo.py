@@ -32,6 +32,7 @@ from bot.store.db import scrub
 from bot.store.duty import duty_switches
 from bot.store.enums import CaseStatus, Direction, Sender
 from bot.store.models import Conversation, Message, Outbox
+from flows.answers import DANGER_NOW_BUTTON
 from flows.types import Button, Outbound
 
 MAX_STORED_CHARS = 20_000
@@ -110,6 +111,14 @@ class HistoryLine:
     language: str
     sender: str
     mine: bool
+    at: datetime | None = None
+    buttons: tuple[Button, ...] = ()
+    """A bot message's choices ..."""
+    pressed: str | None = None
+    """... and, for the citizen's message, the choice it pressed (its payload)."""
+    crisis: bool = False
+    receipt: bool = False
+    """A read receipt ("Los har lest meldingen din"), where it was delivered."""
 
 
 @dataclass(frozen=True)
@@ -133,6 +142,13 @@ def buttons_to_json(buttons: Sequence[Button]) -> str:
 def buttons_from_json(raw: str | None) -> tuple[Button, ...]:
     """The buttons stored by ``buttons_to_json``."""
     return tuple(Button(b["label"], b["payload"]) for b in json.loads(raw or "[]"))
+
+
+def is_crisis_answer(flagged: bool, first: bool, buttons: str | None) -> bool:
+    """Whether a recorded reply was a crisis answer (``Outbound.crisis``): the first reply
+    to a message that raised the crisis flag (the crisis answer or the reminder come first),
+    or the offer with the "someone is in danger now" button."""
+    return (flagged and first) or f'"{DANGER_NOW_BUTTON}"' in (buttons or "")
 
 
 def record_event(session: Session, conversation_id: int, what: str, now: datetime) -> None:
@@ -164,11 +180,13 @@ def as_outbound(
     language: str,
     buttons: tuple[Button, ...],
     short: str | None = None,
+    crisis: bool = False,
 ) -> Outbound:
     """A stored message as the channel sends it (a read receipt is a bot status line)."""
     if sender == Sender.LOS:
         return Outbound(text, language, buttons, "los", short=short)
-    return Outbound(text, language, buttons, "bot", receipt=sender == Sender.RECEIPT, short=short)
+    receipt = sender == Sender.RECEIPT
+    return Outbound(text, language, buttons, "bot", receipt=receipt, short=short, crisis=crisis)
 
 
 class Store:
@@ -469,9 +487,16 @@ class Store:
             rows = session.scalars(
                 select(Message).where(Message.reply_to == message_id).order_by(Message.id)
             ).all()
+            crisis = message is not None and message.crisis
             replies = tuple(
-                as_outbound(r.sender, r.text, r.language or "", buttons_from_json(r.buttons))
-                for r in rows
+                as_outbound(
+                    r.sender,
+                    r.text,
+                    r.language or "",
+                    buttons_from_json(r.buttons),
+                    crisis=is_crisis_answer(crisis, index == 0, r.buttons),
+                )
+                for index, r in enumerate(rows)
             )
             if message is None:
                 return HandledRecord(replies, "", None, False)
@@ -507,7 +532,8 @@ class Store:
             return [(row[0], row[1]) for row in rows]
 
     def history(self, channel: str, address: str, limit: int) -> list[HistoryLine]:
-        """The last ``limit`` messages of a conversation, oldest first, for a reloaded page;
+        """The last ``limit`` messages of a conversation, oldest first, for a reloaded page,
+        with their choices, the choice each press made and the read receipts delivered;
         what still waits in the outbox is left out (it comes with the next delivery, once)."""
         with self.sessions() as session:
             conversation = session.scalars(
@@ -533,18 +559,47 @@ class Store:
                 .order_by(Message.id.desc())
                 .limit(limit)
             ).all()
-            return [
-                HistoryLine(
-                    m.text,
-                    m.language or conversation.language,
-                    str(m.sender),
-                    m.direction == Direction.IN,
+            flagged = {m.id for m in rows if m.direction == Direction.IN and m.crisis}
+            answered: set[int | None] = set()
+            lines = []
+            for m in reversed(rows):
+                first = m.reply_to not in answered
+                answered.add(m.reply_to)
+                if not (m.text or m.button) or m.reply_to in waiting_replies:
+                    continue
+                if m.sender == Sender.LOS and m.text in waiting_los:
+                    continue
+                crisis = m.direction == Direction.OUT and is_crisis_answer(
+                    m.reply_to in flagged, first, m.buttons
                 )
-                for m in reversed(rows)
-                if m.text
-                and m.reply_to not in waiting_replies
-                and not (m.sender == Sender.LOS and m.text in waiting_los)
+                lines.append(
+                    HistoryLine(
+                        m.text,
+                        m.language or conversation.language,
+                        str(m.sender),
+                        m.direction == Direction.IN,
+                        aware(m.created_at),
+                        buttons_from_json(m.buttons),
+                        m.button if m.direction == Direction.IN else None,
+                        crisis,
+                    )
+                )
+            if not lines:
+                return []
+            receipts = session.scalars(
+                select(Outbox).where(
+                    Outbox.conversation_id == conversation.id,
+                    Outbox.sender == Sender.RECEIPT,
+                    Outbox.delivered_at.is_not(None),
+                )
+            ).all()
+            since = lines[0].at or aware(conversation.created_at)
+            read = [
+                HistoryLine(r.text, r.language, "bot", False, aware(r.created_at), receipt=True)
+                for r in receipts
+                if aware(r.created_at) >= since
             ]
+            return sorted([*lines, *read], key=lambda line: line.at or since)  # stable
 
     def _conversation_id(self, session: Session, channel: str, address: str) -> int | None:
         return session.scalars(
