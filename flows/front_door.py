@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flows import answers, case, intake, rights
+from flows import answers, case, control, intake, rights
 from flows.commands import Command, detect
 from flows.effects import AppendToCase, DeleteData, MarkUrgent, OpenCase
 from flows.result import StepResult
@@ -119,7 +119,13 @@ def _dispatch(
     if understanding.crisis is not None and phase not in TAKES_CITIZEN_WORDS:
         return StepResult(state, ())
     if phase in INTAKE_PHASES:
-        return intake.step(state, inbound, ctx)
+        asked = control.question_mid_intake(state, inbound, understanding, ctx)
+        if asked is not None:  # answered; the intake waits and resumes
+            return asked
+        result = intake.step(state, inbound, ctx)
+        if understanding.worry is not None and inbound.button is None:
+            result = control.with_worry(state, understanding, ctx, result)
+        return result
     if phase is Phase.CASE_OPEN:
         if inbound.button in (answers.PAYLOAD_PERSON, "anon"):
             return intake.start(state, ctx)
@@ -148,6 +154,8 @@ def idle(
         if chosen in ctx.settings.service_ids:
             reply = answers.service_answer(ctx, chosen, lang)
             return StepResult(state.evolve(last_topic=chosen), (reply,), topic=chosen)
+    if understanding.worry is not None and inbound.button is None:
+        return control.worry_at_front_door(state, understanding, ctx)
     if understanding.topic == LOS_TOPIC:
         started = intake.start(state, ctx, inbound.text.strip())
         return StepResult(started.state, started.replies, started.effects, topic=LOS_TOPIC)
@@ -343,4 +351,6 @@ def _command(state: ConversationState, command: Command, ctx: FlowContext) -> St
         return rights.withdraw(state, ctx)
     if command is Command.PERSON:
         return intake.start(state, ctx)
+    if state.phase in INTAKE_PHASES and state.case_ref is None:  # "avbryt", "cancel", "stopp"
+        return intake.cancel(state, ctx)
     return rights.stop(state, ctx)

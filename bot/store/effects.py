@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from bot.i18n import Catalogs
 from bot.notifications import NoticeKind, Notices
 from bot.staff import Staffing
 from bot.store.audit import audit
+from bot.store.cases import description_lines, stored_description
 from bot.store.enums import OPEN_STATUSES, CaseStatus, Direction
 from bot.store.invitations import revoke_for_conversation
 from bot.store.models import (
@@ -212,7 +212,7 @@ class _Applier:
             age_band=draft.age_band,
             contact=draft.contact,
             callback=draft.callback,
-            description=json.dumps(list(draft.description), ensure_ascii=False),
+            description=stored_description(draft.description, draft.worries),
             created_at=self.now,
             preferred_staff=preferred,
             previous_reference=None if previous is None else previous.reference,
@@ -327,7 +327,7 @@ def export(session: Session, conversation: Conversation, catalogs: Catalogs) -> 
             )
         )
     for case in cases:
-        words = " / ".join(json.loads(case.description or "[]"))
+        words = " / ".join(description_lines(case.description))
         status = catalogs(CASE_STATUS_KEYS.get(case.status, "export.status.open"), lang)
         lines.append(
             catalogs(
