@@ -74,7 +74,8 @@ def worry_answer(ctx: FlowContext, language: str, *, in_intake: bool) -> Outboun
     """Taushetsplikt in a young person's words, and the anonymous way in; buttons for the
     anonymous question and a person (inside an intake: the anonymous question)."""
     command = "/" + ctx.t(N_("command.slash.anonymous"), language).split("|")[0].strip()
-    text = ctx.t(N_("control.confidentiality"), language, command=command)
+    key = N_("control.confidentiality.sms") if ctx.short_texts else N_("control.confidentiality")
+    text = ctx.t(key, language, command=command)
     anonymous = Button(ctx.t(N_("control.button.anonymous"), language), "anon")
     buttons = (anonymous,) if in_intake else (anonymous, answers.person_button(ctx, language))
     return Outbound(text, language, buttons)
