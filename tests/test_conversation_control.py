@@ -230,3 +230,28 @@ async def test_mine_data_shows_oslo_time(offline_app: App) -> None:
     await citizen.says("/mine_data")
     assert "2026-11-24 10:30: hei" in citizen.last()
     assert "09:30" not in citizen.last()
+
+
+async def test_on_every_channel_a_question_mid_intake_is_answered_not_stored(
+    offline_app: App,
+) -> None:
+    parent = Citizen(offline_app, "forelder")
+    for button in ("person", "about:child", "age:6-12", "consent:los"):
+        await parent.says("", button=button)
+    words = "Sønnen min gråter hver morgen før skolen og vil ikke gå."
+    await parent.says(words)
+    handled = await parent.says("Hvor er helsestasjonen?")  # the offline matcher, Rasa down
+    assert handled.replies[-1].text.startswith("Vi fortsetter der vi var:")
+    await parent.says("", button="done")
+    await parent.says("", button="contact:chat")
+    assert words in parent.last() and "Hvor er helsestasjonen?" not in parent.last()
+
+
+def test_the_anonymous_question_after_the_worry_carries_it_to_the_los(ctx: FlowContext) -> None:
+    text = WITHOUT_MY_PARENTS["nb"]
+    told = step(ConversationState("nb"), ctx, text, understanding=understood(text, "nb"))
+    asking = step(told.state, ctx, button="anon")
+    assert asking.state.phase is Phase.ANON_QUESTION
+    sent = step(asking.state, ctx, "Jeg har det vondt hjemme, hva kan jeg gjøre?")
+    [opened] = [e for e in sent.effects if isinstance(e, OpenCase)]
+    assert opened.anonymous and opened.draft.worries == (CONFIDENTIALITY,)
