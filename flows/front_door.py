@@ -268,7 +268,9 @@ def _crisis_case(
     consented = state.consent_version is not None and state.phase in CONSENTED_INTAKE
     draft = (result.state.intake or state.intake) if consented else None
     if draft is None:
-        draft = IntakeDraft(contact="chat")
+        draft = IntakeDraft(contact="chat", worries=intake.noted_worries(state))
+    if understanding.worry is not None:  # afraid of who gets to know: the los must see it
+        draft = intake.with_worry(draft, understanding.worry)
     draft = replace(draft, topic=signal.topic, contact=draft.contact or "chat")
     reference = ctx.new_case_reference
     effect = OpenCase(reference, draft, True, not consented, lang, with_context=True)

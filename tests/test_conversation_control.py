@@ -13,6 +13,7 @@ from flows.result import StepResult
 from flows.state import ConversationState, IntakeDraft, Phase
 from flows.types import FlowContext, Inbound
 from nlu.confidentiality import CONFIDENTIALITY, default_check
+from nlu.crisis import CrisisSignal
 from nlu.understanding import Understanding
 from tests.journey import Citizen
 from tests.staff_browser import StaffBrowser
@@ -255,3 +256,15 @@ def test_the_anonymous_question_after_the_worry_carries_it_to_the_los(ctx: FlowC
     sent = step(asking.state, ctx, "Jeg har det vondt hjemme, hva kan jeg gjøre?")
     [opened] = [e for e in sent.effects if isinstance(e, OpenCase)]
     assert opened.anonymous and opened.draft.worries == (CONFIDENTIALITY,)
+
+
+def test_danger_told_with_the_worry_opens_an_urgent_case_that_shows_the_worry(
+    ctx: FlowContext,
+) -> None:
+    text = "Pappa slår meg, men ikke si det til mamma, hun vet ikke. Er det hemmelig?"
+    signal = CrisisSignal("violence_abuse", "barnevern", "nb", "test")
+    danger = Understanding("nb", "crisis", 0.99, signal, "rasa", worry=CONFIDENTIALITY)
+    result = step(ConversationState("nb"), ctx, text, understanding=danger)
+    [opened] = [e for e in result.effects if isinstance(e, OpenCase)]
+    assert opened.urgent and opened.draft.worries == (CONFIDENTIALITY,)
+    assert result.crisis
