@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from flows.effects import AppendToCase, StoreFeedback
 from flows.result import StepResult
 from flows.state import ConversationState, Phase
@@ -65,22 +67,37 @@ FEEDBACK_PENDING = "feedback_for"
 else (the question's buttons stay on the screen, and a tap should still count)."""
 
 
-def _score(inbound: Inbound, faces_count: bool) -> int | None:
+def _score(inbound: Inbound, typed_counts: bool) -> int | None:
     button = inbound.button or ""
     if button.startswith("feedback:") and button[9:].isdigit():
         score = int(button[9:])
         return score if 1 <= score <= 5 else None
-    text = inbound.text.strip()
-    return FEEDBACK_FACES.index(text) + 1 if faces_count and text in FEEDBACK_FACES else None
+    if inbound.button is not None or not typed_counts:
+        return None
+    return typed_score(inbound.text)
+
+
+def typed_score(text: str) -> int | None:
+    """A rating typed rather than pressed: one of the faces, or a digit 1-5 of any script
+    ("4", "٤"); anything more is a message."""
+    typed = text.strip().replace("\ufe0f", "")
+    if typed in FEEDBACK_FACES:
+        return FEEDBACK_FACES.index(typed) + 1
+    if len(typed) == 1 and unicodedata.category(typed) == "Nd":
+        score = unicodedata.decimal(typed)
+        return score if 1 <= score <= 5 else None
+    return None
 
 
 def feedback(state: ConversationState, inbound: Inbound, ctx: FlowContext) -> StepResult | None:
     """Store a rating, right after the question or later (once); None when the message is
     not a rating or none is asked for (the front door handles it). Later, only the question's
-    buttons count: a "🙂" typed to a los in a new case is a message, not a rating."""
+    buttons count while a new case is open: a "🙂" typed to a los in it is a message, not a
+    rating. With no case open, a typed "4" or "😄" still counts (once)."""
     asked = state.phase is Phase.FEEDBACK
     reference = state.case_ref if asked else state.extra.get(FEEDBACK_PENDING)
-    score = _score(inbound, faces_count=asked)
+    typed_counts = asked or (state.case_ref is None and state.phase is Phase.IDLE)
+    score = _score(inbound, typed_counts)
     if score is None or reference is None:
         return None
     done = state.forgetting(FEEDBACK_PENDING)

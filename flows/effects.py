@@ -67,6 +67,9 @@ class StoreFeedback:
 class ExportData:
     """Send the citizen a readable copy of what is stored about them."""
 
+    timezone: str = "UTC"
+    """The municipality's time zone: the times in the copy are in it (Europe/Oslo)."""
+
 
 @dataclass(frozen=True)
 class DeleteData:

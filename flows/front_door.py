@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flows import answers, case, intake, rights
+from flows import answers, case, control, intake, rights
 from flows.commands import Command, detect
 from flows.effects import AppendToCase, DeleteData, MarkUrgent, OpenCase
 from flows.result import StepResult
@@ -154,7 +154,13 @@ def _dispatch(
     if understanding.crisis is not None and phase not in TAKES_CITIZEN_WORDS:
         return StepResult(state, ())
     if phase in INTAKE_PHASES:
-        return intake.step(state, inbound, ctx)
+        asked = control.question_mid_intake(state, inbound, understanding, ctx)
+        if asked is not None:  # answered; the intake waits and resumes
+            return asked
+        result = intake.step(state, inbound, ctx)
+        if understanding.worry is not None and inbound.button is None:
+            result = control.with_worry(state, understanding, ctx, result)
+        return result
     if phase is Phase.CASE_OPEN:
         if inbound.button in (answers.PAYLOAD_PERSON, "anon"):
             return intake.start(state, ctx)
@@ -185,6 +191,8 @@ def idle(
         if chosen in ctx.settings.service_ids:
             reply = answers.service_answer(ctx, chosen, lang)
             return StepResult(state.evolve(last_topic=chosen), (reply,), topic=chosen)
+    if understanding.worry is not None and inbound.button is None:
+        return control.worry_at_front_door(state, understanding, ctx)
     if understanding.topic == LOS_TOPIC:
         started = intake.start(state, ctx, inbound.text.strip())
         return StepResult(started.state, started.replies, started.effects, topic=LOS_TOPIC)
@@ -297,7 +305,9 @@ def _crisis_case(
     consented = state.consent_version is not None and state.phase in CONSENTED_INTAKE
     draft = (result.state.intake or state.intake) if consented else None
     if draft is None:
-        draft = IntakeDraft(contact="chat")
+        draft = IntakeDraft(contact="chat", worries=intake.noted_worries(state))
+    if understanding.worry is not None:  # afraid of who gets to know: the los must see it
+        draft = intake.with_worry(draft, understanding.worry)
     draft = replace(draft, topic=signal.topic, contact=draft.contact or "chat")
     reference = ctx.new_case_reference
     effect = OpenCase(reference, draft, True, not consented, lang, with_context=True)
@@ -380,4 +390,6 @@ def _command(state: ConversationState, command: Command, ctx: FlowContext) -> St
         return rights.withdraw(state, ctx)
     if command is Command.PERSON:
         return intake.start(state, ctx)
+    if state.phase in INTAKE_PHASES and state.case_ref is None:  # "avbryt", "cancel", "stopp"
+        return intake.cancel(state, ctx)
     return rights.stop(state, ctx)

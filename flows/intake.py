@@ -31,6 +31,11 @@ DONE = "done"
 MIN_FREE_TEXT_AS_DESCRIPTION = 40
 LAST_WORDS = "last_words"
 """State.extra key: the citizen's last long free-text message, for the intake to start from."""
+WORRIES = "worries"
+"""State.extra key: worries voiced before an intake ("confidentiality"), ","-separated, for
+the case the los reads."""
+CANCEL = "intake:cancel"
+"""The way out of the intake, offered in every step."""
 
 
 def _button(ctx: FlowContext, key: str, language: str, payload: str) -> Button:
@@ -39,6 +44,49 @@ def _button(ctx: FlowContext, key: str, language: str, payload: str) -> Button:
 
 def _reply(state: ConversationState, text: str, *buttons: Button) -> StepResult:
     return StepResult(state, (Outbound(text, state.language, tuple(buttons)),))
+
+
+def cancel_button(ctx: FlowContext, language: str) -> Button:
+    """ "Avbryt": ends the intake without storing it."""
+    return _button(ctx, N_("intake.button.cancel"), language, CANCEL)
+
+
+def _step_reply(
+    state: ConversationState, ctx: FlowContext, text: str, *buttons: Button
+) -> StepResult:
+    """An intake step's question, with its choices and the way out."""
+    return _reply(state, text, *buttons, cancel_button(ctx, state.language))
+
+
+def with_worry(draft: IntakeDraft, worry: str) -> IntakeDraft:
+    """The draft, remembering a worry the citizen voiced (once)."""
+    return draft if worry in draft.worries else replace(draft, worries=(*draft.worries, worry))
+
+
+def noted_worries(state: ConversationState) -> tuple[str, ...]:
+    """The worries voiced before an intake began."""
+    return tuple(w for w in state.extra.get(WORRIES, "").split(",") if w)
+
+
+def note_worry(state: ConversationState, worry: str) -> ConversationState:
+    """Remember a worry voiced outside an intake, for the case an intake may open later."""
+    known = noted_worries(state)
+    return state if worry in known else state.noting(WORRIES, ",".join((*known, worry)))
+
+
+def cancel(state: ConversationState, ctx: FlowContext) -> StepResult:
+    """Leave the intake: nothing is sent or kept (a consent given for it is withdrawn), and
+    the citizen is back at the front door."""
+    lang = state.language
+    effects = (WithdrawConsent(),) if state.consent_version and state.case_ref is None else ()
+    cancelled = (
+        state.forgetting(LAST_WORDS)
+        .forgetting(WORRIES)
+        .evolve(phase=Phase.IDLE, intake=None, consent_version=None, anonymous=False)
+    )
+    text = ctx.t(N_("control.cancelled"), lang)
+    reply = Outbound(text, lang, (answers.person_button(ctx, lang),))
+    return StepResult(cancelled, (reply,), effects)
 
 
 def self_age_bands(ctx: FlowContext) -> tuple[str, ...]:
@@ -72,7 +120,12 @@ def start(state: ConversationState, ctx: FlowContext, first_words: str = "") -> 
     first_words = first_words or state.extra.get(LAST_WORDS, "")
     state = state.forgetting(LAST_WORDS)
     description = (first_words,) if len(first_words) >= MIN_FREE_TEXT_AS_DESCRIPTION else ()
-    draft = IntakeDraft(description=description, topic=state.last_topic or LOS_TOPIC)
+    draft = IntakeDraft(
+        description=description,
+        topic=state.last_topic or LOS_TOPIC,
+        worries=noted_worries(state),
+    )
+    state = state.forgetting(WORRIES)
     return ask_about(state.evolve(phase=Phase.INTAKE_ABOUT, intake=draft), ctx)
 
 
@@ -81,7 +134,7 @@ def ask_about(state: ConversationState, ctx: FlowContext) -> StepResult:
     lang = state.language
     text = ctx.t(N_("intake.ask_about"), lang, municipality=ctx.settings.municipality.name)
     buttons = [_button(ctx, key, lang, f"about:{value}") for value, key in ABOUT.items()]
-    return _reply(state, text, *buttons)
+    return _step_reply(state, ctx, text, *buttons)
 
 
 def ask_age(state: ConversationState, ctx: FlowContext) -> StepResult:
@@ -101,7 +154,7 @@ def ask_age(state: ConversationState, ctx: FlowContext) -> StepResult:
         labels = [ctx.t(N_("intake.age.range"), lang, band=band) for band in bands]
         text = ctx.t(N_("intake.ask_age_child"), lang)
     buttons = [Button(label, f"age:{band}") for label, band in zip(labels, bands, strict=True)]
-    return _reply(state, text, *buttons)
+    return _step_reply(state, ctx, text, *buttons)
 
 
 def ask_consent(state: ConversationState, ctx: FlowContext) -> StepResult:
@@ -114,7 +167,7 @@ def ask_consent(state: ConversationState, ctx: FlowContext) -> StepResult:
         _button(ctx, N_("consent.button.no"), lang, "consent:no"),
         _button(ctx, N_("consent.button.anonymous"), lang, "anon"),
     )
-    return _reply(state, text, *buttons)
+    return _step_reply(state, ctx, text, *buttons)
 
 
 def consent_version(ctx: FlowContext) -> str:
@@ -139,14 +192,17 @@ def ask_description(state: ConversationState, ctx: FlowContext) -> StepResult:
     lang = state.language
     draft = state.intake or IntakeDraft()
     key = N_("intake.describe_more") if draft.description else N_("intake.describe")
-    return _reply(state, ctx.t(key, lang), _button(ctx, N_("intake.button.done"), lang, DONE))
+    return _step_reply(
+        state, ctx, ctx.t(key, lang), _button(ctx, N_("intake.button.done"), lang, DONE)
+    )
 
 
 def ask_contact(state: ConversationState, ctx: FlowContext) -> StepResult:
     """Here in the chat, or a call back?"""
     lang = state.language
-    return _reply(
+    return _step_reply(
         state,
+        ctx,
         ctx.t(N_("intake.ask_contact"), lang),
         _button(ctx, N_("intake.contact.chat"), lang, "contact:chat"),
         _button(ctx, N_("intake.contact.call"), lang, "contact:call"),
@@ -192,6 +248,16 @@ def step(state: ConversationState, inbound: Inbound, ctx: FlowContext) -> StepRe
     button = inbound.button or ""
     text = inbound.text.strip()
     lang = state.language
+
+    if button == CANCEL:
+        return cancel(state, ctx)
+    if button == "anon" and state.phase is not Phase.ANON_QUESTION:  # "Spør anonymt"
+        left = cancel(state, ctx)
+        kept = left.state
+        for worry in draft.worries:  # the anonymous question carries them to the los
+            kept = note_worry(kept, worry)
+        asked = start_anonymous(kept, ctx)
+        return StepResult(asked.state, asked.replies, left.effects)
 
     if state.phase is Phase.INTAKE_ABOUT:
         if button.startswith("about:") and button[6:] in ABOUT:
@@ -247,8 +313,9 @@ def step(state: ConversationState, inbound: Inbound, ctx: FlowContext) -> StepRe
             return ask_contact(state.evolve(phase=Phase.INTAKE_CONTACT), ctx)
         if text:
             state = state.evolve(intake=_with(draft, description=(*draft.description, text)))
-            return _reply(
+            return _step_reply(
                 state,
+                ctx,
                 ctx.t(N_("intake.got_it"), lang),
                 _button(ctx, N_("intake.button.done"), lang, DONE),
             )
@@ -259,21 +326,22 @@ def step(state: ConversationState, inbound: Inbound, ctx: FlowContext) -> StepRe
             return summary(state.evolve(intake=_with(draft, contact="chat")), ctx)
         if button == "contact:call":
             state = state.evolve(phase=Phase.INTAKE_CALLBACK, intake=_with(draft, contact="call"))
-            return _reply(state, ctx.t(N_("intake.ask_callback"), lang))
+            return ask_callback(state, ctx)
         return _please_choose(state, ctx, ask_contact(state, ctx))
 
     if state.phase is Phase.INTAKE_CALLBACK:
         if text:
             return summary(state.evolve(intake=_with(draft, callback=text)), ctx)
-        return _reply(state, ctx.t(N_("intake.ask_callback"), lang))
+        return ask_callback(state, ctx)
 
     if state.phase is Phase.INTAKE_CONFIRM:
         if button == "confirm:send":
             return submit(state, ctx)
         if button == "confirm:edit":
             state = state.evolve(phase=Phase.INTAKE_DESCRIBE, intake=_with(draft, description=()))
-            return _reply(
+            return _step_reply(
                 state,
+                ctx,
                 ctx.t(N_("intake.rewrite"), lang),
                 _button(ctx, N_("intake.button.done"), lang, DONE),
             )
@@ -288,10 +356,20 @@ def step(state: ConversationState, inbound: Inbound, ctx: FlowContext) -> StepRe
     if state.phase is Phase.ANON_QUESTION:
         if not text:
             return start_anonymous(state, ctx)
-        draft = IntakeDraft(description=(text,), contact="chat", topic=state.last_topic)
-        return submit(state.evolve(intake=draft, anonymous=True), ctx)
+        draft = IntakeDraft(
+            description=(text,),
+            contact="chat",
+            topic=state.last_topic,
+            worries=noted_worries(state),
+        )
+        return submit(state.forgetting(WORRIES).evolve(intake=draft, anonymous=True), ctx)
 
     return ask_about(state.evolve(phase=Phase.INTAKE_ABOUT), ctx)
+
+
+def ask_callback(state: ConversationState, ctx: FlowContext) -> StepResult:
+    """The phone number to call back on."""
+    return _step_reply(state, ctx, ctx.t(N_("intake.ask_callback"), state.language))
 
 
 def _with(draft: IntakeDraft, **changes: Any) -> IntakeDraft:
@@ -330,7 +408,9 @@ def start_anonymous(
     anonymous = state.forgetting(LAST_WORDS).evolve(
         phase=Phase.ANON_QUESTION, anonymous=True, intake=None
     )
-    return _reply(anonymous, text)
+    if urgent:  # after danger: one step to a person, nothing to choose
+        return _reply(anonymous, text)
+    return _step_reply(anonymous, ctx, text)
 
 
 def submit(state: ConversationState, ctx: FlowContext) -> StepResult:

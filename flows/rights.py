@@ -10,7 +10,7 @@ from flows.types import N_, Button, FlowContext, Inbound, Outbound
 
 def my_data(state: ConversationState, ctx: FlowContext) -> StepResult:
     """The application answers ExportData with a readable copy of what is stored."""
-    return StepResult(state, (), (ExportData(),))
+    return StepResult(state, (), (ExportData(ctx.settings.municipality.timezone),))
 
 
 def ask_delete(state: ConversationState, ctx: FlowContext) -> StepResult:

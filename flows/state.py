@@ -36,6 +36,8 @@ class IntakeDraft:
     callback: str | None = None
     topic: str | None = None
     correcting: bool = False
+    worries: tuple[str, ...] = ()
+    """Worries the citizen voiced along the way ("confidentiality"): shown to the los."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class ConversationState:
             draft = None
             if isinstance(intake, dict):
                 intake["description"] = tuple(intake.get("description") or ())
+                intake["worries"] = tuple(intake.get("worries") or ())
                 draft = IntakeDraft(**intake)
             resume = data.get("resume_phase")
             return cls(

@@ -7,6 +7,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
+from nlu.confidentiality import WorryCheck, default_check
 from nlu.crisis import CrisisDetector, CrisisSignal
 from nlu.danger_sense import DangerSense
 from nlu.fallback import FallbackMatcher, fold
@@ -113,8 +114,10 @@ class Understander:
         cache_size: int = 4096,
         retry_after_s: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
+        worry: WorryCheck | None = None,
     ) -> None:
         self.crisis = crisis
+        self.worry = worry if worry is not None else default_check()
         self.guesser = guesser
         self.fallback = fallback
         self.rasa = rasa
@@ -151,6 +154,7 @@ class Understander:
         else:
             signal = self.crisis.check(text)
         read = text[:MAX_NLU_CHARS]
+        worry = self.worry.check(read)
         language = self.guesser.detect(read, previous_language, hint)
         if language.switch is not None and len(text) < 60:
             return Understanding(
@@ -160,8 +164,11 @@ class Understander:
                 signal,
                 "none",
                 language_switch=language.switch,
+                worry=worry,
             )
-        parsed, source, second = await self._intent(read)
+        # A worry's own words ("without my parents knowing") are not what the message asks
+        # about: the intent is read from the rest ("" when the worry is all of it).
+        parsed, source, second = await self._intent(self.worry.without(read) if worry else read)
         intent, confidence = parsed.name, parsed.confidence
         below = confidence < self.threshold and source == "rasa"  # the matcher has its own
         if intent == MODEL_CRISIS_INTENT and confidence >= self.threshold:
@@ -197,6 +204,7 @@ class Understander:
             unsupported_language=language.unsupported,
             possible_danger=possible,
             alternatives=alternatives,
+            worry=worry,
         )
 
     def _crisis_counts(self, matcher: ParsedIntent | None, text: str) -> bool:

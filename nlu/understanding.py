@@ -39,6 +39,9 @@ class Understanding:
     alternatives: tuple[str, ...] = ()
     """When unsure (``out_of_scope`` for want of confidence): the topics the message most
     likely meant, best first, to offer as a choice. Empty for a clear out-of-scope request."""
+    worry: str | None = None
+    """A worry the message carries besides its topic, from a lexicon that never depends on the
+    Rasa server (``nlu.confidentiality``): "confidentiality" for "without my parents knowing"."""
 
     @property
     def topic(self) -> str | None:

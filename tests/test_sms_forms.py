@@ -20,7 +20,7 @@ from bot.channels.sms import SmsChannel, as_sms, gsm_typography, is_gsm, sign, s
 from bot.i18n import Catalogs
 from bot.settings import Settings, SmsSettings
 from bot.web import create_web_app
-from flows import answers, choices, front_door, intake
+from flows import answers, choices, control, front_door, intake
 from flows.state import ConversationState, IntakeDraft, Phase
 from flows.types import FlowContext, Outbound
 
@@ -126,6 +126,8 @@ def other_answers(ctx: FlowContext, language: str) -> dict[str, tuple[Outbound, 
         "anonymous": intake.start_anonymous(state, ctx).replies,
         "submitted": intake.submit(anonymous, ctx).replies,
         "submitted_named": intake.submit(state, ctx).replies,
+        "worry": (control.worry_answer(ctx, language, in_intake=False),),
+        "cancelled": intake.cancel(state, ctx).replies,
     }
 
 

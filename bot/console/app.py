@@ -675,6 +675,7 @@ class Console:
             "contact": p.contact(view.contact, view.callback),
             "consent": p.consent(item),
             "consent_records": p.consent_records(view.consents),
+            "worries": [p.worry(w) for w in view.worries],
             "unread": item.unread,
             "unreachable": item.unreachable,
             "previous": item.previous_reference,

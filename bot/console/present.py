@@ -51,6 +51,7 @@ ABOUT_KEYS = {
     "child": N_("console.about.child"),
     "other_child": N_("console.about.other_child"),
 }
+WORRY_KEYS = {"confidentiality": N_("console.worry.confidentiality")}
 CONTACT_KEYS = {"chat": N_("console.contact.chat"), "call": N_("console.contact.call")}
 ROLE_KEYS = {
     "los": N_("console.role.los"),
@@ -193,6 +194,10 @@ class Presenter:
                 line += ", " + self.t(N_("console.consent.withdrawn"), when=withdrawn)
             said.append(line)
         return said
+
+    def worry(self, worry: str) -> str:
+        """A worry the citizen voiced, in the staff language."""
+        return self._label(WORRY_KEYS, worry, N_("console.unknown"))
 
     def about(self, about: str | None) -> str:
         return self._label(ABOUT_KEYS, about, N_("console.unknown"))

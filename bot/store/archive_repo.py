@@ -5,7 +5,6 @@ before it is handed back, so no record leaves without its audit entry."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.store.audit import audit
+from bot.store.cases import description_lines
 from bot.store.enums import CaseStatus
 from bot.store.models import Case, CaseNote, Conversation
 from bot.store.queue_repo import (
@@ -80,7 +80,7 @@ def _record(session: Session, case: Case, now: datetime) -> CaseRecord:
         case.age_band,
         None if anonymous else case.contact,
         None if anonymous else case.callback,
-        json.loads(case.description or "[]"),
+        description_lines(case.description),
         [],
         conversation,
         notes,

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -13,3 +17,33 @@ def case_status(session: Session, reference: str) -> CaseStatus | None:
     """The status of the case with this reference, or None when there is none (deleted)."""
     status = session.scalars(select(Case.status).where(Case.reference == reference)).first()
     return None if status is None else CaseStatus(status)
+
+
+def stored_description(lines: Sequence[str], worries: Sequence[str] = ()) -> str:
+    """The case's ``description`` column: the citizen's words as a JSON list, or, when they
+    voiced a worry along the way ("confidentiality"), ``{"words": [...], "worries": [...]}``
+    (kept in the same encrypted column, so no migration)."""
+    if not worries:
+        return json.dumps(list(lines), ensure_ascii=False)
+    return json.dumps({"words": list(lines), "worries": list(worries)}, ensure_ascii=False)
+
+
+def _read(raw: str | None) -> Any:
+    try:
+        return json.loads(raw or "[]")
+    except ValueError:
+        return []
+
+
+def description_lines(raw: str | None) -> list[str]:
+    """The citizen's words from a stored description (either form)."""
+    data = _read(raw)
+    words = data.get("words", []) if isinstance(data, dict) else data
+    return [str(line) for line in words] if isinstance(words, list) else []
+
+
+def case_worries(raw: str | None) -> tuple[str, ...]:
+    """The worries stored with a description (none in the plain list form)."""
+    data = _read(raw)
+    worries = data.get("worries", []) if isinstance(data, dict) else []
+    return tuple(str(w) for w in worries) if isinstance(worries, list) else ()

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
@@ -16,6 +16,7 @@ from bot.i18n import Catalogs
 from bot.notifications import NoticeKind, Notices
 from bot.staff import Staffing
 from bot.store.audit import audit
+from bot.store.cases import description_lines, stored_description
 from bot.store.enums import OPEN_STATUSES, CaseStatus, Direction
 from bot.store.invitations import revoke_for_conversation
 from bot.store.models import (
@@ -97,7 +98,7 @@ class EffectRunner:
                 case StoreFeedback():
                     applier.feedback(effect)
                 case ExportData():
-                    extra.append(export(session, conversation, self.catalogs))
+                    extra.append(export(session, conversation, self.catalogs, effect.timezone))
                 case DeleteData():
                     delete_conversation(session, conversation, self.now)
                     return tuple(extra), True
@@ -212,7 +213,7 @@ class _Applier:
             age_band=draft.age_band,
             contact=draft.contact,
             callback=draft.callback,
-            description=json.dumps(list(draft.description), ensure_ascii=False),
+            description=stored_description(draft.description, draft.worries),
             created_at=self.now,
             preferred_staff=preferred,
             previous_reference=None if previous is None else previous.reference,
@@ -291,8 +292,18 @@ def more_serious(known: str | None, new: str | None) -> str | None:
     return min(ranked, key=PRIORITY.index) if ranked else known or new
 
 
-def export(session: Session, conversation: Conversation, catalogs: Catalogs) -> Outbound:
-    """A readable account of everything stored about this conversation."""
+def _local(moment: datetime, zone: ZoneInfo) -> datetime:
+    """A stored moment (naive ones are UTC) in the municipality's time zone."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return aware.astimezone(zone)
+
+
+def export(
+    session: Session, conversation: Conversation, catalogs: Catalogs, timezone: str = "UTC"
+) -> Outbound:
+    """A readable account of everything stored about this conversation, its dates and times
+    in ``timezone`` (the municipality's)."""
+    zone = ZoneInfo(timezone)
     lang = conversation.language
     consents = session.scalars(
         select(Consent).where(Consent.conversation_id == conversation.id)
@@ -306,13 +317,17 @@ def export(session: Session, conversation: Conversation, catalogs: Catalogs) -> 
             "export.header",
             lang,
             handle=conversation.handle,
-            since=conversation.created_at.date().isoformat(),
+            since=_local(conversation.created_at, zone).date().isoformat(),
             count=len(messages),
         )
     ]
     for consent in consents:
         status = (
-            catalogs("export.consent_withdrawn", lang, date=consent.withdrawn_at.date().isoformat())
+            catalogs(
+                "export.consent_withdrawn",
+                lang,
+                date=_local(consent.withdrawn_at, zone).date().isoformat(),
+            )
             if consent.withdrawn_at
             else catalogs("export.consent_active", lang)
         )
@@ -320,14 +335,14 @@ def export(session: Session, conversation: Conversation, catalogs: Catalogs) -> 
             catalogs(
                 "export.consent",
                 lang,
-                date=consent.given_at.date().isoformat(),
+                date=_local(consent.given_at, zone).date().isoformat(),
                 version=consent.version,
                 scope=consent.scope,
                 status=status,
             )
         )
     for case in cases:
-        words = " / ".join(json.loads(case.description or "[]"))
+        words = " / ".join(description_lines(case.description))
         status = catalogs(CASE_STATUS_KEYS.get(case.status, "export.status.open"), lang)
         lines.append(
             catalogs(
@@ -341,7 +356,9 @@ def export(session: Session, conversation: Conversation, catalogs: Catalogs) -> 
     recent = [m for m in messages if m.direction == Direction.IN][-5:]
     if recent:
         lines.append(catalogs("export.recent", lang))
-        lines.extend(f"- {m.created_at:%Y-%m-%d %H:%M}: {m.text[:200]}" for m in recent)
+        lines.extend(
+            f"- {_local(m.created_at, zone):%Y-%m-%d %H:%M}: {m.text[:200]}" for m in recent
+        )
     lines.append(catalogs("export.footer", lang))
     return Outbound("\n".join(lines), lang)
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.notifications import NoticeKind, Notices
 from bot.store.audit import audit
+from bot.store.cases import case_worries, description_lines
 from bot.store.enums import OPEN_STATUSES, OUTCOME_KINDS, CaseStatus, Direction, Sender
 from bot.store.models import (
     Case,
@@ -115,6 +116,8 @@ class CaseView:
     """The service members invited into the case now, in the order they were invited."""
     consents: tuple[ConsentRecord, ...] = ()
     """The consents given for the case (none for an anonymous one), oldest first."""
+    worries: tuple[str, ...] = ()
+    """Worries the citizen voiced before sending ("confidentiality"), for the los."""
 
 
 @dataclass(frozen=True)
@@ -387,12 +390,13 @@ class QueueRepo:
                 case.age_band,
                 case.contact,
                 case.callback,
-                json.loads(case.description or "[]"),
+                description_lines(case.description),
                 messages,
                 conversation,
                 notes,
                 invitations(session, case.id, now),
                 _consents(session, case, now),
+                case_worries(case.description),
             )
 
     def add_note(
