@@ -23,6 +23,16 @@ from tests.fakes.clock import FakeClock
 pytest_plugins = ["tests.console_fixtures"]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Browser assertions wait up to 15 s (Playwright's 5 s is short on a loaded 2-core
+    machine; a page that is right sooner passes sooner)."""
+    try:
+        from playwright.async_api import expect
+    except ImportError:
+        return
+    expect.set_options(timeout=15_000)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def shared_nlu_parts() -> Iterator[None]:
     """Every app in the run shares the NLU parts that never change while one runs (the

@@ -422,7 +422,7 @@ async def test_a_reload_gets_the_choices_the_choice_pressed_and_the_read_receipt
     asked_about, asked_age = messages[1], messages[3]
     assert asked_about["chosen"] == "about:child" and asked_about["live"] is False
     assert asked_age["live"] is True and "chosen" not in asked_age
-    assert [b["label"] for b in asked_age["buttons"]] == ["0-5 år", "6-12 år", "13-17 år"]
+    assert [b["label"] for b in asked_age["buttons"]] == ["0-5 år", "6-12 år", "13-17 år", "Avbryt"]
     assert all(m["time"].startswith("2026-11-24T09:30") for m in messages)
 
     await api.post("/api/chat", json={"text": "/anonym"}, headers=header)
