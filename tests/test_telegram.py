@@ -113,7 +113,7 @@ async def test_pressing_a_button_answers_the_callback_and_starts_the_intake(
     assert fake.answered_callbacks
     assert "hvem gjelder det" in fake.sent[-1]["text"]
     labels = [row[0]["text"] for row in fake.sent[-1]["reply_markup"]["inline_keyboard"]]
-    assert labels == ["Meg selv", "Mitt barn", "Et annet barn"]
+    assert labels == ["Meg selv", "Mitt barn", "Et annet barn", "Avbryt"]
 
 
 @pytest.mark.parametrize(
