@@ -106,7 +106,7 @@ async def test_a_tapped_reply_button_is_understood(whatsapp: Fixture) -> None:
     await fake.user_says(PARENT, "hei")
     await tap(fake, "person")
     assert "hvem gjelder det" in fake.texts_to(PARENT)[-1]
-    assert list(offered(fake)) == ["Meg selv", "Mitt barn", "Et annet barn"]
+    assert list(offered(fake)) == ["Meg selv", "Mitt barn", "Et annet barn", "Avbryt"]
 
 
 async def test_more_than_three_choices_come_as_a_list_and_a_row_is_understood(
