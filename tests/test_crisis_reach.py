@@ -228,7 +228,7 @@ async def test_withdrawn_danger_words_never_follow_into_a_later_case(offline_app
     await teen.says("", button="about:self")
     await teen.says("", button="age:13-17")
     await teen.says("", button="consent:los")
-    await teen.says("Jeg vil gjerne begynne på fotball, hvor kan jeg spørre?")
+    await teen.says("Jeg vil gjerne begynne på fotball og trenger hjelp til å finne et lag.")
     await teen.says("", button="done")
     await teen.says("", button="contact:chat")
     await teen.says("", button="confirm:send")
