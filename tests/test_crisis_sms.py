@@ -102,11 +102,11 @@ async def test_the_consent_a_citizen_gets_by_sms_is_whole_and_is_what_is_recorde
     await router.handle(Inbound("sms", user, "", button="person"))
     await router.handle(Inbound("sms", user, "", button="about:child"))
     shown = await router.handle(Inbound("sms", user, "", button="age:6-12"))
-    [consent] = [r for r in shown.replies if len(r.buttons) == 4]
+    [consent] = [r for r in shown.replies if len(r.buttons) == 5]
     [text] = plain_texts([consent])
     parts = sms_parts(text, offline_app.settings.sms.max_parts)
     assert not any(part.endswith("…") for part in parts), (language, len(text))  # never cut
-    assert "4." in parts[-1]  # the choices arrive, to the last one
+    assert "5." in parts[-1]  # the choices arrive, to the last one
     await router.handle(Inbound("sms", user, "", button="consent:los"))
     with offline_app.store.sessions() as session:
         record = session.scalars(select(Consent)).one()
