@@ -20,7 +20,7 @@ from bot.store.db import make_engine
 from flows.types import FlowContext
 from tests.fakes.clock import FakeClock
 
-pytest_plugins = ["tests.console_fixtures"]
+pytest_plugins = ["tests.console_fixtures", "tests.browser_fixtures"]
 
 
 def pytest_configure(config: pytest.Config) -> None:

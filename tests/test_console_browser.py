@@ -7,20 +7,17 @@ INNGANG_SCREENSHOTS) for a person to look at."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from bot.app import App
 from bot.web import create_web_app
 from tests.fakes.clock import FakeClock
-from tests.fakes.telegram_api import free_port
+from tests.fakes.serving import serving
 from tests.journey import Citizen
-from tests.test_web_chat import CHROMIUM_ARGS, chromium_path
 
 pytestmark = pytest.mark.browser
 PASSWORD = "browser-test-password"
@@ -52,31 +49,8 @@ async def cases_arrive(app: App, clock: FakeClock) -> str:
 
 @pytest.fixture
 async def served(offline_app: App) -> AsyncIterator[str]:
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_web_app(offline_app, staff_password=PASSWORD),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-        )
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
-
-
-@pytest.fixture
-async def chromium() -> AsyncIterator[object]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        yield browser
-        await browser.close()
+    async with serving(create_web_app(offline_app, staff_password=PASSWORD)) as url:
+        yield url
 
 
 async def no_axe_findings(page: object, name: str) -> None:

@@ -266,7 +266,7 @@ async def test_demo_accounts_get_start_passwords_printed_when_running_on_the_exa
     printed = capsys.readouterr().out
     assert "kari" not in start.per_account  # she has her own
     assert set(start.per_account) == {"ahmed", "leder", "per"}
-    assert "Per (PPT) (service)" in printed  # the demo service member (familieteam)
+    assert "Per (PPT) (service, ppt)" in printed  # the demo service member (familieteam)
     for staff_id, password in start.per_account.items():
         assert password in printed and staff_id in printed
         assert len(password) >= 16

@@ -17,15 +17,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
-import uvicorn
 from sqlalchemy import select
 
 from bot.app import App
 from bot.store.models import Consent
 from bot.web import create_web_app
-from tests.fakes.telegram_api import free_port
+from tests.fakes.serving import serving
 from tests.test_console_browser import no_axe_findings, shot
-from tests.test_web_chat import CHROMIUM_ARGS, chromium_path
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
@@ -37,28 +35,8 @@ Page = Any  # playwright.async_api.Page (imported in the tests: Playwright is a 
 @pytest.fixture
 async def served(offline_app: App) -> AsyncIterator[str]:
     offline_app.understander.guesser.detect("hvor er helsestasjonen?", None)  # built now
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_web_app(offline_app), host="127.0.0.1", port=port, log_level="warning"
-        )
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
-
-
-@pytest.fixture
-async def chromium() -> AsyncIterator[object]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        yield browser
-        await browser.close()
+    async with serving(create_web_app(offline_app)) as url:
+        yield url
 
 
 async def on_each_screen(
@@ -455,18 +433,8 @@ async def municipality(served: str) -> AsyncIterator[str]:
     async def home(_: object) -> HTMLResponse:
         return HTMLResponse(EMBEDDING_PAGE.format(lang="en", served=served))
 
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            Starlette(routes=[Route("/", home)]), host="127.0.0.1", port=port, log_level="warning"
-        )
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    yield f"http://localhost:{port}/"
-    server.should_exit = True
-    await task
+    async with serving(Starlette(routes=[Route("/", home)])) as url:
+        yield url.replace("127.0.0.1", "localhost") + "/"  # another origin than the chat's
 
 
 async def test_the_embed_panel_has_a_header_closes_with_its_button_and_escape_and_speaks_the_page(

@@ -176,6 +176,7 @@
       var b = document.createElement("button");
       b.type = "button";
       b.textContent = button.label;
+      b.setAttribute("data-payload", button.payload);
       b.disabled = !message.live;
       if (message.chosen === button.payload) b.setAttribute("aria-pressed", "true");
       b.addEventListener("click", function () {
@@ -323,9 +324,14 @@
       status(t("offline"));
     });
   }
-  // After a press, the keyboard goes on where the answer is: its first choice, or the input.
+  // After a press, the keyboard goes on where the answer is: its first choice, or the input
+  // when the answer asks for words (its only choices are a way out). Never away from the
+  // input once the citizen has started typing there: a late answer must not turn their
+  // Enter into a press of "Avbryt".
   function focusAfterPress(last) {
-    var live = last && last.querySelector(".choices button:not(:disabled)");
+    if (document.activeElement === input) { reveal(last); return; }
+    var live = last && last.querySelector(
+      ".choices button:not(:disabled):not([data-payload='intake:cancel'])");
     (live || input).focus({ preventScroll: true });
     reveal(last);
   }

@@ -9,17 +9,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import socket
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from tests.fakes.serving import free_port, serving
 
 BOT = {
     "id": 777,
@@ -244,29 +244,12 @@ class FakeTelegram:
         )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextlib.asynccontextmanager
 async def running(fake: FakeTelegram) -> AsyncIterator[FakeTelegram]:
     """Serve the fake on a free loopback port for the duration of the block."""
     fake.port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            fake.app(), host="127.0.0.1", port=fake.port, log_level="warning", access_log=False
-        )
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    try:
+    async with serving(fake.app(), fake.port):
         yield fake
-    finally:
-        server.should_exit = True
-        await task
 
 
 async def eventually(condition: Any, timeout: float = 10.0) -> None:

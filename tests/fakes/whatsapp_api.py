@@ -16,25 +16,24 @@ delivered, failed) of what it took, when the test asks (``post_statuses``).
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import contextlib
 import hashlib
 import hmac
 import itertools
 import json
-import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from tests.fakes.serving import free_port, serving
 
 DAY_S = 24 * 3600
 
@@ -296,26 +295,9 @@ class FakeWhatsApp:
         )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextlib.asynccontextmanager
 async def running(fake: FakeWhatsApp) -> AsyncIterator[FakeWhatsApp]:
     """Serve the fake Cloud API on a free loopback port for the duration of the block."""
     fake.port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            fake.api(), host="127.0.0.1", port=fake.port, log_level="warning", access_log=False
-        )
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    try:
+    async with serving(fake.api(), fake.port):
         yield fake
-    finally:
-        server.should_exit = True
-        await task
