@@ -100,6 +100,9 @@ class Run:
     wall: float = 0.0
     app_peak_mb: float | None = None
     rasa_peak_mb: float | None = None
+    app_cpu_ms: float | None = None
+    """CPU time of the application process per request (typed or button), in ms."""
+    rasa_cpu_ms: float | None = None
     note: str = ""
 
     @property
@@ -108,9 +111,9 @@ class Run:
         return len(self.latencies) / self.wall if self.wall else 0.0
 
     @property
-    def all_rate(self) -> float:
-        """Every request per second (typed messages and button presses)."""
-        return (len(self.latencies) + len(self.button_latencies)) / self.wall if self.wall else 0.0
+    def requests(self) -> int:
+        """Typed messages and button presses answered."""
+        return len(self.latencies) + len(self.button_latencies)
 
 
 def percentile(samples: Sequence[float], q: float) -> float:
@@ -234,7 +237,7 @@ def _ms(seconds: float) -> str:
 
 
 def _mb(value: float | None) -> str:
-    return "-" if value is None else f"{value:.0f}"
+    return "-" if value is None else f"{value:.0f}" if value >= 100 else f"{value:.1f}"
 
 
 def table(runs: Sequence[Run]) -> str:
@@ -243,7 +246,7 @@ def table(runs: Sequence[Run]) -> str:
     header = (
         f"{'mode':5} {'clients':>7} {'typed':>6} {'msg/s':>7} {'p50 ms':>7} {'p95 ms':>7} "
         f"{'p99 ms':>7} {'ratio':>6} {'+p50 ms':>8} {'buttons':>7} {'btn p50':>7} "
-        f"{'errors':>6} {'app MB':>7} {'rasa MB':>7}"
+        f"{'errors':>6} {'app MB':>7} {'rasa MB':>7} {'app cpu':>7} {'rasa cpu':>8}"
     )
     lines = [header, "-" * len(header)]
     for run in runs:
@@ -260,7 +263,8 @@ def table(runs: Sequence[Run]) -> str:
             f"{_ms(percentile(run.latencies, 0.99)):>7} {ratio:>6} {overhead:>8} "
             f"{len(run.button_latencies) if run.mode == 'e2e' else '-':>7} "
             f"{_ms(percentile(run.button_latencies, 0.5)):>7} {run.errors:>6} "
-            f"{_mb(run.app_peak_mb):>7} {_mb(run.rasa_peak_mb):>7}"
+            f"{_mb(run.app_peak_mb):>7} {_mb(run.rasa_peak_mb):>7} "
+            f"{_mb(run.app_cpu_ms if run.mode == 'e2e' else None):>7} {_mb(run.rasa_cpu_ms):>8}"
             + (f"  {run.note}" if run.note else "")
         )
     return "\n".join(lines)
@@ -269,8 +273,28 @@ def table(runs: Sequence[Run]) -> str:
 LEGEND = (
     "typed: messages that need a parse; msg/s, p50-p99 over those. ratio: e2e typed msg/s\n"
     "over bare msg/s at the same N (button presses are in the wall time, not the count: a\n"
-    "conservative ratio); +p50: e2e p50 minus bare p50. MB: peak RSS (VmHWM) so far."
+    "conservative ratio); +p50: e2e p50 minus bare p50. MB: peak RSS (VmHWM) so far.\n"
+    "cpu: CPU ms of that process per request in that run (less noisy than msg/s on a\n"
+    "shared machine); ceiling: bare rasa cpu / (e2e rasa cpu + app cpu), the ratio a\n"
+    "CPU-bound run could reach at best on these cores."
 )
+
+
+def ceilings(runs: Sequence[Run]) -> str:
+    """Per N, the ratio a CPU-bound run could reach: the CPU a bare parse costs over the
+    CPU an end-to-end message costs (Rasa's and the application's together)."""
+    bare = {r.clients: r for r in runs if r.mode == "bare"}
+    found = []
+    for run in runs:
+        base = bare.get(run.clients)
+        if run.mode != "e2e" or base is None or base.rasa_cpu_ms is None:
+            continue
+        if run.rasa_cpu_ms is None or run.app_cpu_ms is None:
+            continue
+        found.append(
+            f"{run.clients} clients {base.rasa_cpu_ms / (run.rasa_cpu_ms + run.app_cpu_ms):.2f}"
+        )
+    return "CPU-bound ceiling of the ratio: " + ", ".join(found) if found else ""
 
 
 def load_average() -> str:
@@ -288,6 +312,23 @@ def peak_rss_mb(pid: int | None) -> float | None:
         return None
     found = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
     return int(found.group(1)) / 1024 if found else None
+
+
+def cpu_seconds(pid: int | None) -> float | None:
+    """User and system CPU time a process has used so far (its threads included)."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def per_request_ms(before: float | None, after: float | None, requests: int) -> float | None:
+    if before is None or after is None or not requests:
+        return None
+    return 1000 * (after - before) / requests
 
 
 # --- the profile ----------------------------------------------------------------------------
@@ -546,6 +587,7 @@ async def measure(
                 profiled = args.profile and mode == "e2e" and clients == max(clients_list)
                 if profiled and app_pid is not None:
                     profiler = start_profiler(app_pid, args.seconds, directory / "profile.txt")
+                cpu = cpu_seconds(app_pid), cpu_seconds(rasa_pid)
                 run = await drive(
                     mode,
                     client,
@@ -557,6 +599,8 @@ async def measure(
                 )
                 run.app_peak_mb = peak_rss_mb(app_pid)
                 run.rasa_peak_mb = peak_rss_mb(rasa_pid)
+                run.app_cpu_ms = per_request_ms(cpu[0], cpu_seconds(app_pid), run.requests)
+                run.rasa_cpu_ms = per_request_ms(cpu[1], cpu_seconds(rasa_pid), run.requests)
                 if profiler is not None:
                     run.note = "profiled"
                     _, problem = profiler.communicate(timeout=60)
@@ -603,6 +647,7 @@ async def main(args: argparse.Namespace) -> int:
         )
         print(f"before: {started}\nafter:  {load_average()}\n")
         print(table(runs))
+        print(ceilings(runs))
         print(LEGEND)
         profile_file = directory / "profile.txt"
         if args.profile and profile_file.exists():
