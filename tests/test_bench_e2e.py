@@ -96,3 +96,29 @@ def test_percentiles_and_the_profile_summary() -> None:
     report = profile.report(5)
     assert "75.0% (25.0%)  Store.save_step (bot/store/repo.py)" in report
     assert "_worker" not in report.split("top 5 functions")[1]
+
+
+def test_the_application_starts_no_openblas_threads_unless_told() -> None:
+    """OpenBLAS's spinning threads cost 25-35 ms of CPU per message (the benchmark's finding):
+    the application's process keeps to its own threads; an explicit setting is kept."""
+    import os
+    import subprocess
+
+    code = (
+        "import bot.app, numpy as np, os; m = np.ones((7000, 384), dtype=np.float32); "
+        "[m @ np.ones(384, dtype=np.float32) for _ in range(20)]; "
+        "print(os.environ['OPENBLAS_NUM_THREADS'], len(os.listdir('/proc/self/task')))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    default = subprocess.run(
+        [sys.executable, "-c", code], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True
+    )
+    assert default.stdout.split() == ["1", "1"], default.stderr[-2000:]
+    told = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=PROJECT_ROOT,
+        env={**env, "OPENBLAS_NUM_THREADS": "2"},
+        capture_output=True,
+        text=True,
+    )
+    assert told.stdout.split()[0] == "2", told.stderr[-2000:]
