@@ -103,6 +103,8 @@ class Run:
     app_cpu_ms: float | None = None
     """CPU time of the application process per request (typed or button), in ms."""
     rasa_cpu_ms: float | None = None
+    threads: str = ""
+    """With --profile: the application's CPU per request by thread group."""
     note: str = ""
 
     @property
@@ -323,6 +325,45 @@ def cpu_seconds(pid: int | None) -> float | None:
     except OSError:
         return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def thread_cpu_seconds(pid: int) -> dict[int, float]:
+    """CPU time so far of each thread of a process, by thread id."""
+    found = {}
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(OSError, IndexError):
+                fields = (task / "stat").read_text().rpartition(")")[2].split()
+                found[int(task.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf(
+                    "SC_CLK_TCK"
+                )
+    return found
+
+
+def thread_names(profile: Path) -> dict[int, str]:
+    """Thread id -> thread group, from py-spy's ``thread (id): name;...`` stacks."""
+    names = {}
+    with profile.open(encoding="utf-8", errors="replace") as lines:
+        for line in lines:
+            found = re.match(r"thread \((\d+)\): ([^;]+)", line)
+            if found:
+                names[int(found.group(1))] = _thread_group(": " + found.group(2))
+    return names
+
+
+def cpu_by_thread_group(
+    before: dict[int, float], after: dict[int, float], names: dict[int, str], requests: int
+) -> str:
+    """CPU ms per request of each thread group; threads py-spy saw no Python in are native
+    (a library's own threads: OpenBLAS, OpenMP)."""
+    groups: dict[str, float] = {}
+    for tid, seconds in after.items():
+        group = names.get(tid, "native (no Python)")
+        groups[group] = groups.get(group, 0.0) + seconds - before.get(tid, 0.0)
+    total = sum(groups.values())
+    ranked = sorted(groups.items(), key=lambda item: -item[1])
+    parts = [f"{group} {1000 * seconds / requests:.1f}" for group, seconds in ranked]
+    return f"application CPU ms per request {1000 * total / requests:.1f}: " + ", ".join(parts)
 
 
 def per_request_ms(before: float | None, after: float | None, requests: int) -> float | None:
@@ -585,7 +626,9 @@ async def measure(
             for mode, client in (("bare", rasa), ("e2e", app)):
                 profiler = None
                 profiled = args.profile and mode == "e2e" and clients == max(clients_list)
+                threads_before: dict[int, float] = {}
                 if profiled and app_pid is not None:
+                    threads_before = thread_cpu_seconds(app_pid)
                     profiler = start_profiler(app_pid, args.seconds, directory / "profile.txt")
                 cpu = cpu_seconds(app_pid), cpu_seconds(rasa_pid)
                 run = await drive(
@@ -601,11 +644,19 @@ async def measure(
                 run.rasa_peak_mb = peak_rss_mb(rasa_pid)
                 run.app_cpu_ms = per_request_ms(cpu[0], cpu_seconds(app_pid), run.requests)
                 run.rasa_cpu_ms = per_request_ms(cpu[1], cpu_seconds(rasa_pid), run.requests)
-                if profiler is not None:
+                if profiler is not None and app_pid is not None:
                     run.note = "profiled"
+                    threads_after = thread_cpu_seconds(app_pid)
                     _, problem = profiler.communicate(timeout=60)
                     if profiler.returncode != 0:
                         print(problem.decode(errors="replace")[-2000:], file=sys.stderr)
+                    else:
+                        run.threads = cpu_by_thread_group(
+                            threads_before,
+                            threads_after,
+                            thread_names(directory / "profile.txt"),
+                            run.requests,
+                        )
                 print(
                     f"  {mode} x{clients}: {len(run.latencies)} typed in {run.wall:.1f} s, "
                     f"{load_average()}",
@@ -653,6 +704,7 @@ async def main(args: argparse.Namespace) -> int:
         if args.profile and profile_file.exists():
             with profile_file.open(encoding="utf-8", errors="replace") as lines:
                 print("\nProfile of the application (py-spy, --idle --threads):")
+                print("\n".join(r.threads for r in runs if r.threads))
                 print(Profile.read(lines).report(args.top))
             if keep:
                 print(f"collapsed stacks (speedscope opens them): {profile_file}")

@@ -5,6 +5,7 @@ latencies, button presses and the table, so the script cannot rot unnoticed."""
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from types import ModuleType
 
@@ -101,7 +102,6 @@ def test_percentiles_and_the_profile_summary() -> None:
 def test_the_application_starts_no_openblas_threads_unless_told() -> None:
     """OpenBLAS's spinning threads cost 25-35 ms of CPU per message (the benchmark's finding):
     the application's process keeps to its own threads; an explicit setting is kept."""
-    import os
     import subprocess
 
     code = (
@@ -122,3 +122,18 @@ def test_the_application_starts_no_openblas_threads_unless_told() -> None:
         text=True,
     )
     assert told.stdout.split()[0] == "2", told.stderr[-2000:]
+
+
+def test_cpu_per_request_by_thread_group() -> None:
+    b = bench()
+    line = b.cpu_by_thread_group(
+        {1: 1.0, 2: 0.5},
+        {1: 1.5, 2: 0.6, 3: 0.2, 4: 0.1},
+        {1: "MainThread", 2: "store", 4: "store"},
+        10,
+    )
+    assert line == (
+        "application CPU ms per request 90.0: MainThread 50.0, native (no Python) 20.0, store 20.0"
+    )
+    assert b.cpu_seconds(os.getpid()) > 0
+    assert os.getpid() in b.thread_cpu_seconds(os.getpid())
