@@ -17,7 +17,7 @@ lint:
 # PostgreSQL when INNGANG_BENCH_POSTGRES_URL is set; BENCH_ARGS="--clients 1,8 --seconds 20".
 bench: setup
 	.venv/bin/python scripts/bench_e2e.py $(BENCH_ARGS)
-	if [ -n "$$INNGANG_BENCH_POSTGRES_URL" ]; then \
+	@if [ -n "$$INNGANG_BENCH_POSTGRES_URL" ]; then \
 		.venv/bin/python scripts/bench_e2e.py --database-url "$$INNGANG_BENCH_POSTGRES_URL" $(BENCH_ARGS); \
 	fi
 
