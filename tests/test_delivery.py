@@ -7,10 +7,11 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bot.app import App
 from bot.channels.delivery import Deliverer, SupervisedLoop, Undelivered
+from bot.store.db import engine_of
 from bot.store.models import Conversation, Outbox
 from bot.web import create_web_app
 from flows.types import Outbound
@@ -108,6 +109,35 @@ async def test_a_blocked_chat_keeps_everything_and_is_not_pushed_to(offline_app:
     channel.blocked = False
     assert await deliverer.deliver(address, channel.send) == 2
     assert channel.sent == ["los", "svar"]
+
+
+def test_a_citizen_writing_again_takes_no_write_lock_when_nothing_changes(
+    offline_app: App,
+) -> None:
+    """Every message clears the unreachable mark; almost always there is none, and then it
+    only reads (an UPDATE takes SQLite's one write lock even when it matches no row)."""
+    address = conversation(offline_app)
+    store = offline_app.store
+    statements: list[str] = []
+    engine = engine_of(store.sessions)
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement.split()[0].upper())
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        store.mark_unreachable(CHANNEL, address, False)
+        assert "UPDATE" not in statements and statements == ["SELECT"]
+        store.mark_unreachable(CHANNEL, address, True)  # the platform refused delivery
+        store.mark_unreachable(CHANNEL, address, True)  # again: nothing to change
+        assert statements.count("UPDATE") == 1
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    with store.sessions() as session:
+        assert session.scalars(select(Conversation.unreachable)).one() is True
+    store.mark_unreachable(CHANNEL, address, False)
+    with store.sessions() as session:
+        assert session.scalars(select(Conversation.unreachable)).one() is False
 
 
 async def test_a_supervised_loop_survives_failures_and_logs_only_their_kind(

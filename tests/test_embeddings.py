@@ -95,3 +95,42 @@ def test_training_vectors_are_computed_once_and_recomputed_when_the_data_changes
         cached.write_bytes(b"not an array")
     assert cached_embeddings(embedder, ["a", "bb", "ccc"], tmp_path).shape == (3, 8)
     assert embedder.embedded == 9 and not list(tmp_path.glob("*.tmp"))
+
+
+@needs_e5
+def test_the_ranking_is_the_one_similarities_gives(matcher: FallbackMatcher) -> None:
+    """parse ranks the rows with NumPy (a stable sort over the blended scores); it must
+    answer exactly as sorting ``similarities`` in Python did, ties included."""
+    from collections import defaultdict
+
+    from bot.settings import PROJECT_ROOT
+    from nlu.evaluation import load_cases
+    from nlu.fallback import SMALL_TALK
+    from nlu.rasa_client import ParsedIntent
+
+    def by_python(text: str) -> ParsedIntent:  # parse as it was before the NumPy ranking
+        scores, ngram = matcher.similarities(text)
+        if not scores:
+            return ParsedIntent("out_of_scope", 1.0)
+        ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
+        best = ranked[: matcher.k]
+        votes: dict[str, float] = defaultdict(float)
+        for row, score in best:
+            votes[matcher._intents[row]] += score
+        intent, _ = max(votes.items(), key=lambda item: item[1])
+        top = max(score for row, score in best if matcher._intents[row] == intent)
+        if intent in SMALL_TALK:
+            by_words = sorted(ngram.items(), key=lambda item: item[1], reverse=True)
+            near = {row for row, _ in ranked[: 4 * matcher.k]}
+            for row, score in by_words[: 4 * matcher.k]:
+                service = matcher._intents[row] not in SMALL_TALK and score >= matcher.threshold
+                if service and row in near:
+                    return ParsedIntent(matcher._intents[row], min(1.0, score))
+        if top < matcher.threshold:
+            return ParsedIntent("out_of_scope", 1.0 - top)
+        return ParsedIntent(intent, min(1.0, top))
+
+    texts = [case.text for case in load_cases(PROJECT_ROOT / "tests" / "data" / "heldout")]
+    texts += ["", "?", "hei", "takk", "hello", "hei, hvor er helsestasjonen?"]
+    for text in texts:
+        assert matcher.parse(text) == by_python(text), text
