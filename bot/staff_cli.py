@@ -408,6 +408,7 @@ def _run(app: App, args: argparse.Namespace) -> int:
                         "contact": view.contact,
                         "callback": view.callback,
                         "description": view.description,
+                        "worries": list(view.worries),
                         "messages": view.messages,
                         "notes": [
                             {
@@ -435,6 +436,7 @@ def _run(app: App, args: argparse.Namespace) -> int:
                         f"{', ' + view.item.crisis if view.item.crisis else ''}) "
                         f"about={view.about} age={view.age_band} contact={view.contact} "
                         f"{view.callback or ''}"
+                        + (f" worries={','.join(view.worries)}" if view.worries else "")
                     )
                 )
                 for line in view.description:

@@ -128,6 +128,13 @@ async def test_the_los_sees_the_worry_on_the_case(offline_app: App, kari: StaffB
     assert view.description == ["Jeg har det vanskelig hjemme og vil snakke med noen om det."]
     page = await kari.get(f"/staff/case/{item.reference}")
     assert "Spør om taushetsplikt" in page.text
+    from bot.archive.exporter import CaseExporter
+    from tests.test_archive_export import pdf_text
+
+    offline_app.queue.claim(item.reference, "kari")
+    record = CaseExporter.for_queue(offline_app.queue).export(item.reference, "kari")
+    text = " ".join(pdf_text(record.pdf).split())
+    assert "Spør om taushetsplikt" in text  # in the archive record too
 
 
 def describing(words: tuple[str, ...] = ("Han gråter hver morgen.",)) -> ConversationState:

@@ -144,6 +144,9 @@ class Composer:
         ]
         if item.previous_reference:
             facts.append(Fact(self._t(N_("console.fact.previous")), item.previous_reference))
+        if view.worries:
+            worries = "; ".join(p.worry(w) for w in view.worries)
+            facts.append(Fact(self._t(N_("console.fact.worry")), worries))
         return Section(self._t(N_("console.archive.intake")), facts=tuple(facts))
 
     def words(self, record: CaseRecord) -> Section:
