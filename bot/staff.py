@@ -8,7 +8,7 @@ switching themselves on or off. What a role may do is decided here and nowhere e
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
 
@@ -160,18 +160,21 @@ class Staffing:
 
     def on_duty(self, tx: Transaction, now: datetime) -> tuple[str, ...]:
         """Los staff on duty now: today's roster plus switched on, minus switched off, minus
-        disabled accounts (who are told nothing)."""
-        gone = set(disabled_ids(tx))
-        return tuple(
-            s for s in self.on_duty_given(duty_switches(tx, self.day(now)), now) if s not in gone
-        )
+        disabled accounts (who are told nothing). In the caller's transaction."""
+        return self._on_duty_from(duty_switches(tx, self.day(now)), disabled_ids(tx), now)
 
     def on_duty_now(self, now: datetime) -> tuple[str, ...]:
-        """``on_duty`` in a session of its own (the console's and the command line's view)."""
+        """``on_duty`` read on its own (the console's and the command line's view)."""
         if self.accounts is None:
             return self.on_duty_given({}, now)
-        with self.accounts.sessions() as session:
-            return self.on_duty(session, now)
+        switches, disabled = self.accounts.duty_facts(self.day(now))
+        return self._on_duty_from(switches, disabled, now)
+
+    def _on_duty_from(
+        self, switches: Mapping[str, bool], disabled: Iterable[str], now: datetime
+    ) -> tuple[str, ...]:
+        gone = set(disabled)
+        return tuple(s for s in self.on_duty_given(switches, now) if s not in gone)
 
     def on_duty_given(self, switches: Mapping[str, bool], now: datetime) -> tuple[str, ...]:
         """Los staff on duty now, given today's own switches (staff id: on). Staff who

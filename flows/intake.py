@@ -251,7 +251,7 @@ def step(state: ConversationState, inbound: Inbound, ctx: FlowContext) -> StepRe
 
     if button == CANCEL:
         return cancel(state, ctx)
-    if button == "anon" and state.phase is not Phase.ANON_QUESTION:  # "Spør anonymt"
+    if button == "anon" and state.phase is not Phase.ANON_QUESTION:  # the "ask anonymously" choice
         left = cancel(state, ctx)
         kept = left.state
         for worry in draft.worries:  # the anonymous question carries them to the los

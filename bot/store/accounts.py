@@ -21,6 +21,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.store.audit import audit
+from bot.store.duty import duty_switches
 from bot.store.models import (
     CaseInvitation,
     StaffAccount,
@@ -128,6 +129,11 @@ class StaffAccounts:
                 )
                 added.append(member.id)
             return added
+
+    def duty_facts(self, day: str) -> tuple[dict[str, bool], list[str]]:
+        """The day's own duty switches (staff id: on) and the disabled accounts' ids."""
+        with self.sessions() as session:
+            return duty_switches(session, day), disabled_ids(session)
 
     def contact(self, staff_id: str) -> Contact | None:
         """Where an active account's notices go (None: unknown or disabled)."""
