@@ -17,7 +17,21 @@ from flows.when import when_read
 from nlu.understanding import LOS_TOPIC
 
 CONSENT_VERSION = "2026-11-v1"
-CONSENT_VERSION_SHORT = "2026-11-v1-sms"
+CONSENT_VERSION_SHORT = "2026-11-v2-sms"
+"""The short consent text of SMS: v2 leaves out when the los reads it (the receipt says it)
+and has short choices, so that it takes at most 4 SMS in UCS-2 too (pl, uk, ar)."""
+CONSENT_CHOICES = (
+    (N_("consent.button.yes_services"), "consent:services"),
+    (N_("consent.button.yes_los"), "consent:los"),
+    (N_("consent.button.no"), "consent:no"),
+    (N_("consent.button.anonymous"), "anon"),
+)
+CONSENT_CHOICES_SHORT = (
+    (N_("consent.button.yes_services.sms"), "consent:services"),
+    (N_("consent.button.yes_los.sms"), "consent:los"),
+    (N_("consent.button.no.sms"), "consent:no"),
+    (N_("consent.button.anonymous.sms"), "anon"),
+)
 """The shorter consent text for channels that cannot carry the full one whole (SMS)."""
 SCOPE_SERVICES = "familielos+services"
 SCOPE_LOS_ONLY = "familielos"
@@ -161,12 +175,8 @@ def ask_consent(state: ConversationState, ctx: FlowContext) -> StepResult:
     """Say plainly what happens and ask for consent, with a clear choice."""
     lang = state.language
     text = consent_text(ctx, lang)
-    buttons = (
-        _button(ctx, N_("consent.button.yes_services"), lang, "consent:services"),
-        _button(ctx, N_("consent.button.yes_los"), lang, "consent:los"),
-        _button(ctx, N_("consent.button.no"), lang, "consent:no"),
-        _button(ctx, N_("consent.button.anonymous"), lang, "anon"),
-    )
+    labels = CONSENT_CHOICES_SHORT if ctx.short_texts else CONSENT_CHOICES
+    buttons = (_button(ctx, key, lang, payload) for key, payload in labels)
     return _step_reply(state, ctx, text, *buttons)
 
 

@@ -106,6 +106,7 @@ async def test_the_consent_a_citizen_gets_by_sms_is_whole_and_is_what_is_recorde
     [text] = plain_texts([consent])
     parts = sms_parts(text, offline_app.settings.sms.max_parts)
     assert not any(part.endswith("…") for part in parts), (language, len(text))  # never cut
+    assert len(parts) <= 4, (language, parts)
     assert "5." in parts[-1]  # the choices arrive, to the last one
     await router.handle(Inbound("sms", user, "", button="consent:los"))
     with offline_app.store.sessions() as session:
