@@ -303,3 +303,32 @@ async def test_the_sms_push_loop_survives_a_database_error(
     finally:
         await loop.stop()
     assert fake.texts().count("Vi ringer deg.") == 1
+
+
+async def test_after_a_delivery_cut_short_the_choices_keep_the_numbers_the_router_recorded(
+    gateway: Gateway, offline_app: App, clock: FakeClock
+) -> None:
+    """A danger offer ("1. Noen er i fare nå") and an answer ("2. Snakk med en person") answer
+    one message; the gateway takes the first and fails the second. Sent again later, the
+    second still says "2.": a bare "1" must not mean something else than what was shown."""
+    from bot.store.repo import StoredReply
+    from flows.types import Button
+
+    fake, client, channel = gateway
+    await deliver(client, "hei", "m1")  # the number is known (kept encrypted) to push to
+    sent_before = len(fake.sent)
+    store = offline_app.store
+    address = offline_app.router.address("sms", NUMBER)
+    recorded = store.record_inbound("sms", address, "hva nå?", "m2", "nb")
+    pending = store.next_unhandled(recorded.conversation_id)
+    assert pending is not None
+    offer = StoredReply("bot", "Er noen i fare nå?", "nb", (Button("Noen er i fare nå", "danger"),))
+    answer = StoredReply("bot", "Helsestasjonen.", "nb", (Button("Snakk med en person", "person"),))
+    store.give_up(pending, "test", [offer, answer], to_outbox=True)
+    fake.statuses = [202, 503]  # the offer goes, the answer fails
+    await channel.push_pending()
+    assert fake.texts()[sent_before:] == ["Er noen i fare nå?\n1. Noen er i fare nå"]
+    clock.advance(seconds=30)
+    await channel.push_pending()
+    assert fake.texts()[-1] == "Helsestasjonen.\n2. Snakk med en person"
+    assert waiting(offline_app) == []

@@ -68,29 +68,39 @@ the index of the first part not accepted as ``parts_done``) when the channel doe
 it."""
 
 
-Render = Callable[[Sequence[Outbound]], Sequence[Outbound]]
+Render = Callable[[Sequence[Outbound], int], Sequence[Outbound]]
 """How a channel turns replies sent together into what it sends (SMS: plain text, choices
-numbered across the replies to one message, the short form where there is one)."""
+numbered across the replies to one message from the given number, the short form where
+there is one)."""
 
 
-def _as_they_are(messages: Sequence[Outbound]) -> Sequence[Outbound]:
+def _as_they_are(messages: Sequence[Outbound], first: int = 1) -> Sequence[Outbound]:
     return messages
 
 
 def render_together(delivery: Delivery, render: Render) -> tuple[Outbound, ...]:
-    """The outbox messages rendered in runs that answer the same message (as they were
-    numbered when answered); los replies and receipts each on their own."""
+    """The outbox messages rendered in runs that answer the same message, numbered as they
+    were when answered: on after the choices of replies to it already delivered (a delivery
+    cut short sends the rest numbered as the router recorded them); los replies and receipts
+    each on their own."""
     rendered: list[Outbound] = []
+    count = len(delivery.ids)
     runs = groupby(
-        zip(delivery.messages, delivery.answering or (None,) * len(delivery.ids), strict=True),
-        key=lambda pair: pair[1],
+        zip(
+            delivery.messages,
+            delivery.answering or (None,) * count,
+            delivery.choices_before or (0,) * count,
+            strict=True,
+        ),
+        key=lambda triple: triple[1],
     )
     for answering, run in runs:
-        messages = [message for message, _ in run]
+        items = list(run)
+        messages = [message for message, _, _ in items]
         if answering is None:
-            rendered.extend(m for one in messages for m in render([one]))
+            rendered.extend(m for one in messages for m in render([one], 1))
         else:
-            rendered.extend(render(messages))
+            rendered.extend(render(messages, 1 + items[0][2]))
     return tuple(rendered)
 
 

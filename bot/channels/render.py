@@ -18,11 +18,14 @@ def as_plain_text(outbound: Outbound, first: int = 1, *, short: bool = False) ->
     return f"{text}\n\n{choices}"
 
 
-def plain_texts(outbounds: Sequence[Outbound], *, short: bool = False) -> list[str]:
-    """Messages sent together, their choices numbered on from one message to the next, so
+def plain_texts(
+    outbounds: Sequence[Outbound], *, short: bool = False, first: int = 1
+) -> list[str]:
+    """Messages sent together, their choices numbered on from one message to the next (from
+    ``first``: later than 1 when earlier replies to the same message were sent before), so
     no two choices offered together share a number (a bare number picks one of them): the
     same order in which the router records the choices offered."""
-    texts, first = [], 1
+    texts: list[str] = []
     for outbound in outbounds:
         texts.append(as_plain_text(outbound, first, short=short))
         first += len(outbound.buttons)

@@ -153,13 +153,14 @@ def sms_parts(text: str, max_parts: int) -> list[str]:
     return [f"({n}/{len(parts)}) {part}" for n, part in enumerate(parts, 1)]
 
 
-def as_sms(messages: Sequence[Outbound]) -> tuple[Outbound, ...]:
+def as_sms(messages: Sequence[Outbound], first: int = 1) -> tuple[Outbound, ...]:
     """Replies as the SMS they become: the short form when there is one, else the text; any
-    choices as numbered lines, numbered on across the messages sent together (as the router
-    numbered them, so that a bare digit picks what it showed); typography in GSM-7 where the
-    language allows."""
+    choices as numbered lines, numbered on across the messages sent together from ``first``
+    (as the router numbered them, so that a bare digit picks what it showed); typography in
+    GSM-7 where the language allows."""
     rendered: list[Outbound] = []
-    for message, plain in zip(messages, plain_texts(messages, short=True), strict=True):
+    texts = plain_texts(messages, short=True, first=first)
+    for message, plain in zip(messages, texts, strict=True):
         text = gsm_typography(plain, message.language)
         rendered.append(replace(message, text=text, buttons=(), short=None))
     return tuple(rendered)

@@ -105,12 +105,11 @@ def button_shape(outbound: Outbound) -> Shape | None:
     return "text"
 
 
-def as_whatsapp(messages: Sequence[Outbound]) -> tuple[Outbound, ...]:
+def as_whatsapp(messages: Sequence[Outbound], first: int = 1) -> tuple[Outbound, ...]:
     """Replies sent together as WhatsApp carries them: choices that fit neither buttons nor a
-    list become numbered text, numbered across the messages as the router numbered them (so a
-    typed number picks the right one)."""
+    list become numbered text, numbered across the messages from ``first`` as the router
+    numbered them (so a typed number picks the right one)."""
     rendered: list[Outbound] = []
-    first = 1
     for message in messages:
         count = len(message.buttons)
         if button_shape(message) == "text":

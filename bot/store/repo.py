@@ -130,6 +130,9 @@ class Delivery:
     ids: tuple[int, ...]
     messages: tuple[Outbound, ...]
     answering: tuple[int | None, ...] = ()
+    choices_before: tuple[int, ...] = ()
+    """Per message: the choices of earlier replies to the same message already delivered
+    (a delivery cut short numbers the rest on from there, as the router recorded them)."""
 
 
 def buttons_to_json(buttons: Sequence[Button]) -> str:
@@ -681,7 +684,7 @@ class Store:
                     held_elsewhere = True
             if let_go:
                 self._release(session, let_go)
-            return _delivery(mine)
+            return _delivery(mine, _choices_delivered(session, conversation_id, mine))
 
     def pending(self, channel: str, address: str, *, due_only: bool = True) -> Delivery:
         """Outbox messages waiting for this conversation, oldest first, without claiming
@@ -832,7 +835,7 @@ class Store:
             return [(row[0], row[1]) for row in rows]
 
 
-def _delivery(rows: Sequence[Outbox]) -> Delivery:
+def _delivery(rows: Sequence[Outbox], choices_before: Sequence[int] = ()) -> Delivery:
     return Delivery(
         tuple(r.id for r in rows),
         tuple(
@@ -840,7 +843,31 @@ def _delivery(rows: Sequence[Outbox]) -> Delivery:
             for r in rows
         ),
         tuple(r.reply_to for r in rows),
+        tuple(choices_before),
     )
+
+
+def _choices_delivered(
+    session: Session, conversation_id: int, rows: Sequence[Outbox]
+) -> tuple[int, ...]:
+    """Per row: the choices of the replies to the same message delivered before it (0 unless
+    a delivery was cut short in the middle of a step's replies)."""
+    answering = {r.reply_to for r in rows if r.reply_to is not None}
+    if not answering:
+        return (0,) * len(rows)
+    first = min(r.id for r in rows)
+    delivered: dict[int, int] = {}
+    for reply_to, buttons in session.execute(
+        select(Outbox.reply_to, Outbox.buttons).where(
+            Outbox.conversation_id == conversation_id,
+            Outbox.reply_to.in_(answering),
+            Outbox.id < first,
+            Outbox.delivered_at.is_not(None),
+        )
+    ):
+        if reply_to is not None:
+            delivered[reply_to] = delivered.get(reply_to, 0) + len(buttons_from_json(buttons))
+    return tuple(0 if r.reply_to is None else delivered.get(r.reply_to, 0) for r in rows)
 
 
 def aware(moment: datetime) -> datetime:
