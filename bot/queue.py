@@ -53,6 +53,10 @@ __all__ = [
 
 T = TypeVar("T")
 
+LOS_TYPING_SHOWN = timedelta(seconds=6)
+"""How long one "the los is typing" from the console shows in the citizen's chat (the
+console sends it again every few seconds while she types)."""
+
 
 class Queue:
     """Staff-side operations on cases."""
@@ -137,6 +141,13 @@ class Queue:
         if not text:
             raise QueueError("empty reply")
         self.cases.reply(reference, staff_id, text, self.clock())
+
+    def typing(self, reference: str, staff_id: str) -> None:
+        """The los holding the case is writing a reply: the citizen's chat shows it for the
+        next few seconds (the console says so again while she goes on typing)."""
+        self._worker(staff_id)
+        now = self.clock()
+        self.cases.typing(reference, staff_id, now + LOS_TYPING_SHOWN)
 
     def add_note(self, reference: str, staff_id: str, text: str) -> None:
         """Write a note in the case log (stafettlogg): for colleagues, never sent to the

@@ -346,6 +346,10 @@ class Router:
             await self.drain(conversation_id, {})
         return len(conversations)
 
+    async def los_typing(self, channel: str, user: str) -> bool:
+        """Whether the los is writing to this citizen now."""
+        return await self.store.run(self.store.los_typing, channel, self.address(channel, user))
+
     async def take_pending(self, channel: str, user: str) -> tuple[Outbound, ...]:
         """Messages waiting for this citizen (los replies, read receipts), marked delivered."""
         return await self.store.run(self.store.take_pending, channel, self.address(channel, user))

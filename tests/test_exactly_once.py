@@ -119,4 +119,4 @@ async def test_a_web_chat_retry_after_a_crash_gets_the_recovered_answer_once(
         )
         answer = [r["text"] for r in retry.json()["replies"]]
         assert any("55 10 20 03" in text for text in answer)  # in the retry's response
-        assert (await api.post("/api/poll", headers=header)).json() == {"messages": []}
+        assert (await api.post("/api/poll", headers=header)).json() == {"messages": [], "los_typing": False}

@@ -117,6 +117,28 @@ async def test_a_teenager_asks_anonymously_and_a_los_answers_in_the_page(
 
 
 @browser
+async def test_in_the_phone_s_chat_familielosen_skriver_shows_then_her_message(
+    page: object, offline_app: App
+) -> None:
+    from playwright.async_api import Page, expect
+
+    assert isinstance(page, Page)
+    await say(page, "/anonym")
+    await say(page, "Hvordan kan jeg hjelpe sønnen min som ikke vil på skolen?")
+    await expect(page.locator(".msg.bot:not(.welcome)").last).to_contain_text("sendt anonymt")
+    [item] = offline_app.queue.open_cases("kari")
+    offline_app.queue.claim(item.reference, "kari")
+    offline_app.queue.typing(item.reference, "kari")
+    indicator = page.locator("#typing")
+    await expect(indicator).to_be_visible()
+    await expect(indicator).to_contain_text("Familielosen skriver")
+    await page.screenshot(path="/tmp/los-typing-390.png")
+    offline_app.queue.reply(item.reference, "kari", "Hei! Jeg heter Kari.")
+    await expect(page.locator(".msg.los")).to_contain_text("Jeg heter Kari")
+    await expect(indicator).to_be_hidden()
+
+
+@browser
 async def test_a_message_written_offline_is_sent_when_the_connection_is_back(page: object) -> None:
     from playwright.async_api import Page, expect
 
@@ -232,7 +254,7 @@ async def test_the_server_issues_the_token_and_it_travels_in_a_header(
     history = await api.get("/api/history", headers=header)
     texts = [m["text"] for m in history.json()["messages"] if m["sender"] == "me"]
     assert texts == ["hei", "hvor er PPT?", "takk"]
-    assert (await api.post("/api/poll", headers=header)).json() == {"messages": []}
+    assert (await api.post("/api/poll", headers=header)).json() == {"messages": [], "los_typing": False}
 
 
 async def test_a_token_in_the_address_is_refused(api: httpx.AsyncClient, offline_app: App) -> None:
@@ -296,7 +318,7 @@ async def test_a_get_changes_nothing_and_poll_is_a_post(
     assert (await api.get("/api/history", headers=header)).json() == first
     polled = (await api.post("/api/poll", headers=header)).json()["messages"]
     assert [m["text"] for m in polled if m["sender"] == "los"] == ["Hei! Vi kan hjelpe."]
-    assert (await api.post("/api/poll", headers=header)).json() == {"messages": []}
+    assert (await api.post("/api/poll", headers=header)).json() == {"messages": [], "los_typing": False}
 
 
 async def test_every_response_has_the_security_headers_and_only_the_chat_page_is_embeddable(

@@ -76,6 +76,7 @@ UI_KEYS = {
     "start_person": N_("web.start_person"),
     "start_anonymous": N_("web.start_anonymous"),
     "typing": N_("web.typing"),
+    "los_typing": N_("web.los_typing"),
     "crisis": N_("web.crisis"),
 }
 EMBED_KEYS = {
@@ -379,13 +380,18 @@ class WebChat:
 
     async def poll(self, request: Request) -> Response:
         """POST (token in X-Chat-Token): messages that arrived (los replies, read receipts,
-        the feedback question). Taking them marks them delivered: hence not a GET."""
+        the feedback question), and whether the los is writing now. Taking them marks them
+        delivered: hence not a GET."""
         token = self._token(request)
         if isinstance(token, JSONResponse):
             return token
         pending = await self.router.take_pending(CHANNEL, token)
+        typing = await self.router.los_typing(CHANNEL, token)
         now = self.router.clock()
-        return JSONResponse({"messages": [self.as_json(m, now) for m in pending]}, headers=NO_STORE)
+        return JSONResponse(
+            {"messages": [self.as_json(m, now) for m in pending], "los_typing": typing},
+            headers=NO_STORE,
+        )
 
     async def history(self, request: Request) -> Response:
         """GET (token in X-Chat-Token): the conversation so far, after a reload. Reads only."""

@@ -683,7 +683,7 @@ class Console:
         }
 
     async def act(self, request: Request) -> Response:
-        """POST claim / read / reply / note / transfer / close; then back to the case. A
+        """POST claim / read / reply / typing / note / transfer / close; then back to the case. A
         reply marks the citizen's messages read first (the receipt goes before the answer)."""
         acting = await self._acting(request)
         if isinstance(acting, Response):
@@ -704,6 +704,7 @@ class Console:
             "claim": self._claim,
             "read": self._read,
             "reply": self._reply,
+            "typing": self._typing,
             "note": self._note,
             "transfer": self._transfer,
             "close": self._close,
@@ -725,6 +726,15 @@ class Console:
             problem = await self._why_not(staff, reference, taking=True)
             return await self._case(staff, reference, problem, 409)
         return RedirectResponse(f"/staff/case/{reference}", status_code=303)
+
+    async def _typing(self, staff: Staff, reference: str, form: FormData) -> Response:
+        """The los is writing a reply (console.js says so every few seconds while she types):
+        204, or 409 when the case is not hers (nothing is shown to the citizen then)."""
+        try:
+            await run_in_threadpool(self.queue.typing, reference, staff.id)
+        except QueueError:
+            return Response(status_code=409)
+        return Response(status_code=204)
 
     async def _read(self, staff: Staff, reference: str, form: FormData) -> Response:
         try:

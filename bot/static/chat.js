@@ -298,13 +298,18 @@
   var flushing = null;
   function flush() {
     if (!flushing) {
-      flushing = drain().then(function () { flushing = null; typing.hidden = true; });
+      flushing = drain().then(function () {
+        flushing = null;
+        if (!losIsTyping) typing.hidden = true;
+      });
     }
     return flushing;
   }
   function drain() {
     if (!outbox.length) return Promise.resolve();
     var next = outbox[0];
+    losIsTyping = false;
+    document.getElementById("typing-text").textContent = t("typing");
     typing.hidden = false;
     reveal(typing);
     return api("POST", "/api/chat", next).then(function (data) {
@@ -353,11 +358,23 @@
     send({ button: payload, label: label }, mine);
   }
 
+  // The familielos is writing (the console says so while she types): the same indicator
+  // as the bot's, with her words, until her message comes or she stops.
+  var losIsTyping = false;
+  function losTyping(on) {
+    if (on === losIsTyping || flushing) return;
+    losIsTyping = on;
+    document.getElementById("typing-text").textContent = t(on ? "los_typing" : "typing");
+    typing.hidden = !on;
+    if (on) reveal(typing);
+  }
+
   function poll() {
     if (!token) return;
     api("POST", "/api/poll").then(function (data) {
       status("");
       if (data.messages.length) show(data.messages, true);
+      losTyping(Boolean(data.los_typing) && !data.messages.length);
       flush();
     }, function (error) {
       if (!(error instanceof TokenRefused)) status(t("offline"));

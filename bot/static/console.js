@@ -7,6 +7,7 @@
 //   "Nytt i køen" and are announced (urgent ones assertively, the rest politely); new and
 //   urgent cases also ring (a beep made here with WebAudio) and show a browser
 //   notification, each when the los switched it on (remembered in localStorage).
+// - While the los types a reply, the citizen's chat is told she is writing (no text).
 // - Submitting a form disables its buttons, so a double click sends once (a download form,
 //   data-download, which leaves the page where it is, gets them back after a few seconds).
 (function () {
@@ -58,6 +59,25 @@
     var details = link.closest("details");
     if (details) { details.open = false; }
   });
+
+  // While the los types a reply to a case she holds, the citizen's web chat shows "the
+  // familielos is writing": said at most every 3 s, and only while she is typing (each one
+  // shows for 6 s). Only the fact is sent, never the text.
+  var replyBox = document.querySelector("textarea[data-typing]");
+  if (replyBox && window.fetch) {
+    var saidAt = 0;
+    replyBox.addEventListener("input", function () {
+      var now = Date.now();
+      if (now - saidAt < 3000 || !replyBox.value.trim()) { return; }
+      saidAt = now;
+      var csrf = replyBox.form.querySelector("input[name=csrf]");
+      var data = new window.URLSearchParams();
+      data.append("csrf", csrf ? csrf.value : "");
+      window.fetch(replyBox.getAttribute("data-typing"), {
+        method: "POST", body: data, credentials: "same-origin", cache: "no-store"
+      }).catch(function () { /* a moment's signal: nothing to keep */ });
+    });
+  }
 
   // On a case page: when the citizen writes while the los has the case open, the new message
   // is put into the conversation (the reply she is typing stays as it is) and announced.

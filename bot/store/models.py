@@ -50,6 +50,11 @@ class Conversation(Base):
     )
     """The platform address to push los replies to (a chat id, a phone number), so a
     restart never holds a reply back."""
+    los_typing_until: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
+    """The los is writing a reply (the console says so while she types): the web chat shows
+    it until then. Cleared when her reply is sent."""
 
 
 class Message(Base):

@@ -462,7 +462,18 @@ class QueueRepo:
                 )
             )
             _to_outbox(session, conversation, Sender.LOS, text, now)
+            conversation.los_typing_until = None
             audit(session, now, staff_id, "reply", reference)
+
+    def typing(self, reference: str, staff_id: str, until: datetime) -> None:
+        """The los holding the case is writing to the citizen (until ``until``, unless she
+        sends first). Not audited: it reveals nothing and records no text."""
+        with self.sessions.begin() as session:
+            case = _owned(session, reference, staff_id)
+            if case.conversation_id is None:
+                raise QueueError(f"{reference} has no conversation to write to")
+            conversation = session.get_one(Conversation, case.conversation_id)
+            conversation.los_typing_until = until
 
     def transfer(self, reference: str, staff_id: str, to_staff: str, now: datetime) -> None:
         """Hand a claimed case to a colleague, who is told."""

@@ -779,6 +779,17 @@ class Store:
         self.acknowledge(delivery.ids)
         return delivery.messages
 
+    def los_typing(self, channel: str, address: str) -> bool:
+        """Whether the los is writing to this conversation now (the console said so)."""
+        now = self.clock()
+        with self.sessions() as session:
+            until = session.scalars(
+                select(Conversation.los_typing_until).where(
+                    Conversation.channel == channel, Conversation.address_hash == address
+                )
+            ).first()
+        return until is not None and aware(until) > now
+
     def mark_unreachable(self, channel: str, address: str, unreachable: bool = True) -> None:
         """The platform refused delivery (the citizen blocked the bot); the los sees it.
         Called with False when the citizen writes again: then it almost never changes
