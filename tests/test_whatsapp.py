@@ -337,9 +337,20 @@ async def test_a_whatsapp_conversation_runs_end_to_end_from_question_to_a_los_re
     await tap(fake, "person")
     await tap(fake, "about:child")
     await tap(fake, "age:6-12")
-    consent = fake.to(PARENT)[-1]  # choices too long for buttons or a list: numbered
-    assert consent["type"] == "text" and "1. Ja, losen kan ta med" in consent["text"]["body"]
-    await fake.user_says(PARENT, "1")
+    consent = fake.to(PARENT)[-1]  # long choices: a list, each row's whole label below it
+    rows = consent["interactive"]["action"]["sections"][0]["rows"]
+    assert rows[0] == {
+        "id": "consent:services",
+        "title": "Ja, losen kan ta med…",
+        "description": "Ja, losen kan ta med tjenestene vi trenger",
+    }
+    assert [r["title"] for r in rows[1:]] == [
+        "Ja, men bare…",
+        "Nei",
+        "Spør anonymt i stedet",
+        "Avbryt",
+    ]
+    await tap(fake, "consent:services")
     await fake.user_says(PARENT, words)
     await tap(fake, "done")
     await tap(fake, "contact:call")
@@ -368,7 +379,10 @@ async def test_a_whatsapp_conversation_runs_end_to_end_from_question_to_a_los_re
 
 def test_choices_that_fit_no_interactive_shape_are_numbered_across_the_messages() -> None:
     first = Outbound("Velg en:", "nb", (Button("Ja", "yes"), Button("Nei", "no")))
-    long_titles = tuple(Button(f"Et svært langt valg nummer {n}", f"c{n}") for n in range(3))
+    long_titles = tuple(
+        Button(f"Et svært langt valg nummer {n} av mange, lenger enn en rad i en liste kan ha", f"c{n}")
+        for n in range(3)
+    )
     second = Outbound("Eller:", "nb", long_titles)
     many = Outbound("Tjenester:", "nb", tuple(Button(f"T{n}", f"t{n}") for n in range(12)))
     rendered = as_whatsapp([first, second, many])

@@ -51,14 +51,14 @@ from bot.router import Router
 from bot.settings import WhatsAppSettings, WhatsAppTemplate
 from bot.store.whatsapp_contacts import Contact, WhatsAppContacts
 from bot.text_input import clean_field, load_json
-from flows.types import N_, Inbound, Outbound
+from flows.types import N_, Button, Inbound, Outbound
 
 CHANNEL = "whatsapp"
 MAX_TEXT = 4096
 MAX_BODY = 1024
 """An interactive message's body."""
 MAX_REPLY_BUTTONS, MAX_BUTTON_TITLE = 3, 20
-MAX_LIST_ROWS, MAX_ROW_TITLE = 10, 24
+MAX_LIST_ROWS, MAX_ROW_TITLE, MAX_ROW_DESCRIPTION = 10, 24, 72
 MAX_CHOICE_ID = 200
 WINDOW = timedelta(hours=24)
 WINDOW_MARGIN = timedelta(minutes=10)
@@ -100,9 +100,30 @@ def button_shape(outbound: Outbound) -> Shape | None:
     longest = max(len(title) for title in titles)
     if len(buttons) <= MAX_REPLY_BUTTONS and longest <= MAX_BUTTON_TITLE:
         return "buttons"
-    if len(buttons) <= MAX_LIST_ROWS and longest <= MAX_ROW_TITLE:
-        return "list"
+    if len(buttons) <= MAX_LIST_ROWS and longest <= MAX_ROW_DESCRIPTION:
+        rows = [row_title(title) for title in titles]
+        if len(set(rows)) == len(rows):
+            return "list"
     return "text"
+
+
+def row_title(label: str) -> str:
+    """A list row's title: the label, or (longer than a row title may be) its first words and
+    "…"; the whole label then goes in the row's description."""
+    label = label.strip()
+    if len(label) <= MAX_ROW_TITLE:
+        return label
+    head = label[: MAX_ROW_TITLE - 1]
+    cut = head.rfind(" ")
+    return (head[:cut] if cut > MAX_ROW_TITLE // 4 else head).rstrip(" ,.;:") + "…"
+
+
+def _row(button: Button) -> dict[str, str]:
+    label = button.label.strip()
+    row = {"id": button.payload, "title": row_title(label)}
+    if row["title"] != label:
+        row["description"] = label
+    return row
 
 
 def as_whatsapp(messages: Sequence[Outbound], first: int = 1) -> tuple[Outbound, ...]:
@@ -154,7 +175,7 @@ def message_payloads(outbound: Outbound, list_label: str) -> list[dict[str, Any]
         ]
         action: dict[str, Any] = {"buttons": buttons}
     else:
-        rows = [{"id": b.payload, "title": b.label.strip()} for b in outbound.buttons]
+        rows = [_row(b) for b in outbound.buttons]
         action = {"button": list_label[:MAX_BUTTON_TITLE], "sections": [{"rows": rows}]}
     interactive = {"type": "button" if shape == "buttons" else "list", "body": {"text": body}}
     payloads.append({"type": "interactive", "interactive": {**interactive, "action": action}})

@@ -2,7 +2,7 @@
 
 The outbound side: ``POST /{version}/{phone_number_id}/messages`` with a bearer token, checked
 against the real limits (a text body of 4096, reply buttons: at most 3, titles of 20, a body of
-1024; lists: at most 10 rows, titles of 24), recorded in ``sent``; it can answer the next sends
+1024; lists: at most 10 rows, titles of 24, descriptions of 72), recorded in ``sent``; it can answer the next sends
 with a status (a 502), and it keeps WhatsApp's 24-hour customer-service window: a free-form
 message to someone who last wrote more than 24 hours ago (by the fake's clock) is refused with
 131047 in the answer (``window_errors="sync"``) or taken and then reported failed in a status
@@ -249,6 +249,8 @@ class FakeWhatsApp:
                 return "list button"
             if any(not 0 < len(r["title"]) <= 24 or len(r["id"]) > 200 for r in rows):
                 return "list rows"
+            if any(len(r.get("description", "")) > 72 for r in rows):
+                return "list row descriptions"
             return None
         return "interactive type"
 
