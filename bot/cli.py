@@ -9,6 +9,7 @@ import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from bot import key_cli, staff_cli
@@ -138,27 +139,32 @@ async def _run(settings: Settings) -> int:
 
 
 HOUSEKEEPING_S = 30
-"""How often escalation runs: often enough for a 5-minute urgent escalation."""
-RETENTION_EVERY = 120
-"""Retention runs every this many housekeeping rounds (an hour)."""
+"""How often the housekeeping loop ticks: often enough for a 5-minute urgent escalation."""
+ESCALATION_EVERY = timedelta(seconds=HOUSEKEEPING_S * 0.8)
+RETENTION_EVERY = timedelta(hours=1)
+"""Between all replicas sharing the database (``JobGate``): escalation once per tick (a tick
+a little early still counts), retention once an hour."""
 DISPATCH_STOP_S = 15.0
 
 
 async def _housekeeping(app: App) -> None:
-    """Every 30 s: escalate cases nobody claimed; every hour: apply retention."""
+    """Every tick: escalate cases nobody claimed; every hour: apply retention. Each once per
+    tick between all replicas, whichever gets there first."""
+    from functools import partial
+
+    from bot.store.jobs import JobGate
     from bot.store.retention import run_retention
 
-    rounds = 0
+    gate = JobGate(app.store.sessions, app.router.clock)
+    retention = partial(run_retention, app.settings, app.store.sessions, app.router.clock)
     while True:
         try:
-            await asyncio.to_thread(app.queue.escalate_due)
-            if rounds % RETENTION_EVERY == 0:
-                await asyncio.to_thread(
-                    run_retention, app.settings, app.store.sessions, app.router.clock
-                )
+            await asyncio.to_thread(
+                gate.run_due, "escalation", ESCALATION_EVERY, app.queue.escalate_due
+            )
+            await asyncio.to_thread(gate.run_due, "retention", RETENTION_EVERY, retention)
         except Exception as error:  # keep the loop alive; the kind only, never message text
             logging.getLogger(__name__).error("housekeeping failed: %s", type(error).__name__)
-        rounds += 1
         await asyncio.sleep(HOUSEKEEPING_S)
 
 

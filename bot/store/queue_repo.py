@@ -511,6 +511,8 @@ class QueueRepo:
                         and_(Case.urgent.is_(True), Case.created_at <= urgent),
                     ),
                 )
+                # a case another process is escalating now is its to escalate (PostgreSQL)
+                .with_for_update(skip_locked=True)
             ).all()
             for case in due:
                 case.escalated_at = now
