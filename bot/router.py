@@ -172,12 +172,22 @@ class Router:
         if recorded.duplicate:
             log.info("duplicate inbound conversation=%s", recorded.conversation_id)
             stored = await self.store.run(self.store.handled, recorded.message_id)
-            if not pushed:  # the answer to the retry is the delivery
-                await self.store.run(self.store.acknowledge_replies_to, recorded.message_id)
-            state = ConversationState.from_json(recorded.state_json, default)
-            return Handled(
-                stored.replies, state.language, None, False, False, duplicate=True, queued=pushed
-            )
+            if stored.answered:
+                if not pushed:  # the answer to the retry is the delivery
+                    await self.store.run(self.store.acknowledge_replies_to, recorded.message_id)
+                state = ConversationState.from_json(recorded.state_json, default)
+                return Handled(
+                    stored.replies,
+                    state.language,
+                    None,
+                    False,
+                    False,
+                    duplicate=True,
+                    queued=pushed,
+                )
+            # Recorded, never answered: the process that took it died (another replica, or
+            # this one before a restart). The retry waits for the answer here, as the first
+            # request did; handled by another worker meanwhile, it gets what that recorded.
         await self.store.run(self.store.mark_unreachable, inbound.channel, address, False)
         outcomes = await self.drain(recorded.conversation_id, {recorded.message_id: inbound})
         own = outcomes.get(recorded.message_id)

@@ -13,6 +13,14 @@ it). Meanwhile the server
 is killed with SIGKILL ``--kills`` times at random moments and started again at once. Then a
 burst of ``--burst`` messages is sent at once to one conversation on each channel.
 
+With ``--replicas 2`` (PostgreSQL only) two `inngang run` processes share the database behind
+nginx (Debian's package; the configuration is ``deploy/nginx/replicas-test.conf``, the
+shipped ``deploy`` one in miniature): the citizens and the SMS gateway talk to the proxy,
+which passes a request a killed replica could not answer to the other (the message's id
+makes a retry harmless). Each kill takes down one replica (in turn), and it is started again.
+Telegram polling runs in one replica only (in production, more than one replica means
+Telegram by webhook).
+
 At the end it prints, from the database and from what the citizens received:
 - lost: messages a citizen sent that are not recorded exactly once;
 - handled twice: messages answered more than once (replies in two steps, or a conversation
@@ -33,6 +41,7 @@ import json
 import os
 import random
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -153,6 +162,67 @@ class Server:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+@dataclass
+class Replicas:
+    """Several `inngang run` processes on one database behind nginx; a kill takes down one of
+    them (each in turn), and it is started again at once."""
+
+    servers: list[Server]
+    ports: list[int]
+    proxy: subprocess.Popen[bytes] | None = None
+
+    @property
+    def starts(self) -> int:
+        return sum(server.starts for server in self.servers)
+
+    @property
+    def log(self) -> str:
+        return ", ".join(str(server.log) for server in self.servers)
+
+    def start(self) -> None:
+        for server in self.servers:
+            server.start()
+
+    def restart_one(self, turn: int) -> int:
+        """SIGKILL the replica whose turn it is and start it again; returns its port."""
+        index = turn % len(self.servers)
+        self.servers[index].kill()
+        self.servers[index].start()
+        return self.ports[index]
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.stop()
+        if self.proxy is not None and self.proxy.poll() is None:
+            self.proxy.terminate()
+            self.proxy.wait(timeout=10)
+
+
+def start_proxy(directory: Path, port: int, upstreams: list[int]) -> subprocess.Popen[bytes]:
+    """nginx in the foreground on ``port``, passing to ``upstreams`` (a failed request goes to
+    the next one), from deploy/nginx/replicas-test.conf."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    template = (ROOT / "deploy" / "nginx" / "replicas-test.conf").read_text(encoding="utf-8")
+    servers = "\n".join(
+        f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=2s;" for p in upstreams
+    )
+    config = (
+        template.replace("{user}", "user root;" if os.geteuid() == 0 else "")
+        .replace("{directory}", str(directory))
+        .replace("{port}", str(port))
+        .replace("{upstreams}", servers)
+    )
+    path = directory / "nginx.conf"
+    path.write_text(config, encoding="utf-8")
+    with (directory / "nginx.log").open("ab") as out:
+        return subprocess.Popen(
+            [nginx, "-p", str(directory), "-c", str(path)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 @dataclass
@@ -277,13 +347,19 @@ async def telegram_citizen(
 
 
 async def killer(
-    client: httpx.AsyncClient, server: Server, kills: int, killed: asyncio.Event
+    client: httpx.AsyncClient, server: Server | Replicas, kills: int, killed: asyncio.Event
 ) -> int:
-    """SIGKILL the server at random moments while it serves, starting it again at once;
-    ``killed`` is set after the last kill (the citizens go on until then)."""
+    """SIGKILL the server (one of the replicas) at random moments while it serves, starting
+    it again at once; ``killed`` is set after the last kill (the citizens go on until then)."""
     for done in range(1, kills + 1):
         await wait_healthy(client)
         await asyncio.sleep(random.uniform(1.0, 4.0))
+        if isinstance(server, Replicas):
+            port = server.restart_one(done - 1)
+            print(f"  SIGKILL {done}/{kills} (the replica on port {port})", flush=True)
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as direct:
+                await wait_healthy(direct)  # both up again before the next kill
+            continue
         server.kill()
         server.start()
         print(f"  SIGKILL {done}/{kills}", flush=True)
@@ -416,7 +492,8 @@ def check(
             if got != want:
                 found.notes.append(
                     f"web {citizen.name}: {sum((got - want).values())} extra, "
-                    f"{sum((want - got).values())} missing of {len(recorded)}"
+                    f"{sum((want - got).values())} missing of {len(recorded)}: "
+                    f"{[text[:50] for text in (want - got)][:3]}"
                 )
         for number, sent in sms_sent.items():
             found_conversation = inspect("sms", number, sent)
@@ -528,7 +605,10 @@ async def main() -> int:
     parser.add_argument("--burst", type=int, default=20)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--replicas", type=int, default=1)
     args = parser.parse_args()
+    if args.replicas > 1 and not (args.database_url or "").startswith("postgresql"):
+        parser.error("--replicas needs --database-url postgresql+psycopg://... (SQLite: one)")
     random.seed(args.seed)
 
     directory = Path(tempfile.mkdtemp(prefix="inngang-kill-"))
@@ -582,8 +662,27 @@ async def drive(
             connection.execute(text("DROP SCHEMA public CASCADE"))
             connection.execute(text("CREATE SCHEMA public"))
         engine.dispose()
-    server = Server(env, directory / "server.log")
-    server.start()
+    server: Server | Replicas
+    if args.replicas > 1:
+        ports = [free_port() for _ in range(args.replicas)]
+        replicas = [
+            Server(
+                {
+                    **env,
+                    "INNGANG_WEB_PORT": str(port),
+                    # one Telegram poller (more replicas: Telegram by webhook in production)
+                    **({} if n == 0 else {"TELEGRAM_BOT_TOKEN": ""}),
+                },
+                directory / f"replica-{n}.log",
+            )
+            for n, port in enumerate(ports)
+        ]
+        server = Replicas(replicas, ports)
+        server.start()
+        server.proxy = start_proxy(directory, web_port, ports)
+    else:
+        server = Server(env, directory / "server.log")
+        server.start()
     started = time.monotonic()
     web = [WebCitizen(f"w{n}") for n in range(args.web)]
     sms_sent: dict[str, list[str]] = {f"+4790{n:06d}": [] for n in range(args.sms)}
@@ -619,7 +718,11 @@ async def drive(
         f"messages sent: {total} ({args.web} web, {args.sms} SMS, {args.telegram} Telegram; "
         f"at least {args.messages} each)"
     )
-    print(f"SIGKILLs: {killed}; server starts: {server.starts}; load took {load_s:.0f} s")
+    print(
+        f"SIGKILLs: {killed}; server starts: {server.starts}"
+        f"{f' ({args.replicas} replicas behind nginx)' if args.replicas > 1 else ''}; "
+        f"load took {load_s:.0f} s"
+    )
     print(f"burst: {args.burst} at once to one conversation on the web chat and on SMS")
     rows = [
         ("lost", found.lost),

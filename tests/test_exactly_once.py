@@ -120,3 +120,21 @@ async def test_a_web_chat_retry_after_a_crash_gets_the_recovered_answer_once(
         answer = [r["text"] for r in retry.json()["replies"]]
         assert any("55 10 20 03" in text for text in answer)  # in the retry's response
         assert (await api.post("/api/poll", headers=header)).json() == {"messages": [], "los_typing": False}
+
+
+async def test_a_web_message_recorded_by_a_process_that_died_is_answered_to_its_retry(
+    any_app: App,
+) -> None:
+    """Replica A records the message and dies before answering; nginx passes the same request
+    (the same message id) to replica B, which must answer it, not return "already had it"
+    with nothing (scripts/kill_under_load.py --replicas 2 found a citizen missing an answer)."""
+    user, text = "visitor-1", "hvor er helsestasjonen?"
+    address = any_app.router.address("web", user)
+    key = message_key(any_app.router.secret, "m-1", text, None)
+    any_app.store.record_inbound("web", address, text, key, "nb")  # A's last act
+
+    retried = await any_app.router.handle(Inbound("web", user, text), external_id="m-1")
+    assert any("55 10 20 01" in reply.text for reply in retried.replies)
+    again = await any_app.router.handle(Inbound("web", user, text), external_id="m-1")
+    assert again.duplicate and again.replies == retried.replies  # answered once, from record
+    assert waiting(any_app) == []  # nothing left to reach her another way

@@ -115,3 +115,36 @@ def test_sigkill_under_load_loses_nothing_and_sends_nothing_twice(
     for line in ("lost", "handled twice", "unanswered", "delivered twice", "never delivered"):
         assert f"  {line:<20} 0" in report, report
     assert done.returncode == 0, report
+
+
+@pytest.mark.postgres
+def test_two_replicas_behind_nginx_one_killed_again_and_again_lose_nothing_and_double_nothing(
+    tmp_path: Path,
+) -> None:
+    """Two `inngang run` replicas on one PostgreSQL behind nginx; each is SIGKILLed in turn
+    while web chat visitors and phones keep writing through the proxy."""
+    import shutil
+
+    from tests.conftest import fresh_postgres_url
+
+    url = fresh_postgres_url()
+    if shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists():
+        if os.environ.get("CI"):
+            pytest.fail("nginx is missing; .ci/run installs Debian's nginx")
+        pytest.skip("nginx is not installed here (apt-get install nginx)")
+    command = [
+        sys.executable,
+        "scripts/kill_under_load.py",
+        *("--web", "3", "--sms", "3", "--telegram", "0", "--messages", "10"),
+        *("--kills", "2", "--burst", "8", "--replicas", "2", "--database-url", url),
+    ]
+    done = subprocess.run(
+        command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=1200, check=False
+    )
+    report = done.stdout
+    assert "SIGKILLs: 2" in report and "2 replicas behind nginx" in report, (
+        report + done.stderr[-3000:]
+    )
+    for line in ("lost", "handled twice", "unanswered", "delivered twice", "never delivered"):
+        assert f"  {line:<20} 0" in report, report
+    assert done.returncode == 0, report

@@ -101,6 +101,8 @@ class HandledRecord:
     language: str
     topic: str | None
     crisis: bool
+    answered: bool = True
+    """False while the message waits to be handled (recorded by a process that died)."""
 
 
 @dataclass(frozen=True)
@@ -503,7 +505,13 @@ class Store:
             )
             if message is None:
                 return HandledRecord(replies, "", None, False)
-            return HandledRecord(replies, message.language or "", message.topic, message.crisis)
+            return HandledRecord(
+                replies,
+                message.language or "",
+                message.topic,
+                message.crisis,
+                answered=message.handled_at is not None,
+            )
 
     def replies_to(self, message_id: int) -> list[StoredReply]:
         """The replies recorded for one inbound message, in order."""
