@@ -10,7 +10,9 @@ the citizens' chat page ``/`` itself, which municipalities embed on their sites
 
 from __future__ import annotations
 
+import asyncio
 import hmac
+import logging
 import secrets
 
 import uvicorn
@@ -31,8 +33,12 @@ from bot.channels.web_chat import WebChat
 from bot.channels.whatsapp import WhatsAppChannel
 from bot.console import Console
 from bot.staff_auth import StartPasswords
+from bot.store.db import engine_of
+from bot.store.jobs import HeldLock
 from bot.store.saved_answers import SavedAnswers
 from bot.text_input import load_json
+
+log = logging.getLogger(__name__)
 
 EMBEDDABLE = frozenset({"/"})
 """The paths other sites may frame: the chat page (the embed snippet opens it in a frame)."""
@@ -157,6 +163,8 @@ async def serve(app: App, *, pending_interval_s: float = 1.0) -> None:
     settings = app.settings
     loops: dict[str, SupervisedLoop] = {}
     telegram: TelegramChannel | None = None
+    poller: HeldLock | None = None
+    polling: asyncio.Task[None] | None = None
     secret = settings.telegram_webhook_secret or secrets.token_urlsafe(32)
     if settings.telegram_token:
         menus = command_menus(
@@ -169,10 +177,10 @@ async def serve(app: App, *, pending_interval_s: float = 1.0) -> None:
             url = settings.web.public_url.rstrip("/") + "/telegram/webhook"
             await telegram.start_webhook(url, secret)
             print("Telegram: webhook registered", flush=True)
+            loops["telegram"] = telegram.push_loop
         else:
-            await telegram.start_polling()
-            print("Telegram: polling for updates", flush=True)
-        loops["telegram"] = telegram.push_loop
+            poller = HeldLock(engine_of(app.store.sessions), "telegram polling")
+            polling = asyncio.create_task(poll_when_holding(telegram, poller, loops))
     password = start_passwords(app)
     sms: SmsChannel | None = None
     if settings.sms.enabled:
@@ -202,14 +210,48 @@ async def serve(app: App, *, pending_interval_s: float = 1.0) -> None:
         await server.serve()
     finally:
         await loops["pending"].stop()
-        if telegram is not None:
+        if polling is not None:
+            polling.cancel()
+            await asyncio.gather(polling, return_exceptions=True)
+        if telegram is not None and (poller is None or poller.held):
             await telegram.stop()
+        if poller is not None:
+            await asyncio.to_thread(poller.release)
         if sms is not None:
             await loops["sms"].stop()
             await sms.aclose()
         if whatsapp is not None:
             await loops["whatsapp"].stop()
             await whatsapp.aclose()
+
+
+POLLER_RETRY_S = 10.0
+
+
+async def poll_when_holding(
+    telegram: TelegramChannel,
+    poller: HeldLock,
+    loops: dict[str, SupervisedLoop],
+    retry_s: float = POLLER_RETRY_S,
+) -> None:
+    """Telegram lets one client poll a bot: of several replicas sharing a PostgreSQL, the one
+    holding the "telegram polling" lock polls (and pushes Telegram's outbox); the others try
+    again every ``retry_s`` and take over when it dies. One process on SQLite polls at once.
+    (Several replicas are better served by webhook: set web.public_url.)"""
+    waiting_said = False
+    while not await asyncio.to_thread(poller.try_acquire):
+        if not waiting_said:
+            print("Telegram: another replica polls; this one takes over if it stops", flush=True)
+            waiting_said = True
+        await asyncio.sleep(retry_s)
+    try:
+        await telegram.start_polling()
+    except Exception as error:  # say so, and leave the role to another replica
+        log.error("Telegram: polling could not start error=%s", type(error).__name__)
+        await asyncio.to_thread(poller.release)
+        raise
+    loops["telegram"] = telegram.push_loop
+    print("Telegram: polling for updates", flush=True)
 
 
 def start_passwords(app: App) -> StartPasswords:

@@ -78,3 +78,29 @@ def test_on_postgres_a_replica_skips_a_job_another_is_running(
     clock.advance(seconds=26)
     second.run_due("escalation", TICK, lambda: runs.append("second"))
     assert runs == ["first", "second"]
+
+
+@pytest.mark.postgres
+def test_on_postgres_one_replica_holds_a_role_and_another_takes_it_over_when_it_goes(
+    postgres_app: App,
+) -> None:
+    from bot.store.db import engine_of, make_engine
+    from bot.store.jobs import HeldLock
+
+    engine = engine_of(postgres_app.store.sessions)
+    other_engine = make_engine(engine.url.render_as_string(hide_password=False))  # replica B
+    first, second = HeldLock(engine, "telegram polling"), HeldLock(other_engine, "telegram polling")
+    assert first.try_acquire() and first.try_acquire()  # held, and holding again is fine
+    assert not second.try_acquire()
+    first.release()
+    assert second.try_acquire()
+    assert not first.try_acquire()
+    second.release()
+    other_engine.dispose()
+
+
+def test_on_sqlite_the_one_process_holds_every_role(offline_app: App) -> None:
+    from bot.store.db import engine_of
+    from bot.store.jobs import HeldLock
+
+    assert HeldLock(engine_of(offline_app.store.sessions), "telegram polling").try_acquire()

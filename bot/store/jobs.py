@@ -6,6 +6,11 @@ advisory lock, taken without waiting: a replica that finds it held skips this ti
 its last run, recorded in ``job_runs``, is at least ``every`` ago. So two replicas ticking
 every 30 s escalate once per tick, and retention runs once an hour, not once per replica.
 SQLite serves one process: there the recorded last run alone decides.
+
+``HeldLock`` is the other kind: a role one process holds for as long as it lives (Telegram
+polling, which Telegram allows to one client at a time). On PostgreSQL a session advisory
+lock on a connection kept open; PostgreSQL lets go of it when the process dies, and another
+replica takes the role over.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import select, text
+from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
@@ -73,3 +78,47 @@ def _try_lock(session: Session, key: int) -> bool:
     return bool(
         session.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key}).scalar()
     )
+
+
+class HeldLock:
+    """A role for one process at a time among those sharing the database."""
+
+    def __init__(self, engine: Engine, name: str) -> None:
+        self.engine = engine
+        self.name = name
+        self._connection: Connection | None = None
+        self.held = False
+
+    def try_acquire(self) -> bool:
+        """Take the role if nobody holds it (without waiting); True when this process holds
+        it. On SQLite (one process) always granted."""
+        if self.held:
+            return True
+        if self.engine.dialect.name != "postgresql":
+            self.held = True
+            return True
+        connection = self.engine.connect()
+        taken = connection.execute(
+            text("SELECT pg_try_advisory_lock(:key)"), {"key": lock_key(self.name)}
+        ).scalar()
+        connection.commit()  # the lock belongs to the session, not to a transaction
+        if not taken:
+            connection.close()
+            return False
+        self._connection, self.held = connection, True
+        return True
+
+    def release(self) -> None:
+        """Give the role up. (The connection goes back to the pool, so the lock is let go of
+        first; if that fails, the connection is discarded, which lets go of it too.)"""
+        connection, self._connection, self.held = self._connection, None, False
+        if connection is None:
+            return
+        try:
+            connection.execute(
+                text("SELECT pg_advisory_unlock(:key)"), {"key": lock_key(self.name)}
+            )
+            connection.commit()
+        except Exception:  # the database went away: the lock went with the session
+            connection.invalidate()
+        connection.close()
