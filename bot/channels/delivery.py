@@ -19,7 +19,7 @@
 
 ``SupervisedLoop`` runs a background step (a push loop, the router's pending work) every few
 seconds; it survives any exception (logging its kind, never a text), backs off while it keeps
-failing, and reports its health for ``/healthz``.
+failing, and reports its health for ``/readyz``.
 """
 
 from __future__ import annotations
