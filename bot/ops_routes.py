@@ -1,7 +1,15 @@
-"""The machine-facing endpoints for operating the service: ``/healthz`` (alive) and
-``/readyz`` (ready, see ``bot.readiness``)."""
+"""The machine-facing endpoints for operating the service: ``/healthz`` (alive), ``/readyz``
+(ready, see ``bot.readiness``) and ``/metrics`` (Prometheus, see ``bot.metrics``).
+
+``/metrics`` is off unless ``web.metrics: true``; then it asks for ``Authorization: Bearer
+<INNGANG_METRICS_TOKEN>`` (the settings refuse ``web.metrics`` without the token), and a
+reverse proxy should not pass it on from the internet at all (deploy/nginx).
+"""
 
 from __future__ import annotations
+
+import hmac
+from datetime import timedelta
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -9,8 +17,9 @@ from starlette.routing import Route
 
 from bot.app import App
 from bot.channels.delivery import SupervisedLoop
+from bot.metrics import CONTENT_TYPE
 from bot.readiness import ReadinessCheck
-from bot.store.operating import ping
+from bot.store.operating import operating_figures, ping
 
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -32,8 +41,16 @@ def readiness_check(app: App) -> ReadinessCheck:
     return ReadinessCheck(lambda: ping(app.store.sessions), nlu_up)
 
 
+def bearer_matches(request: Request, token: str) -> bool:
+    """Whether the request carries ``Authorization: Bearer <token>`` (in constant time)."""
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        given.strip().encode(), token.encode()
+    )
+
+
 def ops_routes(app: App, readiness: ReadinessCheck) -> list[Route]:
-    """The routes: /healthz and /readyz."""
+    """The routes: /healthz and /readyz always, /metrics when enabled."""
 
     async def alive(request: Request) -> Response:
         """200 whenever the process serves requests; nothing is checked."""
@@ -46,4 +63,31 @@ def ops_routes(app: App, readiness: ReadinessCheck) -> list[Route]:
             result.as_json(), status_code=200 if result.ready else 503, headers=NO_STORE
         )
 
-    return [Route("/healthz", alive), Route("/readyz", ready)]
+    routes = [Route("/healthz", alive), Route("/readyz", ready)]
+    settings = app.settings
+    token = settings.metrics_token
+    if not settings.web.metrics or not token:
+        return routes
+    queue = settings.queue
+
+    async def metrics(request: Request) -> Response:
+        """Prometheus' text format; the gauges are read from the store now."""
+        if not bearer_matches(request, token):
+            return Response(status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        figures = await app.store.run(
+            operating_figures,
+            app.store.sessions,
+            app.router.clock(),
+            timedelta(minutes=queue.target_minutes),
+            timedelta(minutes=queue.urgent_target_minutes),
+        )
+        app.metrics.observe_figures(figures)
+        app.metrics.observe_health(
+            app.understander.rasa_available,
+            {name: bool(loop.health()["ok"]) for name, loop in _loops(request).items()},
+        )
+        return Response(
+            app.metrics.exposition(), headers={"Content-Type": CONTENT_TYPE, **NO_STORE}
+        )
+
+    return [*routes, Route("/metrics", metrics)]

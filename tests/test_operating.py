@@ -1,5 +1,6 @@
 """Operating the service: /healthz (alive), /readyz (ready: database, loops; the NLU state in
-the body)."""
+the body) and /metrics (Prometheus, off unless enabled, behind a bearer token, never any
+text or identity)."""
 
 from __future__ import annotations
 
@@ -14,14 +15,17 @@ import pytest
 from sqlalchemy import create_engine
 
 from bot.app import App, build_app
-from bot.channels.delivery import SupervisedLoop
+from bot.channels.delivery import Deliverer, SupervisedLoop, Undelivered
+from bot.metrics import Metrics
 from bot.readiness import ReadinessCheck
-from bot.settings import Settings
+from bot.settings import PROJECT_ROOT, ConfigError, Settings, load_settings
 from bot.store.db import make_sessionmaker
 from bot.web import create_web_app
+from flows.types import Outbound
 from nlu.rasa_client import RasaClient
 from tests.conftest import app_settings
 from tests.fakes.clock import FakeClock
+from tests.test_console import asks_anonymously
 
 TOKEN = "metrics-token-for-tests"
 QUESTION = "Jeg er redd for at pappa drikker for mye, hva kan jeg gjøre?"
@@ -148,3 +152,93 @@ async def test_a_dead_push_loop_makes_it_unready(offline_app: App) -> None:
         ready = await client.get("/readyz")
     assert ready.status_code == 503
     assert ready.json()["loops"]["sms"]["alive"] is False
+
+
+# --- metrics -------------------------------------------------------------------------------------
+
+
+async def test_metrics_are_off_unless_enabled(offline_app: App) -> None:
+    async with client_of(offline_app) as client:
+        response = await client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert response.status_code == 404
+
+
+def test_metrics_cannot_be_enabled_without_a_token(tmp_path: Path) -> None:
+    config = tmp_path / "config.yml"
+    text = (PROJECT_ROOT / "config.yml").read_text(encoding="utf-8")
+    assert text.count("  metrics: false\n") == 1
+    config.write_text(text.replace("  metrics: false\n", "  metrics: true\n"), "utf-8")
+    with pytest.raises(ConfigError, match="INNGANG_METRICS_TOKEN"):
+        load_settings(config, env={})
+    settings = load_settings(config, env={"INNGANG_METRICS_TOKEN": TOKEN})
+    assert settings.web.metrics and settings.metrics_token == TOKEN
+    assert TOKEN not in repr(settings)
+
+
+async def test_metrics_ask_for_the_bearer_token(api: httpx.AsyncClient) -> None:
+    assert (await api.get("/metrics")).status_code == 401
+    wrong = await api.get("/metrics", headers={"Authorization": "Bearer not-the-token"})
+    assert wrong.status_code == 401 and wrong.headers["www-authenticate"] == "Bearer"
+    right = await api.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert right.status_code == 200
+    assert right.headers["content-type"].startswith("text/plain; version=0.0.4")
+
+
+async def test_metrics_count_messages_time_understanding_and_show_the_queue(
+    metered_app: App, api: httpx.AsyncClient, clock: FakeClock
+) -> None:
+    youth = await asks_anonymously(metered_app, "browser-5e1f", QUESTION)
+    await youth.says("takk")
+    clock.advance(minutes=45)  # over the 30-minute target
+    response = await api.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+    metrics = response.text
+    assert sample(metrics, "inngang_inbound_messages_total", channel="web") == 3
+    assert sample(metrics, "inngang_understanding_seconds_count", source="fallback") >= 2
+    assert sample(metrics, "inngang_queue_unclaimed_cases", urgent="false") == 1
+    assert sample(metrics, "inngang_queue_unclaimed_cases", urgent="true") == 0
+    waited = sample(metrics, "inngang_queue_oldest_waiting_seconds", urgent="false")
+    assert 45 * 60 <= waited < 46 * 60
+    assert sample(metrics, "inngang_queue_over_target_cases", urgent="false") == 1
+    assert sample(metrics, "inngang_notifications_undelivered") >= 0
+    assert sample(metrics, "inngang_nlu_available") == 0
+    assert "process_resident_memory_bytes" in metrics
+    [item] = metered_app.queue.open_cases("kari")
+    metered_app.queue.claim(item.reference, "kari")
+    metrics = (await api.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})).text
+    assert sample(metrics, "inngang_queue_unclaimed_cases", urgent="false") == 0
+    assert sample(metrics, "inngang_queue_oldest_waiting_seconds", urgent="false") == 0
+    for secret in (QUESTION, "pappa", youth.user, item.reference, "kari", "takk"):
+        assert secret not in metrics
+
+
+async def test_push_deliveries_and_failures_are_counted_by_channel(offline_app: App) -> None:
+    channel = "telegram"
+    address = offline_app.router.address(channel, "42")
+    offline_app.store.record_inbound(channel, address, "hei", None, "nb")
+    refusals = ["NetworkError", "Forbidden"]
+
+    async def send(message: Outbound, start: int, key: str | None = None) -> None:
+        if refusals:
+            kind = refusals.pop(0)
+            raise Undelivered(kind, blocked=kind == "Forbidden")
+
+    deliverer = Deliverer(offline_app.store, channel, metrics=offline_app.metrics)
+    await deliverer.deliver(address, send, [Outbound("+47 900 00 001 ring meg", "nb")])
+    await deliverer.deliver(address, send, [Outbound("to", "nb")])
+    await deliverer.deliver(address, send, [Outbound("tre", "nb")])
+    metrics = offline_app.metrics.exposition().decode()
+    assert sample(metrics, "inngang_push_failures_total", channel=channel, reason="retry") == 1
+    assert sample(metrics, "inngang_push_failures_total", channel=channel, reason="blocked") == 1
+    assert sample(metrics, "inngang_push_sent_messages_total", channel=channel) == 3
+    assert "900 00 001" not in metrics and address not in metrics
+
+
+def test_every_app_has_its_own_registry() -> None:
+    one, other = Metrics(), Metrics()
+    one.inbound("sms")
+    one.inbound("a-channel-nobody-knows")
+    first, second = one.exposition().decode(), other.exposition().decode()
+    assert sample(first, "inngang_inbound_messages_total", channel="sms") == 1
+    assert sample(first, "inngang_inbound_messages_total", channel="other") == 1
+    assert "a-channel-nobody-knows" not in first
+    assert 'inngang_inbound_messages_total{channel="sms"}' not in second
