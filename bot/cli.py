@@ -14,17 +14,8 @@ from pathlib import Path
 from bot import key_cli, staff_cli
 from bot.app import App
 from bot.cli_args import readable, whole_number
+from bot.log_format import configure_logging, format_from_env
 from bot.settings import PROJECT_ROOT, ConfigError, Settings, load_settings
-
-
-def _configure_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        stream=sys.stderr,
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    for noisy in ("httpx", "httpcore", "alembic", "telegram", "uvicorn.access"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -218,7 +209,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `inngang` console script."""
     signal.signal(signal.SIGTERM, _on_sigterm)
     args = readable(_parser().parse_args(argv))
-    _configure_logging(args.verbose or args.command == "run")
+    verbose = args.verbose or args.command == "run"
+    configure_logging(verbose, format_from_env())  # until the settings say
     if args.command == "nlu" and args.nlu_command != "eval":
         return _nlu(args)
     try:
@@ -226,6 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"Configuration error: {error}", file=sys.stderr)
         return 2
+    configure_logging(verbose, settings.logging.format)
     if args.command == "check-config":
         print(f"{settings.config_path}: OK ({settings.municipality.name})", file=sys.stderr)
         return 0

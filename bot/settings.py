@@ -272,6 +272,14 @@ class WebSettings(_Strict):
     $INNGANG_METRICS_TOKEN`` (required when this is on). Off: /metrics does not exist."""
 
 
+class LoggingSettings(_Strict):
+    """How the log (stderr) is written: ``text`` lines, or ``json``, one object per line
+    (time in UTC, level, logger, message and any extra fields). INNGANG_LOG_FORMAT
+    overrides it."""
+
+    format: Literal["text", "json"] = "text"
+
+
 class SmsSettings(_Strict):
     """An HTTP SMS gateway of the common shape: a signed inbound webhook, an outbound POST.
 
@@ -370,6 +378,7 @@ class Settings(_Strict):
     database: Database = Database()
     nlu: NluSettings = NluSettings()
     web: WebSettings = WebSettings()
+    logging: LoggingSettings = LoggingSettings()
     metrics_token: str | None = Field(default=None, repr=False)
     """INNGANG_METRICS_TOKEN: the bearer token /metrics asks for."""
     sms: SmsSettings = SmsSettings()
@@ -513,6 +522,8 @@ def settings_from_mapping(
     merged["smtp_password"] = env.get("SMTP_PASSWORD") or None
     merged["data_key"] = env.get("INNGANG_DATA_KEY", "")
     merged["metrics_token"] = env.get("INNGANG_METRICS_TOKEN") or None
+    if env.get("INNGANG_LOG_FORMAT"):
+        merged["logging"] = {**_as_dict(merged.get("logging")), "format": env["INNGANG_LOG_FORMAT"]}
     if env.get("INNGANG_PUBLIC_URL"):
         merged["web"] = {**_as_dict(merged.get("web")), "public_url": env["INNGANG_PUBLIC_URL"]}
     try:

@@ -184,6 +184,7 @@ async def serve(app: App, *, pending_interval_s: float = 1.0) -> None:
         port=app.settings.web.port,
         log_level="warning",
         access_log=False,
+        log_config=None,  # uvicorn's own records go through our handler (text or JSON)
     )
     server = uvicorn.Server(config)
     print(f"Inngang web chat: http://{app.settings.web.host}:{app.settings.web.port}/", flush=True)
