@@ -1,4 +1,5 @@
-"""The `inngang` command: run, chat, nlu train/eval, check-config."""
+"""The `inngang` command: run, chat, nlu train/eval, check-config, staff and queue work, keys,
+backup and restore."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from bot import key_cli, staff_cli
+from bot import backup_cli, key_cli, staff_cli
 from bot.app import App
 from bot.cli_args import readable, whole_number
 from bot.log_format import configure_logging, format_from_env
@@ -51,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     staff_cli.add_parsers(sub)
     key_cli.add_parsers(sub)
+    backup_cli.add_parsers(sub)
     return parser
 
 
@@ -243,6 +245,8 @@ def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
         return asyncio.run(dev_sinks.serve(settings))
     if args.command == "keys":
         return key_cli.run(settings, args)
+    if args.command in ("backup", "restore"):
+        return backup_cli.run(settings, args)
     from bot.app import build_app
 
     return staff_cli.run(build_app(settings, use_rasa=False), args)
