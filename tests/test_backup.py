@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import make_url, text
+from sqlalchemy.exc import ProgrammingError
 
 from bot import cli
 from bot.app import App, build_app
@@ -156,9 +157,15 @@ async def test_pg_dump_and_pg_restore_into_a_new_database_round_trip(
     )
     name = f"{make_url(url).database}_restore"
     admin = make_engine(url).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except ProgrammingError:  # the role may not create databases (.ci/run grants CREATEDB)
+        admin.dispose()
+        if os.environ.get("CI"):
+            raise
+        pytest.skip("the test role cannot create databases: ALTER ROLE inngang CREATEDB")
     target_url = make_url(url).set(database=name).render_as_string(hide_password=False)
     target, _ = libpq(target_url)
     try:
