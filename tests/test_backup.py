@@ -150,7 +150,7 @@ async def test_pg_dump_and_pg_restore_into_a_new_database_round_trip(
     env = {**os.environ, **password}
     dump = tmp_path / "inngang.dump"
     subprocess.run(  # docs/operating.md, "Back up PostgreSQL"
-        ["pg_dump", "--format=custom", "--no-owner", f"--file={dump}", source],
+        ["pg_dump", "--format=custom", f"--file={dump}", source],
         env=env,
         check=True,
         timeout=120,
