@@ -12,6 +12,7 @@ from pathlib import Path
 from bot.clock import Clock, system_clock
 from bot.i18n import Catalogs
 from bot.identity import load_or_create_secret
+from bot.metrics import Metrics
 from bot.queue import Queue
 from bot.router import Router
 from bot.settings import PROJECT_ROOT, Settings
@@ -52,6 +53,8 @@ class App:
     rasa: RasaClient | None
     queue: Queue
     staff_records: StaffRecords
+    metrics: Metrics
+    """This application's Prometheus metrics (its own registry)."""
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,8 @@ def build_app(
     understander = build_understander(settings, rasa)
     catalogs = Catalogs.load(settings.languages.supported)
     secret = load_or_create_secret(settings.secret_key, secret_file)
-    router = Router(settings, store, understander, catalogs, secret, clock)
+    metrics = Metrics()
+    router = Router(settings, store, understander, catalogs, secret, clock, metrics)
     accounts = router.staffing.accounts
     assert accounts is not None
     accounts.seed(
@@ -132,7 +136,9 @@ def build_app(
     archive = ArchiveRepo(store.sessions)
     queue = Queue(settings, cases, catalogs, router.staffing, clock, invitations, archive)
     staff_records = StaffRecords(store.sessions)
-    return App(settings, store, router, understander, catalogs, rasa, queue, staff_records)
+    return App(
+        settings, store, router, understander, catalogs, rasa, queue, staff_records, metrics
+    )
 
 
 def _host_port(url: str) -> tuple[str, int]:

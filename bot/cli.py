@@ -1,4 +1,5 @@
-"""The `inngang` command: run, chat, nlu train/eval, check-config."""
+"""The `inngang` command: run, chat, nlu train/eval, check-config, staff and queue work, keys,
+backup and restore."""
 
 from __future__ import annotations
 
@@ -12,20 +13,11 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
-from bot import key_cli, staff_cli
+from bot import backup_cli, key_cli, staff_cli
 from bot.app import App
 from bot.cli_args import readable, whole_number
+from bot.log_format import configure_logging, format_from_env
 from bot.settings import PROJECT_ROOT, ConfigError, Settings, load_settings
-
-
-def _configure_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        stream=sys.stderr,
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    for noisy in ("httpx", "httpcore", "alembic", "telegram", "uvicorn.access"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -61,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     staff_cli.add_parsers(sub)
     key_cli.add_parsers(sub)
+    backup_cli.add_parsers(sub)
     return parser
 
 
@@ -224,7 +217,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `inngang` console script."""
     signal.signal(signal.SIGTERM, _on_sigterm)
     args = readable(_parser().parse_args(argv))
-    _configure_logging(args.verbose or args.command == "run")
+    verbose = args.verbose or args.command == "run"
+    configure_logging(verbose, format_from_env())  # until the settings say
     if args.command == "nlu" and args.nlu_command != "eval":
         return _nlu(args)
     try:
@@ -232,6 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"Configuration error: {error}", file=sys.stderr)
         return 2
+    configure_logging(verbose, settings.logging.format)
     if args.command == "check-config":
         print(f"{settings.config_path}: OK ({settings.municipality.name})", file=sys.stderr)
         return 0
@@ -256,6 +251,8 @@ def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
         return asyncio.run(dev_sinks.serve(settings))
     if args.command == "keys":
         return key_cli.run(settings, args)
+    if args.command in ("backup", "restore"):
+        return backup_cli.run(settings, args)
     from bot.app import build_app
 
     return staff_cli.run(build_app(settings, use_rasa=False), args)

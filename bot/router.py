@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -21,6 +22,7 @@ from bot.clock import Clock
 from bot.i18n import Catalogs
 from bot.identity import address_hash, message_key
 from bot.locks import KeyedLocks
+from bot.metrics import Metrics
 from bot.notifications import Notices
 from bot.schedule import Schedule
 from bot.settings import Settings
@@ -94,8 +96,11 @@ class Router:
         catalogs: Catalogs,
         secret: bytes,
         clock: Clock,
+        metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
+        self.metrics = metrics if metrics is not None else Metrics()
+        """Counts and latencies (the App's registry); the channels' deliveries count here."""
         self.store = store
         self.understander = understander
         self.catalogs = catalogs
@@ -143,6 +148,7 @@ class Router:
         the delivery (the web chat's response): a repeated message id returns the recorded
         replies and marks any copy of them waiting in the outbox (an answer recovered after
         a crash) delivered."""
+        self.metrics.inbound(inbound.channel)
         try:
             return await self._handle(inbound, external_id)
         except Exception as error:  # the last line of defence: say so, with the crisis lines
@@ -290,9 +296,12 @@ class Router:
             )
             return None if kept is None else Handled((), state.language, None, False, False)
         previous = state.language if state.turns > 0 else None
+        started = time.perf_counter()
         understanding = await self.understander.understand(  # the whole text: crisis check
             inbound.text, previous, inbound.language_hint
         )
+        if pending.direction is Direction.IN:  # an event's marker is no citizen's message
+            self.metrics.understood(time.perf_counter() - started, understanding.source)
         ctx = await self.store.run(self.context, state, pending.channel)
         result = front_door.step(state, inbound, understanding, ctx)
         runner = EffectRunner(

@@ -267,6 +267,17 @@ class WebSettings(_Strict):
     port: int = Field(default=8080, ge=1, le=65535)
     public_url: str | None = None
     """The public https URL in front of this server; set it to use Telegram webhooks."""
+    metrics: bool = False
+    """Serve Prometheus metrics at /metrics, to requests with ``Authorization: Bearer
+    $INNGANG_METRICS_TOKEN`` (required when this is on). Off: /metrics does not exist."""
+
+
+class LoggingSettings(_Strict):
+    """How the log (stderr) is written: ``text`` lines, or ``json``, one object per line
+    (time in UTC, level, logger, message and any extra fields). INNGANG_LOG_FORMAT
+    overrides it."""
+
+    format: Literal["text", "json"] = "text"
 
 
 class SmsSettings(_Strict):
@@ -367,6 +378,9 @@ class Settings(_Strict):
     database: Database = Database()
     nlu: NluSettings = NluSettings()
     web: WebSettings = WebSettings()
+    logging: LoggingSettings = LoggingSettings()
+    metrics_token: str | None = Field(default=None, repr=False)
+    """INNGANG_METRICS_TOKEN: the bearer token /metrics asks for."""
     sms: SmsSettings = SmsSettings()
     sms_shared_secret: str | None = Field(default=None, repr=False)
     sms_api_token: str | None = Field(default=None, repr=False)
@@ -412,6 +426,15 @@ class Settings(_Strict):
                 )
             if member.role != "service" and member.service is not None:
                 raise ValueError(f"roster.staff: {member.id}: only the service role has a service")
+        return self
+
+    @model_validator(mode="after")
+    def _metrics_token(self) -> Settings:
+        if self.web.metrics and not self.metrics_token:
+            raise ValueError(
+                "web.metrics needs INNGANG_METRICS_TOKEN in the environment: /metrics is "
+                "served only to requests that carry it as a bearer token"
+            )
         return self
 
     @field_validator("crisis_lines")
@@ -475,7 +498,7 @@ def settings_from_mapping(
         merged["nlu"] = {**_as_dict(merged.get("nlu")), "manage_server": managed}
     if env.get("INNGANG_WEB_PORT"):
         merged["web"] = {**_as_dict(merged.get("web")), "port": env["INNGANG_WEB_PORT"]}
-    for key in ("secret_key", "telegram_token", "data_key"):
+    for key in ("secret_key", "telegram_token", "data_key", "metrics_token"):
         if key in merged:
             raise ConfigError(
                 f"{path}: {key}: secrets belong in the environment, not in config.yml"
@@ -498,6 +521,9 @@ def settings_from_mapping(
     merged["staff_password"] = env.get("INNGANG_STAFF_PASSWORD") or None
     merged["smtp_password"] = env.get("SMTP_PASSWORD") or None
     merged["data_key"] = env.get("INNGANG_DATA_KEY", "")
+    merged["metrics_token"] = env.get("INNGANG_METRICS_TOKEN") or None
+    if env.get("INNGANG_LOG_FORMAT"):
+        merged["logging"] = {**_as_dict(merged.get("logging")), "format": env["INNGANG_LOG_FORMAT"]}
     if env.get("INNGANG_PUBLIC_URL"):
         merged["web"] = {**_as_dict(merged.get("web")), "public_url": env["INNGANG_PUBLIC_URL"]}
     try:

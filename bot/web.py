@@ -32,6 +32,7 @@ from bot.channels.telegram import TelegramChannel, command_menus
 from bot.channels.web_chat import WebChat
 from bot.channels.whatsapp import WhatsAppChannel
 from bot.console import Console
+from bot.ops_routes import ops_routes, readiness_check
 from bot.staff_auth import StartPasswords
 from bot.store.db import engine_of
 from bot.store.jobs import HeldLock
@@ -86,7 +87,7 @@ def create_web_app(
     whatsapp: WhatsAppChannel | None = None,
 ) -> Starlette:
     """Starlette routes over the application's router (and the Telegram, SMS and WhatsApp
-    webhooks)."""
+    webhooks), with /healthz, /readyz and (when enabled) /metrics for operating it."""
 
     async def telegram_webhook(request: Request) -> Response:
         given = request.headers.get("x-telegram-bot-api-secret-token", "")
@@ -103,18 +104,6 @@ def create_web_app(
         if data is None or not await telegram.process(data):
             return JSONResponse({"error": "not_an_update"}, status_code=400)
         return Response(status_code=200)
-
-    async def health(request: Request) -> Response:
-        """ok, the NLU server, and the background loops (``serve`` puts them in
-        ``state.loops``): 503 when one is dead or has not completed a run for 30 s."""
-        loops: dict[str, SupervisedLoop] = getattr(request.app.state, "loops", {})
-        report = {name: loop.health() for name, loop in loops.items()}
-        ok = all(bool(entry["ok"]) for entry in report.values())
-        body: dict[str, object] = {"ok": ok, "nlu": app.understander.rasa_available}
-        body["push"] = {name: entry for name, entry in report.items() if name != "pending"}
-        if "pending" in report:
-            body["pending"] = report["pending"]
-        return JSONResponse(body, status_code=200 if ok else 503)
 
     numbers = {line.id: line.number for line in app.settings.crisis_lines}
     chat = WebChat(
@@ -145,7 +134,7 @@ def create_web_app(
         routes=[
             *chat.routes(),
             *console.routes(),
-            Route("/healthz", health),
+            *ops_routes(app, readiness_check(app)),  # /healthz, /readyz, /metrics
             Route("/telegram/webhook", telegram_webhook, methods=["POST"]),
             *([Route(sms.settings.inbound_path, sms.webhook, methods=["POST"])] if sms else []),
             *(_whatsapp_routes(whatsapp) if whatsapp else []),
@@ -203,6 +192,7 @@ async def serve(app: App, *, pending_interval_s: float = 1.0) -> None:
         port=app.settings.web.port,
         log_level="warning",
         access_log=False,
+        log_config=None,  # uvicorn's own records go through our handler (text or JSON)
     )
     server = uvicorn.Server(config)
     print(f"Inngang web chat: http://{app.settings.web.host}:{app.settings.web.port}/", flush=True)
@@ -299,7 +289,7 @@ def start_passwords(app: App) -> StartPasswords:
 
 
 def _push_sms(sms: SmsChannel, interval_s: float = 2.0) -> SupervisedLoop:
-    """The SMS push loop, supervised: it survives any failure and reports on /healthz."""
+    """The SMS push loop, supervised: it survives any failure and reports on /readyz."""
     return SupervisedLoop("sms", sms.push_pending, interval_s).start()
 
 

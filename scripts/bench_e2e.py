@@ -580,7 +580,7 @@ async def app_server(
     try:
         async with httpx.AsyncClient(base_url=url, timeout=5) as probe:
             try:
-                await wait_ready(probe, "/healthz", 180, "the application")
+                await wait_ready(probe, "/readyz", 180, "the application")
             except SystemExit:
                 print(log.read_text(errors="replace")[-3000:], file=sys.stderr)
                 raise

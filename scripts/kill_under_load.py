@@ -371,7 +371,7 @@ async def wait_healthy(client: httpx.AsyncClient, timeout_s: float = 120.0) -> N
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         with contextlib.suppress(httpx.HTTPError):  # not listening yet
-            if (await client.get("/healthz")).status_code == 200:
+            if (await client.get("/readyz")).status_code == 200:
                 return
         await asyncio.sleep(0.3)
     raise TimeoutError("the server did not come up")

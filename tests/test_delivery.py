@@ -178,7 +178,9 @@ async def test_a_loop_that_has_not_completed_a_run_for_30_s_is_not_ok() -> None:
         await loop.stop()
 
 
-async def test_healthz_shows_a_dead_or_failing_loop_with_503(offline_app: App) -> None:
+async def test_readyz_shows_a_dead_or_failing_loop_with_503_and_healthz_stays_alive(
+    offline_app: App,
+) -> None:
     async def fine() -> None:
         return None
 
@@ -195,14 +197,17 @@ async def test_healthz_shows_a_dead_or_failing_loop_with_503(offline_app: App) -
     ) as client:
         await eventually(lambda: pending.last_ok is not None and telegram.last_ok is not None)
         await eventually(lambda: sms.failures > 0)
-        healthy = await client.get("/healthz")
+        healthy = await client.get("/readyz")
         assert healthy.status_code == 200, healthy.json()  # failing, but not yet for 30 s
-        assert healthy.json()["push"]["sms"]["error"] == "ConnectionError"
+        assert healthy.json()["loops"]["sms"]["error"] == "ConnectionError"
         await telegram.stop()  # a dead loop
-        dead = await client.get("/healthz")
+        dead = await client.get("/readyz")
         assert dead.status_code == 503
         body = dead.json()
-        assert body["ok"] is False and body["push"]["telegram"]["alive"] is False
-        assert body["pending"]["ok"] is True and "last_run_s_ago" in body["pending"]
+        assert body["ready"] is False and body["loops"]["telegram"]["alive"] is False
+        assert body["database"] is True
+        assert body["loops"]["pending"]["ok"] is True and "last_run_s_ago" in body["loops"]["pending"]
+        alive = await client.get("/healthz")  # alive means the process answers, no more
+        assert alive.status_code == 200 and alive.json() == {"alive": True}
     await pending.stop()
     await sms.stop()

@@ -54,7 +54,7 @@ class Service:
         while time.monotonic() < deadline:
             assert self.process.poll() is None, self.log.read_text()[-2000:]
             with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{self.base}/healthz").status_code == 200:
+                if httpx.get(f"{self.base}/readyz").status_code == 200:
                     return
             time.sleep(0.3)
         raise AssertionError("the service did not come up")

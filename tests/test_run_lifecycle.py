@@ -56,7 +56,7 @@ def test_sigterm_stops_the_service_and_its_rasa_server(tmp_path: Path) -> None:
     )
     try:
         base = f"http://127.0.0.1:{web}"
-        assert wait_for(lambda: httpx.get(f"{base}/healthz").json()["nlu"], 240), "never ready"
+        assert wait_for(lambda: httpx.get(f"{base}/readyz").json()["nlu"], 240), "never ready"
         answer = httpx.post(f"{base}/api/chat", json={"text": "hvor er barnevernet?"}).json()
         assert "55 10 20 05" in answer["replies"][0]["text"]
         assert port_in_use("127.0.0.1", nlu)

@@ -336,6 +336,7 @@ async def test_every_response_has_the_security_headers_and_only_the_chat_page_is
         await api.get("/embed.js"),
         await api.get("/static/chat.js"),
         await api.get("/healthz"),
+        await api.get("/readyz"),
         await api.get("/no-such-page"),
         await api.get("/staff"),
     ):

@@ -19,7 +19,7 @@
 
 ``SupervisedLoop`` runs a background step (a push loop, the router's pending work) every few
 seconds; it survives any exception (logging its kind, never a text), backs off while it keeps
-failing, and reports its health for ``/healthz``.
+failing, and reports its health for ``/readyz``.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from datetime import timedelta
 from itertools import groupby
 
 from bot.locks import KeyedLocks
+from bot.metrics import Metrics
 from bot.store.repo import Delivery, Store
 from flows.types import Outbound
 
@@ -122,9 +123,12 @@ class Deliverer:
         backoff_max_s: float = 900.0,
         lease_s: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
         self.channel = channel
+        self.metrics = metrics if metrics is not None else Metrics()
+        """Where accepted messages and failed deliveries are counted (the App's)."""
         self.render = render
         self.backoff_base_s = backoff_base_s
         self.backoff_max_s = backoff_max_s
@@ -142,6 +146,11 @@ class Deliverer:
     async def deliver(self, address: str, send: SendOne, fresh: Sequence[Outbound] = ()) -> int:
         """Send what waits for the conversation, then ``fresh``, in order; returns how many
         messages the channel accepted. Never raises: what could not be sent is kept."""
+        sent = await self._deliver(address, send, fresh)
+        self.metrics.pushed(self.channel, sent)
+        return sent
+
+    async def _deliver(self, address: str, send: SendOne, fresh: Sequence[Outbound]) -> int:
         async with self._locks.hold(address):
             claimed_at = self.clock()
             try:
@@ -224,6 +233,7 @@ class Deliverer:
         """Keep what was not delivered: postponed (transient) or waiting for the citizen to
         write again (blocked)."""
         failures = self._failures[address] = self._failures.get(address, 0) + 1
+        self.metrics.push_failed(self.channel, blocked=failure.blocked)
         if failure.retry_after_s is not None:
             delay = timedelta(seconds=failure.retry_after_s)
         else:

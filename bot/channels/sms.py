@@ -195,6 +195,7 @@ class SmsChannel:
             render=as_sms,
             backoff_base_s=self.backoff_base_s,
             backoff_max_s=self.backoff_max_s,
+            metrics=self.router.metrics,
         )
 
     def _authentic(self, request: Request, body: bytes) -> bool:

@@ -296,7 +296,11 @@ class TelegramChannel:
             builder = builder.base_url(f"{base_url}/bot").base_file_url(f"{base_url}/file/bot")
         self.application: Application = builder.concurrent_updates(self.updates).build()  # type: ignore[type-arg]
         self.deliverer = Deliverer(
-            router.store, CHANNEL, backoff_base_s=backoff_base_s, backoff_max_s=backoff_max_s
+            router.store,
+            CHANNEL,
+            backoff_base_s=backoff_base_s,
+            backoff_max_s=backoff_max_s,
+            metrics=router.metrics,
         )
         self.push_loop = SupervisedLoop("telegram", self.push_pending, push_interval_s)
         self._next_send: dict[int, float] = {}

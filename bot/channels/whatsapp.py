@@ -323,6 +323,7 @@ class WhatsAppChannel:
             render=as_whatsapp,
             backoff_base_s=backoff_base_s,
             backoff_max_s=backoff_max_s,
+            metrics=router.metrics,
         )
 
     # -- the webhook --------------------------------------------------------------------
