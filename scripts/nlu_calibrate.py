@@ -37,7 +37,7 @@ from nlu.service import Understander  # noqa: E402
 from nlu.understanding import topic_for_intent  # noqa: E402
 
 DEFAULT_XSID = PROJECT_ROOT.parent / "shared" / "data" / "xsid"
-THRESHOLDS = (0.3, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9)
+THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9)
 
 
 async def in_scope(understander: Understander, cases: list[evaluation.HeldOut]) -> str:

@@ -69,3 +69,66 @@ def test_the_rasa_featurizer_adds_one_sentence_vector_per_message() -> None:
     vectors = np.array([r["vector"] for r in results if r["vector"] is not None])
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3)
     assert np.allclose(vectors[1], vectors[3], atol=1e-5)  # training and inference agree
+
+
+CLASSIFIER_PROBE = textwrap.dedent(
+    """
+    import json, tempfile
+    from pathlib import Path
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from nlu.topic_classifier import TopicClassifier, _vectorizer
+
+    rng = np.random.default_rng(7)
+    texts = ["hvor er helsestasjonen", "helsestasjon åpningstider", "vaksine helsestasjon",
+             "hvor er PPT", "PPT utredning", "PPT skole hjelp",
+             "hva blir været", "spill musikk", "sett alarm"] * 3
+    intents = ["svc_helsestasjon"] * 3 + ["svc_ppt"] * 3 + ["out_of_scope"] * 3
+    intents = intents * 3
+    centres = {i: rng.normal(size=384) for i in set(intents)}
+    vectors = np.array([centres[i] + 0.3 * rng.normal(size=384) for i in intents], dtype=np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    fitted = TopicClassifier.fit(texts, vectors, intents, c=10.0)
+    with tempfile.TemporaryDirectory() as directory:
+        fitted.save(Path(directory))
+        loaded = TopicClassifier.load(Path(directory))
+    probe = ["helsestasjonen vaksine", "PPT hjelp"]
+    rows = loaded.probabilities(probe, vectors[[0, 3]])
+    same = np.allclose(rows, fitted.probabilities(probe, vectors[[0, 3]]), atol=1e-6)
+    reference = _vectorizer().fit(texts)
+    grams_equal = np.allclose(
+        loaded._grams(probe).toarray(), reference.transform(probe).toarray(), atol=1e-5
+    )
+    print("RESULT " + json.dumps({
+        "best": [loaded.classes[int(np.argmax(r))] for r in rows],
+        "sums": rows.sum(axis=1).tolist(), "same": bool(same), "grams": bool(grams_equal),
+    }))
+    """
+)
+
+
+def test_the_topic_classifier_fits_saves_loads_and_reads_a_message_as_it_was_trained() -> None:
+    """nlu/topic_classifier.py in the Rasa environment (scikit-learn lives there): what is
+    loaded from its arrays gives the same probabilities as what was fitted, its n-gram TF-IDF
+    is scikit-learn's, and a message is read as the intent its words and vector belong to."""
+    paths = RasaPaths.from_env()
+    python = paths.venv / "bin" / "python"
+    if not python.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"Rasa is not installed at {paths.venv}; scripts/setup.sh installs it")
+        pytest.skip("Rasa is not installed here (scripts/setup.sh installs it)")
+    completed = subprocess.run(
+        [str(python), "-c", CLASSIFIER_PROBE],
+        cwd=PROJECT_ROOT,
+        env=serving_environment(),
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    line = next(x for x in completed.stdout.splitlines() if x.startswith("RESULT "))
+    result = json.loads(line.removeprefix("RESULT "))
+    assert result["best"] == ["svc_helsestasjon", "svc_ppt"]
+    assert np.allclose(result["sums"], 1.0, atol=1e-5)
+    assert result["same"] and result["grams"]

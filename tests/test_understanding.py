@@ -203,13 +203,22 @@ async def test_a_confident_answer_or_a_clear_out_of_scope_offers_no_choice(
 async def test_when_the_model_and_the_matcher_name_different_services_the_citizen_chooses(
     settings: Settings, calls: list[str]
 ) -> None:
-    # the model is sure (as DIET is about nearly everything) but the offline matcher, asked
-    # at the same time, reads the message as the health clinic: ask, with the model's first
+    # the model is not sure, and the offline matcher, asked at the same time, reads the
+    # message as the health clinic: ask, with the model's first
     text = "vi har en baby på 6 uker, når er neste vaksine på helsestasjonen?"
-    u = understander(settings, {text: ("svc_nav", 0.99)}, calls)
+    u = understander(settings, {text: ("svc_nav", 0.62)}, calls)
     understood = await u.understand(text, None)
     assert understood.intent == "out_of_scope" and understood.topic is None
     assert understood.alternatives[:2] == ("nav", "helsestasjon")
+
+
+async def test_a_model_that_is_sure_is_not_overruled_by_the_matcher(
+    settings: Settings, calls: list[str]
+) -> None:
+    text = "vi har en baby på 6 uker, når er neste vaksine på helsestasjonen?"
+    u = understander(settings, {text: ("svc_nav", 0.95)}, calls)
+    understood = await u.understand(text, None)
+    assert understood.topic == "nav" and understood.alternatives == ()
 
 
 async def test_when_the_model_and_the_matcher_agree_the_answer_is_taken(

@@ -1,0 +1,160 @@
+"""The topic classifier: logistic regression on the message's multilingual-e5 vector
+(centred on the training sentences' mean) beside character n-grams (TF-IDF, char_wb 2-5).
+
+Measured (issue 11, /work/explore11 and scripts/nlu_figures.py): on messages written by
+someone who never saw the training data, this plain model on the same e5 vectors places
+the topic far more often than DIET did (DIET memorised the training sentences). The e5
+vector carries meaning across languages; the n-grams carry spellings, typos and service
+names. Centring spreads e5's cosines, which sit at 0.87-0.93 for almost any two sentences.
+
+Fitted with scikit-learn; stored as plain arrays and a vocabulary (``save``/``load``), so
+the Rasa component and the application read the same file, whatever their scikit-learn.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+NGRAMS = (2, 5)
+MIN_DF = 2
+DEFAULT_C = 30.0
+
+
+def _vectorizer(vocabulary: dict[str, int] | None = None) -> Any:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(
+        analyzer="char_wb",
+        ngram_range=NGRAMS,
+        min_df=1 if vocabulary is not None else MIN_DF,
+        sublinear_tf=True,
+        lowercase=True,
+        vocabulary=vocabulary,
+    )
+
+
+def _unit(vectors: NDArray[np.float32]) -> NDArray[np.float32]:
+    norms = np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    unit: NDArray[np.float32] = (vectors / norms).astype(np.float32)
+    return unit
+
+
+@dataclass
+class TopicClassifier:
+    """Intents by probability for a text and its e5 vector."""
+
+    classes: tuple[str, ...]
+    mean: NDArray[np.float32]
+    coef: NDArray[np.float32]
+    intercept: NDArray[np.float32]
+    vocabulary: dict[str, int]
+    idf: NDArray[np.float32]
+
+    @classmethod
+    def fit(
+        cls,
+        texts: list[str],
+        vectors: NDArray[np.float32],
+        intents: list[str],
+        c: float = DEFAULT_C,
+        max_iter: int = 3000,
+    ) -> TopicClassifier:
+        """Fit on training sentences with their e5 vectors (one row each) and intents."""
+        from scipy import sparse
+        from sklearn.linear_model import LogisticRegression
+
+        mean = vectors.mean(axis=0).astype(np.float32)
+        vectorizer = _vectorizer()
+        grams = vectorizer.fit_transform(texts)
+        features = sparse.hstack([sparse.csr_matrix(_unit(vectors - mean)), grams]).tocsr()
+        model = LogisticRegression(C=c, class_weight="balanced", max_iter=max_iter)
+        model.fit(features, intents)
+        coef = np.asarray(model.coef_, dtype=np.float32)
+        intercept = np.asarray(model.intercept_, dtype=np.float32)
+        if len(model.classes_) == 2:  # binary: one row for the second class
+            coef = (np.vstack([-coef, coef]) / 2).astype(np.float32)
+            intercept = (np.concatenate([-intercept, intercept]) / 2).astype(np.float32)
+        return cls(
+            tuple(str(c) for c in model.classes_),
+            mean,
+            coef,
+            intercept,
+            {str(k): int(v) for k, v in vectorizer.vocabulary_.items()},
+            np.asarray(vectorizer.idf_, dtype=np.float32),
+        )
+
+    def probabilities(
+        self, texts: list[str], vectors: NDArray[np.float32]
+    ) -> NDArray[np.float32]:
+        """One row per text: the probability of each of ``classes``."""
+        from scipy import sparse
+
+        grams = self._grams(texts)
+        features = sparse.hstack([sparse.csr_matrix(_unit(vectors - self.mean)), grams]).tocsr()
+        scores = np.asarray(features @ self.coef.T) + self.intercept
+        scores -= scores.max(axis=1, keepdims=True)
+        exp = np.exp(scores)
+        probabilities: NDArray[np.float32] = (exp / exp.sum(axis=1, keepdims=True)).astype(
+            np.float32
+        )
+        return probabilities
+
+    def _grams(self, texts: list[str]) -> Any:
+        """TF-IDF of the character n-grams, as the fitted vectorizer made them (sublinear
+        counts times idf, each row of unit length)."""
+        from scipy import sparse
+        from sklearn.preprocessing import normalize
+
+        counts = _vectorizer(self.vocabulary).build_analyzer()
+        rows: list[int] = []
+        cols: list[int] = []
+        values: list[float] = []
+        for row, text in enumerate(texts):
+            seen: dict[int, int] = {}
+            for gram in counts(text):
+                column = self.vocabulary.get(gram)
+                if column is not None:
+                    seen[column] = seen.get(column, 0) + 1
+            for column, count in seen.items():
+                rows.append(row)
+                cols.append(column)
+                values.append((1.0 + np.log(count)) * float(self.idf[column]))
+        matrix = sparse.csr_matrix(
+            (values, (rows, cols)), shape=(len(texts), len(self.vocabulary)), dtype=np.float32
+        )
+        return normalize(matrix)
+
+    def save(self, directory: Path) -> None:
+        """Write the arrays and the vocabulary into ``directory``."""
+        directory.mkdir(parents=True, exist_ok=True)
+        np.savez(
+            directory / "topic_classifier.npz",
+            mean=self.mean,
+            coef=self.coef,
+            intercept=self.intercept,
+            idf=self.idf,
+        )
+        meta = {"classes": list(self.classes), "vocabulary": self.vocabulary}
+        (directory / "topic_classifier.json").write_text(
+            json.dumps(meta, ensure_ascii=False), encoding="utf-8"
+        )
+
+    @classmethod
+    def load(cls, directory: Path) -> TopicClassifier:
+        """What ``save`` wrote."""
+        arrays = np.load(directory / "topic_classifier.npz")
+        meta = json.loads((directory / "topic_classifier.json").read_text(encoding="utf-8"))
+        return cls(
+            tuple(meta["classes"]),
+            arrays["mean"],
+            arrays["coef"],
+            arrays["intercept"],
+            {str(k): int(v) for k, v in meta["vocabulary"].items()},
+            arrays["idf"],
+        )
