@@ -95,7 +95,9 @@ def chosen(
     if folded in YES_WORDS or folded in NO_WORDS:
         wanted = YES_PAYLOADS if folded in YES_WORDS else NO_PAYLOADS
         picked = [p for p in payloads if p in wanted]
-        return picked[0] if len(picked) == 1 else None
+        if len(picked) == 1:
+            return picked[0]
+        # no yes/no choice here: "Nei" may still be a label of its own (the consent's)
     return _by_label(folded, payloads, labels, in_words)
 
 
@@ -114,4 +116,27 @@ def _by_label(
         for p, label in zip(payloads, folded_labels, strict=False)
         if label and (f" {label} " in words or f" {folded} " in f" {label} ")
     ]
-    return partial[0] if len(partial) == 1 else None
+    if partial:
+        if len(partial) != 1:
+            return None
+        index = list(payloads).index(partial[0])
+        return partial[0] if _clear(set(folded.split()), index, folded_labels) else None
+    return _by_words(folded, payloads, folded_labels)
+
+
+def _clear(typed: set[str], index: int, folded_labels: Sequence[str]) -> bool:
+    """No typed word is part of a longer word of another label ("losen" of "familielosen")."""
+    others = {w for i, label in enumerate(folded_labels) if i != index for w in label.split()}
+    return not any(t != w and t in w for t in typed for w in others)
+
+
+def _by_words(folded: str, payloads: Sequence[str], folded_labels: Sequence[str]) -> str | None:
+    """A shortened label ("ja, med tjenestene" for "Ja, losen kan ta med tjenestene vi
+    trenger"): every typed word (at least two) is a word of exactly one label."""
+    typed = set(folded.split())
+    if len(typed) < 2:
+        return None
+    fitting = [i for i, label in enumerate(folded_labels) if typed <= set(label.split())]
+    if len(fitting) != 1 or not _clear(typed, fitting[0], folded_labels):
+        return None
+    return payloads[fitting[0]]

@@ -68,3 +68,31 @@ def test_a_label_word_inside_a_description_is_the_citizens_words() -> None:
 
 def test_yes_picks_nothing_where_there_is_no_yes_or_no() -> None:
     assert chosen("ja", ABOUT, ABOUT_NB) is None
+
+
+CONSENT = ("consent:services", "consent:los", "consent:no", "anon")
+CONSENT_NB = (
+    "Ja, losen kan ta med tjenestene vi trenger",
+    "Ja, men bare familielosen",
+    "Nei",
+    "Spør anonymt i stedet",
+)
+
+
+@pytest.mark.parametrize(
+    "typed,payload",
+    [
+        ("ja, med tjenestene", "consent:services"),
+        ("Ja tjenestene", "consent:services"),
+        ("ja bare familielosen", "consent:los"),
+        ("nei", "consent:no"),
+        ("Nei.", "consent:no"),
+        ("spør anonymt", "anon"),
+        ("ja", None),  # which yes? asked again, never guessed
+        ("ja losen", None),  # "losen" may be "familielosen": never guessed for a consent
+    ],
+)
+def test_a_shortened_consent_answer_picks_only_the_one_choice_it_can_mean(
+    typed: str, payload: str | None
+) -> None:
+    assert chosen(typed, CONSENT, CONSENT_NB) == payload
