@@ -45,6 +45,9 @@ lock:
 	$(UV) --directory nlu/rasa $(LOCK) requirements.in --python-version 3.10 \
 		--python-platform x86_64-manylinux_2_28 -o requirements.lock
 
-# The wheel (dist/inngang-*.whl): what `pip install` puts on a server (README).
-wheel: setup
-	.venv/bin/python -m pip wheel --no-deps --wheel-dir dist .
+# The wheel (dist/inngang-*.whl): what `pip install` puts on a server (README). build/ is
+# emptied first: setuptools would put files an earlier build left there into the wheel.
+PYTHON ?= .venv/bin/python
+wheel:
+	rm -rf build
+	$(PYTHON) -m pip wheel --no-deps --wheel-dir dist .

@@ -120,13 +120,21 @@ def needed_at_run_time() -> set[str]:
     return names | {f"bot/_bundled/{name}" for name in bundled}
 
 
+SOURCE_ONLY = shutil.ignore_patterns(
+    ".*", "var", "build", "dist", "*.egg-info", "__pycache__", "tests", "docs", "deploy"
+)
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The wheel, built from this checkout as `make wheel` builds it."""
+    """The wheel, built as `make wheel` builds it, from a copy of the checkout's sources
+    (nothing left in build/ by an earlier build can slip in, and none is left here)."""
+    source = tmp_path_factory.mktemp("source") / "inngang"
+    shutil.copytree(PROJECT_ROOT, source, ignore=SOURCE_ONLY)
     out = tmp_path_factory.mktemp("dist")
     built = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "--wheel-dir", str(out), "."],
-        cwd=PROJECT_ROOT,
+        cwd=source,
         capture_output=True,
         text=True,
         timeout=600,
