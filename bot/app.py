@@ -15,7 +15,7 @@ from bot.identity import load_or_create_secret
 from bot.metrics import Metrics
 from bot.queue import Queue
 from bot.router import Router
-from bot.settings import PROJECT_ROOT, Settings
+from bot.settings import Settings
 from bot.store.accounts import SeedMember
 from bot.store.archive_repo import ArchiveRepo
 from bot.store.crypto import KeyRing, key_source, reencrypt
@@ -33,12 +33,14 @@ from nlu.language import LanguageGuesser
 from nlu.rasa_client import RasaClient
 from nlu.rasa_runtime import RasaError, RasaPaths, RasaServer, model_path, train
 from nlu.service import Understander
-from nlu.training_data import data_files, read_examples
+from nlu.training_data import NLU_DIR, data_files, read_examples
 
 log = logging.getLogger(__name__)
-CRISIS_LEXICON = PROJECT_ROOT / "nlu" / "crisis_lexicon.yml"
-SECRET_FILE = PROJECT_ROOT / "var" / "secret.key"
-DATA_KEY_FILE = PROJECT_ROOT / "var" / "data.key"
+CRISIS_LEXICON = NLU_DIR / "crisis_lexicon.yml"
+SECRET_FILE_NAME = "secret.key"
+DATA_KEY_FILE_NAME = "data.key"
+"""The keys' files in the state directory (``Settings.var_dir``), unless the environment
+gives the keys (INNGANG_SECRET_KEY, INNGANG_DATA_KEY)."""
 
 
 @dataclass
@@ -69,12 +71,15 @@ class NluParts:
     danger: DangerSense | None
 
 
-def build_nlu_parts(languages: tuple[str, ...]) -> NluParts:
-    """Read the lexicon and the training data; embed it (cached on disk) when e5 is here."""
+def build_nlu_parts(languages: tuple[str, ...], cache_dir: Path | None = None) -> NluParts:
+    """Read the lexicon and the training data; embed it (cached on disk in ``cache_dir``,
+    default: the state directory's ``embeddings/``) when e5 is here."""
     embedder = E5Embedder() if e5_available() else None
-    matcher = FallbackMatcher(read_examples(data_files()), embedder=embedder)
+    matcher = FallbackMatcher(read_examples(data_files()), embedder=embedder, cache_dir=cache_dir)
     trained = matcher.training_vectors()
-    danger = DangerSense(embedder, *trained) if embedder and trained else None
+    danger = (
+        DangerSense(embedder, *trained, cache_dir=cache_dir) if embedder and trained else None
+    )
     return NluParts(
         CrisisDetector.from_file(CRISIS_LEXICON), LanguageGuesser(languages), matcher, danger
     )
@@ -83,7 +88,7 @@ def build_nlu_parts(languages: tuple[str, ...]) -> NluParts:
 def build_understander(settings: Settings, rasa: RasaClient | None) -> Understander:
     """The NLU stack: crisis lexicon, danger sense, language guesser, offline matcher,
     optional Rasa."""
-    parts = build_nlu_parts(settings.languages.supported)
+    parts = build_nlu_parts(settings.languages.supported, settings.var_dir / "embeddings")
     return Understander(
         crisis=parts.crisis,
         guesser=parts.guesser,
@@ -99,19 +104,23 @@ def build_app(
     *,
     use_rasa: bool = True,
     clock: Clock = system_clock,
-    secret_file: Path = SECRET_FILE,
+    secret_file: Path | None = None,
     data_key_file: Path | None = None,
     data_key: str | None = None,
 ) -> App:
     """Create the engine, migrate the schema, and assemble the router.
 
-    Citizen text is encrypted with the data keys: ``data_key`` (default: the settings'
-    INNGANG_DATA_KEY), else ``data_key_file`` (default: ``data.key`` beside ``secret_file``,
-    i.e. var/data.key), generated on first use. Rows still in plaintext (from before
+    The keyed hashes' secret is the settings' INNGANG_SECRET_KEY, else kept in
+    ``secret_file`` (default: var/secret.key, in the state directory). Citizen text is
+    encrypted with the data keys: ``data_key`` (default: the settings' INNGANG_DATA_KEY),
+    else ``data_key_file`` (default: ``data.key`` beside ``secret_file``, i.e.
+    var/data.key), generated on first use. Rows still in plaintext (from before
     encryption) are encrypted.
     """
+    secret_file = secret_file or settings.var_dir / SECRET_FILE_NAME
+    data_key_file = data_key_file or secret_file.with_name(DATA_KEY_FILE_NAME)
     configured = settings.data_key if data_key is None else data_key
-    keyring = KeyRing(key_source(configured, data_key_file or secret_file.with_name("data.key")))
+    keyring = KeyRing(key_source(configured, data_key_file))
     engine = make_engine(settings.database_url, keyring)
     migrate(engine)
     reencrypt(engine, Base.metadata, only_plaintext=True)
@@ -157,7 +166,7 @@ async def managed_nlu(settings: Settings, *, train_if_needed: bool = True) -> As
     if not settings.nlu.manage_server:
         yield True
         return
-    paths = RasaPaths.from_env()
+    paths = RasaPaths.from_env(state=settings.var_dir)
     host, port = _host_port(settings.nlu.url)
     server: RasaServer | None = None
     try:

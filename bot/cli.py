@@ -17,13 +17,16 @@ from bot import backup_cli, key_cli, staff_cli
 from bot.app import App
 from bot.cli_args import readable, whole_number
 from bot.log_format import configure_logging, format_from_env
-from bot.settings import PROJECT_ROOT, ConfigError, Settings, load_settings
+from bot.resources import BUNDLED_DIR, PROJECT_ROOT
+from bot.settings import ConfigError, Settings, load_settings
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="inngang", description=__doc__)
     parser.add_argument(
-        "--config", help="path to config.yml (default: INNGANG_CONFIG or ./config.yml)"
+        "--config",
+        help="path to config.yml (default: INNGANG_CONFIG, else ./config.yml, else the "
+        "example configuration)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO to stderr")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -43,7 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--force", action="store_true")
     evaluate = nlu_sub.add_parser("eval", help="score the understanding on the held-out set")
     evaluate.add_argument("--offline", action="store_true", help="without the Rasa server")
-    evaluate.add_argument("--out", default="var/eval", help="where to write the matrix picture")
+    evaluate.add_argument(
+        "--out", help="where to write the matrix picture (default: the state directory's eval/)"
+    )
     crossval = nlu_sub.add_parser("crossval", help="Rasa's own cross-validation (slow)")
     crossval.add_argument("--folds", type=whole_number(2, 20), default=3)
     sub.add_parser("check-config", help="validate config.yml and exit")
@@ -180,7 +185,11 @@ async def _evaluate(settings: Settings, args: argparse.Namespace) -> int:
     from nlu import evaluation
     from nlu.rasa_client import RasaClient
 
-    cases = evaluation.load_cases(PROJECT_ROOT / "tests" / "data" / "heldout")
+    heldout = PROJECT_ROOT / "tests" / "data" / "heldout"
+    if not heldout.is_dir():
+        print(f"error: the held-out set ({heldout}) is only in a checkout", file=sys.stderr)
+        return 1
+    cases = evaluation.load_cases(heldout)
     async with managed_nlu(settings) if not args.offline else _without_nlu_server() as up:
         rasa = RasaClient(settings.nlu.url, settings.nlu.timeout_ms / 1000) if up else None
         understander = build_understander(settings, rasa)
@@ -199,7 +208,8 @@ async def _evaluate(settings: Settings, args: argparse.Namespace) -> int:
         f"({'Rasa server' if up else 'offline matcher only'})"
     )
     print(evaluation.report(outcomes))
-    picture = evaluation.confusion_svg(outcomes, PROJECT_ROOT / args.out / "confusion.svg")
+    out = Path(args.out) if args.out else settings.var_dir / "eval"
+    picture = evaluation.confusion_svg(outcomes, out / "confusion.svg")
     print(f"confusion matrix: {picture}")
     return 0
 
@@ -227,6 +237,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Configuration error: {error}", file=sys.stderr)
         return 2
     configure_logging(verbose, settings.logging.format)
+    if settings.config_path.is_relative_to(BUNDLED_DIR):
+        logging.getLogger(__name__).warning(
+            "Using the example configuration (%s): set INNGANG_CONFIG or put a config.yml "
+            "in this directory for your own.",
+            settings.municipality.name,
+        )
     if args.command == "check-config":
         print(f"{settings.config_path}: OK ({settings.municipality.name})", file=sys.stderr)
         return 0

@@ -8,9 +8,8 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from bot.settings import PROJECT_ROOT
+from bot.resources import LOCALES_DIR
 
-LOCALES_DIR = PROJECT_ROOT / "locales"
 RTL_LANGUAGES = frozenset({"ar"})
 FALLBACK_CHAIN = {"nn": ("nn", "nb", "en"), "nb": ("nb", "en")}
 _ISOLATE_START, _ISOLATE_END = "\u2068", "\u2069"  # FSI ... PDI

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.app import DATA_KEY_FILE
+from bot.app import DATA_KEY_FILE_NAME
 from bot.cli_args import whole_number
 from bot.clock import system_clock
 from bot.settings import Settings
@@ -142,7 +142,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     if args.keys_command == "new":
         print(new_key())
         return 0
-    keyring = KeyRing(key_source(settings.data_key, DATA_KEY_FILE))
+    keyring = KeyRing(key_source(settings.data_key, settings.var_dir / DATA_KEY_FILE_NAME))
     engine = make_engine(settings.database_url, keyring)
     migrate(engine)
     try:
@@ -177,7 +177,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
                 "them from INNGANG_DATA_KEY and restart"
             )
         elif done.retired:
-            print(f"retired {', '.join(done.retired)} (removed from {DATA_KEY_FILE.name})")
+            print(f"retired {', '.join(done.retired)} (removed from {DATA_KEY_FILE_NAME})")
         return 0
     finally:
         engine.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -9,6 +10,10 @@ from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from bot.resources import EXAMPLE_CONFIG
+from bot.resources import PROJECT_ROOT as PROJECT_ROOT  # scripts and tests find files by it
+from nlu.state import STATE_ENV, state_dir
 
 REQUIRED_SERVICES = (
     "helsestasjon",
@@ -24,7 +29,6 @@ REQUIRED_SERVICES = (
 )
 KNOWN_LANGUAGES = ("nb", "nn", "en", "pl", "uk", "ar", "so")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 class ConfigError(Exception):
@@ -245,13 +249,22 @@ class Retention(_Strict):
 
 
 class Database(_Strict):
-    url: str = "sqlite:///var/inngang.db"
+    url: str | None = None
+    """None: SQLite, ``inngang.db`` in the state directory. A relative path in a
+    ``sqlite:///`` URL is taken from the working directory."""
 
     @field_validator("url")
     @classmethod
-    def _supported_backend(cls, url: str) -> str:
+    def _supported_backend(cls, url: str | None) -> str | None:
+        if url is None:
+            return url
         if not url.startswith(("sqlite:", "postgresql")):
             raise ValueError("only sqlite:/// and postgresql+psycopg:// URLs are supported")
+        if url.startswith("postgresql") and importlib.util.find_spec("psycopg") is None:
+            raise ValueError(
+                "PostgreSQL needs the psycopg driver, which is not installed: install "
+                "Inngang with its postgres extra (pip install 'inngang[postgres]')"
+            )
         return url
 
 
@@ -396,7 +409,10 @@ class Settings(_Strict):
     telegram_token: str | None = Field(default=None, repr=False)
     telegram_webhook_secret: str | None = Field(default=None, repr=False)
     telegram_api_url: str | None = None
-    config_path: Path = PROJECT_ROOT / "config.yml"
+    config_path: Path = EXAMPLE_CONFIG
+    var_dir: Path = Field(default_factory=lambda: state_dir())
+    """INNGANG_VAR: where the application writes (keys, the SQLite database, caches, NLU
+    models); default ``var`` in the working directory."""
 
     @field_validator("services")
     @classmethod
@@ -459,17 +475,23 @@ class Settings(_Strict):
 
     @property
     def sqlite_path(self) -> Path | None:
-        """The database file for sqlite URLs, resolved against the project root."""
+        """The SQLite database file (None on PostgreSQL): ``inngang.db`` in the state
+        directory unless ``database.url`` names one (relative: from the working directory)."""
+        url = self.database.url
+        if url is None:
+            return self.var_dir / "inngang.db"
         prefix = "sqlite:///"
-        if not self.database.url.startswith(prefix):
+        if not url.startswith(prefix):
             return None
-        path = Path(self.database.url[len(prefix) :])
-        return path if path.is_absolute() else PROJECT_ROOT / path
+        return Path(url[len(prefix) :]).absolute()
 
     @property
     def database_url(self) -> str:
         path = self.sqlite_path
-        return f"sqlite:///{path}" if path is not None else self.database.url
+        if path is not None:
+            return f"sqlite:///{path}"
+        assert self.database.url is not None  # no path: a PostgreSQL URL
+        return self.database.url
 
 
 def _format_error(error: ValidationError) -> str:
@@ -503,6 +525,12 @@ def settings_from_mapping(
             raise ConfigError(
                 f"{path}: {key}: secrets belong in the environment, not in config.yml"
             )
+    if "var_dir" in merged:
+        raise ConfigError(
+            f"{path}: var_dir: the state directory comes from the environment ({STATE_ENV}), "
+            "not from config.yml"
+        )
+    merged["var_dir"] = state_dir(env)
     for key in ("token", "app_secret", "verify_token"):
         if key in _as_dict(merged.get("whatsapp")):
             raise ConfigError(
@@ -536,10 +564,21 @@ def _as_dict(value: object) -> dict[str, object]:
     return dict(value) if isinstance(value, Mapping) else {}
 
 
+def default_config_path(env: Mapping[str, str]) -> Path:
+    """INNGANG_CONFIG, else ./config.yml, else the example configuration shipped with the
+    application (in a checkout: its config.yml)."""
+    configured = env.get("INNGANG_CONFIG")
+    if configured:
+        return Path(configured)
+    local = Path("config.yml")
+    return local.absolute() if local.is_file() else EXAMPLE_CONFIG
+
+
 def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
-    """Read config.yml (or INNGANG_CONFIG) and the environment; raise ConfigError if invalid."""
+    """Read the configuration (``default_config_path``) and the environment; raise
+    ConfigError if invalid."""
     environment = os.environ if env is None else env
-    config_path = path or Path(environment.get("INNGANG_CONFIG", PROJECT_ROOT / "config.yml"))
+    config_path = path or default_config_path(environment)
     try:
         text = config_path.read_text(encoding="utf-8")
     except OSError as error:

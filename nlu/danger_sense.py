@@ -27,7 +27,8 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from nlu.embeddings import CACHE_DIR, Embedder, Vectors, cached_array, embed_one
+from nlu.embeddings import Embedder, Vectors, cached_array, embed_one
+from nlu.state import embeddings_dir
 
 CRISIS_INTENT = "crisis"
 NEIGHBOURS = 3
@@ -78,7 +79,7 @@ class DangerSense:
         intents: Sequence[str],
         *,
         threshold: float = THRESHOLD,
-        cache_dir: Path = CACHE_DIR,
+        cache_dir: Path | None = None,
     ) -> None:
         self.embedder = embedder
         self.threshold = threshold
@@ -123,12 +124,12 @@ def _nearest(rows: Vectors, vector: NDArray[np.float32]) -> float:
 
 
 def _cached_fit(
-    vectors: Vectors, labels: NDArray[np.float64], cache_dir: Path
+    vectors: Vectors, labels: NDArray[np.float64], cache_dir: Path | None
 ) -> tuple[NDArray[np.float64], float]:
     digest = hashlib.sha256(f"{ITERATIONS}/{L2}".encode())
     digest.update(np.ascontiguousarray(vectors).tobytes())
     digest.update(labels.tobytes())
-    path = cache_dir / f"danger-{digest.hexdigest()[:24]}.npy"
+    path = (cache_dir or embeddings_dir()) / f"danger-{digest.hexdigest()[:24]}.npy"
 
     def compute() -> NDArray[np.float64]:
         w, b = fit(vectors, labels)

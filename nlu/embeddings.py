@@ -16,9 +16,8 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from nlu.training_data import NLU_DIR
+from nlu.state import embeddings_dir
 
-CACHE_DIR = NLU_DIR.parent / "var" / "embeddings"
 Vectors = NDArray[np.float32]
 
 
@@ -92,14 +91,15 @@ def e5_available() -> bool:
 
 
 def cached_embeddings(
-    embedder: Embedder, texts: Sequence[str], cache_dir: Path = CACHE_DIR, batch: int = 64
+    embedder: Embedder, texts: Sequence[str], cache_dir: Path | None = None, batch: int = 64
 ) -> Vectors:
-    """The vectors of ``texts``, from ``cache_dir`` when the same model embedded the same
-    texts before (the file is named by a hash of both), else computed and stored."""
+    """The vectors of ``texts``, from ``cache_dir`` (default: the state directory's
+    ``embeddings/``) when the same model embedded the same texts before (the file is named by
+    a hash of both), else computed and stored."""
     digest = hashlib.sha256(embedder.name.encode())
     for text in texts:
         digest.update(b"\0" + text.encode())
-    path = cache_dir / f"{digest.hexdigest()[:24]}.npy"
+    path = (cache_dir or embeddings_dir()) / f"{digest.hexdigest()[:24]}.npy"
 
     def compute() -> Vectors:
         parts = [embedder.embed(texts[i : i + batch]) for i in range(0, len(texts), batch)]

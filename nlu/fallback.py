@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from nlu.embeddings import CACHE_DIR, Embedder, Vectors, cached_embeddings, embed_one
+from nlu.embeddings import Embedder, Vectors, cached_embeddings, embed_one
 from nlu.rasa_client import ParsedIntent
 from nlu.training_data import Example
 
@@ -66,7 +66,7 @@ class FallbackMatcher:
         embedder: Embedder | None = None,
         embedding_weight: float = 0.7,
         embedding_floor: float = 0.8,
-        cache_dir: Path = CACHE_DIR,
+        cache_dir: Path | None = None,
     ) -> None:
         self.threshold = threshold
         self.k = k

@@ -11,18 +11,17 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 from nlu.rasa_client import RasaClient
-from nlu.training_data import PIPELINE_FILE, data_files, fingerprint
+from nlu.state import state_dir
+from nlu.training_data import DATA_DIR, NLU_DIR, PIPELINE_FILE, data_files, fingerprint
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_VENV = PROJECT_ROOT / ".venv-rasa"
-DEFAULT_MODELS = PROJECT_ROOT / "var" / "models"
-DEFAULT_WORKDIR = PROJECT_ROOT / "var" / "rasa-work"
+DEFAULT_VENV = NLU_DIR.parent / ".venv-rasa"
+"""Where scripts/setup.sh puts Rasa in a checkout; elsewhere INNGANG_RASA_VENV says."""
 
 
 class RasaError(Exception):
@@ -33,27 +32,54 @@ class RasaError(Exception):
 class RasaPaths:
     """Where Rasa's environment, models and working files are."""
 
-    venv: Path = DEFAULT_VENV
-    models: Path = DEFAULT_MODELS
-    workdir: Path = DEFAULT_WORKDIR
+    venv: Path
+    models: Path
+    workdir: Path
 
     @classmethod
-    def from_env(cls) -> RasaPaths:
-        """Paths, with INNGANG_RASA_VENV overriding the environment's location."""
-        venv = os.environ.get("INNGANG_RASA_VENV")
-        return cls(venv=Path(venv)) if venv else cls()
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, state: Path | None = None
+    ) -> RasaPaths:
+        """Rasa's environment at INNGANG_RASA_VENV (default: the checkout's ``.venv-rasa``),
+        models and working files in ``state`` (default: the state directory, INNGANG_VAR
+        or ``./var``)."""
+        environment = os.environ if env is None else env
+        venv = environment.get("INNGANG_RASA_VENV")
+        state = state or state_dir(environment)
+        return cls(
+            venv=Path(venv) if venv else DEFAULT_VENV,
+            models=state / "models",
+            workdir=state / "rasa-work",
+        )
 
     @property
     def executable(self) -> Path:
         return self.venv / "bin" / "rasa"
 
 
-def rasa_environment() -> dict[str, str]:
+def components_path(workdir: Path) -> Path:
+    """A directory holding only the ``nlu`` package (a link to it), for the child's path:
+    Rasa finds the custom components (nlu.rasa_components) there, and nothing else of the
+    application's environment (an installed wheel's site-packages) shadows Rasa's own
+    packages."""
+    folder = workdir.absolute() / "pythonpath"
+    link = folder / "nlu"
+    if not (link.is_symlink() and link.resolve() == NLU_DIR):
+        folder.mkdir(parents=True, exist_ok=True)
+        fresh = folder / f"nlu.{os.getpid()}.tmp"
+        fresh.unlink(missing_ok=True)
+        fresh.symlink_to(NLU_DIR, target_is_directory=True)
+        fresh.replace(link)  # atomic: a concurrent start sees the old link or the new
+    return folder
+
+
+def rasa_environment(workdir: Path | None = None) -> dict[str, str]:
     """The child's environment: no telemetry, quiet TensorFlow, no inherited app venv, and
-    the project root on the path so Rasa finds the custom components (nlu.rasa_components)."""
+    only the nlu package on the path (``components_path`` under ``workdir``, default: the
+    state directory's ``rasa-work/``)."""
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
     env.update(
-        PYTHONPATH=str(PROJECT_ROOT),
+        PYTHONPATH=str(components_path(workdir or RasaPaths.from_env().workdir)),
         RASA_TELEMETRY_ENABLED="false",
         TF_CPP_MIN_LOG_LEVEL="2",
         PYTHONWARNINGS="ignore",
@@ -62,18 +88,19 @@ def rasa_environment() -> dict[str, str]:
     return env
 
 
-def serving_environment() -> dict[str, str]:
+def serving_environment(workdir: Path | None = None) -> dict[str, str]:
     """The served model's environment: the e5 featurizer embeds one message at a time on
     one thread (OpenMP's default, one thread per core, only adds contention under load)."""
-    return {**rasa_environment(), "OMP_NUM_THREADS": "1"}
+    return {**rasa_environment(workdir), "OMP_NUM_THREADS": "1"}
 
 
 def require_rasa(paths: RasaPaths) -> Path:
     """The rasa executable, or a RasaError saying how to install it."""
     if not paths.executable.exists():
         raise RasaError(
-            f"Rasa is not installed at {paths.venv}. Run `scripts/setup.sh` "
-            "(it creates a Python 3.10 environment with rasa==3.6.21)."
+            f"Rasa is not installed at {paths.venv}. In a checkout run `scripts/setup.sh` "
+            "(it creates a Python 3.10 environment with rasa==3.6.21); elsewhere point "
+            "INNGANG_RASA_VENV at one with rasa==3.6.21 and nlu/rasa/requirements.txt."
         )
     return paths.executable
 
@@ -99,7 +126,7 @@ def train(
         progress(f"NLU model is up to date: {target.name}")
         return target, False
     rasa = require_rasa(paths)
-    source = (data_dir or (PROJECT_ROOT / "nlu" / "data")).resolve()
+    source = (data_dir or DATA_DIR).resolve()
     pipeline = pipeline.resolve()
     paths.models.mkdir(parents=True, exist_ok=True)
     paths.workdir.mkdir(parents=True, exist_ok=True)
@@ -121,7 +148,7 @@ def train(
     with subprocess.Popen(
         command,
         cwd=paths.workdir,
-        env=rasa_environment(),
+        env=rasa_environment(paths.workdir),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -145,7 +172,7 @@ def train(
 def cross_validate(paths: RasaPaths, folds: int = 3, data_dir: Path | None = None) -> str:
     """Run `rasa test nlu --cross-validation` and return the intent summary it reports."""
     rasa = require_rasa(paths)
-    source = (data_dir or (PROJECT_ROOT / "nlu" / "data")).resolve()
+    source = (data_dir or DATA_DIR).resolve()
     out = (paths.workdir / "crossval").resolve()
     out.mkdir(parents=True, exist_ok=True)
     command = [
@@ -165,7 +192,7 @@ def cross_validate(paths: RasaPaths, folds: int = 3, data_dir: Path | None = Non
     completed = subprocess.run(
         command,
         cwd=paths.workdir,
-        env=rasa_environment(),
+        env=rasa_environment(paths.workdir),
         capture_output=True,
         text=True,
         check=False,
@@ -265,7 +292,7 @@ class RasaServer:
             "--port",
             str(self.port),
             cwd=self.paths.workdir,
-            env=serving_environment(),
+            env=serving_environment(self.paths.workdir),
             stdout=log,
             stderr=log,
             start_new_session=True,

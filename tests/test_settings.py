@@ -111,3 +111,60 @@ def test_the_cli_stops_with_the_message(tmp_path: Path, capsys: pytest.CaptureFi
     path = write_config(tmp_path, lambda d: d.update(consent_age="old"))
     assert main(["--config", str(path), "check-config"]) == 2
     assert "consent_age" in capsys.readouterr().err
+
+
+def test_writable_state_goes_where_inngang_var_says(tmp_path: Path) -> None:
+    settings = load_settings(PROJECT_ROOT / "config.yml", env={"INNGANG_VAR": str(tmp_path)})
+    assert settings.var_dir == tmp_path
+    assert settings.sqlite_path == tmp_path / "inngang.db"
+    assert settings.database_url == f"sqlite:///{tmp_path / 'inngang.db'}"
+
+
+def test_without_inngang_var_state_is_in_var_of_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings(PROJECT_ROOT / "config.yml", env={})
+    assert settings.var_dir == tmp_path / "var"  # `make run` in a checkout: its var/
+    assert settings.sqlite_path == tmp_path / "var" / "inngang.db"
+    relative = load_settings(
+        PROJECT_ROOT / "config.yml", env={"INNGANG_DATABASE_URL": "sqlite:///data/x.db"}
+    )
+    assert relative.sqlite_path == tmp_path / "data" / "x.db"  # from the working directory
+
+
+def test_the_state_directory_is_not_set_in_the_file(tmp_path: Path) -> None:
+    message = error_for(tmp_path, lambda d: d.update(var_dir="/srv/inngang"))
+    assert "INNGANG_VAR" in message
+
+
+def test_the_configuration_is_found_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.resources import EXAMPLE_CONFIG
+    from bot.settings import default_config_path
+
+    monkeypatch.chdir(tmp_path)
+    assert default_config_path({}) == EXAMPLE_CONFIG  # nothing here: the example
+    assert EXAMPLE_CONFIG == PROJECT_ROOT / "config.yml"  # a checkout's own
+    local = write_config(tmp_path, lambda d: d)
+    assert default_config_path({}) == local
+    other = tmp_path / "other.yml"
+    assert default_config_path({"INNGANG_CONFIG": str(other)}) == other
+
+
+def test_postgresql_without_its_driver_says_which_extra_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "psycopg" else real(name, *a)
+    )
+    with pytest.raises(ConfigError, match=r"inngang\[postgres\]"):
+        load_settings(
+            PROJECT_ROOT / "config.yml",
+            env={"INNGANG_DATABASE_URL": "postgresql+psycopg://u@localhost/db"},
+        )
+    assert load_settings(PROJECT_ROOT / "config.yml", env={}).sqlite_path is not None
