@@ -106,15 +106,23 @@ class FallbackMatcher:
             return None
         return self._embeddings, list(self._intents)
 
+    @property
+    def dimension(self) -> int | None:
+        """The length of the e5 vectors it reads (None without embeddings)."""
+        return None if self._embeddings is None else int(self._embeddings.shape[1])
+
     def _weigh(self, vector: dict[str, float]) -> dict[str, float]:
         weighted = {f: (1 + math.log(c)) * self._idf.get(f, 0.0) for f, c in vector.items()}
         norm = math.sqrt(sum(w * w for w in weighted.values())) or 1.0
         return {f: w / norm for f, w in weighted.items() if w > 0}
 
-    def _scores(self, text: str) -> tuple[NDArray[np.float64] | None, dict[int, float]]:
+    def _scores(
+        self, text: str, vector: NDArray[np.float32] | None = None
+    ) -> tuple[NDArray[np.float64] | None, dict[int, float]]:
         """The n-gram similarity of ``text`` to the training sentences (rows) that share
         anything with it; with embeddings also every row's blend of it with the e5 cosine, as
-        an array (a dict of every row cost ~7 ms of Python per message, holding the GIL)."""
+        an array (a dict of every row cost ~7 ms of Python per message, holding the GIL).
+        ``vector`` is the text's own, when known: then it is not embedded again."""
         query = self._weigh(features(text))
         ngram: dict[int, float] = defaultdict(float)
         for feature, weight in query.items():
@@ -122,7 +130,9 @@ class FallbackMatcher:
                 ngram[row] += weight * row_weight
         if self.embedder is None or self._embeddings is None or not query:
             return None, ngram
-        cosine = self._embeddings @ embed_one(self.embedder, text)
+        if vector is None:
+            vector = embed_one(self.embedder, text)
+        cosine = self._embeddings @ vector
         floor = self.embedding_floor
         semantic = np.clip((cosine - floor) / (1.0 - floor), 0.0, 1.0).astype(np.float64)
         by_words = np.zeros(len(semantic), dtype=np.float64)
@@ -140,18 +150,21 @@ class FallbackMatcher:
             return ngram, ngram
         return dict(enumerate(blended.tolist())), ngram
 
-    def _ranked(self, text: str, count: int) -> tuple[list[tuple[int, float]], dict[int, float]]:
+    def _ranked(
+        self, text: str, count: int, vector: NDArray[np.float32] | None = None
+    ) -> tuple[list[tuple[int, float]], dict[int, float]]:
         """The ``count`` rows most similar to ``text``, best first (ties in the order
         ``similarities`` gives them), and the n-gram similarities."""
-        blended, ngram = self._scores(text)
+        blended, ngram = self._scores(text, vector)
         if blended is None:
             return sorted(ngram.items(), key=lambda item: item[1], reverse=True)[:count], ngram
         order = np.argsort(-blended, kind="stable")[:count]
         return [(int(row), float(blended[row])) for row in order], ngram
 
-    def parse(self, text: str) -> ParsedIntent:
-        """The best intent for ``text`` and a similarity-based confidence in [0, 1]."""
-        ranked, ngram = self._ranked(text, 4 * self.k)
+    def parse(self, text: str, vector: NDArray[np.float32] | None = None) -> ParsedIntent:
+        """The best intent for ``text`` and a similarity-based confidence in [0, 1];
+        ``vector``: the text's e5 vector when it is known (computed by the Rasa server)."""
+        ranked, ngram = self._ranked(text, 4 * self.k, vector)
         if not ranked:
             return ParsedIntent("out_of_scope", 1.0)
         best = ranked[: self.k]
