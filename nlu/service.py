@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from nlu.language import LanguageGuesser
 from nlu.rasa_client import NluUnavailable, ParsedIntent, RasaClient, RasaReading
 from nlu.understanding import Source, Understanding, topic_for_intent
 
+log = logging.getLogger(__name__)
 MAX_NLU_CHARS = 1000
 LONG_TEXT_CHARS = 5000
 """Longer messages are crisis-checked on a worker thread, so a huge one never stalls the
@@ -258,8 +260,13 @@ class Understander:
             return await self._matcher(text), "fallback", None, None
         try:
             reading = await self.rasa.read(text)
-        except NluUnavailable:
+        except NluUnavailable as error:
             self._rasa_down_until = self._clock() + self._retry_after_s
+            log.warning(
+                "NLU server unavailable (%s): the offline matcher answers alone for %g s",
+                error,
+                self._retry_after_s,
+            )
             return await self._matcher(text), "fallback", None, None
         known = self._usable(reading)
         second = await self._matcher(text, _vector_of(known, text))

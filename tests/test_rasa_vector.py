@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -170,13 +171,29 @@ async def test_a_vector_of_another_text_is_not_used(
 
 
 async def test_with_rasa_down_the_danger_sense_embeds_the_message_here(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     def refuse(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("down", request=request)
 
     down = RasaClient("http://rasa.test", 1.0, transport=httpx.MockTransport(refuse))
     understander = build_understander(settings, down)
+    asked = counted(understander, monkeypatch)
+    with caplog.at_level(logging.WARNING, logger="nlu.service"):
+        understood = await understander.understand(DANGER, None)
+    assert understood.source == "fallback" and understood.possible_danger
+    assert asked == [DANGER]
+    assert "NLU server unavailable (ConnectError)" in caplog.text  # once per outage
+
+
+async def test_a_parse_result_that_is_no_object_is_a_failed_parse(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def respond(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=["not", "an", "object"])
+
+    odd = RasaClient("http://rasa.test", 1.0, transport=httpx.MockTransport(respond))
+    understander = build_understander(settings, odd)
     asked = counted(understander, monkeypatch)
     understood = await understander.understand(DANGER, None)
     assert understood.source == "fallback" and understood.possible_danger
