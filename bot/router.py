@@ -178,7 +178,6 @@ class Router:
             return Handled(
                 stored.replies, state.language, None, False, False, duplicate=True, queued=pushed
             )
-        await self.store.run(self.store.mark_unreachable, inbound.channel, address, False)
         outcomes = await self.drain(recorded.conversation_id, {recorded.message_id: inbound})
         own = outcomes.get(recorded.message_id)
         if own is not None:
@@ -306,7 +305,7 @@ class Router:
             crisis_lexicon=flag.lexicon_version if flag else None,
             replies=[StoredReply.of(r) for r in replies],
             to_outbox=to_outbox,
-            effects=runner.apply,
+            effects=runner.apply if result.effects else None,  # none: no conversation to load
         )
         if extra is None:
             return None
