@@ -194,7 +194,6 @@ class Router:
             # Recorded, never answered: the process that took it died (another replica, or
             # this one before a restart). The retry waits for the answer here, as the first
             # request did; handled by another worker meanwhile, it gets what that recorded.
-        await self.store.run(self.store.mark_unreachable, inbound.channel, address, False)
         outcomes = await self.drain(recorded.conversation_id, {recorded.message_id: inbound})
         own = outcomes.get(recorded.message_id)
         if own is not None:
@@ -325,7 +324,7 @@ class Router:
             crisis_lexicon=flag.lexicon_version if flag else None,
             replies=[StoredReply.of(r) for r in replies],
             to_outbox=to_outbox,
-            effects=runner.apply,
+            effects=runner.apply if result.effects else None,  # none: no conversation to load
         )
         if extra is None:
             return None

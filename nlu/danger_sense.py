@@ -98,14 +98,15 @@ class DangerSense:
     def _score(self, vector: NDArray[np.float32]) -> float:
         return float(1.0 / (1.0 + np.exp(-(vector.astype(np.float64) @ self.w + self.b))))
 
-    def possible(self, text: str) -> bool:
+    def possible(self, text: str, vector: NDArray[np.float32] | None = None) -> bool:
         """Whether to offer the emergency numbers with the answer: the score reaches the
         threshold, and the message is not clearly nearer to ordinary sentences than to the
         crises (the veto that keeps "cancel all my reminders" and "he sleeps badly too",
-        said in an intake, quiet)."""
+        said in an intake, quiet). ``vector``: the text's own when known (computed by the
+        Rasa server), else it is embedded here."""
         if not text.strip():
             return False
-        return self.offers(embed_one(self.embedder, text))
+        return self.offers(embed_one(self.embedder, text) if vector is None else vector)
 
     def offers(self, vector: NDArray[np.float32]) -> bool:
         """``possible`` for a text already embedded."""

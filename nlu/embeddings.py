@@ -10,15 +10,19 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
+from nlu.rasa_client import SentenceVector
 from nlu.state import embeddings_dir
 
 Vectors = NDArray[np.float32]
+NORM_TOLERANCE = 1e-3
+"""How far from 1 the length of a vector computed elsewhere may be (e5's are within 1e-6)."""
 
 
 class Embedder(Protocol):
@@ -83,6 +87,32 @@ def embed_one(embedder: Embedder, text: str) -> NDArray[np.float32]:
         return vector
     first: NDArray[np.float32] = embedder.embed([text])[0]
     return first
+
+
+@dataclass(frozen=True, eq=False)
+class TextVector:
+    """A text's vector computed elsewhere (by the Rasa server, from the same model)."""
+
+    text: str
+    vector: NDArray[np.float32] = field(repr=False)
+
+    def of(self, text: str) -> NDArray[np.float32] | None:
+        """The vector when it is the one of ``text`` exactly, else None (embed it)."""
+        return self.vector if text == self.text else None
+
+
+def usable_vector(sent: SentenceVector | None, model: str, dim: int) -> TextVector | None:
+    """The vector the Rasa server sent, when it is one this application would have computed:
+    made by ``model`` (the same name: model, version and prefix), of ``dim`` values, all
+    finite, of length 1; else None, and the text is embedded here."""
+    if sent is None or sent.model != model or len(sent.float32) != 4 * dim:
+        return None
+    vector = np.frombuffer(sent.float32, dtype="<f4").astype(np.float32)
+    if not np.isfinite(vector).all():
+        return None
+    if abs(float(np.linalg.norm(vector)) - 1.0) > NORM_TOLERANCE:
+        return None
+    return TextVector(sent.text, vector)
 
 
 def e5_available() -> bool:

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 
+import numpy as np
+from numpy.typing import NDArray
+
 from nlu.confidentiality import WorryCheck, default_check
 from nlu.crisis import CrisisDetector, CrisisSignal
 from nlu.danger_sense import DangerSense
+from nlu.embeddings import TextVector, usable_vector
 from nlu.fallback import FallbackMatcher, fold
 from nlu.language import LanguageGuesser
-from nlu.rasa_client import NluUnavailable, ParsedIntent, RasaClient
+from nlu.rasa_client import NluUnavailable, ParsedIntent, RasaClient, RasaReading
 from nlu.understanding import Source, Understanding, topic_for_intent
 
+log = logging.getLogger(__name__)
 MAX_NLU_CHARS = 1000
 LONG_TEXT_CHARS = 5000
 """Longer messages are crisis-checked on a worker thread, so a huge one never stalls the
@@ -82,6 +88,14 @@ def _merged(first: tuple[str, ...], then: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys((*first, *then)))[:ALTERNATIVES]
 
 
+def _vector_of(known: TextVector | None, text: str) -> NDArray[np.float32] | None:
+    return known.of(text) if known is not None else None
+
+
+Remembered = tuple[ParsedIntent, ParsedIntent, TextVector | None]
+"""The model's answer for a text, the matcher's, and the text's vector from the server."""
+
+
 class Understander:
     """Combines the independent crisis check, language detection and intent classification.
 
@@ -104,6 +118,12 @@ class Understander:
     topic ("...henvisning til BUP?" should not become "not understood"). When Rasa fails, the
     offline matcher answers alone and Rasa is left alone for ``retry_after_s`` seconds, so a
     dead server costs one timeout, not one per message.
+
+    The matcher and the danger sense read the message's e5 vector, which the Rasa server
+    computes anyway (our featurizer, the same model): they take the one it sends when it is
+    the same model's, of the very text they read, and well-formed (``usable_vector``), and
+    embed the text here otherwise, as always when Rasa is down. The danger sense never waits
+    for Rasa more than the intent does, and never depends on it.
     """
 
     def __init__(
@@ -135,7 +155,7 @@ class Understander:
         self.crisis_corroboration = (
             threshold if crisis_corroboration is None else crisis_corroboration
         )
-        self._cache: OrderedDict[str, tuple[ParsedIntent, ParsedIntent]] = OrderedDict()
+        self._cache: OrderedDict[str, Remembered] = OrderedDict()
         self._cache_size = cache_size
         self._retry_after_s = retry_after_s
         self._rasa_down_until = 0.0
@@ -150,6 +170,8 @@ class Understander:
         """Build the language models and the patterns, and wake the NLU server, before the
         first citizen writes (the language detector alone takes seconds to build)."""
         await asyncio.to_thread(self.guesser.detect, "hei, hvor er helsestasjonen?", None, None)
+        if self.fallback.embedder is not None:  # loaded now, not when Rasa first fails
+            await asyncio.to_thread(self.fallback.embedder.embed, ["hei"])
         await self.understand("hei, hvor er helsestasjonen?", None)
 
     async def understand(
@@ -175,7 +197,9 @@ class Understander:
             )
         # A worry's own words ("without my parents knowing") are not what the message asks
         # about: the intent is read from the rest ("" when the worry is all of it).
-        parsed, source, second = await self._intent(self.worry.without(read) if worry else read)
+        parsed, source, second, known = await self._intent(
+            self.worry.without(read) if worry else read
+        )
         intent, confidence = parsed.name, parsed.confidence
         below = confidence < self.threshold and source == "rasa"  # the matcher has its own
         if intent == MODEL_CRISIS_INTENT and confidence >= self.threshold:
@@ -190,7 +214,7 @@ class Understander:
         if disputed:
             below = True  # the model and the matcher name different services: ask
         elif below or _doubtful_small_talk(intent, read, source):
-            second = second or await self._matcher(read)
+            second = second or await self._matcher(read, _vector_of(known, read))
             if topic_for_intent(second.name) is not None:  # it says out_of_scope when unsure
                 intent, confidence, source = second.name, second.confidence, "fallback"
                 below = False
@@ -201,7 +225,7 @@ class Understander:
             intent = "out_of_scope" if signal is None else MODEL_CRISIS_INTENT
         possible = False
         if signal is None and self.danger is not None:
-            possible = await asyncio.to_thread(self.danger.possible, read)
+            possible = await self._possible_danger(self.danger, read, known)
         return Understanding(
             language.code,
             intent,
@@ -227,39 +251,64 @@ class Understander:
             return False
         return not self.crisis.is_idiom(text)
 
-    async def _intent(self, text: str) -> tuple[ParsedIntent, Source, ParsedIntent | None]:
+    async def _intent(
+        self, text: str
+    ) -> tuple[ParsedIntent, Source, ParsedIntent | None, TextVector | None]:
         """The model's answer and where it came from, with the offline matcher's own answer
-        beside a model's (asked at the same time, on a worker thread, so it adds no wait)."""
+        beside a model's (asked with the vector the server sent along), and that vector."""
         key = fold(text)
         if not key:
-            return ParsedIntent("out_of_scope", 1.0), "none", None
+            return ParsedIntent("out_of_scope", 1.0), "none", None, None
         cached = self._cache.get(key)
         if cached is not None:
             self._cache.move_to_end(key)
-            return cached[0], "rasa", cached[1]
+            return cached[0], "rasa", cached[1], cached[2]
         if self.rasa is None or not self.rasa_available:
-            return await self._matcher(text), "fallback", None
-        matching = asyncio.ensure_future(self._matcher(text))
+            return await self._matcher(text), "fallback", None, None
         try:
-            parsed = await self.rasa.parse(text)
-        except NluUnavailable:
+            reading = await self.rasa.read(text)
+        except NluUnavailable as error:
             self._rasa_down_until = self._clock() + self._retry_after_s
-            return await matching, "fallback", None
-        except BaseException:
-            matching.cancel()
-            raise
-        second = await matching
-        self._remember(key, (parsed, second))
-        return parsed, "rasa", second
+            log.warning(
+                "NLU server unavailable (%s): the offline matcher answers alone for %g s",
+                error,
+                self._retry_after_s,
+            )
+            return await self._matcher(text), "fallback", None, None
+        known = self._usable(reading)
+        second = await self._matcher(text, _vector_of(known, text))
+        self._remember(key, (reading.intent, second, known))
+        return reading.intent, "rasa", second, known
 
-    async def _matcher(self, text: str) -> ParsedIntent:
-        """The offline matcher's answer, on a worker thread when it embeds the text (~15 ms
-        of C code that releases the GIL), so other conversations go on meanwhile."""
-        if self.fallback.embedder is None:
-            return self.fallback.parse(text)
+    def _usable(self, reading: RasaReading) -> TextVector | None:
+        """The server's vector when the matcher would have computed the same one."""
+        embedder, dimension = self.fallback.embedder, self.fallback.dimension
+        if embedder is None or dimension is None:
+            return None
+        return usable_vector(reading.vector, embedder.name, dimension)
+
+    async def _matcher(self, text: str, vector: NDArray[np.float32] | None = None) -> ParsedIntent:
+        """The offline matcher's answer; on a worker thread when it embeds the text (~15 ms
+        of C code that releases the GIL), so other conversations go on meanwhile, and here
+        when the text's vector is known or there are no embeddings (2-3 ms, mostly NumPy)."""
+        if self.fallback.embedder is None or vector is not None:
+            return self.fallback.parse(text, vector)
         return await asyncio.to_thread(self.fallback.parse, text)
 
-    def _remember(self, key: str, answers: tuple[ParsedIntent, ParsedIntent]) -> None:
+    async def _possible_danger(
+        self, danger: DangerSense, read: str, known: TextVector | None
+    ) -> bool:
+        """The danger sense on ``read``: with the server's vector of it, when that is the
+        danger sense's model's (microseconds, here); else embedded on a worker thread."""
+        vector = _vector_of(known, read)
+        if vector is not None and danger.embedder.name == self._model_name():
+            return danger.possible(read, vector)
+        return await asyncio.to_thread(danger.possible, read)
+
+    def _model_name(self) -> str | None:
+        return self.fallback.embedder.name if self.fallback.embedder is not None else None
+
+    def _remember(self, key: str, answers: Remembered) -> None:
         self._cache[key] = answers
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)

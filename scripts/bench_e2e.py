@@ -24,7 +24,11 @@ cache nor anything else answers from memory; bare and e2e send identical strings
 It prints per mode and N: messages per second, p50/p95/p99 latency, the ratio of e2e to bare
 throughput and the p50 overhead (both over typed messages only: a button press needs no
 parse, so it is counted apart), the peak RSS (VmHWM) of the application and the Rasa
-process, and the machine's load average (2 shared cores make single runs noisy).
+process, and the machine's load average (2 shared cores make single runs noisy). Under each
+e2e run, from the application's log: how its messages were understood (rasa, fallback: the
+offline matcher, none) and how often Rasa was left alone after a timeout (the application's
+nlu.timeout_ms): then the matcher answers alone for a while, and the run no longer measures
+the path through Rasa.
 
 --profile records the application with py-spy (``record --idle --threads --format raw``,
 collapsed stacks that speedscope opens) during the e2e run at the largest N, and prints the
@@ -105,6 +109,8 @@ class Run:
     rasa_cpu_ms: float | None = None
     threads: str = ""
     """With --profile: the application's CPU per request by thread group."""
+    sources: str = ""
+    """From the application's log: how the run's messages were understood."""
     note: str = ""
 
     @property
@@ -297,6 +303,27 @@ def ceilings(runs: Sequence[Run]) -> str:
             f"{run.clients} clients {base.rasa_cpu_ms / (run.rasa_cpu_ms + run.app_cpu_ms):.2f}"
         )
     return "CPU-bound ceiling of the ratio: " + ", ".join(found) if found else ""
+
+
+HANDLED = re.compile(r"handled conversation=\S+ intent=\S+ source=(\w+)")
+NLU_DOWN = "NLU server unavailable"
+
+
+def answer_sources(log: Path, start: int) -> tuple[str, int]:
+    """How the messages the application's ``log`` reports after byte ``start`` were
+    understood, and how often it left Rasa alone after a failure; and the log's end."""
+    try:
+        with log.open("rb") as handle:
+            handle.seek(start)
+            added = handle.read()
+    except OSError:
+        return "", start
+    text = added.decode("utf-8", errors="replace")
+    sources = Counter(HANDLED.findall(text))
+    downs = text.count(NLU_DOWN)
+    counted = ", ".join(f"{source} {n}" for source, n in sorted(sources.items()))
+    summary = f"understood by: {counted or 'nothing logged'}; Rasa left alone {downs}x"
+    return summary, start + len(added)
 
 
 def load_average() -> str:
@@ -611,6 +638,7 @@ async def measure(
     directory: Path,
 ) -> list[Run]:
     texts = load_texts()
+    log = directory / "app.log"
     clients_list: list[int] = args.clients
     limits = httpx.Limits(max_connections=max(clients_list) + 4)
     timeout = httpx.Timeout(REQUEST_TIMEOUT_S)
@@ -631,6 +659,7 @@ async def measure(
                     threads_before = thread_cpu_seconds(app_pid)
                     profiler = start_profiler(app_pid, args.seconds, directory / "profile.txt")
                 cpu = cpu_seconds(app_pid), cpu_seconds(rasa_pid)
+                log_start = log.stat().st_size if log.exists() else 0
                 run = await drive(
                     mode,
                     client,
@@ -644,6 +673,8 @@ async def measure(
                 run.rasa_peak_mb = peak_rss_mb(rasa_pid)
                 run.app_cpu_ms = per_request_ms(cpu[0], cpu_seconds(app_pid), run.requests)
                 run.rasa_cpu_ms = per_request_ms(cpu[1], cpu_seconds(rasa_pid), run.requests)
+                if mode == "e2e" and log.exists():
+                    run.sources, _ = answer_sources(log, log_start)
                 if profiler is not None and app_pid is not None:
                     run.note = "profiled"
                     threads_after = thread_cpu_seconds(app_pid)
@@ -699,6 +730,9 @@ async def main(args: argparse.Namespace) -> int:
         print(f"before: {started}\nafter:  {load_average()}\n")
         print(table(runs))
         print(ceilings(runs))
+        for run in runs:
+            if run.sources:
+                print(f"e2e x{run.clients} {run.sources}")
         print(LEGEND)
         profile_file = directory / "profile.txt"
         if args.profile and profile_file.exists():

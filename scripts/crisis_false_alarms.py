@@ -25,7 +25,7 @@ import yaml
 from bot.app import CRISIS_LEXICON, build_understander
 from bot.settings import load_settings
 from nlu import evaluation
-from nlu.rasa_client import NluUnavailable, ParsedIntent, RasaClient
+from nlu.rasa_client import NluUnavailable, RasaClient, RasaReading
 
 
 class CountedRasa(RasaClient):
@@ -33,9 +33,9 @@ class CountedRasa(RasaClient):
 
     failures = 0
 
-    async def parse(self, text: str) -> ParsedIntent:
+    async def read(self, text: str) -> RasaReading:
         try:
-            return await super().parse(text)
+            return await super().read(text)
         except NluUnavailable:
             self.failures += 1
             raise

@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+from pathlib import Path
 from types import ModuleType
 
 import httpx
@@ -137,3 +138,21 @@ def test_cpu_per_request_by_thread_group() -> None:
     )
     assert b.cpu_seconds(os.getpid()) > 0
     assert os.getpid() in b.thread_cpu_seconds(os.getpid())
+
+
+def test_how_the_runs_messages_were_understood_comes_from_the_log(tmp_path: Path) -> None:
+    b = bench()
+    log = tmp_path / "app.log"
+    log.write_text("INFO bot.router: handled conversation=1 intent=greet source=rasa topic=None\n")
+    start = log.stat().st_size
+    with log.open("a") as out:
+        out.write(
+            "INFO bot.router: handled conversation=2 intent=svc_ppt source=rasa topic=ppt\n"
+            "WARNING nlu.service: NLU server unavailable (ReadTimeout): the offline ...\n"
+            "INFO bot.router: handled conversation=3 intent=svc_nav source=fallback topic=nav\n"
+            "INFO bot.router: handled conversation=2 intent=thanks source=rasa topic=None\n"
+        )
+    summary, end = b.answer_sources(log, start)
+    assert summary == "understood by: fallback 1, rasa 2; Rasa left alone 1x"
+    assert end == log.stat().st_size
+    assert b.answer_sources(log, end) == ("understood by: nothing logged; Rasa left alone 0x", end)

@@ -140,6 +140,62 @@ def test_a_citizen_writing_again_takes_no_write_lock_when_nothing_changes(
         assert session.scalars(select(Conversation.unreachable)).one() is False
 
 
+def test_a_citizen_writing_again_is_reachable_in_the_same_commit_as_the_message(
+    offline_app: App,
+) -> None:
+    """Recording the message clears the mark (one round trip to the store, not two); a
+    repeated message (a duplicate) leaves everything as it was; a reachable citizen's
+    message writes nothing but the message."""
+    address = conversation(offline_app)
+    store = offline_app.store
+    store.mark_unreachable(CHANNEL, address, True)
+    store.record_inbound(CHANNEL, address, "hei igjen", "m-1", "nb")
+    with store.sessions() as session:
+        assert session.scalars(select(Conversation.unreachable)).one() is False
+    store.mark_unreachable(CHANNEL, address, True)
+    assert store.record_inbound(CHANNEL, address, "hei igjen", "m-1", "nb").duplicate
+    with store.sessions() as session:
+        assert session.scalars(select(Conversation.unreachable)).one() is True
+    store.record_inbound(CHANNEL, address, "og igjen", "m-2", "nb")
+    statements: list[str] = []
+    engine = engine_of(store.sessions)
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement.split()[0].upper())
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        store.record_inbound(CHANNEL, address, "en gang til", "m-3", "nb")
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert statements == ["SELECT", "SELECT", "INSERT"]  # conversation, duplicate, message
+
+
+async def test_a_step_without_effects_does_not_load_its_conversation_again(
+    offline_app: App,
+) -> None:
+    """A step's effects (a case, consent, ...) get the conversation in the step's
+    transaction; a step without any (most) saves its state and replies without it."""
+    from flows.types import Inbound
+
+    selected: list[str] = []
+    engine = engine_of(offline_app.store.sessions)
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        flat = " ".join(statement.split())
+        if flat.startswith("SELECT conversations.id AS conversations_id"):
+            selected.append(flat.rsplit("WHERE", 1)[-1].strip())
+
+    await offline_app.router.handle(Inbound("jsonl", "u", "hei"))  # the conversation is created
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        handled = await offline_app.router.handle(Inbound("jsonl", "u", "hvor er helsestasjonen?"))
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert handled.topic == "helsestasjon"
+    assert not any(where.startswith("conversations.id = ") for where in selected), selected
+
+
 async def test_a_supervised_loop_survives_failures_and_logs_only_their_kind(
     caplog: pytest.LogCaptureFixture,
 ) -> None:

@@ -134,3 +134,33 @@ def test_the_ranking_is_the_one_similarities_gives(matcher: FallbackMatcher) -> 
     texts += ["", "?", "hei", "takk", "hello", "hei, hvor er helsestasjonen?"]
     for text in texts:
         assert matcher.parse(text) == by_python(text), text
+
+
+def test_the_ngram_similarities_are_the_floats_a_python_loop_adds_up() -> None:
+    """The n-gram part adds each row's sum with NumPy (np.bincount, in input order); it must
+    give exactly the floats, and the rows in the order, of the loop over the query's
+    features and their postings that it replaced (no embeddings needed for this)."""
+    from collections import defaultdict
+
+    from bot.settings import PROJECT_ROOT
+    from nlu.evaluation import load_cases
+    from nlu.fallback import features
+
+    matcher = FallbackMatcher(read_examples(data_files()))
+
+    def by_python(text: str) -> dict[int, float]:
+        ngram: dict[int, float] = defaultdict(float)
+        for feature, weight in matcher._weigh(features(text)).items():
+            posting = matcher._index.get(feature)
+            if posting is not None:
+                rows, weights = posting.rows.tolist(), posting.weights.tolist()
+                for row, row_weight in zip(rows, weights, strict=True):
+                    ngram[row] += weight * row_weight
+        return ngram
+
+    texts = [case.text for case in load_cases(PROJECT_ROOT / "tests" / "data" / "heldout")]
+    texts += [example.text for example in read_examples(data_files())][::25]
+    texts += ["", "?", "hei", "zzzzqqq", "hei, hvor er helsestasjonen?"]
+    for text in texts:
+        ngram = matcher.similarities(text)[1]
+        assert list(ngram.items()) == list(by_python(text).items()), text

@@ -7,7 +7,7 @@ import pytest
 
 from bot.app import App
 from flows.types import Inbound
-from nlu.rasa_client import ParsedIntent
+from nlu.rasa_client import RasaReading
 
 
 async def test_the_offline_matcher_still_answers_a_common_question(offline_app: App) -> None:
@@ -39,13 +39,13 @@ async def test_a_dead_server_is_asked_once_then_left_alone_for_a_while(
     rasa = offline_app.understander.rasa
     assert rasa is not None
     calls: list[str] = []
-    real_parse = rasa.parse
+    real_read = rasa.read
 
-    async def counting_parse(text: str) -> ParsedIntent:
+    async def counting_read(text: str) -> RasaReading:
         calls.append(text)
-        return await real_parse(text)
+        return await real_read(text)
 
-    monkeypatch.setattr(rasa, "parse", counting_parse)
+    monkeypatch.setattr(rasa, "read", counting_read)
     for text in ("hei", "barnevernet", "nav", "ppt"):
         await offline_app.router.handle(Inbound("jsonl", "u", text))
     assert len(calls) == 1

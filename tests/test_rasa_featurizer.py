@@ -1,5 +1,7 @@
 """Rasa's E5SentenceFeaturizer (nlu/rasa_components), run in the Rasa environment: one
-384-dimension sentence vector per message text, the same in training and at inference."""
+384-dimension sentence vector per message text, the same in training and at inference, and
+at inference also in the parse result, where the application reads the very floats it
+would have computed itself."""
 
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ import numpy as np
 import pytest
 
 from bot.settings import PROJECT_ROOT
+from nlu.embeddings import E5Embedder, e5_available, usable_vector
+from nlu.rasa_client import sentence_vector
 from nlu.rasa_runtime import RasaPaths, serving_environment
 
 pytestmark = pytest.mark.rasa
@@ -41,6 +45,8 @@ FEATURIZER_PROBE = textwrap.dedent(
             "vector": None if sentence is None else sentence.features[0].tolist(),
         })
     print("RESULT " + json.dumps(out))
+    output = live.as_dict(only_output_properties=True)  # what POST /model/parse returns
+    print("OUTPUT " + json.dumps({k: v for k, v in output.items() if k != "text_tokens"}))
     """
 )
 
@@ -69,6 +75,18 @@ def test_the_rasa_featurizer_adds_one_sentence_vector_per_message() -> None:
     vectors = np.array([r["vector"] for r in results if r["vector"] is not None])
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3)
     assert np.allclose(vectors[1], vectors[3], atol=1e-5)  # training and inference agree
+    line = next(x for x in completed.stdout.splitlines() if x.startswith("OUTPUT "))
+    output = json.loads(line.removeprefix("OUTPUT "))
+    assert output["text"] == "where is the health clinic"
+    sent = sentence_vector(output)  # as the application reads the parse result
+    assert sent is not None and sent.text == "where is the health clinic"
+    usable = usable_vector(sent, E5Embedder.name, 384)
+    assert usable is not None
+    assert np.array_equal(usable.vector, np.asarray(results[4]["vector"], dtype=np.float32))
+    if e5_available():  # the application's own embedding of the same text: the same floats
+        own = E5Embedder().embed(["where is the health clinic"])[0]
+        assert np.array_equal(usable.vector, own)
+    assert not any("inngang_sentence_vector" in str(r) for r in results[:4])
 
 
 CLASSIFIER_PROBE = textwrap.dedent(

@@ -9,6 +9,7 @@ import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bot.settings import PROJECT_ROOT
@@ -63,6 +64,26 @@ async def test_the_real_server_understands_a_question_over_http(server: RasaServ
         parsed = await client.parse("hvor er helsestasjonen?")
         assert parsed.name == "svc_helsestasjon" and parsed.confidence > 0.5
         assert (await client.parse("my son has learning difficulties at school")).name == "svc_ppt"
+    finally:
+        await client.aclose()
+
+
+async def test_the_real_server_sends_the_vector_the_application_would_compute(
+    server: RasaServer,
+) -> None:
+    """Our featurizer's e5 vector comes with the answer, of the text as Rasa read it
+    (stripped), the same floats as the application's own embedding of that text."""
+    from nlu.embeddings import E5Embedder, e5_available, usable_vector
+
+    client = RasaClient(server.url, timeout_s=10)
+    try:
+        for text in ("hvor er helsestasjonen?", "  my son has learning difficulties at school\n"):
+            reading = await client.read(text)
+            known = usable_vector(reading.vector, E5Embedder.name, 384)
+            assert known is not None and known.text == text.strip()
+            if e5_available():
+                own = E5Embedder().embed([text.strip()])[0]
+                assert np.allclose(known.vector, own, rtol=0, atol=1e-6)
     finally:
         await client.aclose()
 

@@ -275,7 +275,9 @@ class Store:
     ) -> RecordedInbound:
         """Commit the inbound message before anything else; a repeated external id is a
         duplicate. Two first messages of a new conversation at once: the second finds the
-        conversation the first created."""
+        conversation the first created. A citizen who writes is reachable again: a mark
+        that the platform refused delivery is cleared in the same transaction (it almost
+        never is set, and then nothing more is written)."""
         for attempt in range(RECORD_ATTEMPTS):
             try:
                 return self._record(
@@ -313,6 +315,8 @@ class Store:
                     return RecordedInbound(
                         conversation.id, seen, conversation.handle, conversation.state_json, True
                     )
+            if conversation.unreachable:
+                conversation.unreachable = False
             message = Message(
                 conversation_id=conversation.id,
                 direction=Direction.IN,
@@ -800,10 +804,10 @@ class Store:
 
     def mark_unreachable(self, channel: str, address: str, unreachable: bool = True) -> None:
         """The platform refused delivery (the citizen blocked the bot); the los sees it.
-        Called with False when the citizen writes again: then it almost never changes
-        anything, so it looks first (on SQLite an UPDATE takes the one write lock even when
-        it matches no row: behind the other conversations' commits, 1.6 ms alone and 20-30 ms
-        at 8 concurrent messages, scripts/bench_e2e.py's profile)."""
+        With False: reachable again (``record_inbound`` does that when the citizen writes).
+        That almost never changes anything, so it looks first (on SQLite an UPDATE takes the
+        one write lock even when it matches no row: behind the other conversations' commits,
+        1.6 ms alone and 20-30 ms at 8 concurrent messages, scripts/bench_e2e.py's profile)."""
         changing = (
             (Conversation.channel == channel)
             & (Conversation.address_hash == address)
