@@ -51,7 +51,9 @@ FEATURIZER_PROBE = textwrap.dedent(
 )
 
 
-def test_the_rasa_featurizer_adds_one_sentence_vector_per_message() -> None:
+def run_in_rasa(probe: str) -> subprocess.CompletedProcess[str]:
+    """Run a probe script in the Rasa environment (skipped where Rasa is not installed,
+    failed in CI); it must succeed."""
     paths = RasaPaths.from_env()
     python = paths.venv / "bin" / "python"
     if not python.exists():
@@ -59,7 +61,7 @@ def test_the_rasa_featurizer_adds_one_sentence_vector_per_message() -> None:
             pytest.fail(f"Rasa is not installed at {paths.venv}; scripts/setup.sh installs it")
         pytest.skip("Rasa is not installed here (scripts/setup.sh installs it)")
     completed = subprocess.run(
-        [str(python), "-c", FEATURIZER_PROBE],
+        [str(python), "-c", probe],
         cwd=PROJECT_ROOT,
         env=serving_environment(),
         capture_output=True,
@@ -68,6 +70,11 @@ def test_the_rasa_featurizer_adds_one_sentence_vector_per_message() -> None:
         check=False,
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
+    return completed
+
+
+def test_the_rasa_featurizer_adds_one_sentence_vector_per_message() -> None:
+    completed = run_in_rasa(FEATURIZER_PROBE)
     line = next(x for x in completed.stdout.splitlines() if x.startswith("RESULT "))
     results = json.loads(line.removeprefix("RESULT "))
     assert [r["sentence"] for r in results] == [[1, 384]] * 3 + [None] + [[1, 384]]
@@ -129,22 +136,7 @@ def test_the_topic_classifier_fits_saves_loads_and_reads_a_message_as_it_was_tra
     """nlu/topic_classifier.py in the Rasa environment (scikit-learn lives there): what is
     loaded from its arrays gives the same probabilities as what was fitted, its n-gram TF-IDF
     is scikit-learn's, and a message is read as the intent its words and vector belong to."""
-    paths = RasaPaths.from_env()
-    python = paths.venv / "bin" / "python"
-    if not python.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"Rasa is not installed at {paths.venv}; scripts/setup.sh installs it")
-        pytest.skip("Rasa is not installed here (scripts/setup.sh installs it)")
-    completed = subprocess.run(
-        [str(python), "-c", CLASSIFIER_PROBE],
-        cwd=PROJECT_ROOT,
-        env=serving_environment(),
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr[-2000:]
+    completed = run_in_rasa(CLASSIFIER_PROBE)
     line = next(x for x in completed.stdout.splitlines() if x.startswith("RESULT "))
     result = json.loads(line.removeprefix("RESULT "))
     assert result["best"] == ["svc_helsestasjon", "svc_ppt"]
