@@ -22,11 +22,11 @@ from nlu.understanding import Source, Understanding, topic_for_intent
 
 log = logging.getLogger(__name__)
 MAX_NLU_CHARS = 1000
+"""What the language guesser, Rasa and the offline matcher read of a message; the crisis check
+reads all of it."""
 LONG_TEXT_CHARS = 5000
 """Longer messages are crisis-checked on a worker thread, so a huge one never stalls the
 other conversations."""
-"""What the language guesser, Rasa and the offline matcher read of a message; the crisis check
-reads all of it."""
 MODEL_CRISIS_INTENT = "crisis"
 MODEL_CRISIS_MIN_WORDS = 3
 """Fewer words are no sentence the classifiers can judge danger in: with Rasa down the

@@ -261,6 +261,21 @@ def test_sqlite_connections_delete_securely(tmp_path: Path) -> None:
         assert connection.exec_driver_sql("PRAGMA secure_delete").scalar_one() == 1
 
 
+def test_the_sqlite_database_and_its_journal_are_readable_by_their_owner_only(
+    tmp_path: Path,
+) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'p.db'}")
+    migrate(engine)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (x TEXT)")
+        connection.exec_driver_sql("INSERT INTO t VALUES ('x')")
+        files = [f for f in tmp_path.iterdir() if f.name.startswith("p.db")]
+        assert {f.name for f in files} >= {"p.db", "p.db-wal"}
+        for file in files:
+            assert stat.S_IMODE(file.stat().st_mode) == 0o600, file.name
+    engine.dispose()
+
+
 # --- the key ring and the column type -----------------------------------------------------
 
 

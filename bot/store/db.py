@@ -4,6 +4,7 @@ scrubbing deleted data out of SQLite's files."""
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -59,7 +60,7 @@ def make_engine(url: str, keyring: KeyRing | None = None) -> Engine:
     (``hide_parameters``), nor do fetched rows (``HideRowValues``). ``keyring`` encrypts and
     decrypts the encrypted columns; without one, reading or writing them raises."""
     if url.startswith("sqlite:///"):
-        Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
+        _private_file(Path(url[len("sqlite:///") :]))
         engine = create_engine(url, connect_args={"check_same_thread": False}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
@@ -70,6 +71,16 @@ def make_engine(url: str, keyring: KeyRing | None = None) -> Engine:
         install_keyring(engine, keyring)
     hide_row_values()
     return engine
+
+
+def _private_file(path: Path) -> None:
+    """The SQLite file readable by its owner only, like the key files (its WAL and shared
+    memory files take the same mode). An in-memory database has no file."""
+    if str(path) in ("", ":memory:"):
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
 def engine_of(sessions: sessionmaker[Session]) -> Engine:
