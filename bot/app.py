@@ -30,6 +30,7 @@ from nlu.danger_sense import DangerSense
 from nlu.embeddings import E5Embedder, e5_available
 from nlu.fallback import FallbackMatcher
 from nlu.language import LanguageGuesser
+from nlu.local_model import LocalModel
 from nlu.rasa_client import RasaClient
 from nlu.rasa_runtime import RasaError, RasaPaths, RasaServer, model_path, train
 from nlu.service import Understander
@@ -87,8 +88,15 @@ def build_nlu_parts(languages: tuple[str, ...], cache_dir: Path | None = None) -
 
 def build_understander(settings: Settings, rasa: RasaClient | None) -> Understander:
     """The NLU stack: crisis lexicon, danger sense, language guesser, offline matcher,
-    optional Rasa."""
+    optional Rasa, and the trained model's classifier read here for when Rasa is down."""
     parts = build_nlu_parts(settings.languages.supported, settings.var_dir / "embeddings")
+    embedder = parts.matcher.embedder
+    paths = RasaPaths.from_env(state=settings.var_dir)
+    local = (
+        LocalModel(lambda: model_path(paths), embedder)
+        if embedder is not None and settings.nlu.read_model_when_down
+        else None
+    )
     return Understander(
         crisis=parts.crisis,
         guesser=parts.guesser,
@@ -96,6 +104,7 @@ def build_understander(settings: Settings, rasa: RasaClient | None) -> Understan
         rasa=rasa,
         threshold=settings.nlu.confidence_threshold,
         danger=parts.danger,
+        local=local,
     )
 
 

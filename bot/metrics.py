@@ -26,7 +26,7 @@ from bot.store.operating import OperatingFigures
 CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 """The text exposition format ``exposition()`` writes."""
 CHANNELS = frozenset({"web", "telegram", "sms", "whatsapp", "terminal", "jsonl"})
-SOURCES = frozenset({"rasa", "fallback", "none"})
+SOURCES = frozenset({"rasa", "local", "fallback", "none"})
 UNDERSTANDING_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 1.5, 2.5, 5.0, 10.0)
 """Seconds: the offline matcher takes ~10-20 ms, Rasa tens of ms, its timeout 1.5 s."""
 URGENCY = (("true", True), ("false", False))

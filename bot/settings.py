@@ -273,6 +273,10 @@ class NluSettings(_Strict):
     timeout_ms: int = Field(default=1500, ge=50, le=30000)
     confidence_threshold: float = Field(default=0.55, gt=0, lt=1)
     manage_server: bool = True
+    read_model_when_down: bool = True
+    """While the Rasa server is unavailable, the application reads the trained model's
+    classifier itself (the same answers, from the model file in the state directory's
+    ``models/``); off, or with no model there: the offline matcher alone."""
 
 
 class WebSettings(_Strict):

@@ -63,7 +63,7 @@ def confident_service(understanding: Understanding, ctx: FlowContext) -> str | N
         return None
     if understanding.crisis is not None or understanding.source == "none":
         return None
-    if understanding.source == "rasa" and (
+    if understanding.from_model and (
         understanding.confidence < ctx.settings.nlu.confidence_threshold
     ):
         return None

@@ -210,7 +210,7 @@ def idle(
     told = intake.remember_words(state, inbound.text)
     if understanding.alternatives:  # unsure: ask, don't guess and don't hand over
         return StepResult(told, (answers.clarify(ctx, lang, understanding.alternatives),))
-    if understanding.intent == "out_of_scope" and understanding.source == "rasa":
+    if understanding.intent == "out_of_scope" and understanding.from_model:
         return StepResult(told, (answers.out_of_scope(ctx, lang),))  # clearly something else
     return StepResult(told, (answers.not_understood(ctx, lang),))
 

@@ -14,11 +14,12 @@ from numpy.typing import NDArray
 from nlu.confidentiality import WorryCheck, default_check
 from nlu.crisis import CrisisDetector, CrisisSignal
 from nlu.danger_sense import DangerSense
-from nlu.embeddings import TextVector, usable_vector
+from nlu.embeddings import TextVector, embed_one, usable_vector
 from nlu.fallback import FallbackMatcher, fold
 from nlu.language import LanguageGuesser
+from nlu.local_model import LocalModel
 from nlu.rasa_client import NluUnavailable, ParsedIntent, RasaClient, RasaReading
-from nlu.understanding import Source, Understanding, topic_for_intent
+from nlu.understanding import MODEL_SOURCES, Source, Understanding, topic_for_intent
 
 log = logging.getLogger(__name__)
 MAX_NLU_CHARS = 1000
@@ -39,7 +40,8 @@ small talk with confidence 1.0 ("jeg drikker for mye og vil ha hjelp" -> thanks)
 
 
 def _doubtful_small_talk(intent: str, text: str, source: Source) -> bool:
-    return source == "rasa" and intent in SMALL_TALK and len(text.split()) > SMALL_TALK_MAX_WORDS
+    long = len(text.split()) > SMALL_TALK_MAX_WORDS
+    return source in MODEL_SOURCES and intent in SMALL_TALK and long
 
 
 ALTERNATIVE_MIN = 0.25
@@ -142,12 +144,14 @@ class Understander:
         retry_after_s: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
         worry: WorryCheck | None = None,
+        local: LocalModel | None = None,
     ) -> None:
         self.crisis = crisis
         self.worry = worry if worry is not None else default_check()
         self.guesser = guesser
         self.fallback = fallback
         self.rasa = rasa
+        self.local = local
         self.threshold = threshold
         self.model_crisis_category = model_crisis_category
         self.model_crisis_topic = model_crisis_topic
@@ -201,14 +205,14 @@ class Understander:
             self.worry.without(read) if worry else read
         )
         intent, confidence = parsed.name, parsed.confidence
-        below = confidence < self.threshold and source == "rasa"  # the matcher has its own
+        below = confidence < self.threshold and source in MODEL_SOURCES  # matcher: its own
         if intent == MODEL_CRISIS_INTENT and confidence >= self.threshold:
             if self._crisis_counts(second, read):
                 if signal is None:
                     signal = CrisisSignal(
                         self.model_crisis_category, self.model_crisis_topic, language.code, "model"
                     )
-            elif source == "rasa":
+            elif source in MODEL_SOURCES:
                 below = True  # an uncorroborated crisis answer is a doubtful answer
         disputed = _disputed(parsed, second) if signal is None else ()
         if disputed:
@@ -264,7 +268,7 @@ class Understander:
             self._cache.move_to_end(key)
             return cached[0], "rasa", cached[1], cached[2]
         if self.rasa is None or not self.rasa_available:
-            return await self._matcher(text), "fallback", None, None
+            return await self._offline(text)
         try:
             reading = await self.rasa.read(text)
         except NluUnavailable as error:
@@ -274,11 +278,36 @@ class Understander:
                 error,
                 self._retry_after_s,
             )
-            return await self._matcher(text), "fallback", None, None
+            return await self._offline(text)
         known = self._usable(reading)
         second = await self._matcher(text, _vector_of(known, text))
         self._remember(key, (reading.intent, second, known))
         return reading.intent, "rasa", second, known
+
+    async def _offline(
+        self, text: str
+    ) -> tuple[ParsedIntent, Source, ParsedIntent | None, TextVector | None]:
+        """Rasa unavailable: the model's own classifier, read here over the text's vector,
+        with the matcher's answer beside it as beside Rasa's; the matcher alone when there
+        is no model to read (none trained yet, or no e5 here)."""
+        if self.local is not None:
+            answers = await asyncio.to_thread(self._read_locally, self.local, text)
+            if answers is not None:
+                return answers
+        return await self._matcher(text), "fallback", None, None
+
+    def _read_locally(
+        self, local: LocalModel, text: str
+    ) -> tuple[ParsedIntent, Source, ParsedIntent | None, TextVector | None] | None:
+        if local.classifier() is None:
+            return None
+        stripped = text.strip()  # as the Rasa server reads it
+        vector = embed_one(local.embedder, stripped)
+        parsed = local.parse(stripped, vector)
+        if parsed is None:
+            return None
+        known = TextVector(stripped, vector) if local.embedder.name == self._model_name() else None
+        return parsed, "local", self.fallback.parse(text, _vector_of(known, text)), known
 
     def _usable(self, reading: RasaReading) -> TextVector | None:
         """The server's vector when the matcher would have computed the same one."""

@@ -14,6 +14,7 @@ the Rasa component and the application read the same file, whatever their scikit
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,28 @@ def _unit(vectors: NDArray[np.float32]) -> NDArray[np.float32]:
     norms = np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     unit: NDArray[np.float32] = (vectors / norms).astype(np.float32)
     return unit
+
+
+_WHITE_SPACES = re.compile(r"\s\s+")
+
+
+def char_wb_ngrams(text: str, sizes: tuple[int, int] = NGRAMS) -> list[str]:
+    """scikit-learn's ``char_wb`` analyzer (lowercased): each word padded with a space on
+    either side, its n-grams of every size, a word shorter than a size counted once."""
+    grams: list[str] = []
+    smallest, largest = sizes
+    for word in _WHITE_SPACES.sub(" ", text.lower()).split():
+        padded = f" {word} "
+        length = len(padded)
+        for size in range(smallest, largest + 1):
+            offset = 0
+            grams.append(padded[offset : offset + size])
+            while offset + size < length:
+                offset += 1
+                grams.append(padded[offset : offset + size])
+            if offset == 0:
+                break
+    return grams
 
 
 @dataclass
@@ -92,12 +115,15 @@ class TopicClassifier:
     def probabilities(
         self, texts: list[str], vectors: NDArray[np.float32]
     ) -> NDArray[np.float32]:
-        """One row per text: the probability of each of ``classes``."""
-        from scipy import sparse
-
-        grams = self._grams(texts)
-        features = sparse.hstack([sparse.csr_matrix(_unit(vectors - self.mean)), grams]).tocsr()
-        scores = np.asarray(features @ self.coef.T) + self.intercept
+        """One row per text: the probability of each of ``classes``. NumPy only (no
+        scikit-learn), so the application reads the model's file as the Rasa server does."""
+        dimension = self.mean.shape[0]
+        dense = _unit(vectors - self.mean).astype(np.float64)
+        scores = dense @ self.coef[:, :dimension].T.astype(np.float64) + self.intercept
+        for row, text in enumerate(texts):
+            columns, values = self.tfidf(text)
+            if columns.size:
+                scores[row] += self.coef[:, dimension + columns].astype(np.float64) @ values
         scores -= scores.max(axis=1, keepdims=True)
         exp = np.exp(scores)
         probabilities: NDArray[np.float32] = (exp / exp.sum(axis=1, keepdims=True)).astype(
@@ -105,30 +131,21 @@ class TopicClassifier:
         )
         return probabilities
 
-    def _grams(self, texts: list[str]) -> Any:
-        """TF-IDF of the character n-grams, as the fitted vectorizer made them (sublinear
-        counts times idf, each row of unit length)."""
-        from scipy import sparse
-        from sklearn.preprocessing import normalize
-
-        counts = _vectorizer(self.vocabulary).build_analyzer()
-        rows: list[int] = []
-        cols: list[int] = []
-        values: list[float] = []
-        for row, text in enumerate(texts):
-            seen: dict[int, int] = {}
-            for gram in counts(text):
-                column = self.vocabulary.get(gram)
-                if column is not None:
-                    seen[column] = seen.get(column, 0) + 1
-            for column, count in seen.items():
-                rows.append(row)
-                cols.append(column)
-                values.append((1.0 + np.log(count)) * float(self.idf[column]))
-        matrix = sparse.csr_matrix(
-            (values, (rows, cols)), shape=(len(texts), len(self.vocabulary)), dtype=np.float32
-        )
-        return normalize(matrix)
+    def tfidf(self, text: str) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
+        """The TF-IDF of ``text``'s character n-grams as the fitted vectorizer makes it
+        (sublinear counts times idf, of unit length): its vocabulary columns and values."""
+        counts: dict[int, int] = {}
+        for gram in char_wb_ngrams(text):
+            column = self.vocabulary.get(gram)
+            if column is not None:
+                counts[column] = counts.get(column, 0) + 1
+        if not counts:
+            return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.float64)
+        columns = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
+        tally = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+        values = (1.0 + np.log(tally)) * self.idf[columns].astype(np.float64)
+        values /= max(float(np.linalg.norm(values)), 1e-12)
+        return columns, values
 
     def save(self, directory: Path) -> None:
         """Write the arrays and the vocabulary into ``directory``."""

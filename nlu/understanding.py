@@ -10,7 +10,11 @@ from nlu.crisis import CrisisSignal
 SERVICE_INTENT_PREFIX = "svc_"
 LOS_TOPIC = "los"
 
-Source = Literal["rasa", "fallback", "none"]
+Source = Literal["rasa", "local", "fallback", "none"]
+"""Who read the intent: the Rasa server; its model's classifier read by the application while
+the server is unavailable ("local", the same answers); the offline matcher; nobody."""
+MODEL_SOURCES: frozenset[Source] = frozenset({"rasa", "local"})
+"""The model's answers: their confidence is the model's."""
 
 
 def topic_for_intent(intent: str) -> str | None:
@@ -42,6 +46,11 @@ class Understanding:
     worry: str | None = None
     """A worry the message carries besides its topic, from a lexicon that never depends on the
     Rasa server (``nlu.confidentiality``): "confidentiality" for "without my parents knowing"."""
+
+    @property
+    def from_model(self) -> bool:
+        """Whether the trained model read the intent (on the Rasa server or here)."""
+        return self.source in MODEL_SOURCES
 
     @property
     def topic(self) -> str | None:

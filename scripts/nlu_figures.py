@@ -26,6 +26,7 @@ from bot.settings import PROJECT_ROOT, load_settings
 from nlu import evaluation
 from nlu.embeddings import E5Embedder
 from nlu.fallback import FallbackMatcher
+from nlu.local_model import LocalModel
 from nlu.rasa_client import RasaClient
 from nlu.rasa_runtime import RasaPaths, RasaServer, model_path
 from nlu.service import Understander
@@ -85,8 +86,13 @@ async def main(model: Path, matcher_kind: str, offline_only: bool, cases: list[P
     print(f"matcher: {matcher_kind}, built in {time.perf_counter() - start:.2f} s")
     offline = build_understander(settings, None)
     offline.fallback = matcher
+    offline.local = None
     for directory in cases:
         await run(offline, f"offline ({matcher_kind} matcher only)", directory)
+    if embedder is not None:  # Rasa down: the model's classifier, read by the application
+        offline.local = LocalModel(lambda: model, embedder)
+        for directory in cases:
+            await run(offline, f"offline ({model.name} read by the application)", directory)
     if offline_only:
         return
     server = RasaServer(RasaPaths.from_env(), model, "127.0.0.1", free_port())

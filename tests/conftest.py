@@ -62,7 +62,14 @@ hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 @pytest.fixture(scope="session")
 def settings() -> Settings:
-    return load_settings(PROJECT_ROOT / "config.yml", env={})
+    return matcher_when_down(load_settings(PROJECT_ROOT / "config.yml", env={}))
+
+
+def matcher_when_down(settings: Settings) -> Settings:
+    """``settings`` where the offline matcher answers alone while Rasa is down, whether or
+    not a model is trained here (tests/test_local_model.py reads the model then)."""
+    nlu = settings.nlu.model_copy(update={"read_model_when_down": False})
+    return settings.model_copy(update={"nlu": nlu})
 
 
 @pytest.fixture(scope="session")
@@ -84,14 +91,15 @@ def ctx(settings: Settings, catalogs: Catalogs, clock: FakeClock) -> FlowContext
 def app_settings(
     tmp_path: Path, nlu_url: str = DEAD_NLU_URL, database_url: str | None = None
 ) -> Settings:
-    """The real config with a temporary database and an NLU URL of the test's choosing."""
+    """The real config with a temporary database and an NLU URL of the test's choosing; the
+    offline matcher answers alone while Rasa is down (``matcher_when_down``)."""
     env = {
         "INNGANG_DATABASE_URL": database_url or f"sqlite:///{tmp_path / 'inngang.db'}",
         "INNGANG_NLU_URL": nlu_url,
         "INNGANG_NLU_MANAGE_SERVER": "false",
         "INNGANG_SECRET_KEY": "test-secret",
     }
-    return load_settings(PROJECT_ROOT / "config.yml", env=env)
+    return matcher_when_down(load_settings(PROJECT_ROOT / "config.yml", env=env))
 
 
 @pytest.fixture

