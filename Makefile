@@ -14,11 +14,13 @@ lint:
 	.venv/bin/mypy --strict bot nlu flows
 
 # The whole path a citizen waits on (web chat API) against bare Rasa parse, on SQLite, and on
-# PostgreSQL when INNGANG_BENCH_POSTGRES_URL is set; BENCH_ARGS="--clients 1,8 --seconds 20".
+# PostgreSQL when INNGANG_BENCH_POSTGRES_URL is set (one replica, then two behind nginx);
+# BENCH_ARGS="--clients 1,8 --seconds 20".
 bench: setup
 	.venv/bin/python scripts/bench_e2e.py $(BENCH_ARGS)
 	@if [ -n "$$INNGANG_BENCH_POSTGRES_URL" ]; then \
 		.venv/bin/python scripts/bench_e2e.py --database-url "$$INNGANG_BENCH_POSTGRES_URL" $(BENCH_ARGS); \
+		.venv/bin/python scripts/bench_e2e.py --database-url "$$INNGANG_BENCH_POSTGRES_URL" --replicas 2 $(BENCH_ARGS); \
 	fi
 
 # The understanding step alone against bare parse (sequential, one client).

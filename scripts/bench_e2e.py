@@ -575,11 +575,21 @@ def prepare_database(url: str | None, directory: Path) -> str:
     return url
 
 
+@dataclass(frozen=True)
+class Keys:
+    """The secrets every replica of one run shares (one database, one set of keys)."""
+
+    secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    data: str = field(default_factory=lambda: base64.urlsafe_b64encode(os.urandom(32)).decode())
+    staff_password: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+
+
 @contextlib.asynccontextmanager
 async def app_server(
-    nlu_url: str, database_url: str, directory: Path
+    nlu_url: str, database_url: str, directory: Path, keys: Keys | None = None
 ) -> AsyncIterator[tuple[str, int]]:
     """`inngang run` as a child process on a free port, the NLU server given (not managed)."""
+    keys = keys or Keys()
     port = free_port()
     env = {
         **os.environ,
@@ -587,9 +597,9 @@ async def app_server(
         "INNGANG_NLU_URL": nlu_url,
         "INNGANG_NLU_MANAGE_SERVER": "false",
         "INNGANG_WEB_PORT": str(port),
-        "INNGANG_SECRET_KEY": secrets.token_urlsafe(32),
-        "INNGANG_DATA_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
-        "INNGANG_STAFF_PASSWORD": secrets.token_urlsafe(16),
+        "INNGANG_SECRET_KEY": keys.secret,
+        "INNGANG_DATA_KEY": keys.data,
+        "INNGANG_STAFF_PASSWORD": keys.staff_password,
         "PYTHONPATH": str(ROOT),
     }
     log = directory / "app.log"
@@ -629,10 +639,16 @@ async def app_server(
 # --- the run --------------------------------------------------------------------------------
 
 
+def _summed(values: Sequence[float | None]) -> float | None:
+    """The sum over the replicas; None when any is unknown."""
+    known = [v for v in values if v is not None]
+    return sum(known) if values and len(known) == len(values) else None
+
+
 async def measure(
     app_url: str,
     nlu_url: str,
-    app_pid: int | None,
+    app_pids: Sequence[int],
     rasa_pid: int | None,
     args: argparse.Namespace,
     directory: Path,
@@ -655,10 +671,11 @@ async def measure(
                 profiler = None
                 profiled = args.profile and mode == "e2e" and clients == max(clients_list)
                 threads_before: dict[int, float] = {}
+                app_pid = app_pids[0] if len(app_pids) == 1 else None
                 if profiled and app_pid is not None:
                     threads_before = thread_cpu_seconds(app_pid)
                     profiler = start_profiler(app_pid, args.seconds, directory / "profile.txt")
-                cpu = cpu_seconds(app_pid), cpu_seconds(rasa_pid)
+                cpu = _summed([cpu_seconds(p) for p in app_pids]), cpu_seconds(rasa_pid)
                 log_start = log.stat().st_size if log.exists() else 0
                 run = await drive(
                     mode,
@@ -669,9 +686,11 @@ async def measure(
                     button_every=args.button_every,
                     seed=args.seed,
                 )
-                run.app_peak_mb = peak_rss_mb(app_pid)
+                run.app_peak_mb = _summed([peak_rss_mb(p) for p in app_pids])
                 run.rasa_peak_mb = peak_rss_mb(rasa_pid)
-                run.app_cpu_ms = per_request_ms(cpu[0], cpu_seconds(app_pid), run.requests)
+                run.app_cpu_ms = per_request_ms(
+                    cpu[0], _summed([cpu_seconds(p) for p in app_pids]), run.requests
+                )
                 run.rasa_cpu_ms = per_request_ms(cpu[1], cpu_seconds(rasa_pid), run.requests)
                 if mode == "e2e" and log.exists():
                     run.sources, _ = answer_sources(log, log_start)
@@ -698,6 +717,38 @@ async def measure(
     return runs
 
 
+async def measure_replicas(
+    database_url: str, args: argparse.Namespace, directory: Path
+) -> list[Run]:
+    """Several `inngang run` processes on one database (the same keys) behind nginx
+    (deploy/nginx/replicas-test.conf, as the two-replica kill test uses it), measured through
+    the proxy; memory and CPU are the replicas' sums."""
+    from scripts.kill_under_load import start_proxy
+
+    if not database_url.startswith("postgresql"):
+        raise SystemExit("--replicas needs --database-url postgresql+psycopg://...")
+    keys = Keys()
+    async with contextlib.AsyncExitStack() as stack:
+        nlu_url, rasa_pid = await stack.enter_async_context(rasa_server(args.nlu_url))
+        apps = [
+            await stack.enter_async_context(app_server(nlu_url, database_url, directory, keys))
+            for _ in range(args.replicas)
+        ]
+        port = free_port()
+        proxy = start_proxy(directory, port, [int(url.rsplit(":", 1)[1]) for url, _ in apps])
+
+        def stop_proxy() -> None:
+            proxy.terminate()
+            proxy.wait(timeout=10)
+
+        stack.callback(stop_proxy)
+        url = f"http://127.0.0.1:{port}"
+        async with httpx.AsyncClient(base_url=url, timeout=5) as probe:
+            await wait_ready(probe, "/readyz", 60, "nginx in front of the replicas")
+        pids = [pid for _, pid in apps]
+        return await measure(url, nlu_url, pids, rasa_pid or args.rasa_pid, args, directory)
+
+
 async def main(args: argparse.Namespace) -> int:
     started = load_average()
     keep = Path(args.keep) if args.keep else None
@@ -707,10 +758,15 @@ async def main(args: argparse.Namespace) -> int:
         if args.url:
             if not args.nlu_url:
                 raise SystemExit("--url needs --nlu-url (the Rasa server the application uses)")
+            pids = [args.app_pid] if args.app_pid else []
             runs = await measure(
-                args.url.rstrip("/"), args.nlu_url, args.app_pid, args.rasa_pid, args, directory
+                args.url.rstrip("/"), args.nlu_url, pids, args.rasa_pid, args, directory
             )
             database = "(given server)"
+        elif args.replicas > 1:
+            database_url = prepare_database(args.database_url, directory)
+            database = f"{database_url.split(':', 1)[0].split('+')[0]}, {args.replicas} replicas"
+            runs = await measure_replicas(database_url, args, directory)
         else:
             database_url = prepare_database(args.database_url, directory)
             database = database_url.split(":", 1)[0].split("+")[0]
@@ -719,7 +775,7 @@ async def main(args: argparse.Namespace) -> int:
                 app_server(nlu_url, database_url, directory) as (app_url, app_pid),
             ):
                 runs = await measure(
-                    app_url, nlu_url, app_pid, rasa_pid or args.rasa_pid, args, directory
+                    app_url, nlu_url, [app_pid], rasa_pid or args.rasa_pid, args, directory
                 )
         texts = len(load_texts())
         print(
@@ -768,6 +824,12 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--profile", action="store_true", help="py-spy on the largest N")
     parser.add_argument("--top", type=int, default=25, help="functions in the profile")
     parser.add_argument("--keep", help="keep the database, log and profile in this directory")
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        default=1,
+        help="several `inngang run` behind nginx on one PostgreSQL (--database-url)",
+    )
     return parser
 
 
