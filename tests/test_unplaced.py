@@ -20,7 +20,8 @@ from starlette.applications import Starlette
 import bot.app
 from bot import cli
 from bot.app import App
-from bot.store.models import UnplacedNote
+from bot.store.db import alembic_config, make_engine
+from bot.store.models import Base, UnplacedNote
 from bot.store.retention import run_retention
 from bot.store.unplaced import Unplaced
 from bot.suggest import UnsafeTarget, suggestions_yaml, write_suggestions
@@ -265,6 +266,20 @@ async def test_notes_go_when_their_period_ends(offline_app: App, clock: FakeCloc
     clock.advance(days=2)
     report = run_retention(offline_app.settings, offline_app.store.sessions, clock)
     assert report.unplaced == 1 and notes(offline_app) == []
+
+
+def test_the_migration_makes_the_table_the_model_describes(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'notes.db'}")
+    command.upgrade(alembic_config(engine), "head")
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert [d for d in diff if "unplaced_notes" in repr(d)] == []
+    command.downgrade(alembic_config(engine), "0016")
+    command.upgrade(alembic_config(engine), "head")
 
 
 # --- inngang nlu suggest ---------------------------------------------------------------------
