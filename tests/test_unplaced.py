@@ -30,7 +30,7 @@ from flows import front_door
 from flows.effects import NoteUnplaced, UnplacedChosen, UnplacedReason
 from flows.state import ConversationState
 from flows.types import FlowContext, Inbound
-from flows.unplaced import PENDING
+from flows.unplaced import PENDING, choice_of
 from nlu.crisis import CrisisSignal
 from nlu.grouping import group
 from nlu.masking import mask
@@ -135,6 +135,38 @@ def test_an_unsure_message_is_noted_masked_with_the_guess_and_a_token(ctx: FlowC
     assert PENDING not in chose.state.extra
 
 
+@pytest.mark.parametrize(
+    ("understanding", "reason"),
+    [
+        (Understanding("nb", "out_of_scope", 0.97, source="rasa"), UnplacedReason.OUT_OF_SCOPE),
+        (
+            Understanding("nb", "out_of_scope", 0.2, source="fallback"),
+            UnplacedReason.NOT_UNDERSTOOD,
+        ),
+    ],
+    ids=["clearly something else", "nothing recognised it"],
+)
+def test_out_of_scope_and_not_understood_messages_are_noted_too(
+    ctx: FlowContext, understanding: Understanding, reason: UnplacedReason
+) -> None:
+    ctx = replace(ctx, note_token="tok-1")
+    result = front_door.step(
+        ConversationState("nb"),
+        Inbound("web", "u", "kan dere fikse gatelyset?"),
+        understanding,
+        ctx,
+    )
+    [note] = [e for e in result.effects if isinstance(e, NoteUnplaced)]
+    assert note.reason is reason and note.guessed is None
+    pressed = front_door.step(
+        result.state,
+        Inbound("web", "u", "", button="person"),
+        Understanding("nb", "out_of_scope", 1.0),
+        ctx,
+    )
+    assert UnplacedChosen("tok-1", "los") in pressed.effects  # handed to a person
+
+
 def test_the_choice_is_not_kept_when_the_citizen_writes_something_else(ctx: FlowContext) -> None:
     state = ConversationState("nb", extra={PENDING: "tok-1"})
     hello = Understanding("nb", "greet", 0.99, source="rasa")
@@ -227,6 +259,16 @@ async def test_a_leader_sees_the_masked_message_and_what_the_parent_chose(
     for secret in ("912 34 567", "41234567", "Ola", "Nordmann", "Kari Hansen"):
         assert secret not in text
     assert ("leder", "view_unplaced") in audit_actions(offline_app)
+
+
+async def test_a_choice_typed_as_its_number_is_kept_too(offline_app: App) -> None:
+    rasa_unsure(offline_app)
+    sms = Citizen(offline_app, "+4791234567", channel="sms")
+    asked = await sms.says(UNSURE_TEXT)
+    second = [b.payload for r in asked.replies for b in r.buttons][1]
+    await sms.says("2")
+    [note] = notes(offline_app)
+    assert note.chosen == choice_of(Inbound("sms", "u", "", button=second)) is not None
 
 
 async def test_a_los_cannot_read_the_unplaced_messages(kari: StaffBrowser) -> None:
