@@ -51,6 +51,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     crossval = nlu_sub.add_parser("crossval", help="Rasa's own cross-validation (slow)")
     crossval.add_argument("--folds", type=whole_number(2, 20), default=3)
+    suggest = nlu_sub.add_parser(
+        "suggest",
+        help="write messages the bot could not place as candidate training examples, "
+        "for review (never trained)",
+    )
+    suggest.add_argument("--out", help="file to write (default: nlu/suggestions/unplaced-DATE.yml)")
+    suggest.add_argument(
+        "--min-group", type=whole_number(1, 1000), default=2, help="smallest group written"
+    )
     sub.add_parser("check-config", help="validate config.yml and exit")
     sub.add_parser(
         "sinks",
@@ -214,6 +223,30 @@ async def _evaluate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _suggest(settings: Settings, args: argparse.Namespace) -> int:
+    from zoneinfo import ZoneInfo
+
+    from bot.app import build_app
+    from bot.store.unplaced import UnplacedNotes
+    from bot.suggest import UnsafeTarget, default_target, suggestions_yaml, write_suggestions
+    from bot.unplaced_groups import grouped
+
+    app = build_app(settings, use_rasa=False)
+    clock = app.router.clock
+    today = clock().astimezone(ZoneInfo(settings.municipality.timezone)).date()
+    notes = UnplacedNotes(app.store.sessions, clock).listed()
+    groups = grouped(notes, app.understander.fallback.embedder)
+    text = suggestions_yaml(groups, args.min_group, today)
+    try:
+        path = write_suggestions(text, Path(args.out) if args.out else default_target(today))
+    except UnsafeTarget as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    written = sum(1 for g in groups if g.size >= args.min_group)
+    print(f"{written} groups written for review (not trained): {path}")
+    return 0
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM (a service manager stopping us), handled like Ctrl-C: every `finally` runs, so
     the managed Rasa server is stopped rather than left behind."""
@@ -229,7 +262,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = readable(_parser().parse_args(argv))
     verbose = args.verbose or args.command == "run"
     configure_logging(verbose, format_from_env())  # until the settings say
-    if args.command == "nlu" and args.nlu_command != "eval":
+    if args.command == "nlu" and args.nlu_command not in ("eval", "suggest"):
         return _nlu(args)
     try:
         settings = load_settings(None if args.config is None else Path(args.config))
@@ -257,6 +290,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
     if args.command == "chat":
         return asyncio.run(_chat(settings, args))
+    if args.command == "nlu" and args.nlu_command == "suggest":
+        return _suggest(settings, args)
     if args.command == "nlu":
         return asyncio.run(_evaluate(settings, args))
     if args.command == "run":

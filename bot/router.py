@@ -134,6 +134,7 @@ class Router:
             office_open=is_open,
             next_opening=next_opening,
             new_case_reference=new_reference(),
+            note_token=secrets.token_urlsafe(12),
             case_claimed=status is CaseStatus.CLAIMED,
             case_open=status in OPEN_STATUSES,
             short_texts=channel in SHORT_TEXT_CHANNELS,

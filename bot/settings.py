@@ -246,6 +246,8 @@ class Retention(_Strict):
     closed_case_days: int = Field(default=180, ge=1)
     anonymous_conversation_days: int = Field(default=30, ge=1)
     consent_record_years: int = Field(default=5, ge=1)
+    unplaced_days: int = Field(default=90, ge=1)
+    """How long the masked notes of messages the bot could not place are kept."""
 
 
 class Database(_Strict):

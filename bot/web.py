@@ -37,6 +37,7 @@ from bot.staff_auth import StartPasswords
 from bot.store.db import engine_of
 from bot.store.jobs import HeldLock
 from bot.store.saved_answers import SavedAnswers
+from bot.store.unplaced import UnplacedNotes
 from bot.text_input import load_json
 
 log = logging.getLogger(__name__)
@@ -127,6 +128,8 @@ def create_web_app(
         app.catalogs,
         staff_password,
         answers=SavedAnswers(app.store.sessions, app.queue.clock),
+        unplaced=UnplacedNotes(app.store.sessions, app.queue.clock),
+        embedder=app.understander.fallback.embedder,
     )
     if console.answer_pages:
         console.answer_pages.seed()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
 
 from flows.state import IntakeDraft
 
@@ -76,6 +78,42 @@ class DeleteData:
     """Delete everything stored about this citizen (consent record kept as the law requires)."""
 
 
+class UnplacedReason(StrEnum):
+    """Why the bot could not place a message."""
+
+    UNSURE = "unsure"
+    """It was unsure and asked the citizen to choose among likely services."""
+    OUT_OF_SCOPE = "out_of_scope"
+    """The model called it clearly something else (not a greeting or thanks)."""
+    NOT_UNDERSTOOD = "not_understood"
+    """Nothing recognised it (the offline matcher's fallback)."""
+
+
+@dataclass(frozen=True)
+class NoteUnplaced:
+    """A message the bot could not place, for the content editors: masked text only, with
+    no link back to the conversation. ``token`` is random; the conversation remembers it for
+    one turn only, so that the citizen's answer to the choice can be added (``UnplacedChosen``)."""
+
+    token: str
+    text: str
+    language: str
+    reason: UnplacedReason
+    guessed: str | None
+    confidence: float
+    day: date
+    """The municipality's local date (no time of day: it would point to the message)."""
+
+
+@dataclass(frozen=True)
+class UnplacedChosen:
+    """What the citizen chose next after an unplaced message: a service id, "los" for a
+    person, "other" for something else."""
+
+    token: str
+    chosen: str
+
+
 Effect = (
     RecordConsent
     | WithdrawConsent
@@ -85,4 +123,6 @@ Effect = (
     | StoreFeedback
     | ExportData
     | DeleteData
+    | NoteUnplaced
+    | UnplacedChosen
 )

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flows import answers, case, control, intake, rights
+from flows import answers, case, control, intake, rights, unplaced
 from flows.commands import Command, detect
-from flows.effects import AppendToCase, DeleteData, MarkUrgent, OpenCase
+from flows.effects import AppendToCase, DeleteData, MarkUrgent, OpenCase, UnplacedReason
 from flows.result import StepResult
 from flows.state import ConversationState, IntakeDraft, Phase
 from flows.types import N_, Button, FlowContext, Inbound, Outbound
@@ -48,7 +48,12 @@ def step(
         hint = inbound.language_hint
         state = state.evolve(language=hint) if hint in ctx.settings.languages.supported else state
     state = state.evolve(turns=state.turns + 1)
+    state, chosen = unplaced.answered(state, inbound)
     result = _answer(state, inbound, understanding, ctx)
+    if understanding.crisis is not None or result.crisis:
+        result = unplaced.without_notes(result)
+    if chosen:
+        result = replace(result, effects=(*chosen, *result.effects))
     kept = result.state.noting(PRESSED, pressed) if pressed else result.state.forgetting(PRESSED)
     return replace(result, state=kept)
 
@@ -209,10 +214,13 @@ def idle(
         return StepResult(state, (answers.thanks(ctx, lang),))
     told = intake.remember_words(state, inbound.text)
     if understanding.alternatives:  # unsure: ask, don't guess and don't hand over
-        return StepResult(told, (answers.clarify(ctx, lang, understanding.alternatives),))
+        asked = StepResult(told, (answers.clarify(ctx, lang, understanding.alternatives),))
+        return unplaced.noted(asked, inbound, understanding, ctx, UnplacedReason.UNSURE)
     if understanding.intent == "out_of_scope" and understanding.from_model:
-        return StepResult(told, (answers.out_of_scope(ctx, lang),))  # clearly something else
-    return StepResult(told, (answers.not_understood(ctx, lang),))
+        other = StepResult(told, (answers.out_of_scope(ctx, lang),))  # clearly something else
+        return unplaced.noted(other, inbound, understanding, ctx, UnplacedReason.OUT_OF_SCOPE)
+    missed = StepResult(told, (answers.not_understood(ctx, lang),))
+    return unplaced.noted(missed, inbound, understanding, ctx, UnplacedReason.NOT_UNDERSTOOD)
 
 
 def audience_of(state: ConversationState, ctx: FlowContext) -> str | None:

@@ -69,6 +69,8 @@ class FlowContext:
     next_opening: datetime | None = None
     age_is_minor: bool = False
     new_case_reference: str = ""
+    note_token: str = ""
+    """A fresh random token for an unplaced message's note (``NoteUnplaced``); none, none noted."""
     case_claimed: bool = False
     case_open: bool = False
     """Whether the state's case is still open (or claimed): not closed, withdrawn or gone."""

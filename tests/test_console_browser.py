@@ -415,3 +415,38 @@ async def test_a_los_answers_with_a_saved_answer_and_brings_in_ppt_who_sees_only
     assert response is not None and response.status == 404
     await per_context.close()
     await context.close()
+
+
+async def test_the_unplaced_messages_page_reads_well_and_axe_finds_nothing(
+    served: str, chromium: object, offline_app: App, clock: FakeClock
+) -> None:
+    """A leader opens "Det boten ikke forsto" after parents wrote things the bot was unsure
+    of (in bokmål and Arabic, with names and numbers): groups, masked, and axe is content."""
+    from playwright.async_api import Browser, expect
+
+    from tests.test_unplaced import rasa_unsure
+
+    assert isinstance(chromium, Browser)
+    rasa_unsure(offline_app)
+    for number, text in enumerate(
+        (
+            "Hei, jeg heter Ola Nordmann. Kan noen ringe meg på 912 34 567 om vaksine-greia?",
+            "Hei, jeg heter Kari. Kan noen ringe meg på 41234567 om vaksine-greia til Per?",
+            "Hvem tar seg av søknad om støttekontakt for Sofie (f. 12.03.2015)?",
+            "اسمي محمد، أين أسأل عن دعم الواجبات المدرسية؟ رقمي ٩١٢٣٤٥٦٧",
+        )
+    ):
+        citizen = Citizen(offline_app, f"unplaced-{number}", channel="web")
+        await citizen.says(text)
+        if number == 0:
+            await citizen.says("", button="topic:helsestasjon")
+    context = await chromium.new_context(viewport=DESKTOP, locale="nb-NO")  # type: ignore[arg-type]
+    page = await context.new_page()
+    await sign_in(page, served, "/staff/unplaced", "leder")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Det boten ikke forsto")
+    await expect(page.get_by_role("link", name="Ikke forstått")).to_be_visible()
+    body = await page.locator("main").inner_text()
+    assert "‹telefon›" in body and "912 34 567" not in body and "Nordmann" not in body
+    await no_axe_findings(page, "/staff/unplaced as leder")
+    await shot(page, "leder-staff-unplaced-1280")
+    await context.close()

@@ -36,6 +36,7 @@ from bot.console.export import ArchiveDownload
 from bot.console.guard import Guard, Staff
 from bot.console.invites import CaseTeam
 from bot.console.present import OUTCOME_KEYS, Presenter, isolate_numbers
+from bot.console.unplaced import UnplacedPage
 from bot.i18n import Catalogs
 from bot.notifications import is_urgent
 from bot.queue import CaseView, Queue, QueueError, QueueItem
@@ -56,7 +57,9 @@ from bot.store.models import DeliveryStatus
 from bot.store.notices import NoticeRecord
 from bot.store.saved_answers import SavedAnswers
 from bot.store.staff_records import StaffRecords
+from bot.store.unplaced import UnplacedNotes
 from flows.types import N_
+from nlu.embeddings import Embedder
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 NOTICES_SHOWN = 10
@@ -117,6 +120,8 @@ class Console:
         password: StartPasswords | str | None,
         language: str | None = None,
         answers: SavedAnswers | None = None,
+        unplaced: UnplacedNotes | None = None,
+        embedder: Embedder | None = None,
     ) -> None:
         self.queue = queue
         self.staffing = staffing
@@ -155,6 +160,7 @@ class Console:
             AnswerPages(self, answers, settings.languages.supported) if answers else None
         )
         self.archive = ArchiveDownload(self)
+        self.unplaced_page = UnplacedPage(self, unplaced, embedder) if unplaced else None
 
     # --- rendering ------------------------------------------------------------------------
 
@@ -175,6 +181,9 @@ class Console:
             staff=staff,
             staff_role=self.present.role(staff.account.role) if staff else "",
             works_queue=bool(staff and may(staff.account.role, Permission.WORK_QUEUE)),
+            sees_unplaced=bool(
+                self.unplaced_page and staff and may(staff.account.role, Permission.SEE_UNPLACED)
+            ),
             **context,
         )
         return HTMLResponse(page, status_code=status_code, headers=HEADERS)
@@ -868,4 +877,5 @@ class Console:
             Route("/staff/case/{reference}", self.case_page),
             Route("/staff/case/{reference}/{action}", self.act, methods=["POST"]),
             *(self.answer_pages.routes() if self.answer_pages else []),
+            *(self.unplaced_page.routes() if self.unplaced_page else []),
         ]

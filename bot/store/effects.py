@@ -29,15 +29,18 @@ from bot.store.models import (
     Message,
     Outbox,
 )
+from bot.store.unplaced import add_choice, add_note
 from flows.effects import (
     AppendToCase,
     DeleteData,
     Effect,
     ExportData,
     MarkUrgent,
+    NoteUnplaced,
     OpenCase,
     RecordConsent,
     StoreFeedback,
+    UnplacedChosen,
     WithdrawConsent,
 )
 from flows.types import N_, Outbound
@@ -99,6 +102,10 @@ class EffectRunner:
                     applier.feedback(effect)
                 case ExportData():
                     extra.append(export(session, conversation, self.catalogs, effect.timezone))
+                case NoteUnplaced():
+                    add_note(session, effect)
+                case UnplacedChosen():
+                    add_choice(session, effect)
                 case DeleteData():
                     delete_conversation(session, conversation, self.now)
                     return tuple(extra), True

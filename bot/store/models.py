@@ -1,13 +1,16 @@
-"""SQLAlchemy models. Message text lives only in `messages`, never in logs or the audit."""
+"""SQLAlchemy models. Message text lives only in `messages` (and, masked, in `unplaced_notes`),
+never in logs or the audit."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import (
     Boolean,
+    Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -19,6 +22,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.store.crypto import EncryptedText
 from bot.store.enums import CaseStatus, Direction, Sender, enum_column
+from flows.effects import UnplacedReason
 
 
 class Base(DeclarativeBase):
@@ -394,3 +398,23 @@ class JobRun(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     last_run_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class UnplacedNote(Base):
+    """A message the bot could not place, masked (``nlu.masking``), for the content editors.
+    No conversation id, no time of day: nothing leads back to the citizen. ``choice_token``
+    (random) is set until the citizen answers the choice, or a day passes."""
+
+    __tablename__ = "unplaced_notes"
+    __table_args__ = (Index("ix_unplaced_notes_day", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    """The municipality's local date the message came."""
+    language: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[UnplacedReason] = mapped_column(enum_column(UnplacedReason, 16))
+    guessed: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    confidence: Mapped[float] = mapped_column(Float)
+    chosen: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    text: Mapped[str] = mapped_column(EncryptedText("unplaced_notes.text"))
+    choice_token: Mapped[str | None] = mapped_column(String(32), nullable=True, unique=True)

@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import CursorResult, and_, delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -31,6 +32,7 @@ from bot.store.models import (
     Outbox,
 )
 from bot.store.repo import aware
+from bot.store.unplaced import expire_notes
 
 log = logging.getLogger(__name__)
 ENDED = (CaseStatus.CLOSED, CaseStatus.WITHDRAWN)
@@ -45,6 +47,7 @@ class RetentionReport:
     consents_erased: int
     messages: int = 0
     kept_for_consent: int = 0
+    unplaced: int = 0
 
 
 def _count(result: Any) -> int:
@@ -58,7 +61,7 @@ def run_retention(
     consent promised) with their notes and invitations, idle conversations past
     anonymous_conversation_days that hold no case any more (their messages with them; a
     conversation kept for a case loses its messages that are in no case), and consent
-    records past consent_record_years."""
+    records past consent_record_years, and unplaced notes past unplaced_days."""
     now = clock()
     rules = settings.retention
     configured = rules.closed_case_days
@@ -147,8 +150,12 @@ def run_retention(
             )
         )
         erased = _count(session.execute(delete(Consent).where(Consent.given_at < consent_limit)))
-        report = RetentionReport(len(references), len(idle), erased, messages, kept)
-        deleted = report.cases + report.conversations + report.consents_erased + messages
+        today = now.astimezone(ZoneInfo(settings.municipality.timezone)).date()
+        unplaced = expire_notes(session, today, rules.unplaced_days)
+        report = RetentionReport(len(references), len(idle), erased, messages, kept, unplaced)
+        deleted = (
+            report.cases + report.conversations + report.consents_erased + messages + unplaced
+        )
         if deleted:
             audit(
                 session,
@@ -157,17 +164,20 @@ def run_retention(
                 "retention",
                 detail=(
                     f"cases={report.cases} conversations={report.conversations} "
-                    f"messages={messages} consents={erased} kept_for_consent={kept}"
+                    f"messages={messages} consents={erased} kept_for_consent={kept} "
+                    f"unplaced={unplaced}"
                 ),
             )
     if deleted:
         scrub(sessions)
     log.info(
-        "retention: cases=%d conversations=%d messages=%d consents=%d kept_for_consent=%d",
+        "retention: cases=%d conversations=%d messages=%d consents=%d kept_for_consent=%d "
+        "unplaced=%d",
         report.cases,
         report.conversations,
         messages,
         erased,
         kept,
+        unplaced,
     )
     return report
