@@ -53,6 +53,11 @@ def _parser() -> argparse.ArgumentParser:
     crossval.add_argument("--folds", type=whole_number(2, 20), default=3)
     sub.add_parser("check-config", help="validate config.yml and exit")
     sub.add_parser(
+        "demo-figures",
+        help="write four weeks of made-up contacts and cases for the leaders' figures (only "
+        "with the shipped example configuration; `inngang run` does it on an empty database)",
+    )
+    sub.add_parser(
         "sinks",
         help="a local SMTP server and SMS gateway that print the staff notices they receive",
     )
@@ -108,6 +113,7 @@ async def _run(settings: Settings) -> int:
 
     async with managed_nlu(settings):
         app = build_app(settings)
+        _demo_figures(app, only_if_empty=True)
         await app.understander.warm_up()  # the first citizen should not wait seconds
         recovered = await app.router.recover_unhandled()
         if recovered:
@@ -133,6 +139,28 @@ async def _run(settings: Settings) -> int:
             await dispatcher.aclose()
             if app.rasa is not None:
                 await app.rasa.aclose()
+    return 0
+
+
+def _demo_figures(app: App, *, only_if_empty: bool) -> int:
+    """With the example configuration, a month of made-up figures for the leaders' page."""
+    from bot.demo_figures import write_for_example
+
+    written = write_for_example(app, only_if_empty=only_if_empty)
+    if written is None:
+        if not only_if_empty:
+            print(
+                "demo-figures writes made-up data only into the shipped example "
+                "configuration's database (example_data: true); this is not it",
+                file=sys.stderr,
+            )
+            return 2
+        return 0
+    print(
+        f"Demo figures (example data): {written} made-up contacts of the last four weeks, "
+        "for the leaders' page /staff/figures",
+        flush=True,
+    )
     return 0
 
 
@@ -270,6 +298,9 @@ def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
     if args.command in ("backup", "restore"):
         return backup_cli.run(settings, args)
     from bot.app import build_app
+
+    if args.command == "demo-figures":
+        return _demo_figures(build_app(settings, use_rasa=False), only_if_empty=False)
 
     return staff_cli.run(build_app(settings, use_rasa=False), args)
 

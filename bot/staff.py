@@ -56,15 +56,23 @@ class Permission(StrEnum):
     SEE_ACCOUNTS = "see_accounts"
     EDIT_ANSWERS = "edit_answers"
     """Add, change and remove the saved answers every los can insert in a reply."""
+    SEE_FIGURES = "see_figures"
+    """Read the leaders' monthly picture (counts only, small ones hidden) and its CSV."""
 
 
 PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
     Role.LOS: frozenset({Permission.WORK_QUEUE, Permission.ADD_NOTE, Permission.INVITE}),
     Role.LEADER: frozenset(
-        {Permission.WORK_QUEUE, Permission.ADD_NOTE, Permission.INVITE, Permission.EDIT_ANSWERS}
+        {
+            Permission.WORK_QUEUE,
+            Permission.ADD_NOTE,
+            Permission.INVITE,
+            Permission.EDIT_ANSWERS,
+            Permission.SEE_FIGURES,
+        }
     ),
     Role.SERVICE: frozenset({Permission.SEE_INVITED, Permission.ADD_NOTE}),
-    Role.ADMIN: frozenset({Permission.SEE_ACCOUNTS}),
+    Role.ADMIN: frozenset({Permission.SEE_ACCOUNTS, Permission.SEE_FIGURES}),
 }
 
 

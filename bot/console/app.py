@@ -33,6 +33,7 @@ from starlette.routing import BaseRoute, Route
 
 from bot.console.answers import AnswerPages
 from bot.console.export import ArchiveDownload
+from bot.console.figure_pages import FigurePages
 from bot.console.guard import Guard, Staff
 from bot.console.invites import CaseTeam
 from bot.console.present import OUTCOME_KEYS, Presenter, isolate_numbers
@@ -155,6 +156,7 @@ class Console:
             AnswerPages(self, answers, settings.languages.supported) if answers else None
         )
         self.archive = ArchiveDownload(self)
+        self.figure_pages = FigurePages(self)
 
     # --- rendering ------------------------------------------------------------------------
 
@@ -175,6 +177,7 @@ class Console:
             staff=staff,
             staff_role=self.present.role(staff.account.role) if staff else "",
             works_queue=bool(staff and may(staff.account.role, Permission.WORK_QUEUE)),
+            sees_figures=bool(staff and may(staff.account.role, Permission.SEE_FIGURES)),
             **context,
         )
         return HTMLResponse(page, status_code=status_code, headers=HEADERS)
@@ -868,4 +871,5 @@ class Console:
             Route("/staff/case/{reference}", self.case_page),
             Route("/staff/case/{reference}/{action}", self.act, methods=["POST"]),
             *(self.answer_pages.routes() if self.answer_pages else []),
+            *self.figure_pages.routes(),
         ]
