@@ -71,7 +71,7 @@ def test_the_chart_escapes_names_and_draws_the_target_line() -> None:
 
 
 def test_scale_steps_are_round() -> None:
-    assert [nice_step(v) for v in (0, 3, 7, 40, 130)] == [1, 1, 2, 10, 50]
+    assert [nice_step(v) for v in (0, 3, 7, 9, 40, 82, 130)] == [1, 1, 2, 5, 10, 25, 50]
 
 
 def test_a_count_under_five_is_written_as_under_five_and_zero_as_zero() -> None:

@@ -52,10 +52,12 @@ class Chart:
 
 
 def nice_step(span: float, ticks: int = 4) -> float:
-    """A round step (1, 2 or 5 times a power of ten, at least 1) for about ``ticks`` ticks."""
+    """A round step (1, 2, 2.5 or 5 times a power of ten, a whole number) for about ``ticks``
+    ticks."""
     raw = max(span / ticks, 1.0)
     power = 10.0 ** math.floor(math.log10(raw))
-    return float(next(m * power for m in (1, 2, 5, 10) if m * power >= raw))
+    steps = (1, 2, 2.5, 5, 10) if power >= 10 else (1, 2, 5, 10)  # 2.5: only 25, 250, ...
+    return float(next(m * power for m in steps if m * power >= raw))
 
 
 def _number(value: float) -> str:
