@@ -92,34 +92,35 @@ def period_facts(session: Session, since: datetime) -> PeriodFacts:
 
 def month_facts(session: Session, since: datetime, until: datetime) -> MonthFacts:
     """The facts of the contacts started and the cases opened in ``[since, until)``."""
+    started = (Conversation.created_at >= since) & (Conversation.created_at < until)
+    ids = select(Conversation.id).where(started)
+    first_topic_ids = (
+        select(func.min(Message.id))
+        .where(
+            Message.conversation_id.in_(ids),
+            Message.direction == Direction.IN,
+            Message.topic.is_not(None),
+        )
+        .group_by(Message.conversation_id)
+    )
+    first_topic: dict[int, str | None] = {
+        conversation_id: topic
+        for conversation_id, topic in session.execute(
+            select(Message.conversation_id, Message.topic).where(Message.id.in_(first_topic_ids))
+        )
+    }
+    case_topic: dict[int | None, str | None] = {}
+    for conversation_id, topic in session.execute(
+        select(Case.conversation_id, Case.topic)
+        .where(Case.conversation_id.in_(ids))
+        .order_by(Case.created_at.desc())
+    ):
+        case_topic[conversation_id] = topic  # the earliest case's comes last and stays
     conversations = session.execute(
         select(
             Conversation.id, Conversation.channel, Conversation.language, Conversation.created_at
-        ).where(Conversation.created_at >= since, Conversation.created_at < until)
+        ).where(started)
     ).all()
-    ids = [row.id for row in conversations]
-    first_topic: dict[int, str] = {}
-    case_topic: dict[int, str | None] = {}
-    if ids:
-        first_topic_ids = (
-            select(func.min(Message.id))
-            .where(
-                Message.conversation_id.in_(ids),
-                Message.direction == Direction.IN,
-                Message.topic.is_not(None),
-            )
-            .group_by(Message.conversation_id)
-        )
-        for conversation_id, topic in session.execute(
-            select(Message.conversation_id, Message.topic).where(Message.id.in_(first_topic_ids))
-        ):
-            first_topic[conversation_id] = topic
-        for conversation_id, topic in session.execute(
-            select(Case.conversation_id, Case.topic)
-            .where(Case.conversation_id.in_(ids))
-            .order_by(Case.created_at.desc())
-        ):
-            case_topic[conversation_id] = topic  # the earliest case's comes last and stays
     cases = session.scalars(
         select(Case).where(Case.created_at >= since, Case.created_at < until)
     ).all()
