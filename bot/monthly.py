@@ -31,9 +31,11 @@ class Month:
 
     @classmethod
     def parse(cls, text: str) -> Month | None:
-        """``2026-11`` as a month, else None."""
+        """``2026-11`` (just so, ASCII digits) as a month, else None."""
         parts = text.split("-")
-        if len(parts) != 2 or not all(p.isdigit() for p in parts) or len(parts[0]) != 4:
+        if len(text) != 7 or not text.isascii() or len(parts) != 2:
+            return None
+        if not all(p.isdigit() for p in parts) or len(parts[0]) != 4:
             return None
         year, month = int(parts[0]), int(parts[1])
         return cls(year, month) if 2000 <= year <= 2999 and 1 <= month <= 12 else None

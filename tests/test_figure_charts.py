@@ -89,6 +89,7 @@ def test_the_month_counts_iso_weeks_in_oslo_time() -> None:
     )
     assert Month.parse("2026-11") == NOVEMBER and Month.parse("2026-13") is None
     assert Month.parse("x") is None and NOVEMBER.previous() == Month(2026, 10)
+    assert [Month.parse(t) for t in ("2026-1", "2026-011", "٢٠٢٦-١١", "2026-11-30")] == [None] * 4
     assert Month(2026, 12).next() == Month(2027, 1) and Month(2027, 1).previous() == Month(2026, 12)
     start, end = NOVEMBER.bounds(OSLO)
     assert start.isoformat() == "2026-11-01T00:00:00+01:00" and end.month == 12

@@ -168,3 +168,13 @@ def test_demo_figures_are_refused_for_a_real_municipality(
     assert "only into the shipped example" in capsys.readouterr().err
     assert _demo_figures(offline_app, only_if_empty=True) == 0  # `inngang run`: silently not
     assert is_empty(offline_app.store.sessions)
+
+
+async def test_an_odd_month_shows_the_current_one_and_never_fails(web: Starlette) -> None:
+    async with signed_in(web, "leder") as leder:
+        for asked in ("9999-99", "2026-1", "../../etc", "%00", "2026-11-30", "٢٠٢٦-١١", "x" * 5000):
+            page = await leder.get(f"/staff/figures?month={asked}&print=1")
+            assert page.status_code == 200, asked
+            assert "<h1>Månedsbilde: november 2026</h1>" in page.text, asked
+        october = await leder.get("/staff/figures.csv?month=2026-10")
+    assert 'filename="inngang-2026-10.csv"' in october.headers["content-disposition"]

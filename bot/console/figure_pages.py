@@ -45,7 +45,7 @@ class FigurePages:
 
     def _month(self, request: Request) -> Month:
         """The month asked for, else the current one (in the municipality's time)."""
-        asked = Month.parse(request.query_params.get("month", "")[:7])
+        asked = Month.parse(request.query_params.get("month", ""))
         now = self.console.queue.clock()
         return asked or Month.of(now, self.console.present.zone)
 
