@@ -148,20 +148,22 @@ def _demo_figures(app: App, *, only_if_empty: bool) -> int:
 
     written = write_for_example(app, only_if_empty=only_if_empty)
     if written is None:
-        if not only_if_empty:
-            print(
-                "demo-figures writes made-up data only into the shipped example "
-                "configuration's database (example_data: true); this is not it",
-                file=sys.stderr,
-            )
-            return 2
-        return 0
+        return 0 if only_if_empty else _not_example()
     print(
         f"Demo figures (example data): {written} made-up contacts of the last four weeks, "
         "for the leaders' page /staff/figures",
         flush=True,
     )
     return 0
+
+
+def _not_example() -> int:
+    print(
+        "demo-figures writes made-up data only into the shipped example configuration's "
+        "database (example_data: true); this is not it",
+        file=sys.stderr,
+    )
+    return 2
 
 
 HOUSEKEEPING_S = 30
@@ -300,6 +302,8 @@ def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import build_app
 
     if args.command == "demo-figures":
+        if not settings.example_data:
+            return _not_example()  # refused before anything is opened
         return _demo_figures(build_app(settings, use_rasa=False), only_if_empty=False)
 
     return staff_cli.run(build_app(settings, use_rasa=False), args)

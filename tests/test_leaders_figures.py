@@ -10,6 +10,7 @@ import csv
 import html
 import io
 import re
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -17,8 +18,9 @@ from starlette.applications import Starlette
 
 from bot import staff_cli
 from bot.app import App
-from bot.cli import _demo_figures, _parser
+from bot.cli import _demo_figures, _parser, main
 from bot.demo_figures import write_for_example
+from bot.resources import PROJECT_ROOT
 from bot.store.demo_data import is_empty
 from bot.store.models import AuditEntry
 from tests.console_fixtures import signed_in
@@ -178,3 +180,15 @@ async def test_an_odd_month_shows_the_current_one_and_never_fails(web: Starlette
             assert "<h1>Månedsbilde: november 2026</h1>" in page.text, asked
         october = await leder.get("/staff/figures.csv?month=2026-10")
     assert 'filename="inngang-2026-10.csv"' in october.headers["content-disposition"]
+
+
+def test_inngang_demo_figures_refuses_a_real_configuration_before_opening_anything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    real = tmp_path / "config.yml"
+    shipped = (PROJECT_ROOT / "config.yml").read_text(encoding="utf-8")
+    real.write_text(shipped.replace("example_data: true", "example_data: false"), "utf-8")
+    monkeypatch.setenv("INNGANG_VAR", str(tmp_path / "var"))
+    assert main(["--config", str(real), "demo-figures"]) == 2
+    assert "only into the shipped example" in capsys.readouterr().err
+    assert not (tmp_path / "var").exists()  # no database, no keys
