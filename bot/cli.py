@@ -62,6 +62,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub.add_parser("check-config", help="validate config.yml and exit")
     sub.add_parser(
+        "demo-figures",
+        help="write four weeks of made-up contacts and cases for the leaders' figures (only "
+        "with the shipped example configuration; `inngang run` does it on an empty database)",
+    )
+    sub.add_parser(
         "sinks",
         help="a local SMTP server and SMS gateway that print the staff notices they receive",
     )
@@ -117,6 +122,7 @@ async def _run(settings: Settings) -> int:
 
     async with managed_nlu(settings):
         app = build_app(settings)
+        _demo_figures(app, only_if_empty=True)
         await app.understander.warm_up()  # the first citizen should not wait seconds
         recovered = await app.router.recover_unhandled()
         if recovered:
@@ -143,6 +149,30 @@ async def _run(settings: Settings) -> int:
             if app.rasa is not None:
                 await app.rasa.aclose()
     return 0
+
+
+def _demo_figures(app: App, *, only_if_empty: bool) -> int:
+    """With the example configuration, a month of made-up figures for the leaders' page."""
+    from bot.demo_figures import write_for_example
+
+    written = write_for_example(app, only_if_empty=only_if_empty)
+    if written is None:
+        return 0 if only_if_empty else _not_example()
+    print(
+        f"Demo figures (example data): {written} made-up contacts of the last four weeks, "
+        "for the leaders' page /staff/figures",
+        flush=True,
+    )
+    return 0
+
+
+def _not_example() -> int:
+    print(
+        "demo-figures writes made-up data only into the shipped example configuration's "
+        "database (example_data: true); this is not it",
+        file=sys.stderr,
+    )
+    return 2
 
 
 HOUSEKEEPING_S = 30
@@ -305,6 +335,11 @@ def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
     if args.command in ("backup", "restore"):
         return backup_cli.run(settings, args)
     from bot.app import build_app
+
+    if args.command == "demo-figures":
+        if not settings.example_data:
+            return _not_example()  # refused before anything is opened
+        return _demo_figures(build_app(settings, use_rasa=False), only_if_empty=False)
 
     return staff_cli.run(build_app(settings, use_rasa=False), args)
 

@@ -186,6 +186,9 @@ class QueueSettings(_Strict):
     case's waiting time against it ("venter 42 min – over målet")."""
     urgent_target_minutes: int = Field(default=5, ge=1, le=24 * 60)
     """The same for urgent cases."""
+    first_reply_target_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+    """How soon after a case is opened the family should have the first reply from a los: the
+    leaders' figures (/staff/figures) draw the median and 90th percentile against it."""
 
     @model_validator(mode="after")
     def _urgent_sooner(self) -> QueueSettings:

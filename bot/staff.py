@@ -58,6 +58,8 @@ class Permission(StrEnum):
     """Add, change and remove the saved answers every los can insert in a reply."""
     SEE_UNPLACED = "see_unplaced"
     """Read the masked messages the bot could not place (the content editors' page)."""
+    SEE_FIGURES = "see_figures"
+    """Read the leaders' monthly picture (counts only, small ones hidden) and its CSV."""
 
 
 PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
@@ -69,10 +71,13 @@ PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             Permission.INVITE,
             Permission.EDIT_ANSWERS,
             Permission.SEE_UNPLACED,
+            Permission.SEE_FIGURES,
         }
     ),
     Role.SERVICE: frozenset({Permission.SEE_INVITED, Permission.ADD_NOTE}),
-    Role.ADMIN: frozenset({Permission.SEE_ACCOUNTS, Permission.SEE_UNPLACED}),
+    Role.ADMIN: frozenset(
+        {Permission.SEE_ACCOUNTS, Permission.SEE_UNPLACED, Permission.SEE_FIGURES}
+    ),
 }
 
 

@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 from bot.app import App
 from bot.archive.exporter import CaseExporter
 from bot.cli_args import whole_number
+from bot.monthly import SMALL
 from bot.notifications import is_urgent
 from bot.queue import QueueError
 from bot.settings import STAFF_ID_PATTERN, STAFF_ROLES
@@ -44,6 +45,7 @@ from bot.stats import gains, period_start
 from bot.store.models import DeliveryStatus
 from bot.store.notices import DeliveryState
 from bot.store.retention import run_retention
+from flows.types import N_
 
 TOKEN_ENV = "INNGANG_STAFF_TOKEN"
 MAX_DAYS = 36_500
@@ -572,11 +574,12 @@ def _run(app: App, args: argparse.Namespace) -> int:
         now = app.router.clock()
         since = period_start(now, max(1, args.days))
         facts = app.staff_records.figures(since, staff, now, detail=f"{args.days} days")
-        figures = gains(facts, now)
+        small = app.catalogs(N_("console.figures.small"), app.settings.console.language, n=SMALL)
+        shown = gains(facts, now).shown(small)
         if args.json:
-            _print(figures.as_json())
+            _print(shown)
         else:
-            for name, value in figures.as_json().items():
+            for name, value in shown.items():
                 print(f"{name.replace('_', ' '):34} {value}")
         return 0
     if args.command == "retention":

@@ -9,6 +9,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
+from bot.monthly import SMALL, hidden
 from bot.store.enums import CaseStatus
 from bot.store.figures import CaseFacts, PeriodFacts
 
@@ -44,6 +45,22 @@ class Gains:
     def as_json(self) -> dict[str, object]:
         """The --json shape."""
         return asdict(self)
+
+    def shown(self, small: str) -> dict[str, object]:
+        """The --json shape as a leader may see it: every count from 1 to 4 is ``small``
+        ("<5"), and so is the mean of fewer than five feedback scores."""
+
+        def hide(value: object) -> object:
+            if isinstance(value, dict):
+                return {k: hide(v) for k, v in value.items()}
+            if isinstance(value, int) and not isinstance(value, bool) and hidden(value):
+                return small
+            return value
+
+        shown = {name: hide(value) for name, value in self.as_json().items()}
+        if self.feedback_given < SMALL and self.feedback_mean is not None:
+            shown["feedback_mean"] = small
+        return shown
 
 
 def _median_minutes(spans: list[timedelta]) -> float | None:

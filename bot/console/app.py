@@ -33,6 +33,7 @@ from starlette.routing import BaseRoute, Route
 
 from bot.console.answers import AnswerPages
 from bot.console.export import ArchiveDownload
+from bot.console.figure_pages import FigurePages
 from bot.console.guard import Guard, Staff
 from bot.console.invites import CaseTeam
 from bot.console.present import OUTCOME_KEYS, Presenter, isolate_numbers
@@ -161,6 +162,7 @@ class Console:
         )
         self.archive = ArchiveDownload(self)
         self.unplaced_page = UnplacedPage(self, unplaced, embedder) if unplaced else None
+        self.figure_pages = FigurePages(self)
 
     # --- rendering ------------------------------------------------------------------------
 
@@ -184,6 +186,7 @@ class Console:
             sees_unplaced=bool(
                 self.unplaced_page and staff and may(staff.account.role, Permission.SEE_UNPLACED)
             ),
+            sees_figures=bool(staff and may(staff.account.role, Permission.SEE_FIGURES)),
             **context,
         )
         return HTMLResponse(page, status_code=status_code, headers=HEADERS)
@@ -878,4 +881,5 @@ class Console:
             Route("/staff/case/{reference}/{action}", self.act, methods=["POST"]),
             *(self.answer_pages.routes() if self.answer_pages else []),
             *(self.unplaced_page.routes() if self.unplaced_page else []),
+            *self.figure_pages.routes(),
         ]

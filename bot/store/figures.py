@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.store.enums import CaseStatus, Direction
+from bot.store.enums import CaseStatus, Direction, Sender
 from bot.store.models import Case, Conversation, Message
 from bot.store.repo import aware
 
@@ -29,6 +30,30 @@ class CaseFacts:
     claimed_at: datetime | None
     closed_at: datetime | None
     feedback_score: int | None
+    first_reply_at: datetime | None = None
+    """When a los first wrote to the family in this case."""
+
+
+@dataclass(frozen=True)
+class ContactFacts:
+    """One conversation's countable facts: a contact at the door (times in UTC). Its topic
+    is its first case's, else the first topic the bot recognised in the citizen's words."""
+
+    channel: str
+    language: str
+    topic: str | None
+    started_at: datetime
+    handed_over: bool
+
+
+@dataclass(frozen=True)
+class MonthFacts:
+    """The contacts started and the cases opened from ``since`` up to ``until``."""
+
+    since: datetime
+    until: datetime
+    contacts: tuple[ContactFacts, ...]
+    cases: tuple[CaseFacts, ...]
 
 
 @dataclass(frozen=True)
@@ -61,21 +86,89 @@ def period_facts(session: Session, since: datetime) -> PeriodFacts:
         since,
         int(started or 0),
         tuple((topic, bool(crisis)) for topic, crisis in inbound),
+        _case_facts(session, cases),
+    )
+
+
+def month_facts(session: Session, since: datetime, until: datetime) -> MonthFacts:
+    """The facts of the contacts started and the cases opened in ``[since, until)``."""
+    started = (Conversation.created_at >= since) & (Conversation.created_at < until)
+    ids = select(Conversation.id).where(started)
+    first_topic_ids = (
+        select(func.min(Message.id))
+        .where(
+            Message.conversation_id.in_(ids),
+            Message.direction == Direction.IN,
+            Message.topic.is_not(None),
+        )
+        .group_by(Message.conversation_id)
+    )
+    first_topic: dict[int, str | None] = {
+        conversation_id: topic
+        for conversation_id, topic in session.execute(
+            select(Message.conversation_id, Message.topic).where(Message.id.in_(first_topic_ids))
+        )
+    }
+    case_topic: dict[int | None, str | None] = {}
+    for conversation_id, topic in session.execute(
+        select(Case.conversation_id, Case.topic)
+        .where(Case.conversation_id.in_(ids))
+        .order_by(Case.created_at.desc())
+    ):
+        case_topic[conversation_id] = topic  # the earliest case's comes last and stays
+    conversations = session.execute(
+        select(
+            Conversation.id, Conversation.channel, Conversation.language, Conversation.created_at
+        ).where(started)
+    ).all()
+    cases = session.scalars(
+        select(Case).where(Case.created_at >= since, Case.created_at < until)
+    ).all()
+    return MonthFacts(
+        aware(since),
+        aware(until),
         tuple(
-            CaseFacts(
-                c.channel,
-                c.language,
-                c.topic,
-                CaseStatus(c.status),
-                c.anonymous,
-                c.urgent,
-                c.previous_reference is not None,
-                c.escalated_at is not None,
-                aware(c.created_at),
-                _maybe_aware(c.claimed_at),
-                _maybe_aware(c.closed_at),
-                c.feedback_score,
+            ContactFacts(
+                row.channel,
+                row.language,
+                case_topic.get(row.id) or first_topic.get(row.id),
+                aware(row.created_at),
+                row.id in case_topic,
             )
-            for c in cases
+            for row in conversations
         ),
+        _case_facts(session, cases),
+    )
+
+
+def _case_facts(session: Session, cases: Sequence[Case]) -> tuple[CaseFacts, ...]:
+    references = [c.reference for c in cases]
+    first_reply: dict[str, datetime] = {}
+    if references:
+        first_reply = {
+            reference: aware(at)
+            for reference, at in session.execute(
+                select(Message.case_reference, func.min(Message.created_at))
+                .where(Message.case_reference.in_(references), Message.sender == Sender.LOS)
+                .group_by(Message.case_reference)
+            )
+            if reference is not None and at is not None
+        }
+    return tuple(
+        CaseFacts(
+            c.channel,
+            c.language,
+            c.topic,
+            CaseStatus(c.status),
+            c.anonymous,
+            c.urgent,
+            c.previous_reference is not None,
+            c.escalated_at is not None,
+            aware(c.created_at),
+            _maybe_aware(c.claimed_at),
+            _maybe_aware(c.closed_at),
+            c.feedback_score,
+            first_reply.get(c.reference),
+        )
+        for c in cases
     )

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.store.audit import AuditLine, audit, audit_lines
 from bot.store.duty import switch_duty
-from bot.store.figures import PeriodFacts, period_facts
+from bot.store.figures import MonthFacts, PeriodFacts, month_facts, period_facts
 from bot.store.models import Consent, StaffCredential, StaffSession, StaffToken
 from bot.store.notices import NoticeRecord, mark_seen, notices_for
 
@@ -168,4 +168,14 @@ class StaffRecords:
         with self.sessions.begin() as session:
             facts = period_facts(session, since)
             audit(session, now, staff_id, "stats", detail=detail)
+            return facts
+
+    def month_figures(
+        self, since: datetime, until: datetime, staff_id: str, now: datetime, detail: str
+    ) -> MonthFacts:
+        """What the leaders' monthly picture is counted from (``[since, until)``); the look
+        is audited (``detail``: the month, or that it was the CSV)."""
+        with self.sessions.begin() as session:
+            facts = month_facts(session, since, until)
+            audit(session, now, staff_id, "figures", detail=detail)
             return facts
