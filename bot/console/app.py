@@ -35,6 +35,7 @@ from bot.console.answers import AnswerPages
 from bot.console.export import ArchiveDownload
 from bot.console.guard import Guard, Staff
 from bot.console.invites import CaseTeam
+from bot.console.own_voice import OwnVoicePages
 from bot.console.present import OUTCOME_KEYS, Presenter, isolate_numbers
 from bot.i18n import Catalogs
 from bot.notifications import is_urgent
@@ -54,6 +55,7 @@ from bot.staff_auth import (
 from bot.store.accounts import StaffAccounts
 from bot.store.models import DeliveryStatus
 from bot.store.notices import NoticeRecord
+from bot.store.question_sets import QuestionSets
 from bot.store.saved_answers import SavedAnswers
 from bot.store.staff_records import StaffRecords
 from flows.types import N_
@@ -117,6 +119,7 @@ class Console:
         password: StartPasswords | str | None,
         language: str | None = None,
         answers: SavedAnswers | None = None,
+        question_sets: QuestionSets | None = None,
     ) -> None:
         self.queue = queue
         self.staffing = staffing
@@ -155,6 +158,11 @@ class Console:
             AnswerPages(self, answers, settings.languages.supported) if answers else None
         )
         self.archive = ArchiveDownload(self)
+        self.own_voice = (
+            OwnVoicePages(self, question_sets, settings.languages.supported)
+            if question_sets
+            else None
+        )
 
     # --- rendering ------------------------------------------------------------------------
 
@@ -610,6 +618,7 @@ class Console:
             answers=answers,
             reply=reply,
             **await self.team.panel(staff, view),
+            **(await self.own_voice.panel(staff, view) if self.own_voice else {"own_voice": None}),
         )
 
     def _timeline(self, view: CaseView) -> list[dict[str, Any]]:
@@ -709,6 +718,7 @@ class Console:
             "transfer": self._transfer,
             "close": self._close,
             "export": self.archive.export,  # bot/console/export.py
+            **({"own-voice": self.own_voice.send} if self.own_voice else {}),
             "invite": self.team.invite,
             "uninvite": self.team.uninvite,
         }
@@ -868,4 +878,5 @@ class Console:
             Route("/staff/case/{reference}", self.case_page),
             Route("/staff/case/{reference}/{action}", self.act, methods=["POST"]),
             *(self.answer_pages.routes() if self.answer_pages else []),
+            *(self.own_voice.routes() if self.own_voice else []),
         ]

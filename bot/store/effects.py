@@ -29,6 +29,7 @@ from bot.store.models import (
     Message,
     Outbox,
 )
+from bot.store.own_voice import answered_for, delete_rounds, record_answer, record_progress
 from flows.effects import (
     AppendToCase,
     DeleteData,
@@ -36,6 +37,8 @@ from flows.effects import (
     ExportData,
     MarkUrgent,
     OpenCase,
+    OwnVoiceAnswer,
+    OwnVoiceProgress,
     RecordConsent,
     StoreFeedback,
     WithdrawConsent,
@@ -97,6 +100,10 @@ class EffectRunner:
                     applier.mark_urgent(effect)
                 case StoreFeedback():
                     applier.feedback(effect)
+                case OwnVoiceAnswer():
+                    record_answer(session, conversation.id, self.message_id, effect, self.now)
+                case OwnVoiceProgress():
+                    record_progress(session, conversation.id, effect, self.now)
                 case ExportData():
                     extra.append(export(session, conversation, self.catalogs, effect.timezone))
                 case DeleteData():
@@ -160,6 +167,8 @@ class _Applier:
             case.description, case.callback, case.contact = "[]", None, None
             audit(self.session, self.now, "citizen", "consent_withdrawn", case.reference)
             self.session.execute(delete(CaseNote).where(CaseNote.case_id == case.id))
+        # The answers before a meeting were its words too.
+        delete_rounds(self.session, Case.conversation_id == conversation_id)
         # No service member invited into any of its cases (open or ended) sees them any more.
         revoke_for_conversation(self.session, conversation_id, self.now)
         # Everything the citizen wrote before goes with it, crisis words included: nothing of
@@ -353,6 +362,11 @@ def export(
                 description=words or "-",
             )
         )
+    for voiced in answered_for(session, [case.id for case in cases], conversation.created_at):
+        lines.append(catalogs("export.ownvoice", lang, title=voiced.title))
+        lines.extend(
+            f"- {a.question}\n  {a.text[:200]}" for a in voiced.answers if a.text is not None
+        )
     recent = [m for m in messages if m.direction == Direction.IN][-5:]
     if recent:
         lines.append(catalogs("export.recent", lang))
@@ -393,6 +407,7 @@ def delete_conversation(session: Session, conversation: Conversation, now: datet
             )
         )
     )
+    delete_rounds(session, Case.conversation_id == conversation.id)
     session.execute(delete(Case).where(Case.conversation_id == conversation.id))
     for reference in references:
         audit(session, now, "citizen", "data_deleted", reference)

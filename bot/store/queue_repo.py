@@ -25,6 +25,7 @@ from bot.store.models import (
     Message,
     Outbox,
 )
+from bot.store.own_voice import Round, rounds_of
 from bot.store.repo import record_event
 from flows.case import case_closed_event
 
@@ -118,6 +119,8 @@ class CaseView:
     """The consents given for the case (none for an anonymous one), oldest first."""
     worries: tuple[str, ...] = ()
     """Worries the citizen voiced before sending ("confidentiality"), for the los."""
+    own_voice: tuple[Round, ...] = ()
+    """The questions sent before a meeting and the child's own words that came back."""
 
 
 @dataclass(frozen=True)
@@ -397,6 +400,7 @@ class QueueRepo:
                 invitations(session, case.id, now),
                 _consents(session, case, now),
                 case_worries(case.description),
+                rounds_of(session, case.id, now),
             )
 
     def add_note(

@@ -30,6 +30,7 @@ from bot.store.models import (
     Message,
     Outbox,
 )
+from bot.store.own_voice import delete_rounds
 from bot.store.repo import aware
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,7 @@ def run_retention(
                     )
                 )
             )
+            delete_rounds(session, Case.reference.in_(references))
             session.execute(delete(Case).where(Case.reference.in_(references)))
             for reference, days in expired:
                 audit(session, now, "system", "retention_delete", reference, f"days={days}")
