@@ -159,6 +159,8 @@ def _dispatch(
         return StepResult(state, ())
     if phase is Phase.OWN_VOICE:  # an answer to the los's questions (crisis checked after)
         return own_voice.answer(state, inbound, ctx, crisis=understanding.crisis is not None)
+    if own_voice.is_stale_press(inbound):  # "skip" under a question no longer asked
+        return StepResult(state, ())
     if phase in INTAKE_PHASES:
         asked = control.question_mid_intake(state, inbound, understanding, ctx)
         if asked is not None:  # answered; the intake waits and resumes

@@ -85,6 +85,11 @@ def is_event(button: str | None) -> bool:
     return button is not None and button.startswith(EVENT)
 
 
+def is_stale_press(inbound: Inbound) -> bool:
+    """A press of "skip" or "stop" under a question that is no longer asked: nothing to do."""
+    return inbound.button in (SKIP, STOP) and not inbound.text.strip()
+
+
 def question(ctx: FlowContext, language: str, run: OwnVoiceRun) -> Outbound:
     """One question, numbered, with "skip" and "stop"."""
     text = ctx.t(

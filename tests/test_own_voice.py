@@ -106,6 +106,16 @@ async def los_sends(kari: StaffBrowser, app: App, reference: str, language: str)
     assert sent.status_code == 303, sent.text
 
 
+async def asked(chat: httpx.AsyncClient, kari: StaffBrowser, app: App) -> tuple[Teen, str]:
+    """A 15-year-old's case, Kari takes it and sends "Før møtet"; the first question is in
+    the young person's chat."""
+    teen, reference = await teen_sends_a_case(chat, app)
+    await kari.post(f"/staff/case/{reference}/claim")
+    await los_sends(kari, app, reference, "nb")
+    await teen.polls()
+    return teen, reference
+
+
 def texts(messages: list[dict[str, Any]]) -> list[str]:
     return [str(m["text"]) for m in messages]
 
@@ -124,7 +134,9 @@ async def test_a_15_year_old_answers_the_questions_the_los_sent_and_she_sees_the
     assert arrived[1] == "Spørsmål 1 av 3: Hva er viktigst for deg?"
     assert [b["label"] for b in teen.seen[-1]["buttons"]] == ["Hopp over", "Stopp her"]
 
-    second = await teen.says("At jeg får være med og bestemme, og at jeg kan fortsette med fotball.")
+    second = await teen.says(
+        "At jeg får være med og bestemme, og at jeg kan fortsette med fotball."
+    )
     assert texts(second) == ["Spørsmål 2 av 3: Hva vil du at de voksne skal vite?"]
     third = await teen.says("At jeg liker skolen, men trenger litt ro til lekser.")
     assert texts(third) == ["Spørsmål 3 av 3: Hvem vil du ha med?"]
@@ -177,10 +189,7 @@ async def test_the_young_person_can_stop_and_what_they_answered_is_kept(
     chat: httpx.AsyncClient, kari: StaffBrowser, offline_app: App
 ) -> None:
     app = offline_app
-    teen, reference = await teen_sends_a_case(chat, app)
-    await kari.post(f"/staff/case/{reference}/claim")
-    await los_sends(kari, app, reference, "nb")
-    await teen.polls()
+    teen, reference = await asked(chat, kari, app)
     await teen.says("At ingen andre på skolen får vite det.")
     stopped = await teen.says("", button="ownvoice:stop")
     assert "vi stopper her" in texts(stopped)[0]
@@ -192,10 +201,7 @@ async def test_a_crisis_in_an_answer_gets_the_crisis_answer_and_ends_the_questio
     chat: httpx.AsyncClient, kari: StaffBrowser, offline_app: App
 ) -> None:
     app = offline_app
-    teen, reference = await teen_sends_a_case(chat, app)
-    await kari.post(f"/staff/case/{reference}/claim")
-    await los_sends(kari, app, reference, "nb")
-    await teen.polls()
+    teen, reference = await asked(chat, kari, app)
     replies = texts(await teen.says("Jeg vil ikke leve lenger"))
     assert any("113" in r for r in replies)
     assert not any("Spørsmål 2 av 3" in r for r in replies)
@@ -282,10 +288,7 @@ async def test_the_answers_are_in_mine_data_in_the_archive_record_and_go_with_th
     chat: httpx.AsyncClient, kari: StaffBrowser, offline_app: App, clock: FakeClock
 ) -> None:
     app = offline_app
-    teen, reference = await teen_sends_a_case(chat, app)
-    await kari.post(f"/staff/case/{reference}/claim")
-    await los_sends(kari, app, reference, "nb")
-    await teen.polls()
+    teen, reference = await asked(chat, kari, app)
     await teen.says("At jeg får bestemme litt selv.")
     await teen.says("", button="ownvoice:stop")
     mine = texts(await teen.says("/mine_data"))
@@ -316,10 +319,7 @@ async def test_deleting_my_data_deletes_the_answers(
     chat: httpx.AsyncClient, kari: StaffBrowser, offline_app: App
 ) -> None:
     app = offline_app
-    teen, reference = await teen_sends_a_case(chat, app)
-    await kari.post(f"/staff/case/{reference}/claim")
-    await los_sends(kari, app, reference, "nb")
-    await teen.polls()
+    teen, _ = await asked(chat, kari, app)
     await teen.says("Hemmelig svar.")
     await teen.says("/slett")
     await teen.says("", button="delete:yes")

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bot.console.kept_lists import KeptListPages
 from bot.queue import CaseView, QueueError
 from bot.staff import Permission, may
 from bot.store.own_voice import Round
@@ -33,9 +34,9 @@ if TYPE_CHECKING:
     from bot.console.guard import Staff
 
 DEFAULT_QUESTIONS = (
-    N_("ownvoice.default.q1"),
-    N_("ownvoice.default.q2"),
-    N_("ownvoice.default.q3"),
+    N_("ownvoice.default.important"),
+    N_("ownvoice.default.adults_know"),
+    N_("ownvoice.default.who_along"),
 )
 SAVED_KEYS = {
     "added": N_("console.ownvoice.done.added"),
@@ -62,7 +63,7 @@ def question_lines(text: str) -> tuple[str, ...]:
     return tuple(line.strip() for line in text.splitlines() if line.strip())
 
 
-class OwnVoicePages:
+class OwnVoicePages(KeptListPages):
     """The question sets' page, the case page's panel and action, and the printable page."""
 
     def __init__(self, console: Console, sets: QuestionSets, languages: tuple[str, ...]):
@@ -86,15 +87,6 @@ class OwnVoicePages:
         )
 
     # --- the sets' page -------------------------------------------------------------------
-
-    async def page(self, request: Request) -> Response:
-        """GET /staff/own-voice: every set by language; forms for a leader."""
-        staff = await self.console._signed_in(request)
-        if isinstance(staff, Response):
-            return staff
-        if not may(staff.account.role, Permission.WORK_QUEUE):
-            return self.console._forbidden(staff)
-        return await self._render(staff, request.query_params.get("saved", ""))
 
     async def _render(
         self, staff: Staff, saved: str = "", error: str = "", kept: dict[str, str] | None = None
@@ -120,14 +112,6 @@ class OwnVoicePages:
             max_text=MAX_TEXT,
             max_questions=MAX_QUESTIONS,
         )
-
-    async def _editor(self, request: Request) -> tuple[Staff, FormData] | Response:
-        acting = await self.console._acting(request)
-        if isinstance(acting, Response):
-            return acting
-        if not may(acting[0].account.role, Permission.EDIT_ANSWERS):
-            return self.console._forbidden(acting[0])
-        return acting
 
     async def save(self, request: Request) -> Response:
         """POST /staff/own-voice: add a set (no id) or change one."""
@@ -168,14 +152,8 @@ class OwnVoicePages:
 
     async def remove(self, request: Request) -> Response:
         """POST /staff/own-voice/{id}/remove."""
-        acting = await self._editor(request)
-        if isinstance(acting, Response):
-            return acting
-        staff, _ = acting
-        raw = request.path_params["set"]
-        if not (raw.isdigit() and await run_in_threadpool(self.sets.remove, int(raw), staff.id)):
-            return await self._render(staff, error=self.console._t(N_("console.ownvoice.gone")))
-        return RedirectResponse("/staff/own-voice?saved=removed", 303)
+        gone = N_("console.ownvoice.gone")
+        return await self._remove(request, self.sets.remove, gone, "/staff/own-voice?saved=removed")
 
     # --- the case page --------------------------------------------------------------------
 
