@@ -17,12 +17,14 @@ import pytest
 from sqlalchemy import func, select
 from starlette.applications import Starlette
 
+from bot import staff_cli
 from bot.app import App
 from bot.store.models import AuditEntry, Case, OwnVoiceAnswerRecord, OwnVoiceRound, OwnVoiceSet
 from bot.store.retention import run_retention
 from tests.console_fixtures import signed_in
 from tests.fakes.clock import FakeClock
 from tests.staff_browser import StaffBrowser
+from tests.test_staff_access import cli, token_for
 
 TEEN_WORDS = "Jeg er 15 og det er mye krangling hjemme. Jeg vil ha hjelp før det blir verre."
 UK_WORDS = "Мені 15, вдома постійно сваряться, і я не можу зосередитися в школі."
@@ -185,8 +187,12 @@ async def test_a_ukrainian_teen_gets_the_questions_in_ukrainian_and_can_skip_one
     assert "Ferdig: 1 av 3 besvart" in section
 
 
-async def test_the_young_person_can_stop_and_what_they_answered_is_kept(
-    chat: httpx.AsyncClient, kari: StaffBrowser, offline_app: App
+async def test_the_young_person_can_stop_and_what_they_answered_is_kept_and_shown_at_the_terminal(
+    chat: httpx.AsyncClient,
+    kari: StaffBrowser,
+    offline_app: App,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     app = offline_app
     teen, reference = await asked(chat, kari, app)
@@ -195,6 +201,13 @@ async def test_the_young_person_can_stop_and_what_they_answered_is_kept(
     assert "vi stopper her" in texts(stopped)[0]
     [voiced] = app.queue.view(reference, "kari").own_voice
     assert voiced.status == "stopped" and voiced.answered == 1
+    monkeypatch.setenv(staff_cli.TOKEN_ENV, token_for(app, "kari"))
+    capsys.readouterr()
+    assert cli(app, "queue", "show", reference, "--as", "kari") == 0
+    shown = capsys.readouterr().out
+    assert "the child's own words (Før møtet, stopped):" in shown
+    assert "Hva er viktigst for deg? At ingen andre på skolen får vite det." in shown
+    assert "Hvem vil du ha med? -" in shown
 
 
 async def test_a_crisis_in_an_answer_gets_the_crisis_answer_and_ends_the_questions(
@@ -312,6 +325,18 @@ async def test_the_answers_are_in_mine_data_in_the_archive_record_and_go_with_th
     with app.store.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Case)) == 0
         assert session.scalar(select(func.count()).select_from(OwnVoiceRound)) == 0
+        assert session.scalar(select(func.count()).select_from(OwnVoiceAnswerRecord)) == 0
+
+
+async def test_withdrawing_consent_deletes_the_answers(
+    chat: httpx.AsyncClient, kari: StaffBrowser, offline_app: App
+) -> None:
+    app = offline_app
+    teen, reference = await asked(chat, kari, app)
+    await teen.says("Et svar jeg angrer på.")
+    await teen.says("trekk samtykke")
+    assert app.queue.view(reference, "kari").own_voice == ()
+    with app.store.sessions() as session:
         assert session.scalar(select(func.count()).select_from(OwnVoiceAnswerRecord)) == 0
 
 
