@@ -19,11 +19,15 @@ from starlette.applications import Starlette
 
 from bot import staff_cli
 from bot.app import App
+from bot.archive.document import Composer
+from bot.console.present import Presenter
 from bot.store.models import AuditEntry, Case, OwnVoiceAnswerRecord, OwnVoiceRound, OwnVoiceSet
+from bot.store.question_sets import QuestionSets, SetText
 from bot.store.retention import run_retention
 from tests.console_fixtures import signed_in
 from tests.fakes.clock import FakeClock
 from tests.staff_browser import StaffBrowser
+from tests.test_journeys import parent_sends_a_case
 from tests.test_staff_access import cli, token_for
 
 TEEN_WORDS = "Jeg er 15 og det er mye krangling hjemme. Jeg vil ha hjelp før det blir verre."
@@ -308,8 +312,6 @@ async def test_the_answers_are_in_mine_data_in_the_archive_record_and_go_with_th
     assert "Dine svar før møtet («Før møtet»):" in mine[-1]
     assert "At jeg får bestemme litt selv." in mine[-1]
 
-    from bot.archive.document import Composer
-
     record = app.queue.export(reference, "kari", lambda r: (r, "sha256=test"))
     composer = Composer(kari_presenter(app), "Fjordvik kommune")
     [section] = [
@@ -353,9 +355,7 @@ async def test_deleting_my_data_deletes_the_answers(
         assert session.scalar(select(func.count()).select_from(OwnVoiceAnswerRecord)) == 0
 
 
-def kari_presenter(app: App) -> Any:
-    from bot.console.present import Presenter
-
+def kari_presenter(app: App) -> Presenter:
     return Presenter(
         app.catalogs,
         "nb",
@@ -363,3 +363,38 @@ def kari_presenter(app: App) -> Any:
         app.queue.clock,
         app.router.staffing.name,
     )
+
+
+async def test_a_parent_of_a_younger_child_answers_in_the_terminal_where_1_is_skip(
+    offline_app: App,
+) -> None:
+    """The family answers for a younger child, on a channel without buttons (the numbered
+    choices): the questions come through the outbox like any los message."""
+    app = offline_app
+    parent, reference = await parent_sends_a_case(app)
+    app.queue.claim(reference, "kari")
+    sets = QuestionSets(app.store.sessions, app.queue.clock)
+    added = sets.save(
+        None,
+        SetText(
+            "nb",
+            "Foreldre",
+            "Før møtet om barnet ditt.",
+            ("Hva går bra?", "Hva er vanskelig?"),
+            "Takk.",
+        ),
+        "leder",
+    )
+    assert added is not None
+    sets.send(reference, "kari", added.id, None)
+    arrived = await parent.inbox()
+    assert arrived[0] == "Før møtet om barnet ditt."
+    assert arrived[1].startswith("Spørsmål 1 av 2: Hva går bra?")
+    assert "1. Hopp over" in arrived[1] and "2. Stopp her" in arrived[1]
+    await parent.says("1")
+    assert parent.last().startswith("Spørsmål 2 av 2: Hva er vanskelig?")
+    await parent.says("Morgenene før skolen.")
+    assert parent.last() == "Takk."
+    [voiced] = app.queue.view(reference, "kari").own_voice
+    assert [a.text for a in voiced.answers] == [None, "Morgenene før skolen."]
+    assert voiced.answers[0].skipped
