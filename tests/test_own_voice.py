@@ -163,6 +163,9 @@ async def test_a_15_year_old_answers_the_questions_the_los_sent_and_she_sees_the
             re.escape(question) + r"</dt>\s*<dd>.*?" + re.escape(answer), section, re.S
         )
 
+    talk = page.text.split('class="messages"', 1)[1]  # in the conversation too, marked
+    assert talk.count('<span class="tag tag-own">Barnets egne ord</span>') == 3
+
     printed = await kari.get(f"/staff/case/{reference}/own-voice")
     assert printed.status_code == 200 and "Mormor. Og helsesykepleieren" in printed.text
     # After the questions the conversation goes back to the los: a message is relayed again.

@@ -192,11 +192,14 @@ class Composer:
     def conversation(self, record: CaseRecord) -> Section:
         """Every message in order: sender, Oslo time, language, the words verbatim."""
         p, language = self.present, record.view.item.language
+        voiced = {a.message_id for r in record.view.own_voice for a in r.answers if a.message_id}
         entries = []
         for m in record.view.conversation:
             marks = []
             if m.button:
                 marks.append(self._t(N_("console.pressed")))
+            if m.id in voiced:
+                marks.append(self._t(N_("console.ownvoice.label")))
             if m.before_case:
                 marks.append(self._t(N_("console.archive.before_case")))
             meta = self._t(

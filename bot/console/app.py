@@ -626,6 +626,7 @@ class Console:
         same moment as a message comes after it)."""
         p, language = self.present, view.item.language
         shown: list[tuple[Any, int, dict[str, Any]]] = []
+        own_words = {a.message_id for r in view.own_voice for a in r.answers if a.message_id}
         for m in view.conversation:
             lang = p.message_language(m, language)
             shown.append(
@@ -641,6 +642,7 @@ class Console:
                         "dir": p.direction(lang),
                         "before_case": m.before_case,
                         "button": m.button,
+                        "own_voice": m.id in own_words,
                     },
                 )
             )

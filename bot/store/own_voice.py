@@ -29,6 +29,8 @@ class RoundAnswer:
     """The answer as written; None when skipped or not answered."""
     at: datetime | None = None
     skipped: bool = False
+    message_id: int | None = None
+    """The citizen's message that answered it."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,7 @@ def rounds_of(session: Session, case_id: int, now: datetime) -> tuple[Round, ...
                     None if skipped else (text or ""),
                     _aware(row.answered_at, now),
                     skipped,
+                    row.message_id,
                 )
             )
         shown.append(

@@ -74,6 +74,8 @@ class CaseMessage:
     """Written before the case was opened (what led to it)."""
     button: bool = False
     """A button the citizen pressed (its label is the text)."""
+    id: int = 0
+    """The stored message's id (what an answer before a meeting names)."""
 
 
 @dataclass(frozen=True)
@@ -234,6 +236,7 @@ def _conversation(session: Session, case: Case, now: datetime) -> tuple[CaseMess
                 m.language,
                 before_case=at < created and m.case_reference != case.reference,
                 button=bool(m.button) and m.direction == Direction.IN,
+                id=m.id,
             )
         )
     return tuple(shown)
