@@ -252,6 +252,19 @@ async def test_a_leader_edits_the_set_and_the_next_send_uses_it(
             },
         )
         assert edited.status_code == 303
+        empty = await leder.post(
+            "/staff/own-voice",
+            {
+                "language": "nb",
+                "title": "Tom",
+                "intro": "Hei",
+                "questions": "\n  \n",
+                "thanks": "Takk",
+            },
+        )
+        assert empty.status_code == 400
+        assert "Skriv navn, innledning, minst ett spørsmål og takken." in empty.text
+        assert 'value="Tom"' in empty.text  # what she wrote is kept
     los_cannot = await kari.post(
         "/staff/own-voice",
         {
@@ -289,6 +302,9 @@ async def test_a_los_who_does_not_hold_the_case_cannot_send(
     refused = await kari.post(f"/staff/case/{reference}/own-voice", {"set": chosen})
     assert refused.status_code == 409  # nobody holds it yet
     await kari.post(f"/staff/case/{reference}/claim")
+    half = {"set": chosen, "meeting_date": "2026-12-01", "meeting_time": ""}
+    unclear = await kari.post(f"/staff/case/{reference}/own-voice", half)
+    assert unclear.status_code == 400 and "Skriv både dato og klokkeslett" in unclear.text
     async with signed_in(web, "ahmed") as ahmed:
         page = await ahmed.get(f"/staff/case/{reference}")
         assert "Send spørsmål før møtet" not in page.text
