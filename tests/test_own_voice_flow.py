@@ -124,3 +124,14 @@ def test_the_run_survives_a_restart_in_the_stored_state(ctx: FlowContext) -> Non
     restored = ConversationState.from_json(asking.to_json(), "nb")
     assert restored == asking
     assert says(ctx, restored, "Mormor.").replies[0].text == "Takk!"
+
+
+def test_a_new_round_replaces_one_still_running(ctx: FlowContext) -> None:
+    asking = says(ctx, event(ctx).state, "Fotball.").state
+    again = event(ctx, asking, replace(SENT, request=8))
+    assert again.effects == (
+        OwnVoiceProgress(7, OwnVoiceOutcome.STOPPED),
+        OwnVoiceProgress(8, OwnVoiceOutcome.ASKING),
+    )
+    assert again.state.own_voice is not None and again.state.own_voice.request == 8
+    assert again.replies[-1].text == "Spørsmål 1 av 2: Hva er viktigst for deg?"

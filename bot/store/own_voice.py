@@ -127,8 +127,13 @@ def record_answer(
     case = found[1]
     message = session.get_one(Message, message_id)
     message.case_reference = case.reference
-    if not effect.skipped:
-        case.citizen_unread += 1
+    if not effect.skipped:  # one more for the los to read, as a relayed message
+        session.execute(
+            update(Case)
+            .where(Case.id == case.id)
+            .values(citizen_unread=Case.citizen_unread + 1)
+            .execution_options(synchronize_session=False)
+        )
     row = session.scalars(
         select(OwnVoiceAnswerRecord).where(
             OwnVoiceAnswerRecord.round_id == effect.request,
