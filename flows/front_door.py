@@ -100,7 +100,7 @@ def _answer(
     else:
         result = _dispatch(state, inbound, understanding, ctx)
     if understanding.crisis is not None:  # on every path: captions and edits included
-        result = _with_crisis(state, inbound, understanding, ctx, result)
+        result = _with_crisis(state, inbound, understanding, ctx, own_voice.interrupted(result))
     elif understanding.possible_danger and inbound.button is None:
         result = _with_danger_offer(state, ctx, result)
     if notice is not None:  # after any crisis answer: the danger comes first

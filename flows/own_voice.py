@@ -10,7 +10,7 @@ the los reads the words at once. Afterwards the conversation is the case's again
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from flows.effects import OwnVoiceAnswer, OwnVoiceOutcome, OwnVoiceProgress
@@ -175,6 +175,16 @@ def stop(state: ConversationState, ctx: FlowContext) -> StepResult:
     effects = () if run is None else (OwnVoiceProgress(run.request, OwnVoiceOutcome.STOPPED),)
     told = Outbound(ctx.t(N_("ownvoice.stopped"), lang), lang)
     return StepResult(_back_to_case(state), (told,), effects, handover=True)
+
+
+def interrupted(result: StepResult) -> StepResult:
+    """Danger came some other way than in an answer (the "someone is in danger now" button,
+    a photo's caption): the questions end quietly, before the crisis answer."""
+    run = result.state.own_voice
+    if result.state.phase is not Phase.OWN_VOICE or run is None:
+        return result
+    ended = OwnVoiceProgress(run.request, OwnVoiceOutcome.STOPPED)
+    return replace(result, state=_back_to_case(result.state), effects=(*result.effects, ended))
 
 
 def closed(state: ConversationState) -> tuple[ConversationState, tuple[OwnVoiceProgress, ...]]:

@@ -135,3 +135,13 @@ def test_a_new_round_replaces_one_still_running(ctx: FlowContext) -> None:
     )
     assert again.state.own_voice is not None and again.state.own_voice.request == 8
     assert again.replies[-1].text == "Spørsmål 1 av 2: Hva er viktigst for deg?"
+
+
+def test_someone_in_danger_pressed_mid_questions_ends_them_behind_the_crisis_answer(
+    ctx: FlowContext,
+) -> None:
+    asking = event(ctx).state
+    pressed = says(ctx, asking, button=front_door.DANGER_NOW)
+    assert pressed.crisis and "113" in pressed.replies[0].text
+    assert OwnVoiceProgress(7, OwnVoiceOutcome.STOPPED) in pressed.effects
+    assert pressed.state.phase is Phase.CASE_OPEN and pressed.state.own_voice is None
