@@ -297,10 +297,11 @@ class Router:
             return None if kept is None else Handled((), state.language, None, False, False)
         previous = state.language if state.turns > 0 else None
         started = time.perf_counter()
+        citizen = pending.direction is not Direction.EVENT  # an event's text is staff's
         understanding = await self.understander.understand(  # the whole text: crisis check
-            inbound.text, previous, inbound.language_hint
+            inbound.text if citizen else "", previous, inbound.language_hint
         )
-        if pending.direction is Direction.IN:  # an event's marker is no citizen's message
+        if citizen:  # an event's marker is no citizen's message
             self.metrics.understood(time.perf_counter() - started, understanding.source)
         ctx = await self.store.run(self.context, state, pending.channel)
         result = front_door.step(state, inbound, understanding, ctx)

@@ -429,6 +429,21 @@ def _run(app: App, args: argparse.Namespace) -> int:
                             }
                             for inv in view.invitations
                         ],
+                        "own_voice": [
+                            {
+                                "title": voiced.title,
+                                "status": voiced.status.value,
+                                "sent_by": voiced.sent_by,
+                                "meeting_at": (
+                                    voiced.meeting_at.isoformat() if voiced.meeting_at else None
+                                ),
+                                "answers": [
+                                    {"question": a.question, "text": a.text, "skipped": a.skipped}
+                                    for a in voiced.answers
+                                ],
+                            }
+                            for voiced in view.own_voice
+                        ],
                     }
                 )
             else:
@@ -452,6 +467,12 @@ def _run(app: App, args: argparse.Namespace) -> int:
                         timespec="minutes"
                     )
                     print(f"  {at} note by {terminal_safe(n.author)}: {terminal_safe(n.text)}")
+                for voiced in view.own_voice:
+                    title, status = terminal_safe(voiced.title), voiced.status.value
+                    print(f"the child's own words ({title}, {status}):")
+                    for a in voiced.answers:
+                        said = "(skipped)" if a.skipped else terminal_safe(a.text or "-")
+                        print(f"  {terminal_safe(a.question)} {said}")
                 if view.invitations:
                     print("invited (familieteam):")
                 for invited in view.invitations:

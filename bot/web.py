@@ -36,6 +36,7 @@ from bot.ops_routes import ops_routes, readiness_check
 from bot.staff_auth import StartPasswords
 from bot.store.db import engine_of
 from bot.store.jobs import HeldLock
+from bot.store.question_sets import QuestionSets
 from bot.store.saved_answers import SavedAnswers
 from bot.store.unplaced import UnplacedNotes
 from bot.text_input import load_json
@@ -130,9 +131,12 @@ def create_web_app(
         answers=SavedAnswers(app.store.sessions, app.queue.clock),
         unplaced=UnplacedNotes(app.store.sessions, app.queue.clock),
         embedder=app.understander.fallback.embedder,
+        question_sets=QuestionSets(app.store.sessions, app.queue.clock),
     )
     if console.answer_pages:
         console.answer_pages.seed()
+    if console.own_voice:
+        console.own_voice.seed()
     web = Starlette(
         routes=[
             *chat.routes(),

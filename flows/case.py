@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
+from flows import own_voice
 from flows.effects import AppendToCase, StoreFeedback
 from flows.result import StepResult
 from flows.state import ConversationState, Phase
@@ -30,9 +31,10 @@ def on_event(state: ConversationState, inbound: Inbound, ctx: FlowContext) -> St
     reference = button[len(CASE_CLOSED) :]
     if state.case_ref != reference:
         return StepResult(state, ())
+    state, ended = own_voice.closed(state)  # questions still running end with the case
     question = feedback_question(ctx, state.language, reference)
     asked = state.evolve(phase=Phase.FEEDBACK, case_ref=reference)
-    return StepResult(asked, (question,))
+    return StepResult(asked, (question,), ended)
 
 
 def relay(state: ConversationState, inbound: Inbound, ctx: FlowContext) -> StepResult:

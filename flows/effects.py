@@ -114,6 +114,40 @@ class UnplacedChosen:
     chosen: str
 
 
+class OwnVoiceOutcome(StrEnum):
+    """How a round of questions before a meeting went."""
+
+    SENT = "sent"
+    """The los sent it; the citizen's conversation has not got it yet."""
+    ASKING = "asking"
+    """The citizen got the first question and is answering."""
+    DONE = "done"
+    """Every question was answered or skipped."""
+    STOPPED = "stopped"
+    """The citizen stopped (or a crisis interrupted it); what was answered is kept."""
+    NOT_STARTED = "not_started"
+    """The conversation was no longer with the case when the questions arrived."""
+
+
+@dataclass(frozen=True)
+class OwnVoiceAnswer:
+    """The citizen answered (or skipped) one question before a meeting: this message is
+    their own words for the case (kept verbatim, marked as the child's own words)."""
+
+    request: int
+    reference: str
+    position: int
+    skipped: bool = False
+
+
+@dataclass(frozen=True)
+class OwnVoiceProgress:
+    """A round of questions before a meeting started, ended or could not start."""
+
+    request: int
+    outcome: OwnVoiceOutcome
+
+
 Effect = (
     RecordConsent
     | WithdrawConsent
@@ -125,4 +159,6 @@ Effect = (
     | DeleteData
     | NoteUnplaced
     | UnplacedChosen
+    | OwnVoiceAnswer
+    | OwnVoiceProgress
 )

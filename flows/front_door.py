@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flows import answers, case, control, intake, rights, unplaced
+from flows import answers, case, control, intake, own_voice, rights, unplaced
 from flows.commands import Command, detect
 from flows.effects import AppendToCase, DeleteData, MarkUrgent, OpenCase, UnplacedReason
 from flows.result import StepResult
@@ -29,7 +29,9 @@ INTAKE_PHASES = frozenset(
         Phase.ANON_QUESTION,
     }
 )
-TAKES_CITIZEN_WORDS = frozenset({Phase.INTAKE_DESCRIBE, Phase.ANON_QUESTION, Phase.CASE_OPEN})
+TAKES_CITIZEN_WORDS = frozenset(
+    {Phase.INTAKE_DESCRIBE, Phase.ANON_QUESTION, Phase.CASE_OPEN, Phase.OWN_VOICE}
+)
 LANGUAGE_PREFIX = "lang:"
 DANGER_NOW = answers.DANGER_NOW_BUTTON
 DANGER_OFFER_EVERY = 5
@@ -42,6 +44,8 @@ def step(
 ) -> StepResult:
     """Answer one message (or event)."""
     if inbound.button is not None and inbound.button.startswith(case.EVENT_PREFIX):
+        if own_voice.is_event(inbound.button):
+            return own_voice.on_event(state, inbound, ctx)
         return case.on_event(state, inbound, ctx)
     pressed = _pressed(inbound)
     if pressed is not None and state.turns == 0:  # a first press: in the page's language
@@ -101,7 +105,7 @@ def _answer(
     else:
         result = _dispatch(state, inbound, understanding, ctx)
     if understanding.crisis is not None:  # on every path: captions and edits included
-        result = _with_crisis(state, inbound, understanding, ctx, result)
+        result = _with_crisis(state, inbound, understanding, ctx, own_voice.interrupted(result))
     elif understanding.possible_danger and inbound.button is None:
         result = _with_danger_offer(state, ctx, result)
     if notice is not None:  # after any crisis answer: the danger comes first
@@ -157,6 +161,10 @@ def _dispatch(
         state = case.postpone_feedback(state)
         phase = state.phase
     if understanding.crisis is not None and phase not in TAKES_CITIZEN_WORDS:
+        return StepResult(state, ())
+    if phase is Phase.OWN_VOICE:  # an answer to the los's questions (crisis checked after)
+        return own_voice.answer(state, inbound, ctx, crisis=understanding.crisis is not None)
+    if own_voice.is_stale_press(inbound):  # "skip" under a question no longer asked
         return StepResult(state, ())
     if phase in INTAKE_PHASES:
         asked = control.question_mid_intake(state, inbound, understanding, ctx)
@@ -398,6 +406,8 @@ def _command(state: ConversationState, command: Command, ctx: FlowContext) -> St
         return rights.withdraw(state, ctx)
     if command is Command.PERSON:
         return intake.start(state, ctx)
+    if state.phase is Phase.OWN_VOICE:  # "stopp": the questions end, the case goes on
+        return own_voice.stop(state, ctx)
     if state.phase in INTAKE_PHASES and state.case_ref is None:  # "avbryt", "cancel", "stopp"
         return intake.cancel(state, ctx)
     return rights.stop(state, ctx)

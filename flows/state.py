@@ -23,6 +23,8 @@ class Phase(StrEnum):
     CASE_OPEN = "case_open"
     FEEDBACK = "feedback"
     CONFIRM_DELETE = "confirm_delete"
+    OWN_VOICE = "own_voice"
+    """Answering the questions the los sent before a meeting (flows/own_voice.py)."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,31 @@ class IntakeDraft:
     correcting: bool = False
     worries: tuple[str, ...] = ()
     """Worries the citizen voiced along the way ("confidentiality"): shown to the los."""
+
+
+@dataclass(frozen=True)
+class OwnVoiceRun:
+    """The questions a los sent before a meeting, and which one the citizen is at: kept in
+    the state, so a restart goes on where it was."""
+
+    request: int
+    """The store's id of the questionnaire sent (its answers are recorded under it)."""
+    reference: str
+    questions: tuple[str, ...]
+    thanks: str
+    position: int = 0
+    """The index of the question asked now."""
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> OwnVoiceRun:
+        """Read back what ``asdict`` wrote."""
+        return cls(
+            request=int(data["request"]),
+            reference=str(data["reference"]),
+            questions=tuple(str(q) for q in data.get("questions") or ()),
+            thanks=str(data.get("thanks") or ""),
+            position=int(data.get("position", 0)),
+        )
 
 
 @dataclass(frozen=True)
@@ -59,6 +86,8 @@ class ConversationState:
     offered_labels: tuple[str, ...] = ()
     """... and their labels, so that a typed answer can name one."""
     extra: dict[str, str] = field(default_factory=dict)
+    own_voice: OwnVoiceRun | None = None
+    """The questions before a meeting being answered now (phase OWN_VOICE)."""
 
     def to_json(self) -> str:
         """Serialise for the store."""
@@ -76,6 +105,7 @@ class ConversationState:
                 intake["worries"] = tuple(intake.get("worries") or ())
                 draft = IntakeDraft(**intake)
             resume = data.get("resume_phase")
+            voice = data.get("own_voice")
             return cls(
                 language=str(data.get("language") or default_language),
                 phase=Phase(data.get("phase", Phase.IDLE)),
@@ -90,8 +120,9 @@ class ConversationState:
                 offered=tuple(str(p) for p in data.get("offered") or ()),
                 offered_labels=tuple(str(p) for p in data.get("offered_labels") or ()),
                 extra={str(k): str(v) for k, v in (data.get("extra") or {}).items()},
+                own_voice=OwnVoiceRun.from_dict(voice) if isinstance(voice, dict) else None,
             )
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, KeyError):
             return cls(language=default_language)
 
     def evolve(self, **changes: Any) -> ConversationState:

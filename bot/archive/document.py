@@ -102,6 +102,7 @@ class Composer:
                 self.words(record),
                 self.consent(record),
                 self.conversation(record),
+                self.own_voice(record),
                 self.case_log(record),
                 self.outcome(record),
             ),
@@ -191,11 +192,14 @@ class Composer:
     def conversation(self, record: CaseRecord) -> Section:
         """Every message in order: sender, Oslo time, language, the words verbatim."""
         p, language = self.present, record.view.item.language
+        voiced = {a.message_id for r in record.view.own_voice for a in r.answers if a.message_id}
         entries = []
         for m in record.view.conversation:
             marks = []
             if m.button:
                 marks.append(self._t(N_("console.pressed")))
+            if m.id in voiced:
+                marks.append(self._t(N_("console.ownvoice.label")))
             if m.before_case:
                 marks.append(self._t(N_("console.archive.before_case")))
             meta = self._t(
@@ -209,6 +213,27 @@ class Composer:
             self._t(N_("console.conversation")),
             entries=tuple(entries),
             empty=self._t(N_("console.conversation.none")),
+        )
+
+    def own_voice(self, record: CaseRecord) -> Section:
+        """The child's own words: the answers to the questions sent before a meeting, each
+        after its question, with its Oslo time."""
+        entries = tuple(
+            Entry(
+                self._t(
+                    N_("console.archive.ownvoice_meta"), question=a.question, when=self._at(a.at)
+                ),
+                a.text,
+                right_to_left(a.text),
+            )
+            for r in record.view.own_voice
+            for a in r.answers
+            if a.text is not None
+        )
+        return Section(
+            self._t(N_("console.ownvoice.label")),
+            entries=entries,
+            empty=self._t(N_("console.ownvoice.none_yet")),
         )
 
     def case_log(self, record: CaseRecord) -> Section:

@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bot.console.kept_lists import KeptListPages
 from bot.staff import Permission, may
 from bot.store.saved_answers import MAX_TEXT, MAX_TITLE, Answer, SavedAnswers
 from flows.types import N_
@@ -44,7 +44,7 @@ def filled(text: str, los: str, municipality: str) -> str:
     return text.replace("{los}", los).replace("{kommune}", municipality)
 
 
-class AnswerPages:
+class AnswerPages(KeptListPages):
     """The saved-answers page and its forms, on top of the console's sign-in and pages."""
 
     def __init__(self, console: Console, answers: SavedAnswers, languages: tuple[str, ...]):
@@ -70,15 +70,6 @@ class AnswerPages:
             for a in listed
         ]
 
-    async def page(self, request: Request) -> Response:
-        """GET /staff/answers: every saved answer by language; forms for a leader."""
-        staff = await self.console._signed_in(request)
-        if isinstance(staff, Response):
-            return staff
-        if not may(staff.account.role, Permission.WORK_QUEUE):
-            return self.console._forbidden(staff)
-        return await self._render(staff, request.query_params.get("saved", ""))
-
     async def _render(
         self, staff: Staff, saved: str = "", error: str = "", kept: dict[str, str] | None = None
     ) -> Response:
@@ -102,15 +93,6 @@ class AnswerPages:
             max_title=MAX_TITLE,
             max_text=MAX_TEXT,
         )
-
-    async def _editor(self, request: Request) -> tuple[Staff, FormData] | Response:
-        """A leader's POST with its form (CSRF checked), or the refusal."""
-        acting = await self.console._acting(request)
-        if isinstance(acting, Response):
-            return acting
-        if not may(acting[0].account.role, Permission.EDIT_ANSWERS):
-            return self.console._forbidden(acting[0])
-        return acting
 
     async def save(self, request: Request) -> Response:
         """POST /staff/answers: add one (no id) or change one."""
@@ -138,14 +120,10 @@ class AnswerPages:
 
     async def remove(self, request: Request) -> Response:
         """POST /staff/answers/{id}/remove."""
-        acting = await self._editor(request)
-        if isinstance(acting, Response):
-            return acting
-        staff, _ = acting
-        raw = request.path_params["answer"]
-        if not (raw.isdigit() and await run_in_threadpool(self.answers.remove, int(raw), staff.id)):
-            return await self._render(staff, error=self.console._t(N_("console.answers.gone")))
-        return RedirectResponse("/staff/answers?saved=removed", 303)
+        gone = N_("console.answers.gone")
+        return await self._remove(
+            request, self.answers.remove, gone, "/staff/answers?saved=removed"
+        )
 
     def routes(self) -> list[BaseRoute]:
         """/staff/answers and its forms."""

@@ -36,6 +36,7 @@ from bot.console.export import ArchiveDownload
 from bot.console.figure_pages import FigurePages
 from bot.console.guard import Guard, Staff
 from bot.console.invites import CaseTeam
+from bot.console.own_voice import OwnVoicePages
 from bot.console.present import OUTCOME_KEYS, Presenter, isolate_numbers
 from bot.console.unplaced import UnplacedPage
 from bot.i18n import Catalogs
@@ -56,6 +57,7 @@ from bot.staff_auth import (
 from bot.store.accounts import StaffAccounts
 from bot.store.models import DeliveryStatus
 from bot.store.notices import NoticeRecord
+from bot.store.question_sets import QuestionSets
 from bot.store.saved_answers import SavedAnswers
 from bot.store.staff_records import StaffRecords
 from bot.store.unplaced import UnplacedNotes
@@ -123,6 +125,7 @@ class Console:
         answers: SavedAnswers | None = None,
         unplaced: UnplacedNotes | None = None,
         embedder: Embedder | None = None,
+        question_sets: QuestionSets | None = None,
     ) -> None:
         self.queue = queue
         self.staffing = staffing
@@ -163,6 +166,11 @@ class Console:
         self.archive = ArchiveDownload(self)
         self.unplaced_page = UnplacedPage(self, unplaced, embedder) if unplaced else None
         self.figure_pages = FigurePages(self)
+        self.own_voice = (
+            OwnVoicePages(self, question_sets, settings.languages.supported)
+            if question_sets
+            else None
+        )
 
     # --- rendering ------------------------------------------------------------------------
 
@@ -622,6 +630,7 @@ class Console:
             answers=answers,
             reply=reply,
             **await self.team.panel(staff, view),
+            **(await self.own_voice.panel(staff, view) if self.own_voice else {"own_voice": None}),
         )
 
     def _timeline(self, view: CaseView) -> list[dict[str, Any]]:
@@ -629,6 +638,7 @@ class Console:
         same moment as a message comes after it)."""
         p, language = self.present, view.item.language
         shown: list[tuple[Any, int, dict[str, Any]]] = []
+        own_words = {a.message_id for r in view.own_voice for a in r.answers if a.message_id}
         for m in view.conversation:
             lang = p.message_language(m, language)
             shown.append(
@@ -644,6 +654,7 @@ class Console:
                         "dir": p.direction(lang),
                         "before_case": m.before_case,
                         "button": m.button,
+                        "own_voice": m.id in own_words,
                     },
                 )
             )
@@ -721,6 +732,7 @@ class Console:
             "transfer": self._transfer,
             "close": self._close,
             "export": self.archive.export,  # bot/console/export.py
+            **({"own-voice": self.own_voice.send} if self.own_voice else {}),
             "invite": self.team.invite,
             "uninvite": self.team.uninvite,
         }
@@ -882,4 +894,5 @@ class Console:
             *(self.answer_pages.routes() if self.answer_pages else []),
             *(self.unplaced_page.routes() if self.unplaced_page else []),
             *self.figure_pages.routes(),
+            *(self.own_voice.routes() if self.own_voice else []),
         ]

@@ -17,6 +17,7 @@ from bot.store.audit import audit
 from bot.store.cases import case_worries, description_lines
 from bot.store.enums import CaseStatus
 from bot.store.models import Case, CaseNote, Conversation
+from bot.store.own_voice import rounds_of
 from bot.store.queue_repo import (
     CaseMessage,
     CaseView,
@@ -85,6 +86,7 @@ def _record(session: Session, case: Case, now: datetime) -> CaseRecord:
         conversation,
         notes,
         worries=case_worries(case.description),
+        own_voice=rounds_of(session, case.id, now),
     )
     return CaseRecord(
         view,

@@ -29,6 +29,7 @@ from bot.store.models import (
     Message,
     Outbox,
 )
+from bot.store.own_voice import answered_for, delete_rounds, record_answer, record_progress
 from bot.store.unplaced import add_choice, add_note
 from flows.effects import (
     AppendToCase,
@@ -38,6 +39,8 @@ from flows.effects import (
     MarkUrgent,
     NoteUnplaced,
     OpenCase,
+    OwnVoiceAnswer,
+    OwnVoiceProgress,
     RecordConsent,
     StoreFeedback,
     UnplacedChosen,
@@ -100,6 +103,10 @@ class EffectRunner:
                     applier.mark_urgent(effect)
                 case StoreFeedback():
                     applier.feedback(effect)
+                case OwnVoiceAnswer():
+                    record_answer(session, conversation.id, self.message_id, effect, self.now)
+                case OwnVoiceProgress():
+                    record_progress(session, conversation.id, effect, self.now)
                 case ExportData():
                     extra.append(export(session, conversation, self.catalogs, effect.timezone))
                 case NoteUnplaced():
@@ -167,6 +174,8 @@ class _Applier:
             case.description, case.callback, case.contact = "[]", None, None
             audit(self.session, self.now, "citizen", "consent_withdrawn", case.reference)
             self.session.execute(delete(CaseNote).where(CaseNote.case_id == case.id))
+        # The answers before a meeting were its words too.
+        delete_rounds(self.session, Case.conversation_id == conversation_id)
         # No service member invited into any of its cases (open or ended) sees them any more.
         revoke_for_conversation(self.session, conversation_id, self.now)
         # Everything the citizen wrote before goes with it, crisis words included: nothing of
@@ -360,6 +369,11 @@ def export(
                 description=words or "-",
             )
         )
+    for voiced in answered_for(session, [case.id for case in cases], conversation.created_at):
+        lines.append(catalogs("export.ownvoice", lang, title=voiced.title))
+        lines.extend(
+            f"- {a.question}\n  {a.text[:200]}" for a in voiced.answers if a.text is not None
+        )
     recent = [m for m in messages if m.direction == Direction.IN][-5:]
     if recent:
         lines.append(catalogs("export.recent", lang))
@@ -400,6 +414,7 @@ def delete_conversation(session: Session, conversation: Conversation, now: datet
             )
         )
     )
+    delete_rounds(session, Case.conversation_id == conversation.id)
     session.execute(delete(Case).where(Case.conversation_id == conversation.id))
     for reference in references:
         audit(session, now, "citizen", "data_deleted", reference)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.store.crypto import EncryptedText
 from bot.store.enums import CaseStatus, Direction, Sender, enum_column
-from flows.effects import UnplacedReason
+from flows.effects import OwnVoiceOutcome, UnplacedReason
 
 
 class Base(DeclarativeBase):
@@ -389,6 +389,57 @@ class SavedAnswer(Base):
     text: Mapped[str] = mapped_column(Text)
     updated_by: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class OwnVoiceSet(Base):
+    """A set of questions a los sends before a meeting ("Før møtet"), per language; a
+    leader keeps them. Staff-written, no citizen data. ``questions`` is a JSON list."""
+
+    __tablename__ = "own_voice_sets"
+    __table_args__ = (Index("ix_own_voice_sets_language", "language", "title"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    language: Mapped[str] = mapped_column(String(8))
+    title: Mapped[str] = mapped_column(String(120))
+    intro: Mapped[str] = mapped_column(Text)
+    questions: Mapped[str] = mapped_column(Text, default="[]")
+    thanks: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class OwnVoiceRound(Base):
+    """Questions a los sent to the citizen of a case before a meeting: the set's texts as
+    sent (a later edit of the set does not change them), when, by whom, the meeting's time
+    and how it went. Deleted with its case."""
+
+    __tablename__ = "own_voice_rounds"
+    __table_args__ = (Index("ix_own_voice_rounds_case", "case_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(8))
+    title: Mapped[str] = mapped_column(String(120))
+    questions: Mapped[str] = mapped_column(Text, default="[]")
+    sent_by: Mapped[str] = mapped_column(String(64))
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    meeting_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    status: Mapped[OwnVoiceOutcome] = mapped_column(enum_column(OwnVoiceOutcome, 16))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class OwnVoiceAnswerRecord(Base):
+    """One question of a round answered (the citizen's message, which holds the words and
+    belongs to the case) or skipped (no message). Deleted with its round."""
+
+    __tablename__ = "own_voice_answers"
+    __table_args__ = (UniqueConstraint("round_id", "position", name="uq_own_voice_answer"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("own_voice_rounds.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    message_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class JobRun(Base):

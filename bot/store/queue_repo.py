@@ -25,6 +25,7 @@ from bot.store.models import (
     Message,
     Outbox,
 )
+from bot.store.own_voice import Round, rounds_of
 from bot.store.repo import record_event
 from flows.case import case_closed_event
 
@@ -73,6 +74,8 @@ class CaseMessage:
     """Written before the case was opened (what led to it)."""
     button: bool = False
     """A button the citizen pressed (its label is the text)."""
+    id: int = 0
+    """The stored message's id (what an answer before a meeting names)."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,8 @@ class CaseView:
     """The consents given for the case (none for an anonymous one), oldest first."""
     worries: tuple[str, ...] = ()
     """Worries the citizen voiced before sending ("confidentiality"), for the los."""
+    own_voice: tuple[Round, ...] = ()
+    """The questions sent before a meeting and the child's own words that came back."""
 
 
 @dataclass(frozen=True)
@@ -231,6 +236,7 @@ def _conversation(session: Session, case: Case, now: datetime) -> tuple[CaseMess
                 m.language,
                 before_case=at < created and m.case_reference != case.reference,
                 button=bool(m.button) and m.direction == Direction.IN,
+                id=m.id,
             )
         )
     return tuple(shown)
@@ -397,6 +403,7 @@ class QueueRepo:
                 invitations(session, case.id, now),
                 _consents(session, case, now),
                 case_worries(case.description),
+                rounds_of(session, case.id, now),
             )
 
     def add_note(

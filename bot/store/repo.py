@@ -156,15 +156,18 @@ def is_crisis_answer(flagged: bool, first: bool, buttons: str | None) -> bool:
     return (flagged and first) or f'"{DANGER_NOW_BUTTON}"' in (buttons or "")
 
 
-def record_event(session: Session, conversation_id: int, what: str, now: datetime) -> None:
-    """Something happened to the conversation (a los closed the case): handled in order with
-    the citizen's messages by the router, the one writer of conversation state."""
+def record_event(
+    session: Session, conversation_id: int, what: str, now: datetime, text: str = ""
+) -> None:
+    """Something happened to the conversation (a los closed the case, sent questions): handled
+    in order with the citizen's messages by the router, the one writer of conversation state.
+    ``text`` is what the event carries for the flow (staff-written; never understood)."""
     session.add(
         Message(
             conversation_id=conversation_id,
             direction=Direction.EVENT,
             sender=Sender.SYSTEM,
-            text="",
+            text=text,
             button=what,
             created_at=now,
             attempts=0,

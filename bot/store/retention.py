@@ -31,6 +31,7 @@ from bot.store.models import (
     Message,
     Outbox,
 )
+from bot.store.own_voice import delete_rounds
 from bot.store.repo import aware
 from bot.store.unplaced import expire_notes
 
@@ -98,6 +99,7 @@ def run_retention(
                     )
                 )
             )
+            delete_rounds(session, Case.reference.in_(references))
             session.execute(delete(Case).where(Case.reference.in_(references)))
             for reference, days in expired:
                 audit(session, now, "system", "retention_delete", reference, f"days={days}")
