@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+from flows.voice import Register
+
 
 class Phase(StrEnum):
     """Where the conversation stands."""
@@ -15,6 +17,7 @@ class Phase(StrEnum):
     INTAKE_CONSENT = "intake_consent"
     INTAKE_ABOUT = "intake_about"
     INTAKE_AGE = "intake_age"
+    INTAKE_STRENGTHS = "intake_strengths"
     INTAKE_DESCRIBE = "intake_describe"
     INTAKE_CONTACT = "intake_contact"
     INTAKE_CALLBACK = "intake_callback"
@@ -31,6 +34,9 @@ class IntakeDraft:
 
     about: str | None = None
     age_band: str | None = None
+    strengths: str | None = None
+    """What the child (or the young person) likes and is good at or proud of, in the
+    citizen's own words; asked before the problems, and skippable."""
     description: tuple[str, ...] = ()
     contact: str | None = None
     callback: str | None = None
@@ -59,6 +65,8 @@ class ConversationState:
     offered_labels: tuple[str, ...] = ()
     """... and their labels, so that a typed answer can name one."""
     extra: dict[str, str] = field(default_factory=dict)
+    register: Register | None = None
+    """The voice this conversation is spoken to in, once chosen (see flows/voice.py)."""
 
     def to_json(self) -> str:
         """Serialise for the store."""
@@ -76,6 +84,7 @@ class ConversationState:
                 intake["worries"] = tuple(intake.get("worries") or ())
                 draft = IntakeDraft(**intake)
             resume = data.get("resume_phase")
+            register = data.get("register")
             return cls(
                 language=str(data.get("language") or default_language),
                 phase=Phase(data.get("phase", Phase.IDLE)),
@@ -90,6 +99,7 @@ class ConversationState:
                 offered=tuple(str(p) for p in data.get("offered") or ()),
                 offered_labels=tuple(str(p) for p in data.get("offered_labels") or ()),
                 extra={str(k): str(v) for k, v in (data.get("extra") or {}).items()},
+                register=Register(register) if register else None,
             )
         except (ValueError, TypeError):
             return cls(language=default_language)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.store.audit import audit
-from bot.store.cases import case_worries, description_lines
+from bot.store.cases import case_strengths, case_worries, description_lines
 from bot.store.enums import CaseStatus
 from bot.store.models import Case, CaseNote, Conversation
 from bot.store.queue_repo import (
@@ -85,6 +85,7 @@ def _record(session: Session, case: Case, now: datetime) -> CaseRecord:
         conversation,
         notes,
         worries=case_worries(case.description),
+        strengths=case_strengths(case.description),
     )
     return CaseRecord(
         view,

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.notifications import NoticeKind, Notices
 from bot.store.audit import audit
-from bot.store.cases import case_worries, description_lines
+from bot.store.cases import case_strengths, case_worries, description_lines
 from bot.store.enums import OPEN_STATUSES, OUTCOME_KINDS, CaseStatus, Direction, Sender
 from bot.store.models import (
     Case,
@@ -118,6 +118,9 @@ class CaseView:
     """The consents given for the case (none for an anonymous one), oldest first."""
     worries: tuple[str, ...] = ()
     """Worries the citizen voiced before sending ("confidentiality"), for the los."""
+    strengths: str | None = None
+    """What the child (or young person) likes and is good at or proud of, in the citizen's
+    words: the los reads it first."""
 
 
 @dataclass(frozen=True)
@@ -397,6 +400,7 @@ class QueueRepo:
                 invitations(session, case.id, now),
                 _consents(session, case, now),
                 case_worries(case.description),
+                case_strengths(case.description),
             )
 
     def add_note(
