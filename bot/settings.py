@@ -155,6 +155,20 @@ class ArchiveSettings(_Strict):
     """skjermingshjemmel."""
 
 
+class VoiceSettings(_Strict):
+    """The municipality's voice: ``auto`` speaks informally to young people (a youth-register
+    first message, or a young person under 18 writing about themselves) and plainly and
+    politely to adults; ``youth`` or ``adult`` is one register for all."""
+
+    register_: Literal["auto", "youth", "adult"] = Field(default="auto", alias="register")
+    """``voice.register`` in config.yml (``register`` itself is a name pydantic keeps)."""
+
+    @property
+    def chosen(self) -> str:
+        """The configured register: auto, youth or adult."""
+        return self.register_
+
+
 class ConsoleSettings(_Strict):
     """The staff console: its language and how long a sign-in lasts."""
 
@@ -393,6 +407,7 @@ class Settings(_Strict):
     roster: Roster
     queue: QueueSettings = QueueSettings()
     console: ConsoleSettings = ConsoleSettings()
+    voice: VoiceSettings = VoiceSettings()
     archive: ArchiveSettings = ArchiveSettings()
     after_hours: AfterHours
     notifications: NotificationSettings = NotificationSettings()

@@ -411,6 +411,7 @@ def _run(app: App, args: argparse.Namespace) -> int:
                         "callback": view.callback,
                         "description": view.description,
                         "worries": list(view.worries),
+                        "strengths": view.strengths,
                         "messages": view.messages,
                         "notes": [
                             {
@@ -456,6 +457,8 @@ def _run(app: App, args: argparse.Namespace) -> int:
                         + (f" worries={','.join(view.worries)}" if view.worries else "")
                     )
                 )
+                if view.strengths:  # what goes well comes first
+                    print(f"strengths: « {terminal_safe(view.strengths)} »")
                 for line in view.description:
                     print(f"  « {terminal_safe(line)} »")
                 for when, sender, text in view.messages:

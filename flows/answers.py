@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from flows import voice
 from flows.types import N_, Button, FlowContext, Outbound
+from flows.voice import Register
 from flows.when import format_moment
 
 SERVICE_NAME = {
@@ -134,18 +136,23 @@ def contact_lines(ctx: FlowContext, service_id: str, language: str) -> list[str]
     return lines
 
 
-def service_answer(ctx: FlowContext, service_id: str, language: str) -> Outbound:
+def service_answer(
+    ctx: FlowContext, service_id: str, language: str, register: Register | None = None
+) -> Outbound:
     """What the service does, for whom, how to reach it, and what happens next (on a channel
-    with short texts, its SMS form)."""
+    with short texts, its SMS form), opened and closed in the conversation's register."""
     if service_id not in SERVICE_WHAT:
         return not_understood(ctx, language)
     if ctx.short_texts:
         return service_sms(ctx, service_id, language)
+    what = ctx.t(SERVICE_WHAT[service_id], language, municipality=ctx.settings.municipality.name)
+    if voice.effective(ctx, register) is Register.YOUTH:  # "Bra at du spør!"; adults: to the point
+        what = ctx.t(N_("faq.opening.youth"), language) + " " + what
     parts = [
-        ctx.t(SERVICE_WHAT[service_id], language, municipality=ctx.settings.municipality.name),
+        what,
         "\n".join(contact_lines(ctx, service_id, language)),
         ctx.t(SERVICE_NEXT[service_id], language),
-        ctx.t(N_("faq.offer_person"), language),
+        voice.text(ctx, N_("faq.offer_person"), language, register),
     ]
     return Outbound("\n\n".join(parts), language, (person_button(ctx, language),))
 
@@ -275,15 +282,16 @@ def danger_offer(ctx: FlowContext, language: str) -> Outbound:
     return Outbound(text, language, (button,), crisis=True)  # on SMS too: the numbered choice
 
 
-def greeting(ctx: FlowContext, language: str) -> Outbound:
-    """Hello, what the bot can do, and the way to a person."""
-    text = ctx.t(N_("greeting"), language, municipality=ctx.settings.municipality.name)
+def greeting(ctx: FlowContext, language: str, register: Register | None = None) -> Outbound:
+    """Hello, what the bot can do, and the way to a person ("Halla!" to a young person)."""
+    name = ctx.settings.municipality.name
+    text = voice.text(ctx, N_("greeting"), language, register, municipality=name)
     return Outbound(text, language, (person_button(ctx, language),))
 
 
-def thanks(ctx: FlowContext, language: str) -> Outbound:
-    """A friendly reply to thanks or goodbye."""
-    return Outbound(ctx.t(N_("thanks"), language), language)
+def thanks(ctx: FlowContext, language: str, register: Register | None = None) -> Outbound:
+    """A friendly reply to thanks or goodbye, in the conversation's register."""
+    return Outbound(voice.text(ctx, N_("thanks"), language, register), language)
 
 
 def not_understood(ctx: FlowContext, language: str) -> Outbound:

@@ -108,7 +108,7 @@ def question_mid_intake(
         replies.append(worry_answer(ctx, lang, in_intake=True))
         state = _mark(state, understanding)
     if service is not None:
-        replies.append(answers.service_answer(ctx, service, lang))
+        replies.append(answers.service_answer(ctx, service, lang, state.register))
     again = _resume_line(ctx, intake.ask_description(state, ctx))
     return StepResult(again.state, (*replies, *again.replies), topic=service)
 
@@ -153,6 +153,6 @@ def worry_at_front_door(
     marked = _mark(state, understanding)
     service = confident_service(understanding, ctx)
     if service is not None:
-        replies.append(answers.service_answer(ctx, service, lang))
+        replies.append(answers.service_answer(ctx, service, lang, state.register))
         marked = marked.evolve(last_topic=service)
     return StepResult(marked, tuple(replies), topic=service)

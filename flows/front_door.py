@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flows import answers, case, control, intake, own_voice, rights, unplaced
+from flows import answers, case, control, intake, own_voice, rights, unplaced, voice
 from flows.commands import Command, detect
 from flows.effects import AppendToCase, DeleteData, MarkUrgent, OpenCase, UnplacedReason
 from flows.result import StepResult
@@ -22,6 +22,7 @@ INTAKE_PHASES = frozenset(
         Phase.INTAKE_ABOUT,
         Phase.INTAKE_AGE,
         Phase.INTAKE_CONSENT,
+        Phase.INTAKE_STRENGTHS,
         Phase.INTAKE_DESCRIBE,
         Phase.INTAKE_CONTACT,
         Phase.INTAKE_CALLBACK,
@@ -30,7 +31,13 @@ INTAKE_PHASES = frozenset(
     }
 )
 TAKES_CITIZEN_WORDS = frozenset(
-    {Phase.INTAKE_DESCRIBE, Phase.ANON_QUESTION, Phase.CASE_OPEN, Phase.OWN_VOICE}
+    {
+        Phase.INTAKE_STRENGTHS,
+        Phase.INTAKE_DESCRIBE,
+        Phase.ANON_QUESTION,
+        Phase.CASE_OPEN,
+        Phase.OWN_VOICE,
+    }
 )
 LANGUAGE_PREFIX = "lang:"
 DANGER_NOW = answers.DANGER_NOW_BUTTON
@@ -93,6 +100,9 @@ def _answer(
         return _switched(state.evolve(language=switch), ctx)
     if inbound.text.strip() and inbound.button is None:
         state = state.evolve(language=understanding.language)
+        if state.register is None:  # the first written message sets the voice
+            register = voice.first_register(ctx, inbound.text, state.language)
+            state = state.evolve(register=register)
     lang = state.language
 
     pressed_danger = inbound.button == DANGER_NOW
@@ -202,8 +212,10 @@ def idle(
     if inbound.button is not None and inbound.button.startswith(answers.TOPIC_PREFIX):
         chosen = inbound.button[len(answers.TOPIC_PREFIX) :]
         if chosen in ctx.settings.service_ids:
-            reply = answers.service_answer(ctx, chosen, lang)
+            reply = answers.service_answer(ctx, chosen, lang, state.register)
             return StepResult(state.evolve(last_topic=chosen), (reply,), topic=chosen)
+    if inbound.button is None and voice.greeting_only(inbound.text, lang):  # "Halla! Hva skjer?"
+        return StepResult(state, (answers.greeting(ctx, lang, state.register),))
     if understanding.worry is not None and inbound.button is None:
         return control.worry_at_front_door(state, understanding, ctx)
     if understanding.topic == LOS_TOPIC:
@@ -213,13 +225,13 @@ def idle(
         return StepResult(state, (_unsupported_language(ctx),))
     topic = understanding.topic
     if topic is not None and topic in ctx.settings.service_ids:
-        reply = answers.service_answer(ctx, topic, lang)
+        reply = answers.service_answer(ctx, topic, lang, state.register)
         told = intake.remember_words(state.evolve(last_topic=topic), inbound.text)
         return StepResult(told, (reply,), topic=topic)
     if understanding.intent == "greet":
-        return StepResult(state, (answers.greeting(ctx, lang),))
+        return StepResult(state, (answers.greeting(ctx, lang, state.register),))
     if understanding.intent == "thanks":
-        return StepResult(state, (answers.thanks(ctx, lang),))
+        return StepResult(state, (answers.thanks(ctx, lang, state.register),))
     told = intake.remember_words(state, inbound.text)
     if understanding.alternatives:  # unsure: ask, don't guess and don't hand over
         asked = StepResult(told, (answers.clarify(ctx, lang, understanding.alternatives),))
@@ -284,7 +296,13 @@ def _with_crisis(
 
 
 CONSENTED_INTAKE = frozenset(
-    {Phase.INTAKE_DESCRIBE, Phase.INTAKE_CONTACT, Phase.INTAKE_CALLBACK, Phase.INTAKE_CONFIRM}
+    {
+        Phase.INTAKE_STRENGTHS,
+        Phase.INTAKE_DESCRIBE,
+        Phase.INTAKE_CONTACT,
+        Phase.INTAKE_CALLBACK,
+        Phase.INTAKE_CONFIRM,
+    }
 )
 
 
@@ -393,7 +411,7 @@ def _unsupported_language(ctx: FlowContext) -> Outbound:
 def _command(state: ConversationState, command: Command, ctx: FlowContext) -> StepResult:
     lang = state.language
     if command in (Command.START, Command.HELP):
-        return StepResult(state, (answers.greeting(ctx, lang),))
+        return StepResult(state, (answers.greeting(ctx, lang, state.register),))
     if command is Command.LANGUAGE:
         return language_choice(state, ctx)
     if command is Command.ANONYMOUS:

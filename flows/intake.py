@@ -1,4 +1,5 @@
-"""Intake: who it is about, age band, consent, the citizen's own words, contact, summary.
+"""Intake: who it is about, age band, consent, strengths first, the citizen's own words,
+contact, summary.
 
 Also the anonymous question, for young people and for anyone who does not consent.
 """
@@ -8,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from flows import answers
+from flows import answers, voice
 from flows.effects import OpenCase, RecordConsent, WithdrawConsent
 from flows.result import StepResult
 from flows.state import ConversationState, IntakeDraft, Phase
@@ -50,10 +51,17 @@ WORRIES = "worries"
 the case the los reads."""
 CANCEL = "intake:cancel"
 """The way out of the intake, offered in every step."""
+SKIP_STRENGTHS = "strengths:skip"
+"""The one-tap "Hopp over" of the strengths question."""
 
 
 def _button(ctx: FlowContext, key: str, language: str, payload: str) -> Button:
     return Button(ctx.t(key, language), payload)
+
+
+def _say(ctx: FlowContext, key: str, state: ConversationState, **params: object) -> str:
+    """The text for ``key`` in the conversation's language and register."""
+    return voice.text(ctx, key, state.language, state.register, **params)
 
 
 def _reply(state: ConversationState, text: str, *buttons: Button) -> StepResult:
@@ -146,7 +154,7 @@ def start(state: ConversationState, ctx: FlowContext, first_words: str = "") -> 
 def ask_about(state: ConversationState, ctx: FlowContext) -> StepResult:
     """Who is this about?"""
     lang = state.language
-    text = ctx.t(N_("intake.ask_about"), lang, municipality=ctx.settings.municipality.name)
+    text = _say(ctx, N_("intake.ask_about"), state, municipality=ctx.settings.municipality.name)
     buttons = [_button(ctx, key, lang, f"about:{value}") for value, key in ABOUT.items()]
     return _step_reply(state, ctx, text, *buttons)
 
@@ -162,7 +170,7 @@ def ask_age(state: ConversationState, ctx: FlowContext) -> StepResult:
             ctx.t(N_("intake.age.range"), lang, band=bands[1]),
             ctx.t(N_("intake.age.adult"), lang),
         ]
-        text = ctx.t(N_("intake.ask_age_self"), lang)
+        text = _say(ctx, N_("intake.ask_age_self"), state)
     else:
         bands = CHILD_AGE_BANDS
         labels = [ctx.t(N_("intake.age.range"), lang, band=band) for band in bands]
@@ -197,13 +205,27 @@ def consent_text(ctx: FlowContext, language: str) -> str:
     )
 
 
+def ask_strengths(state: ConversationState, ctx: FlowContext) -> StepResult:
+    """Strengths first: what the child (or the young person) likes and is good at or proud
+    of, in their own words, before the problems; "Hopp over" skips it in one tap."""
+    lang = state.language
+    draft = state.intake or IntakeDraft()
+    key = (
+        N_("intake.strengths.question_self")
+        if draft.about == "self"
+        else N_("intake.strengths.question")
+    )
+    skip = _button(ctx, N_("intake.button.skip"), lang, SKIP_STRENGTHS)
+    return _step_reply(state.evolve(phase=Phase.INTAKE_STRENGTHS), ctx, _say(ctx, key, state), skip)
+
+
 def ask_description(state: ConversationState, ctx: FlowContext) -> StepResult:
     """In your own words, as many messages as you like, then Done."""
     lang = state.language
     draft = state.intake or IntakeDraft()
     key = N_("intake.describe_more") if draft.description else N_("intake.describe")
     return _step_reply(
-        state, ctx, ctx.t(key, lang), _button(ctx, N_("intake.button.done"), lang, DONE)
+        state, ctx, _say(ctx, key, state), _button(ctx, N_("intake.button.done"), lang, DONE)
     )
 
 
@@ -213,7 +235,7 @@ def ask_contact(state: ConversationState, ctx: FlowContext) -> StepResult:
     return _step_reply(
         state,
         ctx,
-        ctx.t(N_("intake.ask_contact"), lang),
+        _say(ctx, N_("intake.ask_contact"), state),
         _button(ctx, N_("intake.contact.chat"), lang, "contact:chat"),
         _button(ctx, N_("intake.contact.call"), lang, "contact:call"),
     )
@@ -230,6 +252,9 @@ def summary(state: ConversationState, ctx: FlowContext) -> StepResult:
         else ctx.t(N_("intake.contact.chat"), lang)
     )
     words = "\n".join(f"« {line} »" for line in draft.description)
+    if draft.strengths:  # what goes well comes first
+        strengths = ctx.t(N_("intake.summary.strengths"), lang, strengths=draft.strengths)
+        words = f"{strengths}\n{words}"
     text = ctx.t(
         N_("intake.summary"),
         lang,
@@ -276,7 +301,7 @@ def step(state: ConversationState, inbound: Inbound, ctx: FlowContext) -> StepRe
         if len(text) >= MIN_FREE_TEXT_AS_DESCRIPTION:
             draft = _with(draft, description=(*draft.description, text))
             state = state.evolve(intake=draft)
-            noted = Outbound(ctx.t(N_("intake.noted"), lang), lang)
+            noted = Outbound(_say(ctx, N_("intake.noted"), state), lang)
             again = ask_about(state, ctx)
             return StepResult(again.state, (noted, *again.replies))
         return _please_choose(state, ctx, ask_about(state, ctx))
@@ -286,6 +311,8 @@ def step(state: ConversationState, inbound: Inbound, ctx: FlowContext) -> StepRe
         if button.startswith("age:") and button[4:] in bands:
             band = button[4:]
             draft = _with(draft, age_band=band)
+            young = band != "18+"
+            state = state.evolve(register=voice.after_age(ctx, state.register, draft.about, young))
             if draft.about == "self" and is_under_consent_age(band):
                 return start_anonymous(state.evolve(intake=None), ctx, minor=True)
             return ask_consent(state.evolve(phase=Phase.INTAKE_CONSENT, intake=draft), ctx)
@@ -302,10 +329,8 @@ def step(state: ConversationState, inbound: Inbound, ctx: FlowContext) -> StepRe
                 consent_text(ctx, lang),
                 ctx.settings.retention.closed_case_days,  # as the text says
             )
-            state = state.noting("consent_scope", scope).evolve(
-                phase=Phase.INTAKE_DESCRIBE, consent_version=version
-            )
-            result = ask_description(state, ctx)
+            state = state.noting("consent_scope", scope).evolve(consent_version=version)
+            result = ask_strengths(state, ctx)
             thanks = Outbound(ctx.t(N_("consent.recorded"), lang), lang)
             return StepResult(result.state, (thanks, *result.replies), (effect,))
         if button == "consent:no":
@@ -313,6 +338,19 @@ def step(state: ConversationState, inbound: Inbound, ctx: FlowContext) -> StepRe
         if button == "anon":
             return start_anonymous(state.evolve(intake=None), ctx)
         return _please_choose(state, ctx, ask_consent(state, ctx))
+
+    if state.phase is Phase.INTAKE_STRENGTHS:
+        if button == SKIP_STRENGTHS or text:
+            strengths = text if button != SKIP_STRENGTHS else None
+            state = state.evolve(
+                phase=Phase.INTAKE_DESCRIBE, intake=_with(draft, strengths=strengths)
+            )
+            asked = ask_description(state, ctx)
+            if strengths is None:
+                return asked
+            thanks = Outbound(_say(ctx, N_("intake.strengths.thanks"), state), lang)
+            return StepResult(asked.state, (thanks, *asked.replies))
+        return ask_strengths(state, ctx)
 
     if state.phase is Phase.INTAKE_DESCRIBE:
         if button == DONE:
@@ -326,7 +364,7 @@ def step(state: ConversationState, inbound: Inbound, ctx: FlowContext) -> StepRe
             return _step_reply(
                 state,
                 ctx,
-                ctx.t(N_("intake.got_it"), lang),
+                _say(ctx, N_("intake.got_it"), state),
                 _button(ctx, N_("intake.button.done"), lang, DONE),
             )
         return ask_description(state, ctx)
@@ -352,7 +390,7 @@ def step(state: ConversationState, inbound: Inbound, ctx: FlowContext) -> StepRe
             return _step_reply(
                 state,
                 ctx,
-                ctx.t(N_("intake.rewrite"), lang),
+                _say(ctx, N_("intake.rewrite"), state),
                 _button(ctx, N_("intake.button.done"), lang, DONE),
             )
         if button == "confirm:cancel":
@@ -379,7 +417,7 @@ def step(state: ConversationState, inbound: Inbound, ctx: FlowContext) -> StepRe
 
 def ask_callback(state: ConversationState, ctx: FlowContext) -> StepResult:
     """The phone number to call back on."""
-    return _step_reply(state, ctx, ctx.t(N_("intake.ask_callback"), state.language))
+    return _step_reply(state, ctx, _say(ctx, N_("intake.ask_callback"), state))
 
 
 def _with(draft: IntakeDraft, **changes: Any) -> IntakeDraft:
@@ -411,6 +449,8 @@ def start_anonymous(
     if state.case_ref is not None:
         text = ctx.t(N_("intake.already_open"), lang, reference=state.case_ref)
         return _reply(state.evolve(phase=Phase.CASE_OPEN), text)
+    if minor:  # a young person writing about themselves: the youth voice from here on
+        state = state.evolve(register=voice.after_age(ctx, state.register, "self", True))
     key = N_("anonymous.intro_minor") if minor else N_("anonymous.intro")
     if urgent:
         key = N_("anonymous.intro_urgent")
@@ -430,7 +470,7 @@ def submit(state: ConversationState, ctx: FlowContext) -> StepResult:
     reference = ctx.new_case_reference
     effect = OpenCase(reference, draft, state.urgent, state.anonymous, lang)
     key = N_("case.opened_anonymous") if state.anonymous else N_("case.opened")
-    parts = [ctx.t(key, lang, reference=reference, when=when_read(ctx, lang))]
+    parts = [_say(ctx, key, state, reference=reference, when=when_read(ctx, lang))]
     replies = [Outbound("\n\n".join(parts), lang)]
     audience = "youth" if state.anonymous else None
     if not ctx.office_open and ctx.short_texts:  # the numbers in an SMS of their own

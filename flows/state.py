@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+from flows.voice import Register
+
 
 class Phase(StrEnum):
     """Where the conversation stands."""
@@ -15,6 +17,7 @@ class Phase(StrEnum):
     INTAKE_CONSENT = "intake_consent"
     INTAKE_ABOUT = "intake_about"
     INTAKE_AGE = "intake_age"
+    INTAKE_STRENGTHS = "intake_strengths"
     INTAKE_DESCRIBE = "intake_describe"
     INTAKE_CONTACT = "intake_contact"
     INTAKE_CALLBACK = "intake_callback"
@@ -33,6 +36,9 @@ class IntakeDraft:
 
     about: str | None = None
     age_band: str | None = None
+    strengths: str | None = None
+    """What the child (or the young person) likes and is good at or proud of, in the
+    citizen's own words; asked before the problems, and skippable."""
     description: tuple[str, ...] = ()
     contact: str | None = None
     callback: str | None = None
@@ -88,6 +94,8 @@ class ConversationState:
     extra: dict[str, str] = field(default_factory=dict)
     own_voice: OwnVoiceRun | None = None
     """The questions before a meeting being answered now (phase OWN_VOICE)."""
+    register: Register | None = None
+    """The voice this conversation is spoken to in, once chosen (see flows/voice.py)."""
 
     def to_json(self) -> str:
         """Serialise for the store."""
@@ -106,6 +114,7 @@ class ConversationState:
                 draft = IntakeDraft(**intake)
             resume = data.get("resume_phase")
             voice = data.get("own_voice")
+            register = data.get("register")
             return cls(
                 language=str(data.get("language") or default_language),
                 phase=Phase(data.get("phase", Phase.IDLE)),
@@ -121,6 +130,7 @@ class ConversationState:
                 offered_labels=tuple(str(p) for p in data.get("offered_labels") or ()),
                 extra={str(k): str(v) for k, v in (data.get("extra") or {}).items()},
                 own_voice=OwnVoiceRun.from_dict(voice) if isinstance(voice, dict) else None,
+                register=Register(register) if register else None,
             )
         except (ValueError, TypeError, KeyError):
             return cls(language=default_language)

@@ -506,6 +506,7 @@ async def test_the_choices_a_parent_pressed_are_in_the_conversation_by_their_lab
         "Mitt barn",
         "6-12 år",
         "Ja, losen kan ta med tjenestene vi trenger",
+        "Hopp over",
         "Ferdig",
         "Ring meg",
         "Send",

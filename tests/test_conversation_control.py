@@ -118,6 +118,7 @@ async def test_the_los_sees_the_worry_on_the_case(offline_app: App, kari: StaffB
     age = offline_app.settings.consent_age
     await girl.says("", button=f"age:{age}-17")
     await girl.says("", button="consent:los")
+    await girl.says("", button="strengths:skip")
     await girl.says("Jeg har det vanskelig hjemme og vil snakke med noen om det.")
     await girl.says("", button="done")
     await girl.says("", button="contact:chat")
@@ -244,7 +245,7 @@ async def test_on_every_channel_a_question_mid_intake_is_answered_not_stored(
     offline_app: App,
 ) -> None:
     parent = Citizen(offline_app, "forelder")
-    for button in ("person", "about:child", "age:6-12", "consent:los"):
+    for button in ("person", "about:child", "age:6-12", "consent:los", "strengths:skip"):
         await parent.says("", button=button)
     words = "Sønnen min gråter hver morgen før skolen og vil ikke gå."
     await parent.says(words)

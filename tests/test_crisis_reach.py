@@ -42,6 +42,7 @@ async def consent_step(c: Citizen, application: App) -> None:
 async def describe_step(c: Citizen, application: App) -> None:
     await consent_step(c, application)
     await c.says("", button="consent:los")
+    await c.says("", button="strengths:skip")
     await c.says("Jeg har det ikke bra hjemme.")
 
 
@@ -228,6 +229,7 @@ async def test_withdrawn_danger_words_never_follow_into_a_later_case(offline_app
     await teen.says("", button="about:self")
     await teen.says("", button="age:13-17")
     await teen.says("", button="consent:los")
+    await teen.says("", button="strengths:skip")
     await teen.says("Jeg vil gjerne begynne på fotball og trenger hjelp til å finne et lag.")
     await teen.says("", button="done")
     await teen.says("", button="contact:chat")

@@ -35,6 +35,7 @@ async def family_consents_to_los_only(app: App, user: str = "los-only") -> tuple
         ("", "about:child"),
         ("", "age:6-12"),
         ("", "consent:los"),
+        ("", "strengths:skip"),
         (PARENT_WORDS, None),
         ("", "done"),
         ("", "contact:chat"),

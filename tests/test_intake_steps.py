@@ -28,7 +28,7 @@ def test_consent_records_the_exact_text_shown_its_version_language_and_scope(
     assert isinstance(effect, RecordConsent)
     assert effect.text == shown.replies[0].text  # the very text the citizen saw
     assert (effect.version, effect.language, effect.scope) == ("2026-11-v1", "nb", ("familielos",))
-    assert consented.state.phase is Phase.INTAKE_DESCRIBE
+    assert consented.state.phase is Phase.INTAKE_STRENGTHS  # what goes well, before problems
 
 
 def test_free_text_is_never_taken_as_consent(ctx: FlowContext) -> None:

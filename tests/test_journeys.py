@@ -33,6 +33,7 @@ async def parent_sends_a_case(app: App, user: str = "parent-1") -> tuple[Citizen
     await parent.says("", button="about:child")
     await parent.says("", button="age:6-12")
     await parent.says("", button="consent:services")
+    await parent.says("", button="strengths:skip")
     await parent.says(PARENT_WORDS)
     await parent.says("Han sover dårlig også.")
     await parent.says("", button="done")
@@ -133,7 +134,7 @@ async def test_a_child_under_the_consent_age_is_sent_to_the_anonymous_question(
 
 async def test_withdrawing_consent_mid_intake_stores_nothing_more(offline_app: App) -> None:
     parent = Citizen(offline_app, "parent-2")
-    for button in ("person", "about:child", "age:0-5", "consent:los"):
+    for button in ("person", "about:child", "age:0-5", "consent:los", "strengths:skip"):
         await parent.says("", button=button)
     await parent.says("Babyen vår spiser dårlig")
     await parent.says("trekk samtykke")
@@ -316,6 +317,7 @@ async def test_danger_told_in_the_description_is_urgent_and_read_once(offline_ap
     await parent.says("", button="about:child")
     await parent.says("", button="age:13-17")
     await parent.says("", button="consent:los")
+    await parent.says("", button="strengths:skip")
     handled = await parent.says("Datteren min sier at stefaren hennes slår henne.")
     assert handled.crisis and "112" in handled.replies[0].text
     [item] = offline_app.queue.open_cases("kari")  # at once: consented, so not anonymous

@@ -28,6 +28,7 @@ async def to_describe_step(citizen: Citizen) -> None:
     await citizen.says("", button="about:child")
     await citizen.says("", button="age:6-12")
     await citizen.says("", button="consent:los")
+    await citizen.says("", button="strengths:skip")
 
 
 def arrival_order(app: App) -> list[str]:

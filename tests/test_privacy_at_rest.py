@@ -57,7 +57,7 @@ async def family_sends_a_case(app: App, user: str) -> tuple[Citizen, str]:
     case, and a los reply waiting in the outbox."""
     family = Citizen(app, user)
     await family.says("hei")
-    for button in ("person", "about:child", "age:6-12", "consent:services"):
+    for button in ("person", "about:child", "age:6-12", "consent:services", "strengths:skip"):
         await family.says("", button=button)
     await family.says(WORDS)
     await family.says("", button="done")

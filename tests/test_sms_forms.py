@@ -23,6 +23,7 @@ from bot.web import create_web_app
 from flows import answers, choices, control, front_door, intake
 from flows.state import ConversationState, IntakeDraft, Phase
 from flows.types import FlowContext, Outbound
+from flows.voice import Register
 
 LANGUAGES = ("nb", "nn", "en", "pl", "uk", "ar", "so")
 MOST_SMS = 4
@@ -129,6 +130,24 @@ def other_answers(ctx: FlowContext, language: str) -> dict[str, tuple[Outbound, 
         "submitted_named": intake.submit(state, ctx).replies,
         "worry": (control.worry_answer(ctx, language, in_intake=False),),
         "cancelled": intake.cancel(state, ctx).replies,
+        "strengths": intake.ask_strengths(child, ctx).replies,
+        **youth_answers(ctx, language),
+    }
+
+
+def youth_answers(ctx: FlowContext, language: str) -> dict[str, tuple[Outbound, ...]]:
+    """The same in the youth register (a young person about themselves)."""
+    young = ConversationState(language=language, register=Register.YOUTH)
+    teen = young.evolve(intake=IntakeDraft(about="self"))
+    return {
+        "greeting youth": (answers.greeting(ctx, language, Register.YOUTH),),
+        "thanks youth": (answers.thanks(ctx, language, Register.YOUTH),),
+        "ask_about youth": intake.ask_about(young, ctx).replies,
+        "ask_age youth": intake.ask_age(teen, ctx).replies,
+        "strengths youth": intake.ask_strengths(teen, ctx).replies,
+        "describe youth": intake.ask_description(teen, ctx).replies,
+        "contact youth": intake.ask_contact(teen, ctx).replies,
+        "submitted youth": intake.submit(teen, ctx).replies,
     }
 
 

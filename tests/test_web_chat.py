@@ -474,14 +474,16 @@ async def test_a_double_tap_on_consent_records_it_once_and_answers_once(
     second = await api.post(
         "/api/chat", json={"button": "consent:services", "id": "tap-2"}, headers=header
     )
-    assert "egne ord" in first.json()["replies"][-1]["text"]
+    assert "Hopp over" in first.json()["replies"][-1]["text"]  # strengths first
     assert second.json()["replies"] == []  # the second tap of a choice already answered
     with offline_app.store.sessions() as session:
         assert len(session.scalars(select(Consent)).all()) == 1
     messages = (await api.get("/api/history", headers=header)).json()["messages"]
     pressed = [m["text"] for m in messages if m["sender"] == "me"]
     assert pressed.count("Ja, losen kan ta med tjenestene vi trenger") == 1
-    assert messages[-1]["live"] is True  # "Ferdig" can still be pressed, or typed
+    assert messages[-1]["live"] is True  # "Hopp over" can still be pressed
+    skipped = await api.post("/api/chat", json={"button": "strengths:skip"}, headers=header)
+    assert "egne ord" in skipped.json()["replies"][-1]["text"]
     await api.post("/api/chat", json={"text": "Vi trenger hjelp med søvn."}, headers=header)
     done = await api.post("/api/chat", json={"text": "Ferdig"}, headers=header)
     assert "kontakte deg" in done.json()["replies"][0]["text"]

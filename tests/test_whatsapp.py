@@ -351,6 +351,7 @@ async def test_a_whatsapp_conversation_runs_end_to_end_from_question_to_a_los_re
         "Avbryt",
     ]
     await tap(fake, "consent:services")
+    await tap(fake, "strengths:skip")
     await fake.user_says(PARENT, words)
     await tap(fake, "done")
     await tap(fake, "contact:call")

@@ -98,6 +98,7 @@ class Composer:
                 when=self._at(now),
             ),
             sections=(
+                *self.strengths(record),
                 self.intake(record),
                 self.words(record),
                 self.consent(record),
@@ -149,6 +150,14 @@ class Composer:
             worries = "; ".join(p.worry(w) for w in view.worries)
             facts.append(Fact(self._t(N_("console.fact.worry")), worries))
         return Section(self._t(N_("console.archive.intake")), facts=tuple(facts))
+
+    def strengths(self, record: CaseRecord) -> tuple[Section, ...]:
+        """What the child likes and is good at or proud of, verbatim: first, when told."""
+        told = record.view.strengths
+        if not told:
+            return ()
+        entry = Entry("", told, right_to_left(told))
+        return (Section(self._t(N_("console.strengths")), entries=(entry,)),)
 
     def words(self, record: CaseRecord) -> Section:
         """What the citizen wrote when asking for a los, verbatim."""

@@ -699,6 +699,7 @@ class Console:
             "consent": p.consent(item),
             "consent_records": p.consent_records(view.consents),
             "worries": [p.worry(w) for w in view.worries],
+            "strengths": view.strengths,
             "unread": item.unread,
             "unreachable": item.unreachable,
             "previous": item.previous_reference,

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.store.audit import audit
-from bot.store.cases import case_worries, description_lines
+from bot.store.cases import case_strengths, case_worries, description_lines
 from bot.store.enums import CaseStatus
 from bot.store.models import Case, CaseNote, Conversation
 from bot.store.own_voice import rounds_of
@@ -87,6 +87,7 @@ def _record(session: Session, case: Case, now: datetime) -> CaseRecord:
         notes,
         worries=case_worries(case.description),
         own_voice=rounds_of(session, case.id, now),
+        strengths=case_strengths(case.description),
     )
     return CaseRecord(
         view,

@@ -19,13 +19,19 @@ def case_status(session: Session, reference: str) -> CaseStatus | None:
     return None if status is None else CaseStatus(status)
 
 
-def stored_description(lines: Sequence[str], worries: Sequence[str] = ()) -> str:
+def stored_description(
+    lines: Sequence[str], worries: Sequence[str] = (), strengths: str | None = None
+) -> str:
     """The case's ``description`` column: the citizen's words as a JSON list, or, when they
-    voiced a worry along the way ("confidentiality"), ``{"words": [...], "worries": [...]}``
-    (kept in the same encrypted column, so no migration)."""
-    if not worries:
+    voiced a worry along the way ("confidentiality") or told what the child likes and is
+    good at, ``{"words": [...], "worries": [...], "strengths": "..."}`` (kept in the same
+    encrypted column, so with the same consent, retention and deletion, and no migration)."""
+    if not worries and not strengths:
         return json.dumps(list(lines), ensure_ascii=False)
-    return json.dumps({"words": list(lines), "worries": list(worries)}, ensure_ascii=False)
+    data: dict[str, Any] = {"words": list(lines), "worries": list(worries)}
+    if strengths:
+        data["strengths"] = strengths
+    return json.dumps(data, ensure_ascii=False)
 
 
 def _read(raw: str | None) -> Any:
@@ -40,6 +46,13 @@ def description_lines(raw: str | None) -> list[str]:
     data = _read(raw)
     words = data.get("words", []) if isinstance(data, dict) else data
     return [str(line) for line in words] if isinstance(words, list) else []
+
+
+def case_strengths(raw: str | None) -> str | None:
+    """What the child likes and is good at or proud of, in the citizen's words, if told."""
+    data = _read(raw)
+    strengths = data.get("strengths") if isinstance(data, dict) else None
+    return str(strengths) if strengths else None
 
 
 def case_worries(raw: str | None) -> tuple[str, ...]:

@@ -16,7 +16,7 @@ from bot.i18n import Catalogs
 from bot.notifications import NoticeKind, Notices
 from bot.staff import Staffing
 from bot.store.audit import audit
-from bot.store.cases import description_lines, stored_description
+from bot.store.cases import case_strengths, description_lines, stored_description
 from bot.store.enums import OPEN_STATUSES, CaseStatus, Direction
 from bot.store.invitations import revoke_for_conversation
 from bot.store.models import (
@@ -229,7 +229,7 @@ class _Applier:
             age_band=draft.age_band,
             contact=draft.contact,
             callback=draft.callback,
-            description=stored_description(draft.description, draft.worries),
+            description=stored_description(draft.description, draft.worries, draft.strengths),
             created_at=self.now,
             preferred_staff=preferred,
             previous_reference=None if previous is None else previous.reference,
@@ -374,6 +374,9 @@ def export(
         lines.extend(
             f"- {a.question}\n  {a.text[:200]}" for a in voiced.answers if a.text is not None
         )
+        strengths = case_strengths(case.description)
+        if strengths:
+            lines.append(catalogs("export.strengths", lang, strengths=strengths))
     recent = [m for m in messages if m.direction == Direction.IN][-5:]
     if recent:
         lines.append(catalogs("export.recent", lang))

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.notifications import NoticeKind, Notices
 from bot.store.audit import audit
-from bot.store.cases import case_worries, description_lines
+from bot.store.cases import case_strengths, case_worries, description_lines
 from bot.store.enums import OPEN_STATUSES, OUTCOME_KINDS, CaseStatus, Direction, Sender
 from bot.store.models import (
     Case,
@@ -123,6 +123,9 @@ class CaseView:
     """Worries the citizen voiced before sending ("confidentiality"), for the los."""
     own_voice: tuple[Round, ...] = ()
     """The questions sent before a meeting and the child's own words that came back."""
+    strengths: str | None = None
+    """What the child (or young person) likes and is good at or proud of, in the citizen's
+    words: the los reads it first."""
 
 
 @dataclass(frozen=True)
@@ -404,6 +407,7 @@ class QueueRepo:
                 _consents(session, case, now),
                 case_worries(case.description),
                 rounds_of(session, case.id, now),
+                case_strengths(case.description),
             )
 
     def add_note(
