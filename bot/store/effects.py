@@ -369,14 +369,14 @@ def export(
                 description=words or "-",
             )
         )
+        strengths = case_strengths(case.description)
+        if strengths:
+            lines.append(catalogs("export.strengths", lang, strengths=strengths))
     for voiced in answered_for(session, [case.id for case in cases], conversation.created_at):
         lines.append(catalogs("export.ownvoice", lang, title=voiced.title))
         lines.extend(
             f"- {a.question}\n  {a.text[:200]}" for a in voiced.answers if a.text is not None
         )
-        strengths = case_strengths(case.description)
-        if strengths:
-            lines.append(catalogs("export.strengths", lang, strengths=strengths))
     recent = [m for m in messages if m.direction == Direction.IN][-5:]
     if recent:
         lines.append(catalogs("export.recent", lang))
