@@ -47,6 +47,13 @@ class AppendToCase:
 
 
 @dataclass(frozen=True)
+class StoreAttachment:
+    """Keep the document that came with this message (encrypted) in the open case."""
+
+    reference: str
+
+
+@dataclass(frozen=True)
 class MarkUrgent:
     """A crisis was detected: the conversation and any open case become urgent."""
 
@@ -81,6 +88,7 @@ Effect = (
     | WithdrawConsent
     | OpenCase
     | AppendToCase
+    | StoreAttachment
     | MarkUrgent
     | StoreFeedback
     | ExportData

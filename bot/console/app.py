@@ -32,6 +32,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Route
 
 from bot.console.answers import AnswerPages
+from bot.console.documents import DocumentDownload, listed
 from bot.console.export import ArchiveDownload
 from bot.console.guard import Guard, Staff
 from bot.console.invites import CaseTeam
@@ -155,6 +156,7 @@ class Console:
             AnswerPages(self, answers, settings.languages.supported) if answers else None
         )
         self.archive = ArchiveDownload(self)
+        self.documents = DocumentDownload(self)
 
     # --- rendering ------------------------------------------------------------------------
 
@@ -600,6 +602,7 @@ class Console:
             case=self._case_facts(view, staff),
             view=view,
             messages=self._timeline(view),
+            documents=listed(reference, view.documents, self.present, self._t),
             may_note=may(staff.account.role, Permission.ADD_NOTE)
             and view.item.status != "withdrawn",
             poll_s=POLL_S,
@@ -866,6 +869,7 @@ class Console:
             Route("/staff/duty", self.duty, methods=["POST"]),
             Route("/staff/queue.json", self.queue_feed, methods=["GET"]),
             Route("/staff/case/{reference}", self.case_page),
+            Route("/staff/case/{reference}/document/{document}", self.documents.fetch),
             Route("/staff/case/{reference}/{action}", self.act, methods=["POST"]),
             *(self.answer_pages.routes() if self.answer_pages else []),
         ]

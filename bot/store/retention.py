@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.settings import Settings
+from bot.store import attachments
 from bot.store.audit import audit
 from bot.store.db import scrub
 from bot.store.enums import CaseStatus
@@ -94,6 +95,9 @@ def run_retention(
                         select(Case.id).where(Case.reference.in_(references))
                     )
                 )
+            )
+            attachments.delete_for_cases(
+                session, select(Case.id).where(Case.reference.in_(references))
             )
             session.execute(delete(Case).where(Case.reference.in_(references)))
             for reference, days in expired:
