@@ -167,6 +167,7 @@ async def test_a_mother_sends_a_pdf_and_the_los_downloads_it_from_the_case(
     async with signed_in(web, "kari") as kari:
         page = await kari.get(f"/staff/case/{item.reference}")
         assert "Dokumenter fra familien" in page.text and "Last ned PDF" in page.text
+        assert "Sendte et dokument:" in page.text  # in the conversation, where it came
         link = f"/staff/case/{item.reference}/document/{row.id}"
         assert link in page.text
         download = await kari.get(link)
@@ -224,9 +225,19 @@ async def test_an_anonymous_youth_sends_a_photo_and_is_told_kindly_nothing_is_ke
     assert stored(offline_app) == []
 
 
-async def test_an_upload_needs_the_chat_token(api: httpx.AsyncClient, offline_app: App) -> None:
-    refused = await api.post("/api/upload", files={"file": ("a.pdf", PDF, "application/pdf")})
+async def test_an_upload_with_an_invented_token_is_refused_and_nothing_is_kept(
+    api: httpx.AsyncClient, offline_app: App
+) -> None:
+    refused = await api.post(
+        "/api/upload",
+        files={"file": ("a.pdf", PDF, "application/pdf")},
+        headers={"X-Chat-Token": "x" * 40 + ".invented"},
+    )
     assert refused.status_code == 401
+    assert stored(offline_app) == []
+    first = await api.post("/api/upload", files={"file": ("a.pdf", PDF, "application/pdf")})
+    assert first.status_code == 200 and first.json()["token"]  # a new visitor: told how
+    assert "familielos har saken din" in first.json()["replies"][0]["text"]
     assert stored(offline_app) == []
 
 

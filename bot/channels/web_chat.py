@@ -417,12 +417,15 @@ class WebChat:
     async def upload(self, request: Request) -> Response:
         """POST multipart (``file``; ``text``, ``id``, ``language``), token in X-Chat-Token:
         a photo or a PDF for the citizen's open case. The body is read no further than the
-        size limit allows; a larger file is answered with the limits and never kept. Only a
-        conversation that exists sends files: no token is issued here."""
-        checked = self._token(request)
-        if isinstance(checked, JSONResponse):
-            return checked
-        token = checked
+        size limit allows; a larger file is answered with the limits and never kept. Without
+        a token the server issues one, as ``chat`` does."""
+        if "token" in request.query_params or request.headers.get(TOKEN_HEADER):
+            checked = self._token(request)
+            if isinstance(checked, JSONResponse):
+                return checked
+            token = checked
+        else:
+            token = self.tokens.issue()  # a file as the first message: as /api/chat does
         if not request.headers.get("content-type", "").startswith("multipart/form-data"):
             return _refused("not_multipart", 400)
         cap = self.limits.max_bytes + FORM_ROOM

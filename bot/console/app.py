@@ -655,6 +655,9 @@ class Console:
                     },
                 )
             )
+        for d in listed(view.item.reference, view.documents, p, self._t):
+            # A document is stored at the moment of the reply to it: shown before that reply.
+            shown.append((d["at"], -1, {**d, "kind": "document", "sender": p.sender("citizen")}))
         shown.sort(key=lambda entry: (entry[0], entry[1]))
         return [entry for _, _, entry in shown]
 

@@ -42,13 +42,15 @@ KIND_KEYS = {
 def listed(
     reference: str, lines: tuple[AttachmentLine, ...], present: Presenter, t: Any
 ) -> list[dict[str, Any]]:
-    """The case's documents as the case page lists them (kind, size, when, link)."""
+    """The case's documents as the case page lists them (kind, size, when, link; ``at`` to
+    place them in the conversation)."""
     return [
         {
             "href": f"/staff/case/{reference}/document/{line.id}",
-            "kind": t(KIND_KEYS[line.media_type]),
+            "kind_name": t(KIND_KEYS[line.media_type]),
             "size": t(N_("console.documents.size"), kilobytes=max(1, round(line.size / 1000))),
             "when": present.when(line.created_at),
+            "at": line.created_at,
         }
         for line in lines
     ]

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.store.enums import DocumentType
 from bot.store.models import Case, StoredAttachment
+from bot.store.repo import aware
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def in_case(session: Session, case_id: int) -> list[AttachmentLine]:
         .where(StoredAttachment.case_id == case_id)
         .order_by(StoredAttachment.id)
     ).all()
-    return [AttachmentLine(i, DocumentType(m), s, c) for i, m, s, c in rows]
+    return [AttachmentLine(i, DocumentType(m), s, aware(c)) for i, m, s, c in rows]
 
 
 def read(session: Session, case_id: int, attachment_id: int) -> AttachmentFile | None:
