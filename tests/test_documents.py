@@ -4,6 +4,7 @@ before a case, or anonymously, the bot says kindly how to send it and keeps noth
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from starlette.applications import Starlette
 
 from bot.app import App
 from bot.attachments import check, sniff
+from bot.channels.telegram import TelegramChannel
 from bot.settings import AttachmentSettings
 from bot.store.crypto import PREFIX
 from bot.store.db import alembic_config, make_engine
@@ -25,6 +27,9 @@ from flows.state import ConversationState, Phase
 from flows.types import Attachment, AttachmentVerdict, FlowContext, Inbound
 from nlu.understanding import Understanding
 from tests.console_fixtures import signed_in
+from tests.fakes.telegram_api import FakeTelegram, eventually
+from tests.test_telegram import PARENT
+from tests.test_telegram import telegram as telegram  # the fixture: the channel and its fake
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n" + b"x" * 2000
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 500
@@ -267,3 +272,59 @@ def test_the_migration_makes_the_table_the_model_describes(tmp_path: Path) -> No
     assert [d for d in diff if "attachments" in repr(d)] == []
     command.downgrade(alembic_config(engine), "0016")
     command.upgrade(alembic_config(engine), "head")
+
+
+# --- Telegram: a photo or a document, fetched from the Bot API --------------------------------
+
+
+async def test_a_photo_on_telegram_in_an_open_case_reaches_the_case(
+    telegram: tuple[FakeTelegram, TelegramChannel], offline_app: App
+) -> None:
+    fake, _ = telegram
+
+    async def answered(before: int) -> None:
+        await eventually(lambda: len(fake.sent) > before)
+        await asyncio.sleep(0.3)  # an answer in two messages: both
+
+    for button in ("person", "about:self", "age:18+", "consent:services"):
+        before = len(fake.sent)
+        fake.user_presses(PARENT, button)
+        await answered(before)
+    before = len(fake.sent)
+    fake.user_says(PARENT, "Skolen har sendt et brev om fravær.")
+    # The first words are understood (the offline model is read once, slow on a busy machine).
+    await eventually(lambda: len(fake.sent) > before, timeout=60)
+    for button in ("done", "contact:chat"):
+        before = len(fake.sent)
+        fake.user_presses(PARENT, button)
+        await answered(before)
+    fake.user_presses(PARENT, "confirm:send")
+    await eventually(lambda: any("Sendt." in t for t in fake.texts_to(PARENT)))
+    fake.files["big-photo"] = PNG
+    small = {"file_id": "thumb", "file_unique_id": "t", "width": 90, "height": 90, "file_size": 9}
+    large = {"file_id": "big-photo", "file_unique_id": "b", "width": 1280, "height": 960}
+    fake.user_sends(PARENT, "photo", [small, {**large, "file_size": len(PNG)}], caption="Brevet")
+    await eventually(lambda: RECEIVED in fake.texts_to(PARENT))
+    (row,) = stored(offline_app)
+    assert row.media_type is DocumentType.PNG and row.size == len(PNG)
+    (item,) = offline_app.queue.open_cases("kari")
+    view = offline_app.queue.view(item.reference, "kari")
+    assert [d.id for d in view.documents] == [row.id]
+    assert "Brevet" in [m.text for m in view.conversation]
+
+
+async def test_a_document_on_telegram_before_a_case_is_explained_and_not_kept(
+    telegram: tuple[FakeTelegram, TelegramChannel], offline_app: App
+) -> None:
+    fake, _ = telegram
+    fake.files["letter"] = PDF
+    document = {"file_id": "letter", "file_unique_id": "l", "file_size": len(PDF)}
+    fake.user_sends(PARENT, "document", {**document, "file_name": "brev.pdf"})
+    await eventually(lambda: fake.sent)
+    assert "familielos har saken din" in fake.sent[-1]["text"]
+    assert stored(offline_app) == []
+    huge = {"file_id": "huge", "file_unique_id": "h", "file_size": 30_000_000}
+    downloads = fake.downloads
+    fake.user_sends(PARENT, "document", huge)
+    await eventually(lambda: any("Filen er for stor" in t for t in fake.texts_to(PARENT)))
+    assert fake.downloads == downloads  # a file too big is never fetched
