@@ -30,6 +30,9 @@ from tests.console_fixtures import signed_in
 from tests.fakes.telegram_api import FakeTelegram, eventually
 from tests.test_telegram import PARENT
 from tests.test_telegram import telegram as telegram  # the fixture: the channel and its fake
+from tests.test_whatsapp import PARENT as WHATSAPP_PARENT
+from tests.test_whatsapp import Fixture as WhatsAppFixture
+from tests.test_whatsapp import whatsapp as whatsapp  # the fixture: the channel and its fake
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n" + b"x" * 2000
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 500
@@ -328,3 +331,29 @@ async def test_a_document_on_telegram_before_a_case_is_explained_and_not_kept(
     fake.user_sends(PARENT, "document", huge)
     await eventually(lambda: any("Filen er for stor" in t for t in fake.texts_to(PARENT)))
     assert fake.downloads == downloads  # a file too big is never fetched
+
+
+# --- WhatsApp: an image or a document, fetched from the Graph API -----------------------------
+
+
+async def test_a_pdf_on_whatsapp_in_an_open_case_reaches_the_case(
+    whatsapp: WhatsAppFixture, offline_app: App
+) -> None:
+    fake, _ = whatsapp
+    number = WHATSAPP_PARENT
+    await fake.user_says(number, "hei")
+    for button in ("person", "about:self", "age:18+", "consent:services"):
+        await fake.user_taps(number, button)
+    await fake.user_says(number, "Legen har skrevet et brev om sønnen vår.")
+    for button in ("done", "contact:chat", "confirm:send"):
+        await fake.user_taps(number, button)
+    assert any("Sendt." in t for t in fake.texts_to(number))
+    fake.media["m-1"] = PDF
+    await fake.user_sends(number, "document", {"id": "m-1", "mime_type": "application/pdf"})
+    assert fake.texts_to(number)[-1] == RECEIVED
+    (row,) = stored(offline_app)
+    assert row.media_type is DocumentType.PDF and row.size == len(PDF)
+    fake.media["m-2"] = EXE
+    await fake.user_sends(number, "image", {"id": "m-2", "caption": "bilde"})
+    assert "Denne filtypen kan jeg ikke ta imot" in fake.texts_to(number)[-1]
+    assert len(stored(offline_app)) == 1
