@@ -357,3 +357,26 @@ async def test_a_pdf_on_whatsapp_in_an_open_case_reaches_the_case(
     await fake.user_sends(number, "image", {"id": "m-2", "caption": "bilde"})
     assert "Denne filtypen kan jeg ikke ta imot" in fake.texts_to(number)[-1]
     assert len(stored(offline_app)) == 1
+
+
+async def test_a_key_rotation_re_encrypts_the_documents_and_they_still_download(
+    api: httpx.AsyncClient, offline_app: App
+) -> None:
+    from bot.key_cli import rotate
+    from bot.store.crypto import keyring_of
+    from bot.store.db import engine_of
+
+    header = await open_case(api)
+    for n in range(5):
+        await send_file(api, header, f"side-{n}.pdf", PDF + bytes([n]), "application/pdf")
+    engine = engine_of(offline_app.store.sessions)
+    old = keyring_of(engine.dialect).current_id
+    done = rotate(engine, batch=500, grace_s=0.0, sleep=lambda _s: None)
+    assert done.current != old
+    with offline_app.store.sessions() as session:
+        raw = session.execute(text("SELECT content FROM attachments")).scalars().all()
+    assert len(raw) == 5 and all(r.startswith(f"{PREFIX}{done.current}$") for r in raw)
+    assert {row.size for row in stored(offline_app)} == {len(PDF) + 1}
+    (item,) = offline_app.queue.open_cases("kari")
+    first = offline_app.queue.read_document(item.reference, stored(offline_app)[0].id, "kari")
+    assert first.content == PDF + bytes([0])

@@ -156,7 +156,10 @@ class StoredAttachment(Base):
     (retention, erasure, withdrawal of consent)."""
 
     __tablename__ = "attachments"
-    __table_args__ = (Index("ix_attachments_case", "case_id", "id"),)
+    __table_args__ = (
+        Index("ix_attachments_case", "case_id", "id"),
+        {"info": {"reencrypt_batch": 4}},  # up to ~14 MB each: a few per transaction
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
