@@ -380,3 +380,13 @@ async def test_a_key_rotation_re_encrypts_the_documents_and_they_still_download(
     (item,) = offline_app.queue.open_cases("kari")
     first = offline_app.queue.read_document(item.reference, stored(offline_app)[0].id, "kari")
     assert first.content == PDF + bytes([0])
+
+
+async def test_withdrawing_consent_deletes_the_documents_of_the_case(
+    api: httpx.AsyncClient, offline_app: App
+) -> None:
+    header = await open_case(api)
+    await send_file(api, header, "brev.pdf", PDF, "application/pdf")
+    assert len(stored(offline_app)) == 1
+    await api.post("/api/chat", json={"text": "trekk samtykke"}, headers=header)
+    assert stored(offline_app) == []
