@@ -165,6 +165,8 @@ async def test_a_mother_sends_a_pdf_and_the_los_downloads_it_from_the_case(
     answer = await send_file(api, header, "brev-fra-nav.pdf", PDF, "application/pdf")
     assert answer.status_code == 200
     assert answer.json()["replies"][0]["text"] == RECEIVED
+    history = (await api.get("/api/history", headers=header)).json()["messages"]
+    assert [m["text"] for m in history][-2:] == ["Dokument sendt", RECEIVED]  # after a reload
     (row,) = stored(offline_app)
     assert row.size == len(PDF) and row.media_type is DocumentType.PDF
     with offline_app.store.sessions() as session:  # encrypted at rest, not the PDF itself

@@ -226,6 +226,8 @@ def history_json(
             messages.append(render(outbound, at, False))
             continue
         text = line.text or _label_of(line.pressed, messages)
+        if not text and line.media == "document":  # a file sent with the paper clip
+            text = texts(line.language)["attach_sent"]
         if not text and not messages and line.pressed in WELCOME_CHOICES:
             text = texts(line.language)[WELCOME_CHOICES[line.pressed]]
         if not text:
