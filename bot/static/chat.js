@@ -400,7 +400,8 @@
     attach.value = "";
     if (!file) return;
     disableChoices();
-    reveal(render({ sender: "me", text: t("attach_sent") }, true));
+    var mine = render({ sender: "me", text: t("attach_sent") }, true);
+    reveal(mine);
     flush().then(function () {
       var body = new FormData();
       body.append("file", file);
@@ -419,6 +420,8 @@
       typing.hidden = true;
       remember(data.token);
       status("");
+      var stamp = mine.querySelector("time");  // the server's time, as for a message
+      if (stamp && data.time) stamp.replaceWith(timeOf(data.time));
       show(data.replies, true);
     }, function () {
       typing.hidden = true;
