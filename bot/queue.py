@@ -19,6 +19,7 @@ from bot.settings import Settings
 from bot.staff import NotPermitted, Permission, Role, Staffing, UnknownStaff, may
 from bot.store.accounts import Account
 from bot.store.archive_repo import ArchiveRepo, CaseRecord
+from bot.store.attachments import AttachmentFile
 from bot.store.invitations import (
     InvitationRepo,
     InvitedCase,
@@ -124,6 +125,14 @@ class Queue:
         service member reads only a case they are invited to: any other is "no case"."""
         reader, invited_only = self._reader(staff_id)
         return self.cases.view(reference, reader, self.clock(), invited_only=invited_only)
+
+    def read_document(self, reference: str, attachment_id: int, staff_id: str) -> AttachmentFile:
+        """A document the family sent into the case, for whoever may read the case
+        (audited)."""
+        reader, invited_only = self._reader(staff_id)
+        return self.cases.read_document(
+            reference, attachment_id, reader, self.clock(), invited_only=invited_only
+        )
 
     def mark_read(self, reference: str, staff_id: str) -> bool:
         """The los who has the case has read it: the citizen is told their messages have

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
+from bot.attachments import Upload
 from bot.channels.limits import PUSH_CHANNELS, SHORT_TEXT_CHANNELS
 from bot.clock import Clock
 from bot.i18n import Catalogs
@@ -29,7 +30,7 @@ from bot.settings import Settings
 from bot.staff import Staffing
 from bot.store.accounts import StaffAccounts
 from bot.store.effects import EffectRunner
-from bot.store.enums import OPEN_STATUSES, CaseStatus, Direction
+from bot.store.enums import OPEN_STATUSES, CaseStatus, Direction, DocumentType
 from bot.store.repo import PendingMessage, Store, StoredReply, aware
 from bot.text_input import MAX_UNDERSTOOD_CHARS, clean
 from flows import answers, choices, front_door
@@ -140,9 +141,16 @@ class Router:
             short_texts=channel in SHORT_TEXT_CHANNELS,
         )
 
-    async def handle(self, inbound: Inbound, external_id: str | None = None) -> Handled:
+    async def handle(
+        self, inbound: Inbound, external_id: str | None = None, upload: Upload | None = None
+    ) -> Handled:
         """Handle one message; the inbound is on disk before anything else happens to it.
         Never raises: if even recording fails, the citizen gets the safe reply.
+
+        ``upload`` is a file that came with the message (checked by ``bot.attachments``):
+        the flow is told only its checked fact, and its bytes are kept only if the flow
+        asks to (the citizen's open case with consent). Its bytes are not recorded before:
+        a message recovered after a crash has lost its file and is answered as media.
 
         On a channel that pushes (``PUSH_CHANNELS``) the replies are put in the outbox in the
         step's transaction, to be sent and acknowledged from there. Elsewhere the answer is
@@ -151,17 +159,24 @@ class Router:
         a crash) delivered."""
         self.metrics.inbound(inbound.channel)
         try:
-            return await self._handle(inbound, external_id)
+            return await self._handle(inbound, external_id, upload)
         except Exception as error:  # the last line of defence: say so, with the crisis lines
             log.error("handling failed before recording: %s", type(error).__name__)
             language = self.settings.languages.default
             return Handled(self._safe_replies(language), language, None, False, False)
 
-    async def _handle(self, inbound: Inbound, external_id: str | None) -> Handled:
+    async def _handle(
+        self, inbound: Inbound, external_id: str | None, upload: Upload | None
+    ) -> Handled:
         default = self.settings.languages.default
         cleaned = clean(inbound.text)
         inbound = replace(
-            inbound, text=cleaned.text, truncated=cleaned.truncated, unreadable=cleaned.unreadable
+            inbound,
+            text=cleaned.text,
+            truncated=cleaned.truncated,
+            unreadable=cleaned.unreadable,
+            attachment=upload.fact if upload is not None else inbound.attachment,
+            media="document" if upload is not None else inbound.media,
         )
         address = self.address(inbound.channel, inbound.user)
         pushed = inbound.channel in PUSH_CHANNELS
@@ -195,7 +210,12 @@ class Router:
             # Recorded, never answered: the process that took it died (another replica, or
             # this one before a restart). The retry waits for the answer here, as the first
             # request did; handled by another worker meanwhile, it gets what that recorded.
-        outcomes = await self.drain(recorded.conversation_id, {recorded.message_id: inbound})
+        documents: dict[int, tuple[DocumentType, bytes]] = {}
+        if upload is not None and upload.storable and upload.media_type is not None:
+            documents[recorded.message_id] = (upload.media_type, upload.content)
+        outcomes = await self.drain(
+            recorded.conversation_id, {recorded.message_id: inbound}, documents=documents
+        )
         own = outcomes.get(recorded.message_id)
         if own is not None:
             return own
@@ -217,6 +237,7 @@ class Router:
         own: dict[int, Inbound],
         *,
         recovering: bool = False,
+        documents: dict[int, tuple[DocumentType, bytes]] | None = None,
     ) -> dict[int, Handled]:
         """Handle the conversation's unhandled messages in order; returns what came of each
         handled here. Replies go to the outbox on a channel that pushes, and elsewhere when
@@ -236,7 +257,8 @@ class Router:
                         or self.clock() - aware(pending.created_at) > LIVE_WINDOW
                     )
                 )
-                handled = await self._attempt(pending, inbound, to_outbox)
+                document = (documents or {}).get(pending.id)
+                handled = await self._attempt(pending, inbound, to_outbox, document)
                 if handled is not None:
                     outcomes[pending.id] = handled
         return outcomes
@@ -254,12 +276,16 @@ class Router:
         )
 
     async def _attempt(
-        self, pending: PendingMessage, inbound: Inbound, to_outbox: bool
+        self,
+        pending: PendingMessage,
+        inbound: Inbound,
+        to_outbox: bool,
+        document: tuple[DocumentType, bytes] | None = None,
     ) -> Handled | None:
         """One try at one message; None when another worker moved the conversation on (the
         caller reads the next message again) or when it failed and will be tried again."""
         try:
-            return await self._step(pending, inbound, to_outbox)
+            return await self._step(pending, inbound, to_outbox, document)
         except Exception as error:  # poison must not stop the conversation or the service
             kind = type(error).__name__
             log.warning("handling failed conversation=%s error=%s", pending.conversation_id, kind)
@@ -277,7 +303,11 @@ class Router:
         return (answers.handling_failed(ctx, language),)
 
     async def _step(
-        self, pending: PendingMessage, inbound: Inbound, to_outbox: bool
+        self,
+        pending: PendingMessage,
+        inbound: Inbound,
+        to_outbox: bool,
+        document: tuple[DocumentType, bytes] | None = None,
     ) -> Handled | None:
         default = self.settings.languages.default
         state = ConversationState.from_json(pending.state_json, default)
@@ -306,7 +336,13 @@ class Router:
         ctx = await self.store.run(self.context, state, pending.channel)
         result = front_door.step(state, inbound, understanding, ctx)
         runner = EffectRunner(
-            pending.id, ctx.now, self.catalogs, self.staffing, self.notices, result.effects
+            pending.id,
+            ctx.now,
+            self.catalogs,
+            self.staffing,
+            self.notices,
+            result.effects,
+            document,
         )
         replies = result.replies
         flag = understanding.crisis if result.crisis else None

@@ -267,6 +267,20 @@ class Retention(_Strict):
     """How long the masked notes of messages the bot could not place are kept."""
 
 
+class AttachmentSettings(_Strict):
+    """Documents from the family (a photo or a PDF of a letter) sent into an open case."""
+
+    max_bytes: int = Field(default=10_000_000, ge=1_000, le=50_000_000)
+    """The largest file taken; a larger one is refused (and read no further)."""
+    types: tuple[Literal["image/jpeg", "image/png", "image/webp", "application/pdf"], ...] = (
+        "image/jpeg",
+        "image/png",
+        "image/webp",
+        "application/pdf",
+    )
+    """The types taken, as decided from the file's first bytes (never its name)."""
+
+
 class Database(_Strict):
     url: str | None = None
     """None: SQLite, ``inngang.db`` in the state directory. A relative path in a
@@ -412,6 +426,7 @@ class Settings(_Strict):
     after_hours: AfterHours
     notifications: NotificationSettings = NotificationSettings()
     retention: Retention = Retention()
+    attachments: AttachmentSettings = AttachmentSettings()
     database: Database = Database()
     nlu: NluSettings = NluSettings()
     web: WebSettings = WebSettings()

@@ -49,6 +49,13 @@ class AppendToCase:
 
 
 @dataclass(frozen=True)
+class StoreAttachment:
+    """Keep the document that came with this message (encrypted) in the open case."""
+
+    reference: str
+
+
+@dataclass(frozen=True)
 class MarkUrgent:
     """A crisis was detected: the conversation and any open case become urgent."""
 
@@ -153,6 +160,7 @@ Effect = (
     | WithdrawConsent
     | OpenCase
     | AppendToCase
+    | StoreAttachment
     | MarkUrgent
     | StoreFeedback
     | ExportData

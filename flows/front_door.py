@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flows import answers, case, control, intake, own_voice, rights, unplaced, voice
+from flows import answers, case, control, documents, intake, own_voice, rights, unplaced, voice
 from flows.commands import Command, detect
 from flows.effects import AppendToCase, DeleteData, MarkUrgent, OpenCase, UnplacedReason
 from flows.result import StepResult
@@ -109,8 +109,11 @@ def _answer(
     if pressed_danger and understanding.crisis is None:  # "someone is in danger now"
         signal = CrisisSignal("acute_danger", "barnevern", lang, "citizen")
         understanding = replace(understanding, crisis=signal)
-    notice = _input_notice(inbound)
-    if notice is not None or pressed_danger:
+    carried = inbound.attachment is not None
+    notice = None if carried else _input_notice(inbound)
+    if carried and not pressed_danger:  # a file: kept in the open case, or why not
+        result = documents.received(state, inbound, ctx)
+    elif notice is not None or pressed_danger:
         result = StepResult(state, ())
     else:
         result = _dispatch(state, inbound, understanding, ctx)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Literal
 
 from bot.settings import Settings
@@ -16,6 +17,23 @@ Translate = Callable[..., str]
 def N_(key: str) -> str:
     """Mark a catalog key for extraction without translating it here."""
     return key
+
+
+class AttachmentVerdict(StrEnum):
+    """What the checks made of a file the citizen sent."""
+
+    OK = "ok"
+    TOO_BIG = "too_big"
+    BAD_TYPE = "bad_type"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file came with the message (the bytes stay with the channel until stored)."""
+
+    verdict: AttachmentVerdict
+    size: int
+    """Bytes read (for a file too big: at least this many)."""
 
 
 @dataclass(frozen=True)
@@ -31,6 +49,8 @@ class Inbound:
     unreadable: bool = False
     media: str | None = None
     """Set when the platform sent something that is not text: voice, photo, sticker, ..."""
+    attachment: Attachment | None = None
+    """A photo or a document sent as a file, checked for size and type."""
 
 
 @dataclass(frozen=True)

@@ -32,8 +32,10 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
+import httpx
 from aiolimiter import AsyncLimiter
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Message as TelegramMessage
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import (
     Application,
@@ -46,6 +48,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.attachments import Upload, check, too_big
 from bot.channels.delivery import Deliverer, SendOne, SupervisedLoop, Undelivered
 from bot.channels.render import split_text
 from bot.i18n import Catalogs
@@ -329,7 +332,38 @@ class TelegramChannel:
                     kind = name
                     break
         caption = message.caption if message is not None else None
+        if message is not None and kind in ("photo", "document"):
+            upload = await self._fetch(message)
+            if upload is not None:  # a document for the case: the flow decides
+                await self._handle(update, caption or "", None, None, upload)
+                return
         await self._handle(update, _marked(kind, caption), None, kind)
+
+    async def _fetch(self, message: TelegramMessage) -> Upload | None:
+        """A photo (its largest size within the limit) or a document, downloaded and checked
+        (``bot.attachments``); one too big is not downloaded. None when it could not be
+        fetched: then it is answered as media the bot cannot take."""
+        limits = self.router.settings.attachments
+        if message.photo:
+            fitting = [p for p in message.photo if (p.file_size or 0) <= limits.max_bytes]
+            if not fitting:
+                return too_big(max(p.file_size or 0 for p in message.photo))
+            file_id, size = fitting[-1].file_id, fitting[-1].file_size  # sizes grow
+        elif message.document is not None:
+            file_id, size = message.document.file_id, message.document.file_size
+        else:
+            return None
+        if size is not None and size > limits.max_bytes:
+            return too_big(size)
+        try:
+            found = await self.application.bot.get_file(file_id)
+            if found.file_size is not None and found.file_size > limits.max_bytes:
+                return too_big(found.file_size)
+            content = await found.download_as_bytearray()
+        except (TelegramError, httpx.HTTPError) as error:
+            log.warning("telegram file download failed error=%s", type(error).__name__)
+            return None
+        return check(bytes(content), limits)
 
     async def _on_edited(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -350,7 +384,12 @@ class TelegramChannel:
         await self._handle(update, "", query.data if isinstance(query.data, str) else None, None)
 
     async def _handle(
-        self, update: Update, text: str, button: str | None, media: str | None
+        self,
+        update: Update,
+        text: str,
+        button: str | None,
+        media: str | None,
+        upload: Upload | None = None,
     ) -> None:
         chat, user = update.effective_chat, update.effective_user
         if chat is None or user is None or chat.type != "private":
@@ -363,6 +402,7 @@ class TelegramChannel:
         handled = await self.router.handle(
             Inbound(CHANNEL, key, text, hint, button, media=media),
             external_id=str(update.update_id),
+            upload=upload,
         )
         await self._remember(address, chat.id)
         fresh = () if handled.duplicate or handled.queued else handled.replies  # else queued

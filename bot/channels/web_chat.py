@@ -12,6 +12,10 @@ proxies and logs would keep it; a ``?token=`` is refused with 400 ``token_in_que
   ``{"token", "language", "replies"}``;
 * ``POST /api/poll``: the messages that arrived since (los replies, read receipts); it
   takes them off the waiting list, so it is a POST;
+* ``POST /api/upload`` (multipart: ``file``, and ``text``, ``id``, ``language``; the token
+  in ``X-Chat-Token``, required): a photo or PDF for the open case, read at most up to the
+  configured size (``bot.attachments`` decides its type from its bytes); answered like
+  ``/api/chat``;
 * ``GET /api/history``: the conversation so far, after a reload (changes nothing): each
   message with its time, its choices (``live`` on the newest only), the choice pressed, the
   read receipts delivered.
@@ -40,14 +44,20 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 
+from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import Message
 
+from bot.attachments import Upload, check, too_big
 from bot.channels.links import LinkFacts
 from bot.i18n import RTL_LANGUAGES, Catalogs
-from bot.router import Router
+from bot.router import Handled, Router
+from bot.settings import AttachmentSettings
 from bot.store.repo import HistoryLine
 from bot.text_input import clean_field, load_json
 from flows.answers import LANGUAGE_NAME
@@ -58,6 +68,8 @@ CHANNEL = "web"
 STATIC = Path(__file__).resolve().parents[1] / "static"
 MAX_BODY = 512_000
 """Room for a 100,000-character message in any script: every character is crisis-checked."""
+FORM_ROOM = 64_000
+"""An upload's room beyond the file itself: the multipart headers, a caption, the id."""
 UI_KEYS = {
     "title": N_("web.title"),
     "intro": N_("web.intro"),
@@ -78,6 +90,8 @@ UI_KEYS = {
     "typing": N_("web.typing"),
     "los_typing": N_("web.los_typing"),
     "crisis": N_("web.crisis"),
+    "attach": N_("web.attach"),
+    "attach_sent": N_("web.attach_sent"),
 }
 EMBED_KEYS = {
     "open": N_("web.embed_open"),
@@ -119,6 +133,23 @@ class ChatTokens:
 
 def _refused(error: str, status: int) -> JSONResponse:
     return JSONResponse({"error": error}, status_code=status, headers=NO_STORE)
+
+
+async def _form(request: Request, body: bytes) -> FormData | None:
+    """The multipart form in a body already read (and size-checked); None if malformed."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    try:
+        return await Request(request.scope, replay).form(max_files=1, max_fields=4)
+    except (MultiPartException, HTTPException, ValueError):
+        return None
 
 
 WEB_LABELS = {"confirm:send": N_("web.confirm_send")}
@@ -195,6 +226,8 @@ def history_json(
             messages.append(render(outbound, at, False))
             continue
         text = line.text or _label_of(line.pressed, messages)
+        if not text and line.media == "document":  # a file sent with the paper clip
+            text = texts(line.language)["attach_sent"]
         if not text and not messages and line.pressed in WELCOME_CHOICES:
             text = texts(line.language)[WELCOME_CHOICES[line.pressed]]
         if not text:
@@ -264,8 +297,10 @@ class WebChat:
         numbers: dict[str, str],
         secret: bytes,
         links: LinkFacts | None = None,
+        limits: AttachmentSettings | None = None,
     ) -> None:
         self.router = router
+        self.limits = limits if limits is not None else router.settings.attachments
         self.links = links or LinkFacts({})
         self.tokens = ChatTokens(secret)
         self.catalogs = catalogs
@@ -358,15 +393,13 @@ class WebChat:
         text = given_text if isinstance(given_text, str) else ""
         button = clean_field(data["button"]) if isinstance(data.get("button"), str) else None
         message_id = clean_field(data["id"]) if isinstance(data.get("id"), str) else None
-        page_language = data.get("language")
-        hint = (
-            page_language
-            if isinstance(page_language, str) and page_language in self.languages
-            else clean_field(request.headers.get("accept-language", "")[:2])
-        )
+        hint = self._hint(request, data.get("language"))
         handled = await self.router.handle(
             Inbound(CHANNEL, token, text, hint, button), external_id=message_id
         )
+        return self._answered(token, handled)
+
+    def _answered(self, token: str, handled: Handled) -> JSONResponse:
         now = self.router.clock()
         return JSONResponse(
             {
@@ -377,6 +410,63 @@ class WebChat:
             },
             headers=NO_STORE,
         )
+
+    def _hint(self, request: Request, page_language: object) -> str | None:
+        if isinstance(page_language, str) and page_language in self.languages:
+            return page_language
+        return clean_field(request.headers.get("accept-language", "")[:2])
+
+    async def upload(self, request: Request) -> Response:
+        """POST multipart (``file``; ``text``, ``id``, ``language``), token in X-Chat-Token:
+        a photo or a PDF for the citizen's open case. The body is read no further than the
+        size limit allows; a larger file is answered with the limits and never kept. Without
+        a token the server issues one, as ``chat`` does."""
+        if "token" in request.query_params or request.headers.get(TOKEN_HEADER):
+            checked = self._token(request)
+            if isinstance(checked, JSONResponse):
+                return checked
+            token = checked
+        else:
+            token = self.tokens.issue()  # a file as the first message: as /api/chat does
+        if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+            return _refused("not_multipart", 400)
+        cap = self.limits.max_bytes + FORM_ROOM
+        declared = request.headers.get("content-length", "")
+        body = bytearray()
+        if declared.isdigit() and int(declared) > cap:
+            upload: Upload | None = too_big(int(declared))
+        else:
+            async for chunk in request.stream():
+                body.extend(chunk)
+                if len(body) > cap:
+                    break
+            upload = too_big(len(body)) if len(body) > cap else None
+        if upload is not None:  # too big: no form to read, the flow says the limits
+            handled = await self.router.handle(
+                Inbound(CHANNEL, token, "", self._hint(request, None)), upload=upload
+            )
+            return self._answered(token, handled)
+        form = await _form(request, bytes(body))
+        if form is None:
+            return _refused("invalid_form", 400)
+        sent = form.get("file")
+        if not isinstance(sent, UploadFile):
+            return _refused("missing_file", 400)
+        content = await sent.read(self.limits.max_bytes + 1)
+        caption = form.get("text")
+        given = form.get("id")
+        message_id = clean_field(given) if isinstance(given, str) else None
+        handled = await self.router.handle(
+            Inbound(
+                CHANNEL,
+                token,
+                caption if isinstance(caption, str) else "",
+                self._hint(request, form.get("language")),
+            ),
+            external_id=message_id,
+            upload=check(content, self.limits),
+        )
+        return self._answered(token, handled)
 
     async def poll(self, request: Request) -> Response:
         """POST (token in X-Chat-Token): messages that arrived (los replies, read receipts,
@@ -409,6 +499,7 @@ class WebChat:
             Route("/", self.page),
             Route("/api/chat", self.chat, methods=["POST"]),
             Route("/api/poll", self.poll, methods=["POST"]),
+            Route("/api/upload", self.upload, methods=["POST"]),
             Route("/api/history", self.history),
             Route("/embed.js", self.embed),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),

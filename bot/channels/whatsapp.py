@@ -44,6 +44,7 @@ import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
+from bot.attachments import Upload, check, too_big
 from bot.channels.delivery import Deliverer, SendOne, Undelivered, backoff
 from bot.channels.render import as_plain_text, split_text
 from bot.i18n import Catalogs
@@ -71,6 +72,8 @@ MAX_WEBHOOK_BYTES = 512_000
 OUTSIDE_WINDOW = 131047
 UNDELIVERABLE = 131026
 RATE_LIMITED = frozenset({4, 80007, 130429, 131048, 131056})
+DOCUMENT_KINDS = ("image", "document")
+"""Media a family may send into an open case (a photo or a PDF of a letter)."""
 MEDIA_KINDS = ("image", "audio", "video", "document", "sticker", "location", "contacts")
 IGNORED_KINDS = ("reaction", "system", "ephemeral", "request_welcome")
 """Not messages to answer: a reaction to one of ours, a changed number, and the like."""
@@ -252,6 +255,9 @@ class Received:
     inbound: Inbound
     reference: str | None
     sent_at: float | None
+    media_id: str | None = None
+    """An image's or a document's media id (fetched from the Graph API for an open case)."""
+    caption: str = ""
 
 
 def parse_message(message: object) -> Received | None:
@@ -267,6 +273,8 @@ def parse_message(message: object) -> Received | None:
     content = message.get(kind)
     content = content if isinstance(content, dict) else {}
     text, button, media = "", None, None
+    media_id: str | None = None
+    said_with = ""
     if kind == "text":
         body = content.get("body")
         text = body if isinstance(body, str) else ""
@@ -282,11 +290,14 @@ def parse_message(message: object) -> Received | None:
         caption = content.get("caption")
         media = kind if kind in MEDIA_KINDS else "unsupported"
         text = _marked(media, caption if isinstance(caption, str) else None)
+        if kind in DOCUMENT_KINDS:
+            media_id = clean_field(content.get("id"), 128)
+            said_with = caption if isinstance(caption, str) else ""
     stamp = clean_field(message.get("timestamp"), 12)
     sent_at = float(stamp) if stamp is not None and stamp.isascii() and stamp.isdigit() else None
     reference = _message_reference(clean_field(message.get("id"), 256))
     inbound = Inbound(CHANNEL, number, text, None, button, media=media)
-    return Received(number, inbound, reference, sent_at)
+    return Received(number, inbound, reference, sent_at, media_id, said_with)
 
 
 class WhatsAppChannel:
@@ -396,7 +407,11 @@ class WhatsAppChannel:
 
     async def _receive(self, received: Received) -> None:
         address = self.router.address(CHANNEL, received.number)
-        handled = await self.router.handle(received.inbound, external_id=received.reference)
+        inbound = received.inbound
+        upload = await self._fetch(received.media_id) if received.media_id else None
+        if upload is not None:  # a document for the case: its caption is the words
+            inbound = replace(inbound, text=received.caption, media=None)
+        handled = await self.router.handle(inbound, external_id=received.reference, upload=upload)
         now = self.router.clock().timestamp()
         seen = now if received.sent_at is None else min(now, received.sent_at)
         store = self.router.store
@@ -406,6 +421,35 @@ class WhatsAppChannel:
             log.warning("whatsapp: storing the contact failed error=%s", type(error).__name__)
         fresh = () if handled.duplicate or handled.queued else as_whatsapp(handled.replies)
         await self.deliverer.deliver(address, self._sender(received.number, address), fresh)
+
+    async def _fetch(self, media_id: str) -> Upload | None:
+        """An image or a document from the Graph API (its URL, then its bytes, read no further
+        than the limit) and checked (``bot.attachments``). None when it could not be fetched:
+        then it is answered as media the bot cannot take."""
+        limits = self.router.settings.attachments
+        headers = {"Authorization": f"Bearer {self._token}"}
+        base = f"{self.settings.api_url.rstrip('/')}/{self.settings.api_version}"
+        try:
+            described = await self._client.get(f"{base}/{media_id}", headers=headers)
+            described.raise_for_status()
+            facts = load_json(described.content)
+            url = facts.get("url") if isinstance(facts, dict) else None
+            size = facts.get("file_size") if isinstance(facts, dict) else None
+            if isinstance(size, int) and size > limits.max_bytes:
+                return too_big(size)
+            if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+                return None
+            content = bytearray()
+            async with self._client.stream("GET", url, headers=headers) as response:
+                response.raise_for_status()
+                async for chunk in response.aiter_bytes():
+                    content.extend(chunk)
+                    if len(content) > limits.max_bytes:
+                        return too_big(len(content))
+        except (httpx.HTTPError, ValueError) as error:
+            log.warning("whatsapp: fetching a media file failed error=%s", type(error).__name__)
+            return None
+        return check(bytes(content), limits)
 
     async def _on_status(self, status: dict[str, Any]) -> None:
         """A delivery status: logged (the outbox reference and error code, nothing else); a

@@ -32,6 +32,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Route
 
 from bot.console.answers import AnswerPages
+from bot.console.documents import DocumentDownload, listed
 from bot.console.export import ArchiveDownload
 from bot.console.figure_pages import FigurePages
 from bot.console.guard import Guard, Staff
@@ -171,6 +172,7 @@ class Console:
             if question_sets
             else None
         )
+        self.documents = DocumentDownload(self)
 
     # --- rendering ------------------------------------------------------------------------
 
@@ -620,6 +622,7 @@ class Console:
             case=self._case_facts(view, staff),
             view=view,
             messages=self._timeline(view),
+            documents=listed(reference, view.documents, self.present, self._t),
             may_note=may(staff.account.role, Permission.ADD_NOTE)
             and view.item.status != "withdrawn",
             poll_s=POLL_S,
@@ -675,6 +678,9 @@ class Console:
                     },
                 )
             )
+        for d in listed(view.item.reference, view.documents, p, self._t):
+            # A document is stored at the moment of the reply to it: shown before that reply.
+            shown.append((d["at"], -1, {**d, "kind": "document", "sender": p.sender("citizen")}))
         shown.sort(key=lambda entry: (entry[0], entry[1]))
         return [entry for _, _, entry in shown]
 
@@ -891,6 +897,7 @@ class Console:
             Route("/staff/duty", self.duty, methods=["POST"]),
             Route("/staff/queue.json", self.queue_feed, methods=["GET"]),
             Route("/staff/case/{reference}", self.case_page),
+            Route("/staff/case/{reference}/document/{document}", self.documents.fetch),
             Route("/staff/case/{reference}/{action}", self.act, methods=["POST"]),
             *(self.answer_pages.routes() if self.answer_pages else []),
             *(self.unplaced_page.routes() if self.unplaced_page else []),

@@ -16,6 +16,7 @@
   var input = document.getElementById("message");
   var picker = document.getElementById("language");
   var statusLine = document.getElementById("status");
+  var attach = document.getElementById("attach");
   var KEY = "inngang-token";
   // In another site's frame the browser may refuse storage (third-party blocking): then the
   // chat works as well, only a reload starts afresh.
@@ -53,6 +54,7 @@
     document.documentElement.dir = isRtl(lang) ? "rtl" : "ltr";
     picker.value = lang;
     input.placeholder = t("placeholder");
+    attach.setAttribute("aria-label", t("attach"));
     var texts = { "send": "send", "chat-title": "title", "message-label": "input_label",
                   "language-label": "language", "typing-text": "typing" };
     Object.keys(texts).forEach(function (id) {
@@ -390,6 +392,41 @@
     reveal(mine);
     input.value = "";
     send({ text: text }, mine);
+  });
+  // A photo or PDF (the paper clip): sent after what is waiting, once; never kept in the
+  // browser. The server decides what it is from its bytes and answers like a message.
+  attach.addEventListener("change", function () {
+    var file = attach.files && attach.files[0];
+    attach.value = "";
+    if (!file) return;
+    disableChoices();
+    var mine = render({ sender: "me", text: t("attach_sent") }, true);
+    reveal(mine);
+    flush().then(function () {
+      var body = new FormData();
+      body.append("file", file);
+      body.append("language", language);
+      body.append("id", Date.now().toString(36) + Math.random().toString(36).slice(2, 8));
+      var headers = {};
+      if (token) headers["X-Chat-Token"] = token;
+      typing.hidden = false;
+      reveal(typing);
+      return fetch("/api/upload", { method: "POST", headers: headers, body: body, cache: "no-store" });
+    }).then(function (r) {
+      if (r.status === 401) { forget(); throw new Error("token"); }
+      if (!r.ok) throw new Error("HTTP " + r.status);
+      return r.json();
+    }).then(function (data) {
+      typing.hidden = true;
+      remember(data.token);
+      status("");
+      var stamp = mine.querySelector("time");  // the server's time, as for a message
+      if (stamp && data.time) stamp.replaceWith(timeOf(data.time));
+      show(data.replies, true);
+    }, function () {
+      typing.hidden = true;
+      status(t("offline"));
+    });
   });
   input.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); form.requestSubmit(); }

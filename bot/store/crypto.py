@@ -63,6 +63,9 @@ PREFIX = "$ig1$"
 KEY_BYTES = 32
 NONCE_BYTES = 12
 KEY_ID_CHARS = 8
+REENCRYPT_BATCH = "reencrypt_batch"
+"""A table's ``info`` key: at most this many rows per re-encryption transaction (a table of
+large values, such as documents, must not be read 500 rows at a time)."""
 KEYRING_ATTRIBUTE = "inngang_keyring"
 """The attribute of an engine's dialect that holds its KeyRing (see ``install_keyring``)."""
 KEY_FILE_HEADER = (
@@ -502,8 +505,9 @@ def reencrypt(
             continue
         (key,) = table.primary_key.columns
         count = 0
+        rows = min(batch, int(table.info.get(REENCRYPT_BATCH, batch)))  # big values: fewer
         while True:
-            changed = _reencrypt_pass(engine, table, key, columns, keyring, only_plaintext, batch)
+            changed = _reencrypt_pass(engine, table, key, columns, keyring, only_plaintext, rows)
             count += changed
             if changed == 0:
                 break

@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 from bot.i18n import Catalogs
 from bot.notifications import NoticeKind, Notices
 from bot.staff import Staffing
+from bot.store import attachments
 from bot.store.audit import audit
 from bot.store.cases import case_strengths, description_lines, stored_description
-from bot.store.enums import OPEN_STATUSES, CaseStatus, Direction
+from bot.store.enums import OPEN_STATUSES, CaseStatus, Direction, DocumentType
 from bot.store.invitations import revoke_for_conversation
 from bot.store.models import (
     Case,
@@ -42,6 +43,7 @@ from flows.effects import (
     OwnVoiceAnswer,
     OwnVoiceProgress,
     RecordConsent,
+    StoreAttachment,
     StoreFeedback,
     UnplacedChosen,
     WithdrawConsent,
@@ -73,6 +75,8 @@ class EffectRunner:
     staffing: Staffing
     notices: Notices
     effects: Sequence[Effect]
+    document: tuple[DocumentType, bytes] | None = None
+    """The checked file that came with the message, for StoreAttachment (the channel's)."""
 
     def apply(
         self, session: Session, conversation: Conversation
@@ -90,6 +94,9 @@ class EffectRunner:
         )
         extra: list[Outbound] = []
         for effect in self.effects:
+            if isinstance(effect, StoreAttachment):
+                applier.store_attachment(effect, self.document)
+                continue
             match effect:
                 case RecordConsent():
                     applier.record_consent(effect)
@@ -176,6 +183,7 @@ class _Applier:
             self.session.execute(delete(CaseNote).where(CaseNote.case_id == case.id))
         # The answers before a meeting were its words too.
         delete_rounds(self.session, Case.conversation_id == conversation_id)
+        attachments.delete_for_conversation(self.session, conversation_id)
         # No service member invited into any of its cases (open or ended) sees them any more.
         revoke_for_conversation(self.session, conversation_id, self.now)
         # Everything the citizen wrote before goes with it, crisis words included: nothing of
@@ -277,6 +285,26 @@ class _Applier:
             .values(citizen_unread=Case.citizen_unread + 1)
         )
 
+    def store_attachment(
+        self, effect: StoreAttachment, document: tuple[DocumentType, bytes] | None
+    ) -> None:
+        """Keep the file in the citizen's own open case; without bytes (a message recovered
+        after a restart) or without such a case nothing is kept."""
+        if document is None:
+            return
+        case = self.session.scalars(select(Case).where(Case.reference == effect.reference)).first()
+        if (
+            case is None
+            or case.conversation_id != self.conversation.id
+            or case.status not in OPEN_STATUSES
+        ):
+            return
+        media_type, content = document
+        attachments.add(self.session, case, self.message_id, media_type, content, self.now)
+        message = self.session.get_one(Message, self.message_id)
+        message.case_reference = case.reference
+        case.citizen_unread += 1
+
     def mark_urgent(self, effect: MarkUrgent) -> None:
         self.conversation.urgent = True
         cases = self.session.scalars(
@@ -377,6 +405,9 @@ def export(
         lines.extend(
             f"- {a.question}\n  {a.text[:200]}" for a in voiced.answers if a.text is not None
         )
+    documents = attachments.count_for_conversation(session, conversation.id)
+    if documents:
+        lines.append(catalogs("export.documents", lang, count=documents))
     recent = [m for m in messages if m.direction == Direction.IN][-5:]
     if recent:
         lines.append(catalogs("export.recent", lang))
@@ -388,9 +419,8 @@ def export(
 
 
 def delete_conversation(session: Session, conversation: Conversation, now: datetime) -> None:
-    """Delete the conversation, its messages, cases (with their notes and invitations) and
-    outbox; keep
-    consent records unlinked."""
+    """Delete the conversation, its messages, documents, cases (with their notes and
+    invitations) and outbox; keep consent records unlinked."""
     references = session.scalars(
         select(Case.reference).where(Case.conversation_id == conversation.id)
     ).all()
@@ -405,6 +435,7 @@ def delete_conversation(session: Session, conversation: Conversation, now: datet
     )
     session.execute(delete(Outbox).where(Outbox.conversation_id == conversation.id))
     session.execute(delete(Message).where(Message.conversation_id == conversation.id))
+    attachments.delete_for_conversation(session, conversation.id)
     session.execute(
         delete(CaseNote).where(
             CaseNote.case_id.in_(select(Case.id).where(Case.conversation_id == conversation.id))

@@ -40,6 +40,15 @@ class CaseStatus(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+class DocumentType(StrEnum):
+    """The kinds of file a family may send into a case, as their first bytes tell."""
+
+    JPEG = "image/jpeg"
+    PNG = "image/png"
+    WEBP = "image/webp"
+    PDF = "application/pdf"
+
+
 OPEN_STATUSES = (CaseStatus.OPEN, CaseStatus.CLAIMED)
 
 

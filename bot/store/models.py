@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.store.crypto import EncryptedText
-from bot.store.enums import CaseStatus, Direction, Sender, enum_column
+from bot.store.enums import CaseStatus, Direction, DocumentType, Sender, enum_column
 from flows.effects import OwnVoiceOutcome, UnplacedReason
 
 
@@ -150,6 +150,32 @@ class CaseNote(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     author: Mapped[str] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(EncryptedText("case_notes.text"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class StoredAttachment(Base):
+    """A photo or PDF the family sent into an open case (a letter from school, NAV, a
+    doctor): the bytes encrypted (base64 in an encrypted column, so key rotation covers
+    them), the type as the first bytes told it. Deleted with the case and the conversation
+    (retention, erasure, withdrawal of consent)."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (
+        Index("ix_attachments_case", "case_id", "id"),
+        {"info": {"reencrypt_batch": 4}},  # up to ~14 MB each: a few per transaction
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    message_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """The inbound message the file came with."""
+    media_type: Mapped[DocumentType] = mapped_column(enum_column(DocumentType, 32))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str] = mapped_column(EncryptedText("attachments.content"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

@@ -13,6 +13,8 @@ from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.notifications import NoticeKind, Notices
+from bot.store import attachments
+from bot.store.attachments import AttachmentFile, AttachmentLine
 from bot.store.audit import audit
 from bot.store.cases import case_strengths, case_worries, description_lines
 from bot.store.enums import OPEN_STATUSES, OUTCOME_KINDS, CaseStatus, Direction, Sender
@@ -126,6 +128,8 @@ class CaseView:
     strengths: str | None = None
     """What the child (or young person) likes and is good at or proud of, in the citizen's
     words: the los reads it first."""
+    documents: tuple[AttachmentLine, ...] = ()
+    """Documents the family sent into the case (photos, PDFs), oldest first; no bytes."""
 
 
 @dataclass(frozen=True)
@@ -408,7 +412,31 @@ class QueueRepo:
                 case_worries(case.description),
                 rounds_of(session, case.id, now),
                 case_strengths(case.description),
+                tuple(attachments.in_case(session, case.id)),
             )
+
+    def read_document(
+        self,
+        reference: str,
+        attachment_id: int,
+        staff_id: str,
+        now: datetime,
+        *,
+        invited_only: bool = False,
+    ) -> AttachmentFile:
+        """A document of the case, for whoever may read the case (audited: who fetched
+        which document of which case, never its content)."""
+        if invited_only:
+            self._require_invited(reference, staff_id, now)
+        with self.sessions.begin() as session:
+            case = _case(session, reference)
+            if invited_only and not is_invited(session, case.id, staff_id):
+                raise QueueError(f"no case {reference}")
+            found = attachments.read(session, case.id, attachment_id)
+            if found is None:
+                raise QueueError(f"{reference}: no such document")
+            audit(session, now, staff_id, "read_document", reference, f"document={found.id}")
+            return found
 
     def add_note(
         self, reference: str, staff_id: str, text: str, now: datetime, *, invited_only: bool = False

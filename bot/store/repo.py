@@ -121,6 +121,8 @@ class HistoryLine:
     crisis: bool = False
     receipt: bool = False
     """A read receipt ("Los har lest meldingen din"), where it was delivered."""
+    media: str | None = None
+    """For the citizen's message: what came besides text ("document": a file they sent)."""
 
 
 @dataclass(frozen=True)
@@ -583,7 +585,7 @@ class Store:
             for m in reversed(rows):
                 first = m.reply_to not in answered
                 answered.add(m.reply_to)
-                if not (m.text or m.button) or m.reply_to in waiting_replies:
+                if not (m.text or m.button or m.media) or m.reply_to in waiting_replies:
                     continue
                 if m.sender == Sender.LOS and m.text in waiting_los:
                     continue
@@ -600,6 +602,7 @@ class Store:
                         buttons_from_json(m.buttons),
                         m.button if m.direction == Direction.IN else None,
                         crisis,
+                        media=m.media if m.direction == Direction.IN else None,
                     )
                 )
             if not lines:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.settings import Settings
+from bot.store import attachments
 from bot.store.audit import audit
 from bot.store.db import scrub
 from bot.store.enums import CaseStatus
@@ -100,6 +101,9 @@ def run_retention(
                 )
             )
             delete_rounds(session, Case.reference.in_(references))
+            attachments.delete_for_cases(
+                session, select(Case.id).where(Case.reference.in_(references))
+            )
             session.execute(delete(Case).where(Case.reference.in_(references)))
             for reference, days in expired:
                 audit(session, now, "system", "retention_delete", reference, f"days={days}")

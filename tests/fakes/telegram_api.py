@@ -1,6 +1,7 @@
 """A local fake of the Telegram Bot API, enough for python-telegram-bot: getMe, getUpdates
 (with offsets: an update below an offset once asked for is confirmed and never comes again,
-unless the test replays it), sendMessage, answerCallbackQuery, setWebhook, deleteWebhook; it
+unless the test replays it), sendMessage, answerCallbackQuery, setWebhook, deleteWebhook, getFile and the file download
+(``/file/bot<token>/<path>``, the bytes a test put in ``files``); it
 can answer 429 with retry_after, 403 for a blocked chat and any status (a 502) for the next
 sends. Served by uvicorn on 127.0.0.1."""
 
@@ -16,7 +17,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.fakes.serving import free_port, serving
@@ -54,6 +55,9 @@ class FakeTelegram:
     replayed: int = 0
     """How many replayed updates getUpdates handed out."""
     confirmed: int = 0
+    files: dict[str, bytes] = field(default_factory=dict)
+    """File id -> the bytes getFile and the download serve (a photo, a document)."""
+    downloads: int = 0
     port: int = 0
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
@@ -160,7 +164,21 @@ class FakeTelegram:
             self.calls.append(name)
             return await self._answer(name, form)
 
-        return Starlette(routes=[Route("/bot{token}/{method}", method, methods=["GET", "POST"])])
+        async def download(request: Request) -> Response:
+            if request.path_params["token"] != self.token:
+                return Response(status_code=401)
+            file_id = request.path_params["path"].removeprefix("files/")
+            if file_id not in self.files:
+                return Response(status_code=404)
+            self.downloads += 1
+            return Response(self.files[file_id], media_type="application/octet-stream")
+
+        return Starlette(
+            routes=[
+                Route("/bot{token}/{method}", method, methods=["GET", "POST"]),
+                Route("/file/bot{token}/{path:path}", download),
+            ]
+        )
 
     async def _answer(self, name: str, form: dict[str, Any]) -> JSONResponse:
         ok = lambda result: JSONResponse({"ok": True, "result": result})  # noqa: E731
@@ -186,6 +204,21 @@ class FakeTelegram:
             if not fresh and not replays:
                 await asyncio.sleep(0.05)
             return ok(sorted([*replays, *fresh], key=lambda u: int(u["update_id"])))
+        if name == "getFile":
+            file_id = str(form.get("file_id"))
+            if file_id not in self.files:
+                return JSONResponse(
+                    {"ok": False, "error_code": 400, "description": "Bad Request: invalid file_id"},
+                    status_code=400,
+                )
+            return ok(
+                {
+                    "file_id": file_id,
+                    "file_unique_id": f"u-{file_id}",
+                    "file_size": len(self.files[file_id]),
+                    "file_path": f"files/{file_id}",
+                }
+            )
         if name == "answerCallbackQuery":
             self.answered_callbacks.append(str(form.get("callback_query_id")))
             return ok(True)

@@ -30,7 +30,7 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.fakes.serving import free_port, serving
@@ -69,6 +69,9 @@ class FakeWhatsApp:
     webhooks: dict[str, bytes] = field(default_factory=dict)
     """wamid -> the webhook body that brought it, for retries."""
     last_response: httpx.Response | None = None
+    media: dict[str, bytes] = field(default_factory=dict)
+    """Media id -> the bytes of an image or a document a citizen sent (served with the
+    token: GET /<version>/<media id> gives its URL, the URL its bytes)."""
     port: int = 0
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -283,8 +286,32 @@ class FakeWhatsApp:
             self._status(wamid, message, "delivered")
             return self._accepted(number, wamid)
 
+        async def media_url(request: Request) -> JSONResponse:
+            if request.headers.get("authorization") != f"Bearer {self.token}":
+                return _error(401, 190, "Invalid OAuth access token.")
+            media_id = request.path_params["media_id"]
+            if media_id not in self.media:
+                return _error(400, 100, "Unsupported get request.")
+            return JSONResponse(
+                {
+                    "messaging_product": "whatsapp",
+                    "url": f"{self.base_url}/download/{media_id}",
+                    "file_size": len(self.media[media_id]),
+                    "id": media_id,
+                }
+            )
+
+        async def download(request: Request) -> Response:
+            if request.headers.get("authorization") != f"Bearer {self.token}":
+                return Response(status_code=401)
+            return Response(self.media.get(request.path_params["media_id"], b""))
+
         return Starlette(
-            routes=[Route("/{version}/{number_id}/messages", messages, methods=["POST"])]
+            routes=[
+                Route("/{version}/{number_id}/messages", messages, methods=["POST"]),
+                Route("/download/{media_id}", download),
+                Route("/{version}/{media_id}", media_url),
+            ]
         )
 
     def _accepted(self, number: str, wamid: str) -> JSONResponse:
