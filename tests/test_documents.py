@@ -130,7 +130,7 @@ async def open_case(api: httpx.AsyncClient) -> dict[str, str]:
     """A mother asks for a person, consents, describes, sends: her case is open."""
     token = (await api.post("/api/chat", json={"button": "person"})).json()["token"]
     header = {"X-Chat-Token": token}
-    for button in ("about:self", "age:18+", "consent:services"):
+    for button in ("about:self", "age:18+", "consent:services", "strengths:skip"):
         await api.post("/api/chat", json={"button": button}, headers=header)
     await api.post(
         "/api/chat", json={"text": "Vi trenger hjelp med et brev fra NAV."}, headers=header
@@ -291,7 +291,7 @@ async def test_a_photo_on_telegram_in_an_open_case_reaches_the_case(
         await eventually(lambda: len(fake.sent) > before)
         await asyncio.sleep(0.3)  # an answer in two messages: both
 
-    for button in ("person", "about:self", "age:18+", "consent:services"):
+    for button in ("person", "about:self", "age:18+", "consent:services", "strengths:skip"):
         before = len(fake.sent)
         fake.user_presses(PARENT, button)
         await answered(before)
@@ -344,7 +344,7 @@ async def test_a_pdf_on_whatsapp_in_an_open_case_reaches_the_case(
     fake, _ = whatsapp
     number = WHATSAPP_PARENT
     await fake.user_says(number, "hei")
-    for button in ("person", "about:self", "age:18+", "consent:services"):
+    for button in ("person", "about:self", "age:18+", "consent:services", "strengths:skip"):
         await fake.user_taps(number, button)
     await fake.user_says(number, "Legen har skrevet et brev om sønnen vår.")
     for button in ("done", "contact:chat", "confirm:send"):

@@ -35,7 +35,7 @@ async def mother_with_an_open_case(app: App) -> str:
     """A mother's web chat with a case open with consent; returns her chat token."""
     token = ChatTokens(app.router.secret).issue()
     mother = Citizen(app, token, channel="web")
-    for button in ("person", "about:self", "age:18+", "consent:services"):
+    for button in ("person", "about:self", "age:18+", "consent:services", "strengths:skip"):
         await mother.says("", button=button)
     await mother.says("Vi har fått et brev fra NAV som vi ikke forstår.")
     await mother.says("Ferdig")
