@@ -21,6 +21,7 @@ PROBE_FILES = (
     "tests/data/crisis_probes_acute.yml",  # set E: bleeding, overdose, abuse, a child hit now
     "tests/data/crisis_probes_dialects.yml",  # set F: colloquial Arabic, Somali, nynorsk
     "tests/data/crisis_probes_fresh6.yml",  # set G: a method or a time; a child locked in
+    "tests/data/crisis_probes_blind7.yml",  # set H: the misses of fresh_blind7
 )
 PROBES = [yaml.safe_load((PROJECT_ROOT / name).read_text("utf-8")) for name in PROBE_FILES]
 HELDOUT = [
