@@ -228,8 +228,11 @@ async def test_the_newest_message_and_its_choices_are_in_view_and_focus_is_never
         await shot(page, f"webchat-consent-{screen}")
         await no_axe_findings(page, f"consent, {screen}")
 
-        # From the input, Shift+Tab reaches the last choice: in view, not under the input.
+        # From the input, Shift+Tab reaches the paper clip, then the last choice: in view, not
+        # under the input.
         await page.locator("#message").focus()
+        await page.keyboard.press("Shift+Tab")
+        await expect(page.locator(":focus")).to_have_id("attach")
         await page.keyboard.press("Shift+Tab")
         focused = page.locator(":focus")
         await expect(focused).to_have_text("Avbryt")
