@@ -173,7 +173,7 @@ async def test_the_page_has_no_serious_accessibility_violations(page: object) ->
 
     assert isinstance(page, Page)
     await say(page, "hei")
-    await expect(page.get_by_role("button", name="Snakk med en person")).to_be_visible()
+    await expect(page.get_by_role("button", name="Snakk med en person").last).to_be_visible()
     results = await Axe().run(page)
     serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
     assert serious == [], [v["id"] for v in serious]
