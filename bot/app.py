@@ -103,6 +103,7 @@ def build_understander(settings: Settings, rasa: RasaClient | None) -> Understan
         fallback=parts.matcher,
         rasa=rasa,
         threshold=settings.nlu.confidence_threshold,
+        crisis_corroboration=settings.nlu.crisis_corroboration,
         danger=parts.danger,
         local=local,
     )

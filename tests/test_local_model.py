@@ -28,10 +28,10 @@ DIMENSION = 384  # multilingual-e5-small
 
 
 def small_classifier() -> TopicClassifier:
-    """A classifier that reads 'helsestasjon' as the health clinic and 'ppt' as PPT by their
-    character n-grams alone; anything else is out of scope."""
-    classes = ("out_of_scope", "svc_helsestasjon", "svc_ppt")
-    words = {"svc_helsestasjon": "helsestasjon", "svc_ppt": "ppt"}
+    """A classifier that reads 'helsestasjon' as the health clinic, 'ppt' as PPT and 'bup' as
+    BUP by their character n-grams alone; anything else is out of scope."""
+    classes = ("out_of_scope", "svc_bup", "svc_helsestasjon", "svc_ppt")
+    words = {"svc_bup": "bup", "svc_helsestasjon": "helsestasjon", "svc_ppt": "ppt"}
     vocabulary: dict[str, int] = {}
     for word in words.values():
         for gram in char_wb_ngrams(word):
@@ -41,7 +41,7 @@ def small_classifier() -> TopicClassifier:
         if name in words:
             for gram in char_wb_ngrams(words[name]):
                 coef[row, DIMENSION + vocabulary[gram]] = 12.0
-    intercept = np.array([2.0, 0.0, 0.0], dtype=np.float32)
+    intercept = np.array([2.0, 0.0, 0.0, 0.0], dtype=np.float32)
     mean = np.zeros(DIMENSION, dtype=np.float32)
     idf = np.ones(len(vocabulary), dtype=np.float32)
     return TopicClassifier(classes, mean, coef, intercept, vocabulary, idf)
@@ -102,14 +102,14 @@ async def test_with_rasa_down_a_question_is_understood_by_the_model_read_here(
 async def test_with_rasa_down_the_model_read_here_that_is_unsure_asks(
     settings: Settings, tmp_path: Path
 ) -> None:
-    """Half health clinic, half PPT (as many n-grams of either): below the threshold, the
-    citizen is asked which."""
+    """A third each health clinic, PPT and BUP (as many n-grams of each): below the
+    threshold, the citizen is asked which."""
     understander = reading_the_model(
         settings, rasa_archive(tmp_path / "m.tar.gz", small_classifier())
     )
-    understood = await understander.understand("ppt hels", None)
+    understood = await understander.understand("PPT hels BUP", None)
     assert understood.intent == "out_of_scope" and understood.source == "local"
-    assert set(understood.alternatives[:2]) == {"helsestasjon", "ppt"}
+    assert set(understood.alternatives[:3]) == {"bup", "helsestasjon", "ppt"}
 
 
 async def test_without_a_trained_model_the_matcher_answers_alone(

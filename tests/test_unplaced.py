@@ -110,7 +110,7 @@ def test_counts_from_one_to_four_are_shown_as_under_five() -> None:
 def unsure(language: str = "nb", **kw: object) -> Understanding:
     alternatives = ("skolehelsetjeneste", "helsestasjon")
     return Understanding(
-        language, "out_of_scope", 0.41, source="rasa", alternatives=alternatives, **kw
+        language, "out_of_scope", 0.36, source="rasa", alternatives=alternatives, **kw
     )  # type: ignore[arg-type]
 
 
@@ -121,7 +121,7 @@ def test_an_unsure_message_is_noted_masked_with_the_guess_and_a_token(ctx: FlowC
     )
     [note] = [e for e in result.effects if isinstance(e, NoteUnplaced)]
     assert note.text == MASKED and note.reason is UnplacedReason.UNSURE
-    assert note.guessed == "skolehelsetjeneste" and note.confidence == 0.41
+    assert note.guessed == "skolehelsetjeneste" and note.confidence == 0.36
     assert note.day.isoformat() == "2026-11-24" and note.token == "tok-1"
     assert result.state.extra[PENDING] == "tok-1"
 
@@ -201,14 +201,14 @@ def test_no_note_is_taken(
 
 
 def rasa_unsure(app: App) -> None:
-    """The Rasa server (at the transport) is unsure of everything: skolehelsetjeneste 0.41,
-    helsestasjon 0.38."""
+    """The Rasa server (at the transport) is unsure of everything: skolehelsetjeneste 0.36,
+    helsestasjon 0.33."""
 
     def respond(request: httpx.Request) -> httpx.Response:
         text = json.loads(request.content)["text"]
         ranking = [
-            {"name": "svc_skolehelsetjeneste", "confidence": 0.41},
-            {"name": "svc_helsestasjon", "confidence": 0.38},
+            {"name": "svc_skolehelsetjeneste", "confidence": 0.36},
+            {"name": "svc_helsestasjon", "confidence": 0.33},
         ]
         return httpx.Response(
             200, json={"text": text, "intent": ranking[0], "intent_ranking": ranking}
