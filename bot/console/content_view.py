@@ -52,7 +52,7 @@ DAY_KEYS = {
 }
 REGISTER_KEYS = {
     "adult": N_("console.content.register.adult"),
-    "youth": N_("console.content.register.youth"),
+    "youth": N_("console.content.register.young"),
 }
 _TOKENS = re.compile(r"\s+|[^\s]+")
 
@@ -233,6 +233,11 @@ def diff(before: str, after: str) -> list[tuple[str, str]]:
     return out
 
 
+def _whole(before: str, after: str) -> list[tuple[str, str]]:
+    """A number, an address or hours: the whole value was replaced, not some of its words."""
+    return [(op, text) for op, text in (("gone", before), ("new", after)) if text]
+
+
 def history_rows(
     changes: list[Change],
     defaults: Mapping[ContentKey, str],
@@ -252,7 +257,9 @@ def history_rows(
                 "when": p.when(change.at),
                 "who": p.staff_name(change.by),
                 "what": describe(key, p),
-                "diff": diff(_shown(key, before, p), _shown(key, after, p)),
+                "diff": (diff if key.kind == "text" else _whole)(
+                    _shown(key, before, p), _shown(key, after, p)
+                ),
                 "to_default": change.value is None,
                 "from_default": change.previous is None,
                 "lang": key.language or p.language,
