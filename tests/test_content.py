@@ -349,3 +349,36 @@ async def test_a_second_replica_answers_with_the_change_once_it_read_the_revisio
     assert "Kulturhuset" not in await asks(other_web, "hvor er helsestasjonen?", user="2")
     ticks[0] += 1.5
     assert "Kulturhuset" in await asks(other_web, "hvor er helsestasjonen?", user="3")
+
+
+def test_the_migration_makes_the_tables_the_models_describe(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from bot.store.db import alembic_config, make_engine
+    from bot.store.models import Base
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'content.db'}")
+    command.upgrade(alembic_config(engine), "head")
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert [d for d in diff if "content_" in repr(d)] == []
+    command.downgrade(alembic_config(engine), "0017d")
+    command.upgrade(alembic_config(engine), "head")
+    with engine.connect() as connection:  # the counter's one row is there again
+        from sqlalchemy import text
+
+        assert connection.execute(text("SELECT id, value FROM content_revision")).all() == [(1, 0)]
+
+
+def test_on_telegram_a_changed_number_is_written_to_tap_and_call(offline_app: App) -> None:
+    from bot.channels.telegram import live_tappable
+    from bot.store.content import ContentKey, ContentStore
+
+    tap = live_tappable(offline_app.router.content)
+    assert tap("Telefon: 55 10 29 99") == "Telefon: 55 10 29 99"  # nobody's number yet
+    store = ContentStore(offline_app.store.sessions, offline_app.router.clock)
+    store.save({ContentKey("contact", "helsestasjon", "phone"): NEW_PHONE}, "leder")
+    offline_app.router.content.reload()
+    assert tap("Telefon: 55 10 29 99") == "Telefon: +47 55 10 29 99"
