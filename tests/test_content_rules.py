@@ -149,3 +149,17 @@ def test_a_contact_change_is_in_every_language_and_the_sms(
         answer = helsestasjon(settings, catalogs, clock, values, language)
         assert "55 10 29 99" in answer and "Torget 2" not in answer
     assert "55 10 29 99" in helsestasjon(settings, catalogs, clock, values, "nb", short=True)
+
+
+def test_the_history_shows_changed_words_or_a_whole_new_text() -> None:
+    from bot.console.content_view import diff
+
+    before = "Ring eller skriv for å bestille time hos helsestasjonen."
+    after = "Ring eller skriv for å bestille time hos jordmor."
+    assert diff(before, after) == [
+        ("same", "Ring eller skriv for å bestille time hos "),
+        ("gone", "helsestasjonen."),
+        ("new", "jordmor."),
+    ]
+    rewritten = "Kom innom Kulturhuset, vi har drop-in hver tirsdag."
+    assert diff(before, rewritten) == [("gone", before), ("new", rewritten)]

@@ -55,6 +55,8 @@ REGISTER_KEYS = {
     "youth": N_("console.content.register.young"),
 }
 _TOKENS = re.compile(r"\s+|[^\s]+")
+MOSTLY_NEW = 0.5
+"""Below this share of words kept, a difference is shown as the whole old and new text."""
 
 
 def form_name(field: str) -> str:
@@ -221,8 +223,11 @@ def _bubble(message: Outbound, links: LinkFacts) -> dict[str, Any]:
 def diff(before: str, after: str) -> list[tuple[str, str]]:
     """Word by word: ("same" | "gone" | "new", words), for <del> and <ins>."""
     old, new = _TOKENS.findall(before), _TOKENS.findall(after)
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    if matcher.ratio() < MOSTLY_NEW:  # a new text: the old one gone, the new one added
+        return _whole(before, after)
     out: list[tuple[str, str]] = []
-    for op, a1, a2, b1, b2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+    for op, a1, a2, b1, b2 in matcher.get_opcodes():
         if op == "equal":
             out.append(("same", "".join(old[a1:a2])))
             continue
