@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.clock import Clock, system_clock
+from bot.content import LiveContent
 from bot.i18n import Catalogs
 from bot.identity import load_or_create_secret
 from bot.metrics import Metrics
@@ -18,6 +19,7 @@ from bot.router import Router
 from bot.settings import Settings
 from bot.store.accounts import SeedMember
 from bot.store.archive_repo import ArchiveRepo
+from bot.store.content import ContentStore
 from bot.store.crypto import KeyRing, key_source, reencrypt
 from bot.store.db import make_engine, make_sessionmaker, migrate
 from bot.store.invitations import InvitationRepo
@@ -140,7 +142,8 @@ def build_app(
     catalogs = Catalogs.load(settings.languages.supported)
     secret = load_or_create_secret(settings.secret_key, secret_file)
     metrics = Metrics()
-    router = Router(settings, store, understander, catalogs, secret, clock, metrics)
+    content = LiveContent(settings, catalogs, ContentStore(store.sessions, clock))
+    router = Router(settings, store, understander, catalogs, secret, clock, metrics, content)
     accounts = router.staffing.accounts
     assert accounts is not None
     accounts.seed(

@@ -52,7 +52,11 @@ class Catalogs:
         return key
 
     def __call__(self, key: str, language: str, /, **params: object) -> str:
-        text = self.lookup(key, language)
+        return self.fill(self.lookup(key, language), key, language, **params)
+
+    def fill(self, text: str, key: str, language: str, /, **params: object) -> str:
+        """``text`` (the key's text, or one staff wrote for it) with its placeholders filled
+        in; a text that cannot be filled falls back to the key's English text."""
         if not params:
             return text
         if language in RTL_LANGUAGES:

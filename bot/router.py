@@ -20,6 +20,7 @@ from datetime import timedelta
 from bot.attachments import Upload
 from bot.channels.limits import PUSH_CHANNELS, SHORT_TEXT_CHANNELS
 from bot.clock import Clock
+from bot.content import LiveContent
 from bot.i18n import Catalogs
 from bot.identity import address_hash, message_key
 from bot.locks import KeyedLocks
@@ -98,8 +99,11 @@ class Router:
         secret: bytes,
         clock: Clock,
         metrics: Metrics | None = None,
+        content: LiveContent | None = None,
     ) -> None:
         self.settings = settings
+        self.content = content or LiveContent(settings, catalogs, None)
+        """The service content in force: staff's changes over the catalogs and config.yml."""
         self.metrics = metrics if metrics is not None else Metrics()
         """Counts and latencies (the App's registry); the channels' deliveries count here."""
         self.store = store
@@ -107,7 +111,9 @@ class Router:
         self.catalogs = catalogs
         self.secret = secret
         self.clock = clock
-        self.schedule = Schedule(settings)
+        self.schedule = Schedule(
+            settings, lambda: self.content.latest().settings.opening_hours.weekly
+        )
         self.staffing = Staffing(settings, self.schedule, StaffAccounts(store.sessions))
         self.notices = Notices(settings, self.staffing, self.schedule)
         self.locks: KeyedLocks[int] = KeyedLocks()  # one per conversation
@@ -120,6 +126,7 @@ class Router:
         """The read-only context a flow step sees: the time, whether a los is at work now
         (opening hours and someone on duty), and whether the state's case is still open."""
         now = self.clock()
+        content = self.content.current()  # the revision, at most every couple of seconds
         status, switches = self.store.step_facts(state.case_ref, self.staffing.day(now))
         staffed = bool(self.staffing.on_duty_given(switches, now))
         is_open = self.schedule.is_open(now) and staffed
@@ -129,8 +136,8 @@ class Router:
             after = hours[1] if hours is not None and hours[0] <= now < hours[1] else now
             next_opening = self.schedule.next_opening(after)
         return FlowContext(
-            settings=self.settings,
-            t=self.catalogs,
+            settings=content.settings,
+            t=content.t,
             now=now,
             office_open=is_open,
             next_opening=next_opening,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -24,9 +25,15 @@ def _clock(value: str) -> time:
 class Schedule:
     """Answers: is the los office open now, when does it next open, who is on duty today."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        weekly: Callable[[], Mapping[str, tuple[str, str]]] | None = None,
+    ) -> None:
         self.settings = settings
         self.zone = ZoneInfo(settings.municipality.timezone)
+        self.weekly = weekly or (lambda: settings.opening_hours.weekly)
+        """The weekly opening hours in force (staff may change config.yml's: bot/content.py)."""
 
     def local(self, moment: datetime) -> datetime:
         """The moment in the municipality's time zone."""
@@ -40,7 +47,7 @@ class Schedule:
         """Opening and closing time on that day, or None when closed."""
         if self.is_holiday(day):
             return None
-        hours = self.settings.opening_hours.weekly.get(WEEKDAYS[day.weekday()])
+        hours = self.weekly().get(WEEKDAYS[day.weekday()])
         if hours is None:
             return None
         start, end = hours

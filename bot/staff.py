@@ -60,6 +60,9 @@ class Permission(StrEnum):
     """Read the masked messages the bot could not place (the content editors' page)."""
     SEE_FIGURES = "see_figures"
     """Read the leaders' monthly picture (counts only, small ones hidden) and its CSV."""
+    EDIT_CONTENT = "edit_content"
+    """Change the service texts, contact details and opening hours the bot answers with
+    (over the catalogs and config.yml; never the crisis lines), see their history, revert."""
 
 
 PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
@@ -72,11 +75,17 @@ PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             Permission.EDIT_ANSWERS,
             Permission.SEE_UNPLACED,
             Permission.SEE_FIGURES,
+            Permission.EDIT_CONTENT,
         }
     ),
     Role.SERVICE: frozenset({Permission.SEE_INVITED, Permission.ADD_NOTE}),
     Role.ADMIN: frozenset(
-        {Permission.SEE_ACCOUNTS, Permission.SEE_UNPLACED, Permission.SEE_FIGURES}
+        {
+            Permission.SEE_ACCOUNTS,
+            Permission.SEE_UNPLACED,
+            Permission.SEE_FIGURES,
+            Permission.EDIT_CONTENT,
+        }
     ),
 }
 

@@ -26,14 +26,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.app import App
 from bot.channels.delivery import SupervisedLoop
-from bot.channels.links import LinkFacts
 from bot.channels.sms import SmsChannel
 from bot.channels.telegram import TelegramChannel, command_menus
 from bot.channels.web_chat import WebChat
 from bot.channels.whatsapp import WhatsAppChannel
 from bot.console import Console
+from bot.content import LiveLinks
 from bot.ops_routes import ops_routes, readiness_check
 from bot.staff_auth import StartPasswords
+from bot.store.content import ContentStore
 from bot.store.db import engine_of
 from bot.store.jobs import HeldLock
 from bot.store.question_sets import QuestionSets
@@ -120,7 +121,7 @@ def create_web_app(
             "youth": numbers.get("alarmtelefonen", "116 111"),
         },
         app.router.secret,
-        LinkFacts.of(app.settings),
+        LiveLinks(app.router.content),  # config.yml's facts and staff's changes to them
     )
     console = Console(
         app.queue,
@@ -132,6 +133,7 @@ def create_web_app(
         unplaced=UnplacedNotes(app.store.sessions, app.queue.clock),
         embedder=app.understander.fallback.embedder,
         question_sets=QuestionSets(app.store.sessions, app.queue.clock),
+        content=(ContentStore(app.store.sessions, app.queue.clock), app.router.content),
     )
     if console.answer_pages:
         console.answer_pages.seed()

@@ -1,4 +1,5 @@
-"""Answers built from catalog texts and the municipality's facts in config.yml."""
+"""Answers built from catalog texts and the municipality's facts in config.yml (with the
+service content staff changed in front: the context's ``t`` and ``settings`` carry it)."""
 
 from __future__ import annotations
 
@@ -144,25 +145,29 @@ def service_answer(
     if service_id not in SERVICE_WHAT:
         return not_understood(ctx, language)
     if ctx.short_texts:
-        return service_sms(ctx, service_id, language)
-    what = ctx.t(SERVICE_WHAT[service_id], language, municipality=ctx.settings.municipality.name)
+        return service_sms(ctx, service_id, language, register)
+    municipality = ctx.settings.municipality.name
+    what = voice.text(ctx, SERVICE_WHAT[service_id], language, register, municipality=municipality)
     if voice.effective(ctx, register) is Register.YOUTH:  # "Bra at du spør!"; adults: to the point
         what = ctx.t(N_("faq.opening.youth"), language) + " " + what
     parts = [
         what,
         "\n".join(contact_lines(ctx, service_id, language)),
-        ctx.t(SERVICE_NEXT[service_id], language),
+        voice.text(ctx, SERVICE_NEXT[service_id], language, register),
         voice.text(ctx, N_("faq.offer_person"), language, register),
     ]
     return Outbound("\n\n".join(parts), language, (person_button(ctx, language),))
 
 
-def service_sms(ctx: FlowContext, service_id: str, language: str) -> Outbound:
+def service_sms(
+    ctx: FlowContext, service_id: str, language: str, register: Register | None = None
+) -> Outbound:
     """The SMS form of a service answer, whole within four SMS in every language: what the
     service is, its phone number (and after-hours number), what happens next, and a person
     as a numbered choice. The full answer's e-mail, address and web page are left out."""
-    lines = [ctx.t(SERVICE_SMS[service_id], language), *contact_lines(ctx, service_id, language)]
-    lines.append(ctx.t(SERVICE_NEXT_SMS[service_id], language))
+    what = voice.text(ctx, SERVICE_SMS[service_id], language, register)
+    lines = [what, *contact_lines(ctx, service_id, language)]
+    lines.append(voice.text(ctx, SERVICE_NEXT_SMS[service_id], language, register))
     lines.append(ctx.t(N_("faq.offer_person.sms"), language))
     return Outbound("\n".join(lines), language, (person_button(ctx, language),))
 

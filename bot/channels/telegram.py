@@ -51,6 +51,7 @@ from telegram.ext import (
 from bot.attachments import Upload, check, too_big
 from bot.channels.delivery import Deliverer, SendOne, SupervisedLoop, Undelivered
 from bot.channels.render import split_text
+from bot.content import LiveContent
 from bot.i18n import Catalogs
 from bot.locks import KeyedLocks
 from bot.router import Router
@@ -135,6 +136,21 @@ def tappable(settings: Settings) -> Callable[[str], str]:
     alternatives = "|".join(re.escape(n) for n in sorted(numbers, key=len, reverse=True))
     pattern = re.compile(rf"(?<![\d+])(?<!{code} )({alternatives})(?!\d)")
     return lambda text: pattern.sub(lambda match: numbers[match.group(1)], text)
+
+
+def live_tappable(content: LiveContent) -> Callable[[str], str]:
+    """``tappable`` over the content in force (staff may change a service's numbers: see
+    bot/content.py), built again only when its revision moved."""
+    built: dict[int, Callable[[str], str]] = {}
+
+    def tap(text: str) -> str:
+        effective = content.latest()
+        if effective.revision not in built:
+            built.clear()
+            built[effective.revision] = tappable(effective.settings)
+        return built[effective.revision](text)
+
+    return tap
 
 
 def _marked(kind: str, words: str | None) -> str:
@@ -289,7 +305,7 @@ class TelegramChannel:
     ) -> None:
         self.router = router
         self.menus = menus or {}
-        self.tappable = tappable(router.settings)
+        self.tappable = live_tappable(router.content)  # staff's changed numbers too
         self.per_chat_interval_s = per_chat_interval_s
         self.inline_retry_max_s = inline_retry_max_s
         self.clock = clock

@@ -32,6 +32,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Route
 
 from bot.console.answers import AnswerPages
+from bot.console.content import ContentPages
 from bot.console.documents import DocumentDownload, listed
 from bot.console.export import ArchiveDownload
 from bot.console.figure_pages import FigurePages
@@ -40,6 +41,7 @@ from bot.console.invites import CaseTeam
 from bot.console.own_voice import OwnVoicePages
 from bot.console.present import OUTCOME_KEYS, Presenter, isolate_numbers
 from bot.console.unplaced import UnplacedPage
+from bot.content import LiveContent
 from bot.i18n import Catalogs
 from bot.notifications import is_urgent
 from bot.queue import CaseView, Queue, QueueError, QueueItem
@@ -56,6 +58,7 @@ from bot.staff_auth import (
     verify_password,
 )
 from bot.store.accounts import StaffAccounts
+from bot.store.content import ContentStore
 from bot.store.models import DeliveryStatus
 from bot.store.notices import NoticeRecord
 from bot.store.question_sets import QuestionSets
@@ -127,6 +130,7 @@ class Console:
         unplaced: UnplacedNotes | None = None,
         embedder: Embedder | None = None,
         question_sets: QuestionSets | None = None,
+        content: tuple[ContentStore, LiveContent] | None = None,
     ) -> None:
         self.queue = queue
         self.staffing = staffing
@@ -173,6 +177,7 @@ class Console:
             else None
         )
         self.documents = DocumentDownload(self)
+        self.content_pages = ContentPages(self, *content) if content else None
 
     # --- rendering ------------------------------------------------------------------------
 
@@ -197,6 +202,9 @@ class Console:
                 self.unplaced_page and staff and may(staff.account.role, Permission.SEE_UNPLACED)
             ),
             sees_figures=bool(staff and may(staff.account.role, Permission.SEE_FIGURES)),
+            edits_content=bool(
+                self.content_pages and staff and may(staff.account.role, Permission.EDIT_CONTENT)
+            ),
             **context,
         )
         return HTMLResponse(page, status_code=status_code, headers=HEADERS)
@@ -903,4 +911,5 @@ class Console:
             *(self.unplaced_page.routes() if self.unplaced_page else []),
             *self.figure_pages.routes(),
             *(self.own_voice.routes() if self.own_voice else []),
+            *(self.content_pages.routes() if self.content_pages else []),
         ]

@@ -495,3 +495,40 @@ class UnplacedNote(Base):
     chosen: Mapped[str | None] = mapped_column(String(32), nullable=True)
     text: Mapped[str] = mapped_column(EncryptedText("unplaced_notes.text"))
     choice_token: Mapped[str | None] = mapped_column(String(32), nullable=True, unique=True)
+
+
+class ContentChange(Base):
+    """One change a leader or admin made to the service content (bot/store/content.py): a
+    service text in one language and register, a contact detail of a service, or the
+    opening hours of one weekday. Append-only: the newest row per key is in force; a row
+    without ``value`` resets the key to its default (the catalogs, config.yml). Staff-written
+    content, no citizen data."""
+
+    __tablename__ = "content_changes"
+    __table_args__ = (Index("ix_content_changes_key", "kind", "service", "field", "language"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    """``text``, ``contact`` or ``hours``."""
+    service: Mapped[str] = mapped_column(String(32), default="")
+    """The service id ("" for the opening hours)."""
+    field: Mapped[str] = mapped_column(String(32))
+    """A text (``what``, ``next``, ``sms``, ``next.sms``), a contact detail (``phone``, ...)
+    or a weekday (``monday``, ...)."""
+    language: Mapped[str] = mapped_column(String(8), default="")
+    register: Mapped[str] = mapped_column(String(8), default="")
+    value: Mapped[str | None] = mapped_column(Text, nullable=True)
+    previous: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """What was in force before (None: the default)."""
+    changed_by: Mapped[str] = mapped_column(String(64))
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ContentRevision(Base):
+    """One row: a counter every content change moves on, so each replica learns of a change
+    by reading one number (at most every couple of seconds), never the changes themselves."""
+
+    __tablename__ = "content_revision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)

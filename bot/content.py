@@ -1,0 +1,154 @@
+"""The content in force: staff's changes (bot/store/content.py) over the defaults, the
+catalogs and config.yml, as the flows read them, through their context's ``t`` (the texts)
+and ``settings`` (the contact details and opening hours).
+
+``LiveContent`` keeps the content of the newest revision it read. The process that saves a
+change reloads at once; every other replica reads the revision counter at most every
+``refresh_s`` seconds (one number) when it handles a message, and reloads only when it
+moved. Nothing is read from the database per message otherwise.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from bot.channels.links import LinkFacts
+from bot.content_rules import catalog_key, parse_hours
+from bot.i18n import Catalogs
+from bot.settings import OpeningHours, Settings
+from bot.store.content import ContentKey, ContentStore
+
+REFRESH_S = 2.0
+"""How old the content a replica answers with may be, at most (seconds)."""
+
+
+class ContentCatalogs:
+    """The catalogs with staff's service texts in front: ``t(key, language, **params)``.
+
+    A text staff wrote counts for its own language only (a bokmål text is never the
+    nynorsk fallback), and is filled in as the catalog's text would be."""
+
+    def __init__(self, base: Catalogs, texts: Mapping[tuple[str, str], str]) -> None:
+        self.base = base
+        self.texts = texts
+        """(language, catalog key) -> the text staff wrote."""
+
+    def __call__(self, key: str, language: str, /, **params: object) -> str:
+        own = self.texts.get((language, key))
+        if own is None:
+            return self.base(key, language, **params)
+        return self.base.fill(own, key, language, **params)
+
+    def default(self, key: str, language: str) -> str:
+        """The catalog's own text (unfilled), or ``""`` when this language has none."""
+        found = self.base.lookup(key, language)
+        return "" if found == key else found
+
+
+@dataclass(frozen=True)
+class Effective:
+    """The content in force at one revision."""
+
+    revision: int
+    values: Mapping[ContentKey, str]
+    settings: Settings
+    """config.yml with staff's contact details and opening hours."""
+    t: ContentCatalogs
+    links: LinkFacts
+    """Every fact the web chat may link, staff's phone numbers, e-mails and pages too."""
+
+
+def effective(
+    settings: Settings, catalogs: Catalogs, values: Mapping[ContentKey, str], revision: int = 0
+) -> Effective:
+    """The defaults with ``values`` in front (pure: the console's preview uses it too)."""
+    texts: dict[tuple[str, str], str] = {}
+    contacts: dict[str, dict[str, str | None]] = {}
+    weekly = dict(settings.opening_hours.weekly)
+    for key, value in values.items():
+        if key.kind == "text":
+            texts[(key.language, catalog_key(key.service, key.field, key.register))] = value
+        elif key.kind == "contact":
+            contacts.setdefault(key.service, {})[key.field] = value or None
+        elif key.kind == "hours":
+            hours = parse_hours(value)
+            if hours is None:
+                weekly.pop(key.field, None)
+            else:
+                weekly[key.field] = hours
+    services = tuple(
+        s.model_copy(update=contacts[s.id]) if s.id in contacts else s for s in settings.services
+    )
+    opening = OpeningHours(holidays_country=settings.opening_hours.holidays_country, weekly=weekly)
+    changed = settings.model_copy(update={"services": services, "opening_hours": opening})
+    return Effective(
+        revision, dict(values), changed, ContentCatalogs(catalogs, texts), LinkFacts.of(changed)
+    )
+
+
+class LiveContent:
+    """The content in force, kept up to date with the database's revision."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        catalogs: Catalogs,
+        store: ContentStore | None,
+        *,
+        refresh_s: float = REFRESH_S,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self.catalogs = catalogs
+        self.store = store
+        self.refresh_s = refresh_s
+        self.monotonic = monotonic
+        self._lock = threading.Lock()
+        self._checked = float("-inf")
+        self._effective = effective(settings, catalogs, {}, -1)
+
+    def latest(self) -> Effective:
+        """The content read last (no database work: for the opening hours anywhere)."""
+        return self._effective
+
+    def current(self) -> Effective:
+        """The content in force: the revision is read when the last read is ``refresh_s``
+        old, and the content again only when the revision moved."""
+        if self.store is None:
+            return self._effective
+        with self._lock:
+            now = self.monotonic()
+            if now - self._checked < self.refresh_s:
+                return self._effective
+            self._checked = now
+            if self.store.revision() != self._effective.revision:
+                self._load()
+            return self._effective
+
+    def reload(self) -> Effective:
+        """Read the content again now (after a change saved in this process)."""
+        if self.store is None:
+            return self._effective
+        with self._lock:
+            self._checked = self.monotonic()
+            self._load()
+            return self._effective
+
+    def _load(self) -> None:
+        assert self.store is not None
+        found = self.store.in_force()
+        self._effective = effective(self.settings, self.catalogs, found.values, found.revision)
+
+
+class LiveLinks(LinkFacts):
+    """The web chat's links to the facts in force (``LinkFacts`` of the latest content)."""
+
+    def __init__(self, content: LiveContent) -> None:
+        super().__init__({})
+        self.content = content
+
+    def parts(self, text: str) -> list[dict[str, str]]:
+        return self.content.latest().links.parts(text)
