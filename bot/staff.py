@@ -60,10 +60,15 @@ class Permission(StrEnum):
     """Read the masked messages the bot could not place (the content editors' page)."""
     SEE_FIGURES = "see_figures"
     """Read the leaders' monthly picture (counts only, small ones hidden) and its CSV."""
+    CALLBACKS = "callbacks"
+    """Publish callback slots and take free ones away; mark a booked call done, move it or
+    cancel it (the citizen is told)."""
 
 
 PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
-    Role.LOS: frozenset({Permission.WORK_QUEUE, Permission.ADD_NOTE, Permission.INVITE}),
+    Role.LOS: frozenset(
+        {Permission.WORK_QUEUE, Permission.ADD_NOTE, Permission.INVITE, Permission.CALLBACKS}
+    ),
     Role.LEADER: frozenset(
         {
             Permission.WORK_QUEUE,
@@ -72,6 +77,7 @@ PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             Permission.EDIT_ANSWERS,
             Permission.SEE_UNPLACED,
             Permission.SEE_FIGURES,
+            Permission.CALLBACKS,
         }
     ),
     Role.SERVICE: frozenset({Permission.SEE_INVITED, Permission.ADD_NOTE}),

@@ -34,6 +34,7 @@ from bot.channels.whatsapp import WhatsAppChannel
 from bot.console import Console
 from bot.ops_routes import ops_routes, readiness_check
 from bot.staff_auth import StartPasswords
+from bot.store.callbacks import Callbacks
 from bot.store.db import engine_of
 from bot.store.jobs import HeldLock
 from bot.store.question_sets import QuestionSets
@@ -132,6 +133,7 @@ def create_web_app(
         unplaced=UnplacedNotes(app.store.sessions, app.queue.clock),
         embedder=app.understander.fallback.embedder,
         question_sets=QuestionSets(app.store.sessions, app.queue.clock),
+        callbacks=Callbacks(app.store.sessions, app.queue.clock),
     )
     if console.answer_pages:
         console.answer_pages.seed()

@@ -32,6 +32,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Route
 
 from bot.console.answers import AnswerPages
+from bot.console.callbacks import CallPages
 from bot.console.documents import DocumentDownload, listed
 from bot.console.export import ArchiveDownload
 from bot.console.figure_pages import FigurePages
@@ -43,6 +44,7 @@ from bot.console.unplaced import UnplacedPage
 from bot.i18n import Catalogs
 from bot.notifications import is_urgent
 from bot.queue import CaseView, Queue, QueueError, QueueItem
+from bot.schedule import Schedule
 from bot.settings import STAFF_ID_PATTERN
 from bot.staff import Permission, Staffing, UnknownStaff, may
 from bot.staff_auth import (
@@ -56,6 +58,7 @@ from bot.staff_auth import (
     verify_password,
 )
 from bot.store.accounts import StaffAccounts
+from bot.store.callbacks import Callbacks
 from bot.store.models import DeliveryStatus
 from bot.store.notices import NoticeRecord
 from bot.store.question_sets import QuestionSets
@@ -127,6 +130,7 @@ class Console:
         unplaced: UnplacedNotes | None = None,
         embedder: Embedder | None = None,
         question_sets: QuestionSets | None = None,
+        callbacks: Callbacks | None = None,
     ) -> None:
         self.queue = queue
         self.staffing = staffing
@@ -173,6 +177,11 @@ class Console:
             else None
         )
         self.documents = DocumentDownload(self)
+        self.calls = (
+            CallPages(self, callbacks, Schedule(settings), settings.callbacks)
+            if callbacks
+            else None
+        )
 
     # --- rendering ------------------------------------------------------------------------
 
@@ -197,6 +206,9 @@ class Console:
                 self.unplaced_page and staff and may(staff.account.role, Permission.SEE_UNPLACED)
             ),
             sees_figures=bool(staff and may(staff.account.role, Permission.SEE_FIGURES)),
+            sees_calls=bool(
+                self.calls and staff and may(staff.account.role, Permission.WORK_QUEUE)
+            ),
             **context,
         )
         return HTMLResponse(page, status_code=status_code, headers=HEADERS)
@@ -634,6 +646,7 @@ class Console:
             reply=reply,
             **await self.team.panel(staff, view),
             **(await self.own_voice.panel(staff, view) if self.own_voice else {"own_voice": None}),
+            **(await self.calls.panel(reference) if self.calls else {"call": None}),
         )
 
     def _timeline(self, view: CaseView) -> list[dict[str, Any]]:
@@ -903,4 +916,5 @@ class Console:
             *(self.unplaced_page.routes() if self.unplaced_page else []),
             *self.figure_pages.routes(),
             *(self.own_voice.routes() if self.own_voice else []),
+            *(self.calls.routes() if self.calls else []),
         ]

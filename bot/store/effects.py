@@ -17,6 +17,7 @@ from bot.notifications import NoticeKind, Notices
 from bot.staff import Staffing
 from bot.store import attachments
 from bot.store.audit import audit
+from bot.store.callbacks import book, release_for_cases
 from bot.store.cases import case_strengths, description_lines, stored_description
 from bot.store.enums import OPEN_STATUSES, CaseStatus, Direction, DocumentType
 from bot.store.invitations import revoke_for_conversation
@@ -32,6 +33,7 @@ from bot.store.models import (
 )
 from bot.store.own_voice import answered_for, delete_rounds, record_answer, record_progress
 from bot.store.unplaced import add_choice, add_note
+from flows.callback import chosen_moment
 from flows.effects import (
     AppendToCase,
     DeleteData,
@@ -181,8 +183,9 @@ class _Applier:
             case.description, case.callback, case.contact = "[]", None, None
             audit(self.session, self.now, "citizen", "consent_withdrawn", case.reference)
             self.session.execute(delete(CaseNote).where(CaseNote.case_id == case.id))
-        # The answers before a meeting were its words too.
+        # The answers before a meeting were its words too; no call is booked for it.
         delete_rounds(self.session, Case.conversation_id == conversation_id)
+        release_for_cases(self.session, Case.conversation_id == conversation_id)
         attachments.delete_for_conversation(self.session, conversation_id)
         # No service member invited into any of its cases (open or ended) sees them any more.
         revoke_for_conversation(self.session, conversation_id, self.now)
@@ -237,6 +240,7 @@ class _Applier:
             age_band=draft.age_band,
             contact=draft.contact,
             callback=draft.callback,
+            callback_when=draft.callback_when if draft.contact == "call" else None,
             description=stored_description(draft.description, draft.worries, draft.strengths),
             created_at=self.now,
             preferred_staff=preferred,
@@ -251,6 +255,9 @@ class _Applier:
         self.conversation.anonymous = effect.anonymous
         self.conversation.urgent = self.conversation.urgent or effect.urgent
         self.session.flush()
+        moment = None if effect.anonymous else chosen_moment(draft)
+        if moment is not None:  # SlotTaken rolls the step back: the router asks again
+            book(self.session, case, moment, self.now)
         kind = NoticeKind.URGENT_CASE if case.urgent else NoticeKind.NEW_CASE
         self.notices.raise_notice(self.session, self.now, kind, case.reference, preferred=preferred)
 
@@ -449,6 +456,7 @@ def delete_conversation(session: Session, conversation: Conversation, now: datet
         )
     )
     delete_rounds(session, Case.conversation_id == conversation.id)
+    release_for_cases(session, Case.conversation_id == conversation.id)
     session.execute(delete(Case).where(Case.conversation_id == conversation.id))
     for reference in references:
         audit(session, now, "citizen", "data_deleted", reference)
