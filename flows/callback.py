@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import get_day_names
 
-from flows.choices import NUMBER_WORDS, fold
+from flows.choices import fold, number_word
 from flows.result import StepResult
 from flows.state import ConversationState, IntakeDraft, Phase
 from flows.types import N_, Button, FlowContext, Inbound, Outbound
@@ -123,7 +123,7 @@ def typed_slots(
     if days:
         picked = [i for i in picked if local[i].weekday() in days]
     if clock is None and hour_only is None and not days:
-        places = {NUMBER_WORDS[w] for w in words if w in NUMBER_WORDS}
+        places = {n for n in map(number_word, words) if n is not None}
         places |= {int(w) for w in words if w.isdigit() and len(w) == 1}
         if len(places) != 1:
             return ()

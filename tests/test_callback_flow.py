@@ -139,6 +139,7 @@ def test_a_chosen_slot_asks_only_for_the_number_and_the_summary_says_the_time(
         ("nb", "torsdag kl 10:30", THU_1030),
         ("pl", "czwartek 10:30", THU_1030),
         ("uk", "середа", WED_0900),
+        ("uk", "другий", THU_1000),  # "the second": й folds as typed words do
         ("ar", "الأربعاء", WED_0900),
         ("en", "Friday at 2", None),  # "at 2" is no slot's hour: not a pick
         ("nb", "fredag 14:00", FRI_1400),  # not among the first four, still free: taken
