@@ -253,7 +253,7 @@ def reminder(kind: str, reference: str = "K-CALL23", moment: datetime = THU_1030
     [
         ("nb", callback.REMINDER, "Påminnelse: Familielosen ringer deg torsdag 26. november 10:30"),
         ("pl", callback.MOVED, "Nowy termin: czwartek 26 listopada 10:30"),
-        ("en", callback.CANCELLED, "cannot call Thursday 26 November 10:30 after all"),
+        ("en", callback.CANCELLED, "cannot call on Thursday 26 November 10:30 after all"),
     ],
 )
 def test_the_reminder_a_moved_and_a_cancelled_call_are_told_in_the_conversations_language(

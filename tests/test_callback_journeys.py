@@ -130,7 +130,7 @@ async def test_a_polish_parent_on_jsonl_types_czwartek_1030_and_hears_in_polish_
     await parent.says("+48 601 234 567")
     assert "czwartek 26 listopada 10:30" in parent.last()
     await parent.says("1")  # the first choice under the summary: send
-    assert "Familielos zadzwoni do Ciebie czwartek 26 listopada 10:30" in parent.last()
+    assert "Familielos zadzwoni do Ciebie w terminie: czwartek 26 listopada 10:30" in parent.last()
     [item] = app.queue.open_cases("kari")
     assert item.language == "pl"
 
@@ -153,7 +153,7 @@ async def test_a_polish_parent_on_jsonl_types_czwartek_1030_and_hears_in_polish_
     cancelled = await kari.post(f"/staff/calls/{call.slot_id}/cancel", {"day": THU})
     assert cancelled.status_code == 303
     [told] = await parent.inbox()
-    assert "nie może jednak zadzwonić czwartek 26 listopada 11:00" in told
+    assert "nie może jednak zadzwonić w terminie czwartek 26 listopada 11:00" in told
     case_page = await kari.get(f"/staff/case/{item.reference}")
     assert "Når som helst i åpningstiden" in case_page.text
     with app.store.sessions() as session:
