@@ -280,3 +280,19 @@ def test_no_reminder_once_the_case_is_closed_or_the_conversation_is_on_another_c
         replace(ctx, case_open=True),
     )
     assert moved_on.replies == ()
+
+
+def test_on_whatsapp_two_times_on_one_day_are_two_rows_told_apart_by_their_time(
+    ctx: FlowContext,
+) -> None:
+    from bot.channels.whatsapp import MAX_ROW_TITLE, message_payloads
+
+    result, _ = turn(at_contact(), with_slots(ctx, *SLOTS), button="contact:call")
+    [offer] = [r for r in result.replies if r.buttons]
+    interactive = message_payloads(offer, "Velg")[-1]["interactive"]
+    assert interactive["type"] == "list"
+    rows = interactive["action"]["sections"][0]["rows"]
+    titles = [row["title"] for row in rows]
+    assert titles[1:3] == ["torsdag 26. novem… 10:00", "torsdag 26. novem… 10:30"]
+    assert all(len(t) <= MAX_ROW_TITLE for t in titles) and len(set(titles)) == len(titles)
+    assert rows[2]["description"] == "torsdag 26. november 10:30"  # the whole label

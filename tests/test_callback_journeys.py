@@ -222,13 +222,17 @@ async def test_when_both_saw_the_slot_free_the_booking_decides_and_the_second_is
     assert len(app.queue.open_cases("kari")) == 1  # the second case was not opened
 
 
-async def test_deleting_my_data_frees_the_slot_for_another_family(offline_app: App) -> None:
+async def test_my_data_shows_the_booked_call_and_deleting_it_frees_the_slot(
+    offline_app: App,
+) -> None:
     app = offline_app
     calls = Callbacks(app.store.sessions, app.router.clock)
     first, _ = await families_at_the_summary(app)
     await first.says("", button="confirm:send")
     [call] = calls.between(THU_1030, THU_1030 + timedelta(minutes=1))
     assert call.reference is not None
+    await first.says("/mine_data")
+    assert "Avtalt samtale: torsdag 26. november 10:30 (norsk tid)" in first.last()
     await first.says("/slett")
     await first.says("", button="delete:yes")
     [call] = calls.between(THU_1030, THU_1030 + timedelta(minutes=1))

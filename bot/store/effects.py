@@ -17,7 +17,7 @@ from bot.notifications import NoticeKind, Notices
 from bot.staff import Staffing
 from bot.store import attachments
 from bot.store.audit import audit
-from bot.store.callbacks import book, release_for_cases
+from bot.store.callbacks import book, booked_for, release_for_cases
 from bot.store.cases import case_strengths, description_lines, stored_description
 from bot.store.enums import OPEN_STATUSES, CaseStatus, Direction, DocumentType
 from bot.store.invitations import revoke_for_conversation
@@ -51,6 +51,7 @@ from flows.effects import (
     WithdrawConsent,
 )
 from flows.types import N_, Outbound
+from flows.when import format_moment
 from nlu.crisis import PRIORITY
 
 CHOICE = re.compile(r"^\d{1,2}[.)]?$")
@@ -407,6 +408,10 @@ def export(
         strengths = case_strengths(case.description)
         if strengths:
             lines.append(catalogs("export.strengths", lang, strengths=strengths))
+        call = booked_for(session, case.id)
+        if call is not None:
+            when = format_moment(call.starts_at, lang, timezone)
+            lines.append(catalogs("export.callback", lang, when=when))
     for voiced in answered_for(session, [case.id for case in cases], conversation.created_at):
         lines.append(catalogs("export.ownvoice", lang, title=voiced.title))
         lines.extend(
