@@ -103,9 +103,9 @@ def button_shape(outbound: Outbound) -> Shape | None:
     longest = max(len(title) for title in titles)
     if len(buttons) <= MAX_REPLY_BUTTONS and longest <= MAX_BUTTON_TITLE:
         return "buttons"
-    if len(buttons) <= MAX_LIST_ROWS and longest <= MAX_ROW_DESCRIPTION:
-        if row_titles(titles) is not None:
-            return "list"
+    fits = len(buttons) <= MAX_LIST_ROWS and longest <= MAX_ROW_DESCRIPTION
+    if fits and row_titles(titles) is not None:
+        return "list"
     return "text"
 
 
