@@ -263,3 +263,25 @@ async def test_times_outside_opening_hours_are_left_out_and_said_so(kari: StaffB
     )
     page = await kari.get(christmas.headers["location"])
     assert "0 nye tider er lagt ut." in page.text and "2 var utenfor" in page.text
+
+
+async def test_a_crisis_at_the_number_step_opens_the_urgent_case_even_when_the_slot_is_gone(
+    offline_app: App,
+) -> None:
+    """Danger first: the family chose a time, someone else booked it meanwhile, then they
+    write of danger while giving the number: the urgent case opens at once (with "any
+    time"), never held back by the slot."""
+    app = offline_app
+    calls = Callbacks(app.store.sessions, app.router.clock)
+    calls.publish("kari", [THU_1030], 30)
+    family, other = Citizen(app, "family-c"), Citizen(app, "family-d")
+    for someone in (family, other):
+        await to_contact_step(someone)
+        await someone.says("", button="contact:call")
+        await someone.says("1")
+    await other.says(PHONE)
+    await other.says("", button="confirm:send")  # the other family books Thursday 10:30
+    handled = await family.says("stefaren hennes slår henne, ring 41 22 33 44")
+    assert handled.crisis and "113" in " ".join(family.seen[-2:])
+    [urgent] = [i for i in app.queue.open_cases("kari") if i.priority == "urgent"]
+    assert calls.wish(urgent.reference)[0] == "any"

@@ -17,7 +17,7 @@ from bot.notifications import NoticeKind, Notices
 from bot.staff import Staffing
 from bot.store import attachments
 from bot.store.audit import audit
-from bot.store.callbacks import book, booked_for, release_for_cases
+from bot.store.callbacks import SlotTaken, book, booked_for, release_for_cases
 from bot.store.cases import case_strengths, description_lines, stored_description
 from bot.store.enums import OPEN_STATUSES, CaseStatus, Direction, DocumentType
 from bot.store.invitations import revoke_for_conversation
@@ -33,7 +33,7 @@ from bot.store.models import (
 )
 from bot.store.own_voice import answered_for, delete_rounds, record_answer, record_progress
 from bot.store.unplaced import add_choice, add_note
-from flows.callback import chosen_moment
+from flows.callback import WHEN_ANY, chosen_moment
 from flows.effects import (
     AppendToCase,
     DeleteData,
@@ -257,8 +257,13 @@ class _Applier:
         self.conversation.urgent = self.conversation.urgent or effect.urgent
         self.session.flush()
         moment = None if effect.anonymous else chosen_moment(draft)
-        if moment is not None:  # SlotTaken rolls the step back: the router asks again
-            book(self.session, case, moment, self.now)
+        if moment is not None:
+            try:
+                book(self.session, case, moment, self.now)
+            except SlotTaken:
+                if not effect.with_context:
+                    raise  # the step is rolled back and asked again: the next free ones
+                case.callback_when = WHEN_ANY  # a case a crisis opened never waits on it
         kind = NoticeKind.URGENT_CASE if case.urgent else NoticeKind.NEW_CASE
         self.notices.raise_notice(self.session, self.now, kind, case.reference, preferred=preferred)
 
