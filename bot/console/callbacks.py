@@ -5,6 +5,7 @@ language), and the booked time on the case page."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +45,12 @@ MOVE_CHOICES = 24
 def _field(form: FormData, name: str) -> str:
     value = form.get(name)
     return value[:40].strip() if isinstance(value, str) else ""
+
+
+def _count(said: Mapping[str, str], name: str) -> int:
+    """A count a redirect said in its query (0 when it is not a small number)."""
+    raw = said.get(name, "")
+    return int(raw) if raw.isdigit() and len(raw) <= 4 else 0
 
 
 class CallPages:
@@ -119,8 +126,8 @@ class CallPages:
             day = date.fromisoformat(request.query_params.get("day", "")[:10])
         except ValueError:
             day = self._today()
-        done = request.query_params.get("done", "")
-        return await self._render(staff, day, done=done, count=request.query_params)
+        said = request.query_params
+        return await self._render(staff, day, done=said.get("done", ""), counts=said)
 
     async def _render(
         self,
@@ -128,7 +135,7 @@ class CallPages:
         day: date,
         *,
         done: str = "",
-        count: Any = None,
+        counts: Mapping[str, str] | None = None,
         error: str = "",
         status_code: int = 200,
     ) -> Response:
@@ -141,12 +148,12 @@ class CallPages:
         )
         choices = [(stamp(s), console.present.when(s).absolute) for s in free[:MOVE_CHOICES]]
         rows = [self._row(c, staff, choices) for c in listed]
-        counts = count or {}
+        counts = counts or {}
         message = ""
         if done in DONE_KEYS:
-            message = t(DONE_KEYS[done], count=str(counts.get("n", "0"))[:4])
-            skipped = str(counts.get("skipped", "0"))[:4]
-            if done == "published" and skipped not in ("", "0"):
+            added, skipped = (_count(counts, "n"), _count(counts, "skipped"))
+            message = t(DONE_KEYS[done], count=added)
+            if done == "published" and skipped:
                 message += " " + t(N_("console.calls.skipped"), count=skipped)
         today = self._today()
         title = (
@@ -254,12 +261,10 @@ class CallPages:
         p, t = self.console.present, self.console._t
         if call is not None:
             local = self.schedule.local(call.starts_at)
-            status = (
-                t(N_("console.calls.status.done"), when=p.when(call.done_at).absolute,
-                  name=p.staff_name(call.done_by or ""))
-                if call.done_at is not None
-                else t(N_("console.calls.status.booked"))
-            )
+            status = t(N_("console.calls.status.booked"))
+            if call.done_at is not None:
+                done, by = p.when(call.done_at).absolute, p.staff_name(call.done_by or "")
+                status = t(N_("console.calls.status.done"), when=done, name=by)
             return {
                 "call": {
                     "when": p.when(call.starts_at),
