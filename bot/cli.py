@@ -179,27 +179,42 @@ HOUSEKEEPING_S = 30
 """How often the housekeeping loop ticks: often enough for a 5-minute urgent escalation."""
 ESCALATION_EVERY = timedelta(seconds=HOUSEKEEPING_S * 0.8)
 RETENTION_EVERY = timedelta(hours=1)
-"""Between all replicas sharing the database (``JobGate``): escalation once per tick (a tick
-a little early still counts), retention once an hour."""
+SLOTS_EVERY = timedelta(hours=1)
+"""Between all replicas sharing the database (``JobGate``): escalation and the callback
+reminders once per tick (a tick a little early still counts), retention and the generated
+callback slots once an hour."""
 DISPATCH_STOP_S = 15.0
 
 
 async def _housekeeping(app: App) -> None:
-    """Every tick: escalate cases nobody claimed; every hour: apply retention. Each once per
-    tick between all replicas, whichever gets there first."""
+    """Every tick: escalate cases nobody claimed, remind families of calls; every hour: apply
+    retention, generate callback slots. Each once per tick between all replicas, whichever
+    gets there first."""
     from functools import partial
 
+    from bot.callback_jobs import CallbackJobs
+    from bot.store.callbacks import Callbacks
     from bot.store.jobs import JobGate
     from bot.store.retention import run_retention
 
     gate = JobGate(app.store.sessions, app.router.clock)
     retention = partial(run_retention, app.settings, app.store.sessions, app.router.clock)
+    calls = CallbackJobs(
+        app.settings.callbacks,
+        Callbacks(app.store.sessions, app.router.clock),
+        app.router.schedule,
+        app.router.clock,
+    )
     while True:
         try:
             await asyncio.to_thread(
                 gate.run_due, "escalation", ESCALATION_EVERY, app.queue.escalate_due
             )
             await asyncio.to_thread(gate.run_due, "retention", RETENTION_EVERY, retention)
+            await asyncio.to_thread(gate.run_due, "callback_slots", SLOTS_EVERY, calls.generate)
+            await asyncio.to_thread(
+                gate.run_due, "callback_reminders", ESCALATION_EVERY, calls.remind
+            )
         except Exception as error:  # keep the loop alive; the kind only, never message text
             logging.getLogger(__name__).error("housekeeping failed: %s", type(error).__name__)
         await asyncio.sleep(HOUSEKEEPING_S)

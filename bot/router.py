@@ -15,9 +15,10 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.attachments import Upload
+from bot.callback_times import offerable
 from bot.channels.limits import PUSH_CHANNELS, SHORT_TEXT_CHANNELS
 from bot.clock import Clock
 from bot.content import LiveContent
@@ -30,20 +31,28 @@ from bot.schedule import Schedule
 from bot.settings import Settings
 from bot.staff import Staffing
 from bot.store.accounts import StaffAccounts
+from bot.store.callbacks import SlotTaken, free_starts
 from bot.store.effects import EffectRunner
 from bot.store.enums import OPEN_STATUSES, CaseStatus, Direction, DocumentType
 from bot.store.repo import PendingMessage, Store, StoredReply, aware
 from bot.text_input import MAX_UNDERSTOOD_CHARS, clean
 from flows import answers, choices, front_door
 from flows.effects import DeleteData, WithdrawConsent
-from flows.state import ConversationState
+from flows.state import ConversationState, Phase
 from flows.types import FlowContext, Inbound, Outbound
 from nlu.service import Understander
+from nlu.understanding import Understanding
 
 log = logging.getLogger(__name__)
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 MAX_ATTEMPTS = 3
 """How often a message's handling is tried before it gets a safe reply and is set aside."""
+CALLBACK_PHASES = frozenset(
+    {Phase.INTAKE_CONTACT, Phase.INTAKE_CALLBACK_TIME, Phase.INTAKE_CONFIRM}
+)
+"""Where the intake may offer (or check) the free callback slots: only there are they read."""
+BOOKING_TRIES = 3
+"""How often a step is computed again when the slot it booked was taken meanwhile."""
 LIVE_WINDOW = timedelta(seconds=30)
 """A message recorded this recently by another worker has a caller waiting for its replies;
 older ones (left by a crash) get theirs through the outbox."""
@@ -146,7 +155,18 @@ class Router:
             case_claimed=status is CaseStatus.CLAIMED,
             case_open=status in OPEN_STATUSES,
             short_texts=channel in SHORT_TEXT_CHANNELS,
+            callback_slots=self.callback_slots(state, now),
         )
+
+    def callback_slots(self, state: ConversationState, now: datetime) -> tuple[datetime, ...]:
+        """The free callback slots that may be offered now (only at the intake's contact
+        steps, never to an anonymous conversation)."""
+        if state.phase not in CALLBACK_PHASES or state.anonymous:
+            return ()
+        rules = self.settings.callbacks
+        with self.store.sessions() as session:
+            starts = free_starts(session, now, now + timedelta(days=rules.days_ahead, hours=1))
+        return offerable(self.schedule, rules, now, starts)
 
     async def handle(
         self, inbound: Inbound, external_id: str | None = None, upload: Upload | None = None
@@ -340,6 +360,23 @@ class Router:
         )
         if citizen:  # an event's marker is no citizen's message
             self.metrics.understood(time.perf_counter() - started, understanding.source)
+        for _ in range(BOOKING_TRIES):  # a slot booked meanwhile: asked again with the rest
+            try:
+                return await self._save(pending, state, inbound, understanding, to_outbox, document)
+            except SlotTaken:
+                log.info("callback slot taken meanwhile conversation=%s", pending.conversation_id)
+        raise SlotTaken("no free slot after retries")
+
+    async def _save(
+        self,
+        pending: PendingMessage,
+        state: ConversationState,
+        inbound: Inbound,
+        understanding: Understanding,
+        to_outbox: bool,
+        document: tuple[DocumentType, bytes] | None,
+    ) -> Handled | None:
+        """Step the flow with a fresh context and save the step, its effects and replies."""
         ctx = await self.store.run(self.context, state, pending.channel)
         result = front_door.step(state, inbound, understanding, ctx)
         runner = EffectRunner(

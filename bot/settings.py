@@ -214,6 +214,28 @@ class QueueSettings(_Strict):
         return self
 
 
+class CallbackSettings(_Strict):
+    """Calls at a time that suits: a family choosing "call me" picks one of the next free
+    callback slots (published by a los or leader in the console, or generated from the
+    opening hours on days someone is rostered), "any time", or writes their own time."""
+
+    offer: int = Field(default=4, ge=3, le=5)
+    """How many of the next free slots are offered."""
+    slot_minutes: int = Field(default=30, ge=5, le=240)
+    """A slot's length (the console's default, and the generated slots')."""
+    min_notice_minutes: int = Field(default=30, ge=0, le=24 * 60)
+    """A slot starting sooner than this is not offered."""
+    days_ahead: int = Field(default=7, ge=1, le=60)
+    """How far ahead slots are offered (and generated)."""
+    reminder_minutes: int = Field(default=30, ge=0, le=24 * 60)
+    """The reminder goes this long before the call (0: no reminder)."""
+    generate: bool = False
+    """Generate slots from the opening hours on days someone is rostered (off: only the slots
+    staff publish are offered; with none, "call me" asks for a number and a time as text)."""
+    keep_days: int = Field(default=30, ge=1, le=365)
+    """Slots (and the calls booked in them) are deleted this long after their time."""
+
+
 class OnCall(_Strict):
     """Who is notified of urgent cases when the los office is closed (or nobody is on duty)."""
 
@@ -426,6 +448,7 @@ class Settings(_Strict):
     services: tuple[Service, ...]
     roster: Roster
     queue: QueueSettings = QueueSettings()
+    callbacks: CallbackSettings = CallbackSettings()
     console: ConsoleSettings = ConsoleSettings()
     voice: VoiceSettings = VoiceSettings()
     archive: ArchiveSettings = ArchiveSettings()

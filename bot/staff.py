@@ -63,10 +63,15 @@ class Permission(StrEnum):
     EDIT_CONTENT = "edit_content"
     """Change the service texts, contact details and opening hours the bot answers with
     (over the catalogs and config.yml; never the crisis lines), see their history, revert."""
+    CALLBACKS = "callbacks"
+    """Publish callback slots and take free ones away; mark a booked call done, move it or
+    cancel it (the citizen is told)."""
 
 
 PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
-    Role.LOS: frozenset({Permission.WORK_QUEUE, Permission.ADD_NOTE, Permission.INVITE}),
+    Role.LOS: frozenset(
+        {Permission.WORK_QUEUE, Permission.ADD_NOTE, Permission.INVITE, Permission.CALLBACKS}
+    ),
     Role.LEADER: frozenset(
         {
             Permission.WORK_QUEUE,
@@ -76,6 +81,7 @@ PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             Permission.SEE_UNPLACED,
             Permission.SEE_FIGURES,
             Permission.EDIT_CONTENT,
+            Permission.CALLBACKS,
         }
     ),
     Role.SERVICE: frozenset({Permission.SEE_INVITED, Permission.ADD_NOTE}),

@@ -34,6 +34,7 @@ from bot.console import Console
 from bot.content import LiveLinks
 from bot.ops_routes import ops_routes, readiness_check
 from bot.staff_auth import StartPasswords
+from bot.store.callbacks import Callbacks
 from bot.store.content import ContentStore
 from bot.store.db import engine_of
 from bot.store.jobs import HeldLock
@@ -134,6 +135,7 @@ def create_web_app(
         embedder=app.understander.fallback.embedder,
         question_sets=QuestionSets(app.store.sessions, app.queue.clock),
         content=(ContentStore(app.store.sessions, app.queue.clock), app.router.content),
+        callbacks=Callbacks(app.store.sessions, app.queue.clock),
     )
     if console.answer_pages:
         console.answer_pages.seed()

@@ -68,6 +68,16 @@ def fold(text: str) -> str:
     return " ".join(_NON_WORD.sub(" ", plain).split())
 
 
+def _folded_numbers() -> dict[str, int]:
+    """``NUMBER_WORDS`` as a typed word is compared: folded ("другий" -> "другии")."""
+    return {fold(word): number for word, number in NUMBER_WORDS.items()}
+
+
+def number_word(folded: str) -> int | None:
+    """The number a folded word names ("forste", "другии", "czwarty"), if any."""
+    return FOLDED_NUMBER_WORDS.get(folded)
+
+
 def _number(folded: str) -> int | None:
     """1-999 from ASCII digits or a single decimal digit of any script ("٣"); a word 1-9."""
     match = _DIGITS.match(folded)
@@ -75,7 +85,7 @@ def _number(folded: str) -> int | None:
         return int(match.group(1))
     if len(folded) == 1 and unicodedata.category(folded) == "Nd":
         return unicodedata.decimal(folded)
-    return NUMBER_WORDS.get(folded)
+    return number_word(folded)
 
 
 def chosen(
@@ -140,3 +150,6 @@ def _by_words(folded: str, payloads: Sequence[str], folded_labels: Sequence[str]
     if len(fitting) != 1 or not _clear(typed, fitting[0], folded_labels):
         return None
     return payloads[fitting[0]]
+
+
+FOLDED_NUMBER_WORDS = _folded_numbers()

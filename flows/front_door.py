@@ -8,7 +8,18 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flows import answers, case, control, documents, intake, own_voice, rights, unplaced, voice
+from flows import (
+    answers,
+    callback,
+    case,
+    control,
+    documents,
+    intake,
+    own_voice,
+    rights,
+    unplaced,
+    voice,
+)
 from flows.commands import Command, detect
 from flows.effects import AppendToCase, DeleteData, MarkUrgent, OpenCase, UnplacedReason
 from flows.result import StepResult
@@ -25,6 +36,7 @@ INTAKE_PHASES = frozenset(
         Phase.INTAKE_STRENGTHS,
         Phase.INTAKE_DESCRIBE,
         Phase.INTAKE_CONTACT,
+        Phase.INTAKE_CALLBACK_TIME,
         Phase.INTAKE_CALLBACK,
         Phase.INTAKE_CONFIRM,
         Phase.ANON_QUESTION,
@@ -53,6 +65,8 @@ def step(
     if inbound.button is not None and inbound.button.startswith(case.EVENT_PREFIX):
         if own_voice.is_event(inbound.button):
             return own_voice.on_event(state, inbound, ctx)
+        if callback.is_event(inbound.button):
+            return callback.on_event(state, inbound, ctx)
         return case.on_event(state, inbound, ctx)
     pressed = _pressed(inbound)
     if pressed is not None and state.turns == 0:  # a first press: in the page's language
@@ -303,6 +317,7 @@ CONSENTED_INTAKE = frozenset(
         Phase.INTAKE_STRENGTHS,
         Phase.INTAKE_DESCRIBE,
         Phase.INTAKE_CONTACT,
+        Phase.INTAKE_CALLBACK_TIME,
         Phase.INTAKE_CALLBACK,
         Phase.INTAKE_CONFIRM,
     }

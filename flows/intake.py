@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from flows import answers, voice
+from flows import answers, callback, voice
 from flows.effects import OpenCase, RecordConsent, WithdrawConsent
 from flows.result import StepResult
 from flows.state import ConversationState, IntakeDraft, Phase
@@ -247,7 +247,7 @@ def summary(state: ConversationState, ctx: FlowContext) -> StepResult:
     draft = state.intake or IntakeDraft()
     about = ctx.t(ABOUT.get(draft.about or "self", ABOUT["self"]), lang)
     contact = (
-        ctx.t(N_("intake.contact.call"), lang) + f": {draft.callback}"
+        callback.summary_line(ctx, draft, lang)
         if draft.contact == "call"
         else ctx.t(N_("intake.contact.chat"), lang)
     )
@@ -373,16 +373,29 @@ def step(state: ConversationState, inbound: Inbound, ctx: FlowContext) -> StepRe
         if button == "contact:chat":
             return summary(state.evolve(intake=_with(draft, contact="chat")), ctx)
         if button == "contact:call":
-            state = state.evolve(phase=Phase.INTAKE_CALLBACK, intake=_with(draft, contact="call"))
+            draft = _with(draft, contact="call", callback_when=None, callback_slot=None)
+            if callback.offers_slots(state, ctx):  # a time that suits, from the free slots
+                return callback.offer(state.evolve(intake=draft), ctx)
+            state = state.evolve(phase=Phase.INTAKE_CALLBACK, intake=draft)
             return ask_callback(state, ctx)
         return _please_choose(state, ctx, ask_contact(state, ctx))
 
+    if state.phase is Phase.INTAKE_CALLBACK_TIME:
+        return _callback_time(state, inbound, ctx)
+
     if state.phase is Phase.INTAKE_CALLBACK:
         if text:
-            return summary(state.evolve(intake=_with(draft, callback=text)), ctx)
-        return ask_callback(state, ctx)
+            joined = draft.callback_when == callback.WHEN_OTHER and draft.callback
+            words = f"{draft.callback}, {text}" if joined else text
+            return summary(state.evolve(intake=_with(draft, callback=words)), ctx)
+        chose = draft.callback_when in (callback.WHEN_SLOT, callback.WHEN_ANY)
+        return ask_callback(state, ctx, number_only=chose)
 
     if state.phase is Phase.INTAKE_CONFIRM:
+        if button == "confirm:send" and not callback.still_free(draft, ctx):
+            taken = _with(draft, callback_when=None, callback_slot=None)
+            note = ctx.t(N_("callback.taken"), lang)
+            return callback.offer(state.evolve(intake=taken), ctx, note)
         if button == "confirm:send":
             return submit(state, ctx)
         if button == "confirm:edit":
@@ -415,9 +428,30 @@ def step(state: ConversationState, inbound: Inbound, ctx: FlowContext) -> StepRe
     return ask_about(state.evolve(phase=Phase.INTAKE_ABOUT), ctx)
 
 
-def ask_callback(state: ConversationState, ctx: FlowContext) -> StepResult:
-    """The phone number to call back on."""
-    return _step_reply(state, ctx, _say(ctx, N_("intake.ask_callback"), state))
+def ask_callback(
+    state: ConversationState, ctx: FlowContext, number_only: bool = False
+) -> StepResult:
+    """The phone number to call back on, and when it suits (only the number once a time
+    was chosen)."""
+    key = N_("callback.ask_number") if number_only else N_("intake.ask_callback")
+    return _step_reply(state.evolve(phase=Phase.INTAKE_CALLBACK), ctx, _say(ctx, key, state))
+
+
+MIN_PHONE_DIGITS = 8
+"""A callback answer with at least this many digits already holds the number."""
+
+
+def _callback_time(state: ConversationState, inbound: Inbound, ctx: FlowContext) -> StepResult:
+    """The answer to "when should the los call?": then the number (unless it is known)."""
+    chosen, shown = callback.answer_time(state, inbound, ctx)
+    if shown is not None:
+        return shown
+    if inbound.button == callback.OTHER:  # their own words: when, and the number
+        return ask_callback(chosen, ctx)
+    draft = chosen.intake or IntakeDraft()
+    if sum(ch.isdigit() for ch in draft.callback or "") >= MIN_PHONE_DIGITS:
+        return summary(chosen, ctx)
+    return ask_callback(chosen, ctx, number_only=True)
 
 
 def _with(draft: IntakeDraft, **changes: Any) -> IntakeDraft:
@@ -471,6 +505,9 @@ def submit(state: ConversationState, ctx: FlowContext) -> StepResult:
     effect = OpenCase(reference, draft, state.urgent, state.anonymous, lang)
     key = N_("case.opened_anonymous") if state.anonymous else N_("case.opened")
     parts = [_say(ctx, key, state, reference=reference, when=when_read(ctx, lang))]
+    confirmed = None if state.anonymous else callback.confirmation(ctx, draft, lang)
+    if confirmed is not None:  # the time the los will call, and the reminder
+        parts.append(confirmed)
     replies = [Outbound("\n\n".join(parts), lang)]
     audience = "youth" if state.anonymous else None
     if not ctx.office_open and ctx.short_texts:  # the numbers in an SMS of their own

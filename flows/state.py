@@ -20,6 +20,8 @@ class Phase(StrEnum):
     INTAKE_STRENGTHS = "intake_strengths"
     INTAKE_DESCRIBE = "intake_describe"
     INTAKE_CONTACT = "intake_contact"
+    INTAKE_CALLBACK_TIME = "intake_callback_time"
+    """Choosing when the los should call: a free slot, any time, or another time."""
     INTAKE_CALLBACK = "intake_callback"
     INTAKE_CONFIRM = "intake_confirm"
     ANON_QUESTION = "anon_question"
@@ -42,6 +44,10 @@ class IntakeDraft:
     description: tuple[str, ...] = ()
     contact: str | None = None
     callback: str | None = None
+    callback_when: str | None = None
+    """How the call is wanted: "slot", "any" or "other" (flows/callback.py); None as before."""
+    callback_slot: str | None = None
+    """The chosen slot's start (UTC, ``flows.callback.stamp``), booked when the case is sent."""
     topic: str | None = None
     correcting: bool = False
     worries: tuple[str, ...] = ()

@@ -97,4 +97,7 @@ class FlowContext:
     short_texts: bool = False
     """The channel cannot carry long texts whole (SMS): texts that must be read whole, such
     as the consent, are shown (and recorded) in their shorter, separately versioned form."""
+    callback_slots: tuple[datetime, ...] = ()
+    """The next free callback slots to offer (starts, UTC), found by the router while the
+    intake is at its contact steps; none elsewhere (flows/callback.py)."""
     extra: dict[str, str] = field(default_factory=dict)

@@ -103,27 +103,41 @@ def button_shape(outbound: Outbound) -> Shape | None:
     longest = max(len(title) for title in titles)
     if len(buttons) <= MAX_REPLY_BUTTONS and longest <= MAX_BUTTON_TITLE:
         return "buttons"
-    if len(buttons) <= MAX_LIST_ROWS and longest <= MAX_ROW_DESCRIPTION:
-        rows = [row_title(title) for title in titles]
-        if len(set(rows)) == len(rows):
-            return "list"
+    fits = len(buttons) <= MAX_LIST_ROWS and longest <= MAX_ROW_DESCRIPTION
+    if fits and row_titles(titles) is not None:
+        return "list"
     return "text"
 
 
-def row_title(label: str) -> str:
+def row_titles(labels: list[str]) -> list[str] | None:
+    """The list rows' titles, each its label's start; when two starts are the same (two
+    times on one day: "torsdag 26. november 10:00" and "... 10:30") the start and the last
+    word. None when they still cannot be told apart."""
+    for keep_end in (False, True):
+        rows = [row_title(label, keep_end=keep_end) for label in labels]
+        if len(set(rows)) == len(rows):
+            return rows
+    return None
+
+
+def row_title(label: str, keep_end: bool = False) -> str:
     """A list row's title: the label, or (longer than a row title may be) its first words and
-    "…"; the whole label then goes in the row's description."""
+    "…" (``keep_end``: and its last word); the whole label then goes in the row's
+    description."""
     label = label.strip()
     if len(label) <= MAX_ROW_TITLE:
         return label
+    tail = label.rsplit(" ", 1)[-1] if keep_end else ""
+    if tail and len(tail) < MAX_ROW_TITLE // 3:
+        return row_title(label[: MAX_ROW_TITLE - len(tail) - 2]).rstrip("…") + "… " + tail
     head = label[: MAX_ROW_TITLE - 1]
     cut = head.rfind(" ")
     return (head[:cut] if cut > MAX_ROW_TITLE // 4 else head).rstrip(" ,.;:") + "…"
 
 
-def _row(button: Button) -> dict[str, str]:
+def _row(button: Button, title: str) -> dict[str, str]:
     label = button.label.strip()
-    row = {"id": button.payload, "title": row_title(label)}
+    row = {"id": button.payload, "title": title}
     if row["title"] != label:
         row["description"] = label
     return row
@@ -178,7 +192,8 @@ def message_payloads(outbound: Outbound, list_label: str) -> list[dict[str, Any]
         ]
         action: dict[str, Any] = {"buttons": buttons}
     else:
-        rows = [_row(b) for b in outbound.buttons]
+        titles = row_titles([b.label.strip() for b in outbound.buttons]) or []
+        rows = [_row(b, title) for b, title in zip(outbound.buttons, titles, strict=True)]
         action = {"button": list_label[:MAX_BUTTON_TITLE], "sections": [{"rows": rows}]}
     interactive = {"type": "button" if shape == "buttons" else "list", "body": {"text": body}}
     payloads.append({"type": "interactive", "interactive": {**interactive, "action": action}})

@@ -32,6 +32,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Route
 
 from bot.console.answers import AnswerPages
+from bot.console.callbacks import CallPages
 from bot.console.content import ContentPages
 from bot.console.documents import DocumentDownload, listed
 from bot.console.export import ArchiveDownload
@@ -45,6 +46,7 @@ from bot.content import LiveContent
 from bot.i18n import Catalogs
 from bot.notifications import is_urgent
 from bot.queue import CaseView, Queue, QueueError, QueueItem
+from bot.schedule import Schedule
 from bot.settings import STAFF_ID_PATTERN
 from bot.staff import Permission, Staffing, UnknownStaff, may
 from bot.staff_auth import (
@@ -58,6 +60,7 @@ from bot.staff_auth import (
     verify_password,
 )
 from bot.store.accounts import StaffAccounts
+from bot.store.callbacks import Callbacks
 from bot.store.content import ContentStore
 from bot.store.models import DeliveryStatus
 from bot.store.notices import NoticeRecord
@@ -131,6 +134,7 @@ class Console:
         embedder: Embedder | None = None,
         question_sets: QuestionSets | None = None,
         content: tuple[ContentStore, LiveContent] | None = None,
+        callbacks: Callbacks | None = None,
     ) -> None:
         self.queue = queue
         self.staffing = staffing
@@ -178,6 +182,11 @@ class Console:
         )
         self.documents = DocumentDownload(self)
         self.content_pages = ContentPages(self, *content) if content else None
+        self.calls = (
+            CallPages(self, callbacks, Schedule(settings), settings.callbacks)
+            if callbacks
+            else None
+        )
 
     # --- rendering ------------------------------------------------------------------------
 
@@ -204,6 +213,9 @@ class Console:
             sees_figures=bool(staff and may(staff.account.role, Permission.SEE_FIGURES)),
             edits_content=bool(
                 self.content_pages and staff and may(staff.account.role, Permission.EDIT_CONTENT)
+            ),
+            sees_calls=bool(
+                self.calls and staff and may(staff.account.role, Permission.WORK_QUEUE)
             ),
             **context,
         )
@@ -642,6 +654,7 @@ class Console:
             reply=reply,
             **await self.team.panel(staff, view),
             **(await self.own_voice.panel(staff, view) if self.own_voice else {"own_voice": None}),
+            **(await self.calls.panel(reference) if self.calls else {"call": None}),
         )
 
     def _timeline(self, view: CaseView) -> list[dict[str, Any]]:
@@ -912,4 +925,5 @@ class Console:
             *self.figure_pages.routes(),
             *(self.own_voice.routes() if self.own_voice else []),
             *(self.content_pages.routes() if self.content_pages else []),
+            *(self.calls.routes() if self.calls else []),
         ]

@@ -17,6 +17,7 @@ from bot.notifications import NoticeKind, Notices
 from bot.staff import Staffing
 from bot.store import attachments
 from bot.store.audit import audit
+from bot.store.callbacks import SlotTaken, book, booked_for, release_for_cases
 from bot.store.cases import case_strengths, description_lines, stored_description
 from bot.store.enums import OPEN_STATUSES, CaseStatus, Direction, DocumentType
 from bot.store.invitations import revoke_for_conversation
@@ -32,6 +33,7 @@ from bot.store.models import (
 )
 from bot.store.own_voice import answered_for, delete_rounds, record_answer, record_progress
 from bot.store.unplaced import add_choice, add_note
+from flows.callback import WHEN_ANY, chosen_moment
 from flows.effects import (
     AppendToCase,
     DeleteData,
@@ -49,6 +51,7 @@ from flows.effects import (
     WithdrawConsent,
 )
 from flows.types import N_, Outbound
+from flows.when import format_moment
 from nlu.crisis import PRIORITY
 
 CHOICE = re.compile(r"^\d{1,2}[.)]?$")
@@ -181,8 +184,9 @@ class _Applier:
             case.description, case.callback, case.contact = "[]", None, None
             audit(self.session, self.now, "citizen", "consent_withdrawn", case.reference)
             self.session.execute(delete(CaseNote).where(CaseNote.case_id == case.id))
-        # The answers before a meeting were its words too.
+        # The answers before a meeting were its words too; no call is booked for it.
         delete_rounds(self.session, Case.conversation_id == conversation_id)
+        release_for_cases(self.session, Case.conversation_id == conversation_id)
         attachments.delete_for_conversation(self.session, conversation_id)
         # No service member invited into any of its cases (open or ended) sees them any more.
         revoke_for_conversation(self.session, conversation_id, self.now)
@@ -237,6 +241,7 @@ class _Applier:
             age_band=draft.age_band,
             contact=draft.contact,
             callback=draft.callback,
+            callback_when=draft.callback_when if draft.contact == "call" else None,
             description=stored_description(draft.description, draft.worries, draft.strengths),
             created_at=self.now,
             preferred_staff=preferred,
@@ -251,6 +256,14 @@ class _Applier:
         self.conversation.anonymous = effect.anonymous
         self.conversation.urgent = self.conversation.urgent or effect.urgent
         self.session.flush()
+        moment = None if effect.anonymous else chosen_moment(draft)
+        if moment is not None:
+            try:
+                book(self.session, case, moment, self.now)
+            except SlotTaken:
+                if not effect.with_context:
+                    raise  # the step is rolled back and asked again: the next free ones
+                case.callback_when = WHEN_ANY  # a case a crisis opened never waits on it
         kind = NoticeKind.URGENT_CASE if case.urgent else NoticeKind.NEW_CASE
         self.notices.raise_notice(self.session, self.now, kind, case.reference, preferred=preferred)
 
@@ -400,6 +413,10 @@ def export(
         strengths = case_strengths(case.description)
         if strengths:
             lines.append(catalogs("export.strengths", lang, strengths=strengths))
+        call = booked_for(session, case.id)
+        if call is not None:
+            when = format_moment(call.starts_at, lang, timezone)
+            lines.append(catalogs("export.callback", lang, when=when))
     for voiced in answered_for(session, [case.id for case in cases], conversation.created_at):
         lines.append(catalogs("export.ownvoice", lang, title=voiced.title))
         lines.extend(
@@ -449,6 +466,7 @@ def delete_conversation(session: Session, conversation: Conversation, now: datet
         )
     )
     delete_rounds(session, Case.conversation_id == conversation.id)
+    release_for_cases(session, Case.conversation_id == conversation.id)
     session.execute(delete(Case).where(Case.conversation_id == conversation.id))
     for reference in references:
         audit(session, now, "citizen", "data_deleted", reference)

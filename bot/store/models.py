@@ -126,6 +126,9 @@ class Case(Base):
     age_band: Mapped[str | None] = mapped_column(String(16), nullable=True)
     contact: Mapped[str | None] = mapped_column(EncryptedText("cases.contact"), nullable=True)
     callback: Mapped[str | None] = mapped_column(EncryptedText("cases.callback"), nullable=True)
+    callback_when: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    """How the family wants the call: "slot" (a booked time: ``callback_slots``), "any" (any
+    time in opening hours) or "other" (their own words in ``callback``); None otherwise."""
     description: Mapped[str] = mapped_column(EncryptedText("cases.description"), default="[]")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     preferred_staff: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -532,3 +535,27 @@ class ContentRevision(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     value: Mapped[int] = mapped_column(Integer, default=0)
+class CallbackSlot(Base):
+    """A time a los (or the roster) can call a family back: at most one call. ``owner`` is
+    the staff id who published it ("" when generated from the opening hours and roster).
+    A booked slot holds the case (never the citizen's number: that stays in the case);
+    deleted ``callbacks.keep_days`` after its time, and freed when its case goes."""
+
+    __tablename__ = "callback_slots"
+    __table_args__ = (
+        UniqueConstraint("starts_at", "owner", name="uq_callback_slot"),
+        Index("ix_callback_slots_case", "case_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    minutes: Mapped[int] = mapped_column(Integer)
+    owner: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="SET NULL"), nullable=True
+    )
+    booked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    done_by: Mapped[str | None] = mapped_column(String(64), nullable=True)

@@ -21,6 +21,7 @@ from bot.clock import Clock
 from bot.settings import Settings
 from bot.store import attachments
 from bot.store.audit import audit
+from bot.store.callbacks import delete_old, release_for_cases
 from bot.store.db import scrub
 from bot.store.enums import CaseStatus
 from bot.store.models import (
@@ -63,7 +64,8 @@ def run_retention(
     consent promised) with their notes and invitations, idle conversations past
     anonymous_conversation_days that hold no case any more (their messages with them; a
     conversation kept for a case loses its messages that are in no case), and consent
-    records past consent_record_years, and unplaced notes past unplaced_days."""
+    records past consent_record_years, unplaced notes past unplaced_days, and callback slots
+    (with the calls booked in them) past callbacks.keep_days."""
     now = clock()
     rules = settings.retention
     configured = rules.closed_case_days
@@ -101,6 +103,7 @@ def run_retention(
                 )
             )
             delete_rounds(session, Case.reference.in_(references))
+            release_for_cases(session, Case.reference.in_(references))
             attachments.delete_for_cases(
                 session, select(Case.id).where(Case.reference.in_(references))
             )
@@ -158,6 +161,7 @@ def run_retention(
         erased = _count(session.execute(delete(Consent).where(Consent.given_at < consent_limit)))
         today = now.astimezone(ZoneInfo(settings.municipality.timezone)).date()
         unplaced = expire_notes(session, today, rules.unplaced_days)
+        delete_old(session, now - timedelta(days=settings.callbacks.keep_days))  # old slots
         report = RetentionReport(len(references), len(idle), erased, messages, kept, unplaced)
         deleted = (
             report.cases + report.conversations + report.consents_erased + messages + unplaced
