@@ -8,7 +8,18 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flows import answers, case, control, documents, intake, own_voice, rights, unplaced, voice
+from flows import (
+    answers,
+    case,
+    control,
+    documents,
+    intake,
+    own_voice,
+    rights,
+    trusted,
+    unplaced,
+    voice,
+)
 from flows.commands import Command, detect
 from flows.effects import AppendToCase, DeleteData, MarkUrgent, OpenCase, UnplacedReason
 from flows.result import StepResult
@@ -37,6 +48,7 @@ TAKES_CITIZEN_WORDS = frozenset(
         Phase.ANON_QUESTION,
         Phase.CASE_OPEN,
         Phase.OWN_VOICE,
+        Phase.TRUSTED,
     }
 )
 LANGUAGE_PREFIX = "lang:"
@@ -118,7 +130,11 @@ def _answer(
     else:
         result = _dispatch(state, inbound, understanding, ctx)
     if understanding.crisis is not None:  # on every path: captions and edits included
-        result = _with_crisis(state, inbound, understanding, ctx, own_voice.interrupted(result))
+        shared = trusted.with_crisis(state, understanding, ctx)  # an invited person's words
+        if shared is not None:
+            result = shared
+        else:
+            result = _with_crisis(state, inbound, understanding, ctx, own_voice.interrupted(result))
     elif understanding.possible_danger and inbound.button is None:
         result = _with_danger_offer(state, ctx, result)
     if notice is not None:  # after any crisis answer: the danger comes first
@@ -177,6 +193,9 @@ def _dispatch(
         return StepResult(state, ())
     if phase is Phase.OWN_VOICE:  # an answer to the los's questions (crisis checked after)
         return own_voice.answer(state, inbound, ctx, crisis=understanding.crisis is not None)
+    shared = trusted.step(state, inbound, understanding, ctx)  # a trusted person, a code
+    if shared is not None:
+        return shared
     if own_voice.is_stale_press(inbound):  # "skip" under a question no longer asked
         return StepResult(state, ())
     if phase in INTAKE_PHASES:
@@ -429,6 +448,8 @@ def _command(state: ConversationState, command: Command, ctx: FlowContext) -> St
         return intake.start(state, ctx)
     if state.phase is Phase.OWN_VOICE:  # "stopp": the questions end, the case goes on
         return own_voice.stop(state, ctx)
+    if state.phase in trusted.PHASES:  # joining ends; taking part, "stop" is leaving
+        return trusted.stop(state, ctx)
     if state.phase in INTAKE_PHASES and state.case_ref is None:  # "avbryt", "cancel", "stopp"
         return intake.cancel(state, ctx)
     return rights.stop(state, ctx)

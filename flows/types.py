@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Literal
 
 from bot.settings import Settings
+from flows.trusted_facts import TrustedFacts
 
 Translate = Callable[..., str]
 """``t(key, language, **params) -> str``: a catalog lookup (pure once catalogs are loaded)."""
@@ -98,3 +99,5 @@ class FlowContext:
     """The channel cannot carry long texts whole (SMS): texts that must be read whole, such
     as the consent, are shown (and recorded) in their shorter, separately versioned form."""
     extra: dict[str, str] = field(default_factory=dict)
+    trusted: TrustedFacts = field(default_factory=TrustedFacts)
+    """What the router looked up for bringing a trusted person in (``flows.trusted``)."""

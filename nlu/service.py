@@ -19,6 +19,8 @@ from nlu.fallback import FallbackMatcher, fold
 from nlu.language import LanguageGuesser
 from nlu.local_model import LocalModel
 from nlu.rasa_client import NluUnavailable, ParsedIntent, RasaClient, RasaReading
+from nlu.trusted import BringSomeoneCheck
+from nlu.trusted import default_check as default_bring_check
 from nlu.understanding import MODEL_SOURCES, Source, Understanding, topic_for_intent
 
 log = logging.getLogger(__name__)
@@ -145,8 +147,10 @@ class Understander:
         clock: Callable[[], float] = time.monotonic,
         worry: WorryCheck | None = None,
         local: LocalModel | None = None,
+        bring: BringSomeoneCheck | None = None,
     ) -> None:
         self.crisis = crisis
+        self.bring = bring if bring is not None else default_bring_check()
         self.worry = worry if worry is not None else default_check()
         self.guesser = guesser
         self.fallback = fallback
@@ -188,6 +192,7 @@ class Understander:
             signal = self.crisis.check(text)
         read = text[:MAX_NLU_CHARS]
         worry = self.worry.check(read)
+        bring = self.bring.check(read)
         language = self.guesser.detect(read, previous_language, hint)
         if language.switch is not None and len(text) < 60:
             return Understanding(
@@ -198,6 +203,7 @@ class Understander:
                 "none",
                 language_switch=language.switch,
                 worry=worry,
+            bring_someone=bring,
             )
         # A worry's own words ("without my parents knowing") are not what the message asks
         # about: the intent is read from the rest ("" when the worry is all of it).
@@ -240,6 +246,7 @@ class Understander:
             possible_danger=possible,
             alternatives=alternatives,
             worry=worry,
+            bring_someone=bring,
         )
 
     def _crisis_counts(self, matcher: ParsedIntent | None, text: str) -> bool:
