@@ -60,10 +60,20 @@ class Permission(StrEnum):
     """Read the masked messages the bot could not place (the content editors' page)."""
     SEE_FIGURES = "see_figures"
     """Read the leaders' monthly picture (counts only, small ones hidden) and its CSV."""
+    SEE_PARTICIPANTS = "see_participants"
+    """See who a young person brought into their conversation (mitt nettverk): first
+    names, since when, the kind of channel (a service member sees "invited", no name)."""
 
 
 PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
-    Role.LOS: frozenset({Permission.WORK_QUEUE, Permission.ADD_NOTE, Permission.INVITE}),
+    Role.LOS: frozenset(
+        {
+            Permission.WORK_QUEUE,
+            Permission.ADD_NOTE,
+            Permission.INVITE,
+            Permission.SEE_PARTICIPANTS,
+        }
+    ),
     Role.LEADER: frozenset(
         {
             Permission.WORK_QUEUE,
@@ -72,6 +82,7 @@ PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             Permission.EDIT_ANSWERS,
             Permission.SEE_UNPLACED,
             Permission.SEE_FIGURES,
+            Permission.SEE_PARTICIPANTS,
         }
     ),
     Role.SERVICE: frozenset({Permission.SEE_INVITED, Permission.ADD_NOTE}),

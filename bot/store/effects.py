@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from bot.i18n import Catalogs
 from bot.notifications import NoticeKind, Notices
 from bot.staff import Staffing
-from bot.store import attachments
+from bot.store import attachments, participants
 from bot.store.audit import audit
 from bot.store.cases import case_strengths, description_lines, stored_description
 from bot.store.enums import OPEN_STATUSES, CaseStatus, Direction, DocumentType
@@ -34,15 +34,20 @@ from bot.store.own_voice import answered_for, delete_rounds, record_answer, reco
 from bot.store.unplaced import add_choice, add_note
 from flows.effects import (
     AppendToCase,
+    ClaimInvite,
+    CreateInvite,
     DeleteData,
     Effect,
     ExportData,
+    JoinCase,
     MarkUrgent,
     NoteUnplaced,
     OpenCase,
     OwnVoiceAnswer,
     OwnVoiceProgress,
+    ParticipantSaid,
     RecordConsent,
+    RemoveParticipant,
     StoreAttachment,
     StoreFeedback,
     UnplacedChosen,
@@ -120,6 +125,16 @@ class EffectRunner:
                     add_note(session, effect)
                 case UnplacedChosen():
                     add_choice(session, effect)
+                case CreateInvite():
+                    participants.create_invite(session, conversation, effect, self.now)
+                case ClaimInvite():
+                    participants.claim_invite(session, conversation, effect.invite, self.now)
+                case JoinCase():
+                    participants.join(session, conversation, effect, self.now, self.catalogs)
+                case RemoveParticipant():
+                    participants.remove(session, conversation, effect, self.now, self.catalogs)
+                case ParticipantSaid():
+                    applier.participant_said(effect)
                 case DeleteData():
                     delete_conversation(session, conversation, self.now)
                     return tuple(extra), True
@@ -184,6 +199,10 @@ class _Applier:
         # The answers before a meeting were its words too.
         delete_rounds(self.session, Case.conversation_id == conversation_id)
         attachments.delete_for_conversation(self.session, conversation_id)
+        # Nobody invited by the young person takes part or keeps the case's words.
+        participants.forget(
+            self.session, select(Case.id).where(Case.conversation_id == conversation_id)
+        )
         # No service member invited into any of its cases (open or ended) sees them any more.
         revoke_for_conversation(self.session, conversation_id, self.now)
         # Everything the citizen wrote before goes with it, crisis words included: nothing of
@@ -323,6 +342,19 @@ class _Applier:
                 claimed_by=case.claimed_by,
             )
 
+    def participant_said(self, effect: ParticipantSaid) -> None:
+        """An invited person's words into the case; a crisis in them makes it urgent."""
+        case = participants.said(
+            self.session, self.conversation, self.message_id, effect, self.now, self.catalogs
+        )
+        if case is None or effect.crisis_category is None:
+            return
+        case.urgent = True
+        case.crisis_category = more_serious(case.crisis_category, effect.crisis_category)
+        self.notices.raise_notice(
+            self.session, self.now, NoticeKind.CRISIS, case.reference, claimed_by=case.claimed_by
+        )
+
     def feedback(self, effect: StoreFeedback) -> None:
         case = self.session.scalars(select(Case).where(Case.reference == effect.reference)).first()
         if case is not None and case.conversation_id == self.conversation.id:
@@ -449,6 +481,8 @@ def delete_conversation(session: Session, conversation: Conversation, now: datet
         )
     )
     delete_rounds(session, Case.conversation_id == conversation.id)
+    participants.forget(session, select(Case.id).where(Case.conversation_id == conversation.id))
+    participants.leave_everywhere(session, conversation.id)
     session.execute(delete(Case).where(Case.conversation_id == conversation.id))
     for reference in references:
         audit(session, now, "citizen", "data_deleted", reference)
