@@ -110,7 +110,11 @@ def _answer(
     switch = _requested_language(inbound, understanding, ctx)
     if switch is not None:
         return _switched(state.evolve(language=switch), ctx)
-    if inbound.text.strip() and inbound.button is None:
+    if (
+        inbound.text.strip()
+        and inbound.button is None
+        and not trusted.keeps_language(state, inbound)
+    ):
         state = state.evolve(language=understanding.language)
         if state.register is None:  # the first written message sets the voice
             register = voice.first_register(ctx, inbound.text, state.language)

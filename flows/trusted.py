@@ -88,6 +88,14 @@ def join_link(ctx: FlowContext, code: str) -> str:
     return f"{base.rstrip('/')}/#join={code}"
 
 
+def keeps_language(state: ConversationState, inbound: Inbound) -> bool:
+    """A code or a first name says nothing of the writer's language ("GQY3-47E8" is no
+    Somali, "Ola" no Polish): the conversation keeps the one it has."""
+    if state.phase is Phase.TRUSTED_NAME:
+        return True
+    return state.phase is Phase.IDLE and typed_code(inbound.text) is not None
+
+
 def _slash(text: str, ctx: FlowContext) -> str | None:
     match = _SLASH.match(text.strip())
     if match is None:
