@@ -21,6 +21,7 @@ from bot.app import App
 from bot.channels.telegram import TelegramChannel
 from bot.store.db import alembic_config, make_engine
 from bot.store.models import AuditEntry, Base, CaseParticipant, Message, TrustedInvite
+from bot.store.retention import run_retention
 from flows import trusted
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram_api import FakeTelegram, eventually
@@ -213,6 +214,26 @@ async def test_the_young_persons_delete_my_data_takes_the_participants_and_their
     assert not any("Jeg er her for Sara" in t for t in kept)  # the friend's words went too
     after = await friend.says("Er du der, Sara?")
     assert "ikke med i samtalen lenger" in texts(after)[0]
+
+
+async def test_retention_deletes_the_participants_with_the_case_and_a_closed_case_takes_no_words(
+    chat: httpx.AsyncClient, kari: StaffBrowser, offline_app: App, clock: FakeClock
+) -> None:
+    app = offline_app
+    _, reference, code = await a_case_with_a_code(chat, kari, app)
+    friend = Teen(chat, app)
+    await joins(friend, code)
+    await friend.says("Jeg er her for Sara.")
+    app.queue.close(reference, "kari", "answered")
+    closed = await friend.says("Er dere der?")
+    assert "ikke med i samtalen lenger" in texts(closed)[0]
+    clock.advance(days=app.settings.retention.closed_case_days + 1)
+    run_retention(app.settings, app.store.sessions, clock)
+    with app.store.sessions() as session:
+        assert session.scalars(select(CaseParticipant)).all() == []
+        assert session.scalars(select(TrustedInvite)).all() == []
+        kept = [m.text for m in session.scalars(select(Message))]
+    assert not any("Jeg er her for Sara" in t for t in kept)
 
 
 def test_the_migration_makes_the_tables_the_models_describe(tmp_path: Path) -> None:
