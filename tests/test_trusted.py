@@ -120,13 +120,18 @@ async def test_a_friend_joins_by_link_sees_the_los_from_then_on_and_is_removed_b
     assert "Ola" not in details and code not in details
 
 
-async def test_the_friend_can_leave_themselves_and_the_young_person_is_told(
+async def test_the_friend_sees_their_part_in_mine_data_and_can_leave_and_the_young_person_is_told(
     chat: httpx.AsyncClient, kari: StaffBrowser, offline_app: App
 ) -> None:
     teen, _, code = await a_case_with_a_code(chat, kari, offline_app)
     friend = Teen(chat, offline_app)
     await joins(friend, code, "Ingrid")
     await teen.polls()
+    mine = " ".join(texts(await friend.says("mine data")))
+    assert "Du er med i samtalen til en ung person som «Ingrid»" in mine
+    assert "Personer du har invitert inn i samtalen: Ingrid." in " ".join(
+        texts(await teen.says("mine data"))
+    )
     left = await friend.says("", button=trusted.LEAVE)
     assert "Du har gått ut av samtalen" in texts(left)[0]
     assert "Ingrid har gått ut av samtalen." in texts(await teen.polls())

@@ -432,6 +432,16 @@ def export(
         strengths = case_strengths(case.description)
         if strengths:
             lines.append(catalogs("export.strengths", lang, strengths=strengths))
+    lines.extend(
+        participants.exported(
+            session,
+            conversation.id,
+            [case.id for case in cases],
+            catalogs,
+            lang,
+            lambda moment: _local(moment, zone).date().isoformat(),
+        )
+    )
     for voiced in answered_for(session, [case.id for case in cases], conversation.created_at):
         lines.append(catalogs("export.ownvoice", lang, title=voiced.title))
         lines.extend(

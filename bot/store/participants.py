@@ -354,6 +354,28 @@ def forget(session: Session, cases: Select[tuple[int]]) -> None:
     session.execute(delete(TrustedInvite).where(TrustedInvite.case_id.in_(cases)))
 
 
+def exported(
+    session: Session,
+    conversation_id: int,
+    case_ids: list[int],
+    t: Translate,
+    language: str,
+    day: Callable[[datetime], str],
+) -> list[str]:
+    """The lines of "mine data" about trusted people: whom the young person invited (still
+    in), and whose conversation this one takes part in, as whom and since when."""
+    lines = []
+    invited = _active(session, CaseParticipant.case_id.in_(case_ids)) if case_ids else []
+    if invited:
+        names = ", ".join(p.first_name for p in invited)
+        lines.append(t(N_("export.trusted.invited"), language, names=names))
+    for p in _active(session, CaseParticipant.conversation_id == conversation_id):
+        lines.append(
+            t(N_("export.trusted.member"), language, name=p.first_name, date=day(p.joined_at))
+        )
+    return lines
+
+
 def leave_everywhere(session: Session, conversation_id: int) -> None:
     """The invited person's own data is deleted: they take part nowhere any more."""
     session.execute(
