@@ -203,7 +203,7 @@ class Understander:
                 "none",
                 language_switch=language.switch,
                 worry=worry,
-            bring_someone=bring,
+                bring_someone=bring,
             )
         # A worry's own words ("without my parents knowing") are not what the message asks
         # about: the intent is read from the rest ("" when the worry is all of it).
