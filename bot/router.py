@@ -30,15 +30,18 @@ from bot.notifications import Notices
 from bot.schedule import Schedule
 from bot.settings import Settings
 from bot.staff import Staffing
+from bot.store import participants
 from bot.store.accounts import StaffAccounts
 from bot.store.callbacks import SlotTaken, free_starts
 from bot.store.effects import EffectRunner
 from bot.store.enums import OPEN_STATUSES, CaseStatus, Direction, DocumentType
 from bot.store.repo import PendingMessage, Store, StoredReply, aware
 from bot.text_input import MAX_UNDERSTOOD_CHARS, clean
-from flows import answers, choices, front_door
+from bot.trusted_codes import code_hash, new_code
+from flows import answers, choices, front_door, trusted
 from flows.effects import DeleteData, WithdrawConsent
 from flows.state import ConversationState, Phase
+from flows.trusted_facts import TrustedFacts
 from flows.types import FlowContext, Inbound, Outbound
 from nlu.service import Understander
 from nlu.understanding import Understanding
@@ -378,6 +381,12 @@ class Router:
     ) -> Handled | None:
         """Step the flow with a fresh context and save the step, its effects and replies."""
         ctx = await self.store.run(self.context, state, pending.channel)
+        citizen = pending.direction is not Direction.EVENT
+        if citizen and self.settings.trusted.enabled:
+            looked = await self.store.run(
+                self.trusted_facts, state, pending.conversation_id, inbound.text, ctx.now
+            )
+            ctx = replace(ctx, trusted=looked)
         result = front_door.step(state, inbound, understanding, ctx)
         runner = EffectRunner(
             pending.id,
@@ -428,6 +437,27 @@ class Router:
             result.crisis,
             result.handover,
             queued=to_outbox,
+        )
+
+    def trusted_facts(
+        self, state: ConversationState, conversation_id: int, text: str, now: datetime
+    ) -> TrustedFacts:
+        """What the trusted-person flow may need for this message (``flows.trusted``): a
+        fresh code (and its hash) to hand out, the code the message carries looked up by its
+        hash, who takes part in the state's case, whether this conversation takes part."""
+        code = trusted.typed_code(text)
+        typed = code_hash(self.secret, code) if code is not None else None
+        with self.store.sessions() as session:
+            found = participants.facts(
+                session, conversation_id, state.case_ref, state.extra, typed, now
+            )
+        fresh = new_code()
+        minutes = timedelta(minutes=self.settings.trusted.code_minutes)
+        return replace(
+            found,
+            new_code=fresh,
+            new_code_hash=code_hash(self.secret, fresh),
+            expires_at=now + minutes,
         )
 
     async def recover_unhandled(self) -> int:

@@ -303,6 +303,19 @@ class AttachmentSettings(_Strict):
     """The types taken, as decided from the file's first bytes (never its name)."""
 
 
+class TrustedSettings(_Strict):
+    """A young person brings a friend or a trusted adult into their conversation with the
+    los (*mitt nettverk*) with a one-time code they share themselves."""
+
+    enabled: bool = True
+    code_minutes: int = Field(default=30, ge=5, le=1440)
+    """How long a code (and its link) can be used, once."""
+    max_tries: int = Field(default=5, ge=1, le=50)
+    """Wrong, expired or used codes one conversation may send ..."""
+    tries_window_minutes: int = Field(default=15, ge=1, le=1440)
+    """... within this many minutes before it must wait (guessing is slowed down)."""
+
+
 class Database(_Strict):
     url: str | None = None
     """None: SQLite, ``inngang.db`` in the state directory. A relative path in a
@@ -456,6 +469,7 @@ class Settings(_Strict):
     notifications: NotificationSettings = NotificationSettings()
     retention: Retention = Retention()
     attachments: AttachmentSettings = AttachmentSettings()
+    trusted: TrustedSettings = TrustedSettings()
     database: Database = Database()
     nlu: NluSettings = NluSettings()
     web: WebSettings = WebSettings()

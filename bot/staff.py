@@ -66,11 +66,20 @@ class Permission(StrEnum):
     CALLBACKS = "callbacks"
     """Publish callback slots and take free ones away; mark a booked call done, move it or
     cancel it (the citizen is told)."""
+    SEE_PARTICIPANTS = "see_participants"
+    """See who a young person brought into their conversation (mitt nettverk): first
+    names, since when, the kind of channel (a service member sees "invited", no name)."""
 
 
 PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
     Role.LOS: frozenset(
-        {Permission.WORK_QUEUE, Permission.ADD_NOTE, Permission.INVITE, Permission.CALLBACKS}
+        {
+            Permission.WORK_QUEUE,
+            Permission.ADD_NOTE,
+            Permission.INVITE,
+            Permission.CALLBACKS,
+            Permission.SEE_PARTICIPANTS,
+        }
     ),
     Role.LEADER: frozenset(
         {
@@ -82,6 +91,7 @@ PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             Permission.SEE_FIGURES,
             Permission.EDIT_CONTENT,
             Permission.CALLBACKS,
+            Permission.SEE_PARTICIPANTS,
         }
     ),
     Role.SERVICE: frozenset({Permission.SEE_INVITED, Permission.ADD_NOTE}),

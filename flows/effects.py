@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 
 from flows.state import IntakeDraft
@@ -155,6 +155,54 @@ class OwnVoiceProgress:
     outcome: OwnVoiceOutcome
 
 
+@dataclass(frozen=True)
+class CreateInvite:
+    """The young person asked for a one-time code to bring someone into their case; only
+    the code's keyed hash is kept."""
+
+    reference: str
+    code_hash: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class ClaimInvite:
+    """Somebody sent a valid code: it is used up now, held for this conversation."""
+
+    invite: int
+
+
+@dataclass(frozen=True)
+class JoinCase:
+    """The invited person gave a first name and accepted the rules (the text as shown, by
+    its version): they take part in the case from now on."""
+
+    invite: int
+    name: str
+    rules_version: str
+    rules_text: str
+    language: str
+
+
+@dataclass(frozen=True)
+class RemoveParticipant:
+    """The young person removed somebody from their case (``reference``), or the invited
+    person left (``reference`` None: their own participation)."""
+
+    participant: int
+    reference: str | None = None
+
+
+@dataclass(frozen=True)
+class ParticipantSaid:
+    """An invited person wrote in the case: the message is the case's, marked with their
+    name; with ``crisis_category`` the case becomes urgent."""
+
+    participant: int
+    reference: str
+    crisis_category: str | None = None
+
+
 Effect = (
     RecordConsent
     | WithdrawConsent
@@ -169,4 +217,9 @@ Effect = (
     | UnplacedChosen
     | OwnVoiceAnswer
     | OwnVoiceProgress
+    | CreateInvite
+    | ClaimInvite
+    | JoinCase
+    | RemoveParticipant
+    | ParticipantSaid
 )

@@ -17,6 +17,7 @@ from flows import (
     intake,
     own_voice,
     rights,
+    trusted,
     unplaced,
     voice,
 )
@@ -49,6 +50,7 @@ TAKES_CITIZEN_WORDS = frozenset(
         Phase.ANON_QUESTION,
         Phase.CASE_OPEN,
         Phase.OWN_VOICE,
+        Phase.TRUSTED,
     }
 )
 LANGUAGE_PREFIX = "lang:"
@@ -112,7 +114,11 @@ def _answer(
     switch = _requested_language(inbound, understanding, ctx)
     if switch is not None:
         return _switched(state.evolve(language=switch), ctx)
-    if inbound.text.strip() and inbound.button is None:
+    if (
+        inbound.text.strip()
+        and inbound.button is None
+        and not trusted.keeps_language(state, inbound)
+    ):
         state = state.evolve(language=understanding.language)
         if state.register is None:  # the first written message sets the voice
             register = voice.first_register(ctx, inbound.text, state.language)
@@ -132,7 +138,11 @@ def _answer(
     else:
         result = _dispatch(state, inbound, understanding, ctx)
     if understanding.crisis is not None:  # on every path: captions and edits included
-        result = _with_crisis(state, inbound, understanding, ctx, own_voice.interrupted(result))
+        shared = trusted.with_crisis(state, understanding, ctx)  # an invited person's words
+        if shared is not None:
+            result = shared
+        else:
+            result = _with_crisis(state, inbound, understanding, ctx, own_voice.interrupted(result))
     elif understanding.possible_danger and inbound.button is None:
         result = _with_danger_offer(state, ctx, result)
     if notice is not None:  # after any crisis answer: the danger comes first
@@ -191,6 +201,9 @@ def _dispatch(
         return StepResult(state, ())
     if phase is Phase.OWN_VOICE:  # an answer to the los's questions (crisis checked after)
         return own_voice.answer(state, inbound, ctx, crisis=understanding.crisis is not None)
+    shared = trusted.step(state, inbound, understanding, ctx)  # a trusted person, a code
+    if shared is not None:
+        return shared
     if own_voice.is_stale_press(inbound):  # "skip" under a question no longer asked
         return StepResult(state, ())
     if phase in INTAKE_PHASES:
@@ -444,6 +457,8 @@ def _command(state: ConversationState, command: Command, ctx: FlowContext) -> St
         return intake.start(state, ctx)
     if state.phase is Phase.OWN_VOICE:  # "stopp": the questions end, the case goes on
         return own_voice.stop(state, ctx)
+    if state.phase in trusted.PHASES:  # joining ends; taking part, "stop" is leaving
+        return trusted.stop(state, ctx)
     if state.phase in INTAKE_PHASES and state.case_ref is None:  # "avbryt", "cancel", "stopp"
         return intake.cancel(state, ctx)
     return rights.stop(state, ctx)

@@ -30,6 +30,12 @@ class Phase(StrEnum):
     CONFIRM_DELETE = "confirm_delete"
     OWN_VOICE = "own_voice"
     """Answering the questions the los sent before a meeting (flows/own_voice.py)."""
+    TRUSTED_NAME = "trusted_name"
+    """An invited person sent a valid code: their first name is asked (flows/trusted.py)."""
+    TRUSTED_RULES = "trusted_rules"
+    """... then whether they accept the rules of taking part."""
+    TRUSTED = "trusted"
+    """An invited person in a young person's conversation: their words go to the case."""
 
 
 @dataclass(frozen=True)

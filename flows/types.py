@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Literal
 
 from bot.settings import Settings
+from flows.trusted_facts import TrustedFacts
 
 Translate = Callable[..., str]
 """``t(key, language, **params) -> str``: a catalog lookup (pure once catalogs are loaded)."""
@@ -101,3 +102,5 @@ class FlowContext:
     """The next free callback slots to offer (starts, UTC), found by the router while the
     intake is at its contact steps; none elsewhere (flows/callback.py)."""
     extra: dict[str, str] = field(default_factory=dict)
+    trusted: TrustedFacts = field(default_factory=TrustedFacts)
+    """What the router looked up for bringing a trusted person in (``flows.trusted``)."""

@@ -19,6 +19,8 @@ from nlu.fallback import FallbackMatcher, fold
 from nlu.language import LanguageGuesser
 from nlu.local_model import LocalModel
 from nlu.rasa_client import NluUnavailable, ParsedIntent, RasaClient, RasaReading
+from nlu.trusted import BringSomeoneCheck
+from nlu.trusted import default_check as default_bring_check
 from nlu.understanding import MODEL_SOURCES, Source, Understanding, topic_for_intent
 
 log = logging.getLogger(__name__)
@@ -150,9 +152,11 @@ class Understander:
         worry: WorryCheck | None = None,
         local: LocalModel | None = None,
         dispute_below: float = DISPUTE_BELOW,
+        bring: BringSomeoneCheck | None = None,
     ) -> None:
         self.crisis = crisis
         self.dispute_below = dispute_below
+        self.bring = bring if bring is not None else default_bring_check()
         self.worry = worry if worry is not None else default_check()
         self.guesser = guesser
         self.fallback = fallback
@@ -194,6 +198,7 @@ class Understander:
             signal = self.crisis.check(text)
         read = text[:MAX_NLU_CHARS]
         worry = self.worry.check(read)
+        bring = self.bring.check(read)
         language = self.guesser.detect(read, previous_language, hint)
         if language.switch is not None and len(text) < 60:
             return Understanding(
@@ -204,6 +209,7 @@ class Understander:
                 "none",
                 language_switch=language.switch,
                 worry=worry,
+                bring_someone=bring,
             )
         # A worry's own words ("without my parents knowing") are not what the message asks
         # about: the intent is read from the rest ("" when the worry is all of it).
@@ -246,6 +252,7 @@ class Understander:
             possible_danger=possible,
             alternatives=alternatives,
             worry=worry,
+            bring_someone=bring,
         )
 
     def _crisis_counts(self, matcher: ParsedIntent | None, text: str) -> bool:

@@ -46,6 +46,9 @@ class Understanding:
     worry: str | None = None
     """A worry the message carries besides its topic, from a lexicon that never depends on the
     Rasa server (``nlu.confidentiality``): "confidentiality" for "without my parents knowing"."""
+    bring_someone: bool = False
+    """The message asks to bring a friend or a trusted adult into the conversation, from a
+    lexicon that never depends on the Rasa server (``nlu.trusted``)."""
 
     @property
     def from_model(self) -> bool:

@@ -211,6 +211,8 @@ class Composer:
                 marks.append(self._t(N_("console.ownvoice.label")))
             if m.before_case:
                 marks.append(self._t(N_("console.archive.before_case")))
+            if m.author is not None:  # somebody the young person invited (mitt nettverk)
+                marks.append(self._t(N_("console.trusted.author"), name=m.author))
             meta = self._t(
                 N_("console.archive.message_meta"),
                 sender=p.sender(m.sender),

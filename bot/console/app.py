@@ -41,6 +41,8 @@ from bot.console.guard import Guard, Staff
 from bot.console.invites import CaseTeam
 from bot.console.own_voice import OwnVoicePages
 from bot.console.present import OUTCOME_KEYS, Presenter, isolate_numbers
+from bot.console.trusted import author as trusted_author
+from bot.console.trusted import panel as trusted_panel
 from bot.console.unplaced import UnplacedPage
 from bot.content import LiveContent
 from bot.i18n import Catalogs
@@ -641,7 +643,7 @@ class Console:
             status_code,
             case=self._case_facts(view, staff),
             view=view,
-            messages=self._timeline(view),
+            messages=self._timeline(view, staff.account.role),
             documents=listed(reference, view.documents, self.present, self._t),
             may_note=may(staff.account.role, Permission.ADD_NOTE)
             and view.item.status != "withdrawn",
@@ -653,11 +655,12 @@ class Console:
             answers=answers,
             reply=reply,
             **await self.team.panel(staff, view),
+            **trusted_panel(staff.account.role, view.participants, self.present, self._t),
             **(await self.own_voice.panel(staff, view) if self.own_voice else {"own_voice": None}),
             **(await self.calls.panel(reference) if self.calls else {"call": None}),
         )
 
-    def _timeline(self, view: CaseView) -> list[dict[str, Any]]:
+    def _timeline(self, view: CaseView, role: str) -> list[dict[str, Any]]:
         """The conversation and the case log in one order (by time; a note written at the
         same moment as a message comes after it)."""
         p, language = self.present, view.item.language
@@ -670,7 +673,7 @@ class Console:
                     m.at,
                     0,
                     {
-                        "sender": p.sender(m.sender),
+                        "sender": trusted_author(role, m, self._t) or p.sender(m.sender),
                         "kind": str(m.sender),
                         "when": p.when(m.at),
                         "text": m.text,

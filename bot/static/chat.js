@@ -437,6 +437,15 @@
   }
 
   if (!ui._fixed && !token) setLanguage(browserLanguage());
+  // A link from a young person who invited this visitor (#join=CODE): the code is the first
+  // message, sent once. The fragment never reaches the server; it is cleared at once.
+  var joining = /^#join=([A-Za-z0-9]{4}-?[A-Za-z0-9]{4})$/.exec(location.hash);
+  if (joining) {
+    history.replaceState(null, "", location.pathname + location.search);
+    outbox.push({ text: joining[1], language: language,
+                  id: Date.now().toString(36) + Math.random().toString(36).slice(2, 8) });
+    saveOutbox();
+  }
   if (token) {
     api("GET", "/api/history").then(function (data) {
       var first = data.messages[0];

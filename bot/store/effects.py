@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from bot.i18n import Catalogs
 from bot.notifications import NoticeKind, Notices
 from bot.staff import Staffing
-from bot.store import attachments
+from bot.store import attachments, participants
 from bot.store.audit import audit
 from bot.store.callbacks import SlotTaken, book, booked_for, release_for_cases
 from bot.store.cases import case_strengths, description_lines, stored_description
@@ -36,15 +36,20 @@ from bot.store.unplaced import add_choice, add_note
 from flows.callback import WHEN_ANY, chosen_moment
 from flows.effects import (
     AppendToCase,
+    ClaimInvite,
+    CreateInvite,
     DeleteData,
     Effect,
     ExportData,
+    JoinCase,
     MarkUrgent,
     NoteUnplaced,
     OpenCase,
     OwnVoiceAnswer,
     OwnVoiceProgress,
+    ParticipantSaid,
     RecordConsent,
+    RemoveParticipant,
     StoreAttachment,
     StoreFeedback,
     UnplacedChosen,
@@ -123,6 +128,16 @@ class EffectRunner:
                     add_note(session, effect)
                 case UnplacedChosen():
                     add_choice(session, effect)
+                case CreateInvite():
+                    participants.create_invite(session, conversation, effect, self.now)
+                case ClaimInvite():
+                    participants.claim_invite(session, conversation, effect.invite, self.now)
+                case JoinCase():
+                    participants.join(session, conversation, effect, self.now, self.catalogs)
+                case RemoveParticipant():
+                    participants.remove(session, conversation, effect, self.now, self.catalogs)
+                case ParticipantSaid():
+                    applier.participant_said(effect)
                 case DeleteData():
                     delete_conversation(session, conversation, self.now)
                     return tuple(extra), True
@@ -188,6 +203,10 @@ class _Applier:
         delete_rounds(self.session, Case.conversation_id == conversation_id)
         release_for_cases(self.session, Case.conversation_id == conversation_id)
         attachments.delete_for_conversation(self.session, conversation_id)
+        # Nobody invited by the young person takes part or keeps the case's words.
+        participants.forget(
+            self.session, select(Case.id).where(Case.conversation_id == conversation_id)
+        )
         # No service member invited into any of its cases (open or ended) sees them any more.
         revoke_for_conversation(self.session, conversation_id, self.now)
         # Everything the citizen wrote before goes with it, crisis words included: nothing of
@@ -336,6 +355,19 @@ class _Applier:
                 claimed_by=case.claimed_by,
             )
 
+    def participant_said(self, effect: ParticipantSaid) -> None:
+        """An invited person's words into the case; a crisis in them makes it urgent."""
+        case = participants.said(
+            self.session, self.conversation, self.message_id, effect, self.now, self.catalogs
+        )
+        if case is None or effect.crisis_category is None:
+            return
+        case.urgent = True
+        case.crisis_category = more_serious(case.crisis_category, effect.crisis_category)
+        self.notices.raise_notice(
+            self.session, self.now, NoticeKind.CRISIS, case.reference, claimed_by=case.claimed_by
+        )
+
     def feedback(self, effect: StoreFeedback) -> None:
         case = self.session.scalars(select(Case).where(Case.reference == effect.reference)).first()
         if case is not None and case.conversation_id == self.conversation.id:
@@ -417,6 +449,16 @@ def export(
         if call is not None:
             when = format_moment(call.starts_at, lang, timezone)
             lines.append(catalogs("export.callback", lang, when=when))
+    lines.extend(
+        participants.exported(
+            session,
+            conversation.id,
+            [case.id for case in cases],
+            catalogs,
+            lang,
+            lambda moment: _local(moment, zone).date().isoformat(),
+        )
+    )
     for voiced in answered_for(session, [case.id for case in cases], conversation.created_at):
         lines.append(catalogs("export.ownvoice", lang, title=voiced.title))
         lines.extend(
@@ -467,6 +509,8 @@ def delete_conversation(session: Session, conversation: Conversation, now: datet
     )
     delete_rounds(session, Case.conversation_id == conversation.id)
     release_for_cases(session, Case.conversation_id == conversation.id)
+    participants.forget(session, select(Case.id).where(Case.conversation_id == conversation.id))
+    participants.leave_everywhere(session, conversation.id)
     session.execute(delete(Case).where(Case.conversation_id == conversation.id))
     for reference in references:
         audit(session, now, "citizen", "data_deleted", reference)

@@ -559,3 +559,50 @@ class CallbackSlot(Base):
     reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     done_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+class TrustedInvite(Base):
+    """A one-time code a young person asked for to bring someone into their case (*mitt
+    nettverk*): only its keyed hash is kept, valid until ``expires_at`` and used once (by
+    the conversation that sent it). Deleted with its case."""
+
+    __tablename__ = "trusted_invites"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    used_by: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="SET NULL"), nullable=True
+    )
+    """The conversation that sent the code (the invited person's own)."""
+
+
+class CaseParticipant(Base):
+    """A friend or trusted adult in a young person's case: their own conversation (its
+    platform id only as the conversations' keyed hash), a first name (encrypted), the rules
+    they accepted (by version and the text's SHA-256, the text in ``consent_texts``), and
+    since when. Removed by the young person or leaving themselves; deleted with the case or
+    with either conversation."""
+
+    __tablename__ = "case_participants"
+    __table_args__ = (
+        Index("ix_case_participants_case", "case_id", "removed_at"),
+        Index("ix_case_participants_conversation", "conversation_id", "removed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    invite_id: Mapped[int | None] = mapped_column(
+        ForeignKey("trusted_invites.id", ondelete="SET NULL"), nullable=True, unique=True
+    )
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    first_name: Mapped[str] = mapped_column(EncryptedText("case_participants.first_name"))
+    channel: Mapped[str] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(8))
+    rules_version: Mapped[str] = mapped_column(String(32))
+    rules_sha256: Mapped[str] = mapped_column(String(64))
+    joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    removed_by: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    """Who ended it: "young_person" or "self"."""

@@ -13,7 +13,7 @@ from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.notifications import NoticeKind, Notices
-from bot.store import attachments
+from bot.store import attachments, participants
 from bot.store.attachments import AttachmentFile, AttachmentLine
 from bot.store.audit import audit
 from bot.store.cases import case_strengths, case_worries, description_lines
@@ -78,6 +78,9 @@ class CaseMessage:
     """A button the citizen pressed (its label is the text)."""
     id: int = 0
     """The stored message's id (what an answer before a meeting names)."""
+    author: str | None = None
+    """The first name of the person the young person invited who wrote it (None: the
+    young person, the bot or the los)."""
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,9 @@ class CaseView:
     words: the los reads it first."""
     documents: tuple[AttachmentLine, ...] = ()
     """Documents the family sent into the case (photos, PDFs), oldest first; no bytes."""
+    participants: tuple[participants.Participant, ...] = ()
+    """Who the young person brought into the conversation (mitt nettverk), removed ones
+    too, in the order they joined."""
 
 
 @dataclass(frozen=True)
@@ -216,13 +222,17 @@ def _conversation(session: Session, case: Case, now: datetime) -> tuple[CaseMess
         since = max(since, *(_aware(c, now) for c in earlier_closed if c is not None))
     until = _aware(case.closed_at, now) if case.closed_at is not None else None
     query = select(Message).where(
-        Message.conversation_id == case.conversation_id,
+        or_(  # the young person's conversation, and what the people they invited wrote in it
+            Message.conversation_id == case.conversation_id,
+            and_(Message.case_reference == case.reference, Message.direction == Direction.IN),
+        ),
         Message.direction != Direction.EVENT,
         or_(Message.case_reference == case.reference, Message.case_reference.is_(None)),
         or_(Message.case_reference == case.reference, Message.created_at >= since),
     )
     if until is not None:
         query = query.where(Message.created_at <= until)
+    authors = {p.conversation_id: p.name for p in participants.on_case(session, case.id, now)}
     shown = []
     offered: dict[str, str] = {}
     """The labels of the buttons last offered, by payload: a press is shown by its label."""
@@ -244,6 +254,9 @@ def _conversation(session: Session, case: Case, now: datetime) -> tuple[CaseMess
                 before_case=at < created and m.case_reference != case.reference,
                 button=bool(m.button) and m.direction == Direction.IN,
                 id=m.id,
+                author=authors.get(m.conversation_id)
+                if m.conversation_id != case.conversation_id
+                else None,
             )
         )
     return tuple(shown)
@@ -381,8 +394,16 @@ class QueueRepo:
             conversation: tuple[CaseMessage, ...] = ()
             if case.conversation_id is not None:
                 unreachable = session.get_one(Conversation, case.conversation_id).unreachable
-                rows = session.scalars(
-                    select(Message).where(Message.case_reference == reference).order_by(Message.id)
+                rows = session.scalars(  # not the los's copies to the people invited
+                    select(Message)
+                    .where(
+                        Message.case_reference == reference,
+                        or_(
+                            Message.conversation_id == case.conversation_id,
+                            Message.direction == Direction.IN,
+                        ),
+                    )
+                    .order_by(Message.id)
                 ).all()
                 messages = [
                     (m.created_at.isoformat(timespec="minutes"), m.sender, m.text) for m in rows
@@ -397,6 +418,9 @@ class QueueRepo:
             audit(
                 session, now, staff_id, "read_case", reference, "invited" if invited_only else None
             )
+            people = participants.on_case(session, case.id, now)
+            if people and not invited_only:
+                audit(session, now, staff_id, "read_participants", reference)
             return CaseView(
                 _item(case, unreachable, now),
                 case.about,
@@ -413,6 +437,7 @@ class QueueRepo:
                 rounds_of(session, case.id, now),
                 case_strengths(case.description),
                 tuple(attachments.in_case(session, case.id)),
+                people,
             )
 
     def read_document(
@@ -501,6 +526,7 @@ class QueueRepo:
                 )
             )
             _to_outbox(session, conversation, Sender.LOS, text, now)
+            participants.fan_out(session, case, text, now)  # the people the young person invited
             conversation.los_typing_until = None
             audit(session, now, staff_id, "reply", reference)
 
@@ -542,7 +568,8 @@ class QueueRepo:
         escalated = []
         with self.sessions.begin() as session:
             due = session.scalars(
-                select(Case).where(
+                select(Case)
+                .where(
                     Case.status == CaseStatus.OPEN,
                     Case.escalated_at.is_(None),
                     or_(
