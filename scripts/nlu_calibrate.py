@@ -15,8 +15,8 @@ have been read: never a set kept blind for the final measure) and on the held-ou
 3%). Per pair: topic right at once, asked, and asked with the right service among the choices.
 
 The model is the trained one in var/models, read by the application (the same answers as the
-Rasa server, nlu/local_model.py), or a running server with --rasa-url. Each text's model and
-matcher answers are cached, so every pair after the first costs only the decision.
+Rasa server, nlu/local_model.py), or a running server with --rasa-url. Each pair starts
+afresh (what is remembered for one pair may lack the matcher's answer another needs).
 
 Usage:
   .venv/bin/python scripts/nlu_calibrate.py [--pairs 0.55/0.7,0.4/0.5] [--cases DIR ...]
@@ -94,6 +94,7 @@ async def main(args: argparse.Namespace) -> None:
         for pair in args.pairs.split(","):
             threshold, dispute = (float(part) for part in pair.split("/"))
             understander.threshold, understander.dispute_below = threshold, dispute
+            understander.forget()
             parts = [f"{name} {await fresh(understander, cases)}" for name, cases in sets.items()]
             if heldout:
                 parts.append(await out_of_scope(understander, heldout))
