@@ -380,13 +380,15 @@ class Router:
         document: tuple[DocumentType, bytes] | None,
     ) -> Handled | None:
         """Step the flow with a fresh context and save the step, its effects and replies."""
-        ctx = await self.store.run(self.context, state, pending.channel)
         citizen = pending.direction is not Direction.EVENT
-        if citizen and self.settings.trusted.enabled:
-            looked = await self.store.run(
-                self.trusted_facts, state, pending.conversation_id, inbound.text, ctx.now
-            )
-            ctx = replace(ctx, trusted=looked)
+        ctx = await self.store.run(
+            self._step_context,
+            state,
+            pending.channel,
+            pending.conversation_id,
+            inbound.text,
+            citizen,
+        )
         result = front_door.step(state, inbound, understanding, ctx)
         runner = EffectRunner(
             pending.id,
@@ -438,6 +440,22 @@ class Router:
             result.handover,
             queued=to_outbox,
         )
+
+    def _step_context(
+        self,
+        state: ConversationState,
+        channel: str,
+        conversation_id: int,
+        text: str,
+        citizen: bool,
+    ) -> FlowContext:
+        """The step's context and, for a citizen's message, the trusted-person facts: one
+        trip to the store's thread."""
+        ctx = self.context(state, channel)
+        if citizen and self.settings.trusted.enabled:
+            looked = self.trusted_facts(state, conversation_id, text, ctx.now)
+            ctx = replace(ctx, trusted=looked)
+        return ctx
 
     def trusted_facts(
         self, state: ConversationState, conversation_id: int, text: str, now: datetime
