@@ -112,10 +112,11 @@ class Understander:
     whole message, however long; language detection and intent classification read its first
     ``MAX_NLU_CHARS`` characters.
 
-    The model's ``crisis`` intent (on top of the lexicon) counts only when the offline matcher,
-    asked on its own, also says crisis with at least ``crisis_corroboration`` confidence (by
-    default the confidence threshold: the bar it must clear to raise the flag alone when Rasa
-    is down), and never for an idiom. The model's confidence is no guide on messages unlike its
+    The model's ``crisis`` intent (on top of the lexicon) counts only when it is at least
+    ``crisis_corroboration`` sure and the offline matcher, asked on its own, also says crisis
+    with at least that confidence (the bar the matcher must clear to raise the flag alone when
+    Rasa is down; by default the confidence threshold, configured apart as
+    ``nlu.crisis_corroboration``), and never for an idiom. The model's confidence is no guide on messages unlike its
     training data: it calls "How cold will it be tonight?" a crisis with 0.9995; alone it raised
     false alarms on 145 of 3,899 out-of-scope requests (xSID validation), 5 even at 0.999; with
     the matcher's agreement, none (scripts/crisis_false_alarms.py). An uncorroborated crisis
@@ -219,7 +220,7 @@ class Understander:
         )
         intent, confidence = parsed.name, parsed.confidence
         below = confidence < self.threshold and source in MODEL_SOURCES  # matcher: its own
-        if intent == MODEL_CRISIS_INTENT and confidence >= self.threshold:
+        if intent == MODEL_CRISIS_INTENT and confidence >= self.crisis_corroboration:
             if self._crisis_counts(second, read):
                 if signal is None:
                     signal = CrisisSignal(
