@@ -116,11 +116,12 @@ class Understander:
     ``crisis_corroboration`` sure and the offline matcher, asked on its own, also says crisis
     with at least that confidence (the bar the matcher must clear to raise the flag alone when
     Rasa is down; by default the confidence threshold, configured apart as
-    ``nlu.crisis_corroboration``), and never for an idiom. The model's confidence is no guide on messages unlike its
-    training data: it calls "How cold will it be tonight?" a crisis with 0.9995; alone it raised
-    false alarms on 145 of 3,899 out-of-scope requests (xSID validation), 5 even at 0.999; with
-    the matcher's agreement, none (scripts/crisis_false_alarms.py). An uncorroborated crisis
-    answer is treated as a doubtful answer.
+    ``nlu.crisis_corroboration``), and never for an idiom. The model's confidence is no guide on
+    messages unlike its training data: it calls "How cold will it be tonight?" a crisis with
+    0.9995; alone it raised false alarms on 145 of 3,899 out-of-scope requests (xSID
+    validation), 5 even at 0.999; with the matcher's agreement, none
+    (scripts/crisis_false_alarms.py). An uncorroborated crisis answer is treated as a doubtful
+    answer.
 
     When Rasa's answer is
     doubtful (below ``threshold``, or small talk for a message longer than any greeting), the
