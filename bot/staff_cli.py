@@ -32,7 +32,7 @@ from bot.cli_args import whole_number
 from bot.monthly import SMALL
 from bot.notifications import is_urgent
 from bot.queue import QueueError
-from bot.settings import STAFF_ID_PATTERN, STAFF_ROLES
+from bot.settings import ALL_AREAS, DEFAULT_AREA, STAFF_ID_PATTERN, STAFF_ROLES
 from bot.staff import Permission, UnknownStaff, may
 from bot.staff_auth import (
     WeakPassword,
@@ -152,6 +152,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     add.add_argument("--service", default=None, help="for --role service: the service id")
     add.add_argument("--email", default=None, help="where their notices go by e-mail")
     add.add_argument("--phone", default=None, help="where urgent notices also go by SMS (+47...)")
+    add.add_argument(
+        "--area", default=None, help="with areas: the area whose cases they see (or all)"
+    )
     add.add_argument(
         "--stdin", action="store_true", help="also set their password, read from standard input"
     )
@@ -274,7 +277,12 @@ def _accounts(app: App, args: argparse.Namespace) -> int:
     if role != "service" and service is not None:
         raise QueueError("--service is only for --role service")
     email, phone = _contact_args(args)
-    outcome = accounts.save(staff_id, name, role, service, now)
+    areas = (*(a.id for a in app.settings.areas), DEFAULT_AREA, ALL_AREAS)
+    if args.area is not None and (not app.settings.areas or args.area not in areas):
+        raise QueueError(
+            f"--area: one of {list(areas)}" if app.settings.areas else "--area: no areas:"
+        )
+    outcome = accounts.save(staff_id, name, role, service, now, args.area)
     accounts.set_contact(staff_id, email, phone, now)
     if args.stdin:
         set_password(app.staff_records, staff_id, sys.stdin.readline().rstrip("\n"), now)
