@@ -182,6 +182,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     )
     stats.add_argument("--json", action="store_true")
     stats.add_argument("--as", dest="staff", default=None)
+    stats.add_argument("--area", default=None, help="with areas: one area's (default: yours)")
 
 
 def _ask_password() -> str:
@@ -605,7 +606,15 @@ def _run(app: App, args: argparse.Namespace) -> int:
         staff = _signed_in(app, args)
         now = app.router.clock()
         since = period_start(now, max(1, args.days))
-        facts = app.staff_records.figures(since, staff, now, detail=f"{args.days} days")
+        area = app.queue.area_of(staff)
+        if args.area is not None:
+            if area != ALL_AREAS and args.area != area:
+                raise QueueError(f"--area: {staff} sees the figures of {area} only")
+            if args.area not in (*(a.id for a in app.settings.areas), DEFAULT_AREA, ALL_AREAS):
+                raise QueueError(f"--area: unknown area {args.area}")
+            area = args.area
+        detail = f"{args.days} days" + ("" if area == ALL_AREAS else f" area={area}")
+        facts = app.staff_records.figures(since, staff, now, detail=detail, area=area)
         small = app.catalogs(N_("console.figures.small"), app.settings.console.language, n=SMALL)
         shown = gains(facts, now).shown(small)
         if args.json:

@@ -1,4 +1,4 @@
-"""Which area a case belongs to, and which cases an area's staff may see (queries only)."""
+"""Which area a case belongs to (a query in the caller's transaction)."""
 
 from __future__ import annotations
 
