@@ -148,7 +148,7 @@ def build_app(
     assert accounts is not None
     accounts.seed(
         (
-            SeedMember(m.id, m.name, m.role, m.service, m.email, m.phone)
+            SeedMember(m.id, m.name, m.role, m.service, m.email, m.phone, m.area)
             for m in settings.roster.staff
         ),
         clock(),

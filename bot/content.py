@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from bot.areas import DEFAULT_AREA, Areas
 from bot.channels.links import LinkFacts
 from bot.content_rules import catalog_key, parse_hours
 from bot.i18n import Catalogs
@@ -89,8 +90,21 @@ def effective(
     )
 
 
+def by_area(
+    areas: Areas, catalogs: Catalogs, values: Mapping[ContentKey, str], revision: int
+) -> dict[str, Effective]:
+    """Every area's content: its settings (config.yml with its overlay) with the staff's
+    changes for that area in front (pure)."""
+    return {
+        area: effective(
+            settings, catalogs, {k: v for k, v in values.items() if k.area == area}, revision
+        )
+        for area, settings in areas.settings.items()
+    }
+
+
 class LiveContent:
-    """The content in force, kept up to date with the database's revision."""
+    """The content in force in every area, kept up to date with the database's revision."""
 
     def __init__(
         self,
@@ -100,33 +114,40 @@ class LiveContent:
         *,
         refresh_s: float = REFRESH_S,
         monotonic: Callable[[], float] = time.monotonic,
+        areas: Areas | None = None,
     ) -> None:
         self.settings = settings
         self.catalogs = catalogs
         self.store = store
+        self.areas = areas or Areas.of(settings)
         self.refresh_s = refresh_s
         self.monotonic = monotonic
         self._lock = threading.Lock()
         self._checked = float("-inf")
-        self._effective = effective(settings, catalogs, {}, -1)
+        self._by_area = by_area(self.areas, catalogs, {}, -1)
+        self._links = self._every_link()
 
-    def latest(self) -> Effective:
+    @property
+    def _effective(self) -> Effective:
+        return self._by_area[DEFAULT_AREA]
+
+    def latest(self, area: str = DEFAULT_AREA) -> Effective:
         """The content read last (no database work: for the opening hours anywhere)."""
-        return self._effective
+        return self._by_area[self.areas.known(area)]
 
-    def current(self) -> Effective:
+    def current(self, area: str = DEFAULT_AREA) -> Effective:
         """The content in force: the revision is read when the last read is ``refresh_s``
         old, and the content again only when the revision moved."""
         if self.store is None:
-            return self._effective
+            return self.latest(area)
         with self._lock:
             now = self.monotonic()
             if now - self._checked < self.refresh_s:
-                return self._effective
+                return self.latest(area)
             self._checked = now
             if self.store.revision() != self._effective.revision:
                 self._load()
-            return self._effective
+            return self.latest(area)
 
     def reload(self) -> Effective:
         """Read the content again now (after a change saved in this process)."""
@@ -137,10 +158,23 @@ class LiveContent:
             self._load()
             return self._effective
 
+    def links(self) -> LinkFacts:
+        """Every area's facts a chat may link (any area's numbers are its own)."""
+        return self._links
+
+    def _every_link(self) -> LinkFacts:
+        if len(self._by_area) == 1:
+            return self._effective.links
+        merged: dict[str, str] = {}
+        for content in self._by_area.values():
+            merged.update(content.links.hrefs)
+        return LinkFacts(merged)
+
     def _load(self) -> None:
         assert self.store is not None
         found = self.store.in_force()
-        self._effective = effective(self.settings, self.catalogs, found.values, found.revision)
+        self._by_area = by_area(self.areas, self.catalogs, found.values, found.revision)
+        self._links = self._every_link()
 
 
 class LiveLinks(LinkFacts):
@@ -151,4 +185,4 @@ class LiveLinks(LinkFacts):
         self.content = content
 
     def parts(self, text: str) -> list[dict[str, str]]:
-        return self.content.latest().links.parts(text)
+        return self.content.links().parts(text)

@@ -7,12 +7,14 @@ contain citizen text: a kind, a case reference and a link to the console.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.schedule import Schedule
 from bot.settings import Settings
 from bot.staff import Staffing
+from bot.store.areas import case_area
 from bot.store.db import Transaction
 from bot.store.notices import leave_notices, recently_told
 
@@ -111,3 +113,31 @@ class Notices:
         ]
         leave_notices(tx, fresh, str(kind), reference, now)
         return fresh
+
+
+class AreaNotices(Notices):
+    """Notices in an installation with several areas: each case's notices go to its own
+    area's roster (on duty, leaders of the area or of all, its on-call target)."""
+
+    def __init__(self, by_area: Mapping[str, Notices], default: str) -> None:
+        first = by_area[default]
+        super().__init__(first.settings, first.staffing, first.schedule)
+        self.by_area = by_area
+        self.default = default
+
+    def raise_notice(
+        self,
+        tx: Transaction,
+        now: datetime,
+        kind: NoticeKind,
+        reference: str | None,
+        *,
+        claimed_by: str | None = None,
+        preferred: str | None = None,
+        to: str | None = None,
+    ) -> list[str]:
+        area = case_area(tx, reference) if reference else None
+        notices = self.by_area.get(area or self.default, self.by_area[self.default])
+        return Notices.raise_notice(
+            notices, tx, now, kind, reference, claimed_by=claimed_by, preferred=preferred, to=to
+        )

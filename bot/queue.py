@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from bot.clock import Clock
 from bot.i18n import Catalogs
-from bot.settings import Settings
+from bot.settings import ALL_AREAS, Settings
 from bot.staff import NotPermitted, Permission, Role, Staffing, UnknownStaff, may
 from bot.store.accounts import Account
 from bot.store.archive_repo import ArchiveRepo, CaseRecord
@@ -28,6 +28,7 @@ from bot.store.invitations import (
 )
 from bot.store.queue_repo import (
     MAX_NOTE,
+    AreaRefused,
     CaseMessage,
     CaseView,
     Invitation,
@@ -39,6 +40,7 @@ from bot.store.queue_repo import (
 from flows.types import N_
 
 __all__ = [
+    "AreaRefused",
     "CaseMessage",
     "CaseRecord",
     "CaseView",
@@ -94,20 +96,50 @@ class Queue:
         except NotPermitted as error:
             raise QueueError(str(error)) from None
 
-    def open_cases(self, staff_id: str) -> list[QueueItem]:
-        """Open and claimed cases: urgent first, then by waiting time."""
-        self._worker(staff_id)
-        return self.cases.open_cases(staff_id, self.clock())
+    def check_area(self, reference: str, staff_id: str) -> None:
+        """With areas: the case must be of the staff member's area (or they of all);
+        else AreaRefused, audited. Without areas there is nothing to check."""
+        if not self.settings.areas:
+            return
+        account = self.staffing.account(staff_id)
+        self.cases.require_area(reference, account.id, account.area, self.clock())
 
-    def live(self, staff_id: str) -> list[QueueItem]:
+    def area_of(self, staff_id: str) -> str:
+        """The area whose cases this staff member sees (``all`` without areas)."""
+        if not self.settings.areas:
+            return ALL_AREAS
+        return self.staffing.account(staff_id).area
+
+    def visible(self, staff_id: str, references: list[str]) -> set[str]:
+        """Which of these cases the staff member's area lets them see."""
+        own = self.area_of(staff_id)
+        if own == ALL_AREAS:
+            return set(references)
+        found = self.cases.areas_of(references)
+        return {r for r in references if found.get(r, own) == own}
+
+    def open_cases(self, staff_id: str, area: str | None = None) -> list[QueueItem]:
+        """Open and claimed cases of the staff member's area (one ``area`` of it, for staff
+        of all): urgent first, then by waiting time."""
+        self._worker(staff_id)
+        return self.cases.open_cases(staff_id, self.clock(), area=self._shown(staff_id, area))
+
+    def live(self, staff_id: str, area: str | None = None) -> list[QueueItem]:
         """The open cases for the console's live queue: the same list, but read only (not
         audited: it shows no citizen text, and the queue page it updates was)."""
         self._worker(staff_id)
-        return self.cases.open_cases(staff_id, self.clock(), audited=False)
+        return self.cases.open_cases(
+            staff_id, self.clock(), audited=False, area=self._shown(staff_id, area)
+        )
+
+    def _shown(self, staff_id: str, area: str | None) -> str:
+        own = self.area_of(staff_id)
+        return area if own == ALL_AREAS and area is not None else own
 
     def claim(self, reference: str, staff_id: str) -> bool:
         """Take an open case; of two staff claiming at once one wins."""
         self._worker(staff_id)
+        self.check_area(reference, staff_id)
         return self.cases.claim(reference, staff_id, self.clock())
 
     def _reader(self, staff_id: str) -> tuple[str, bool]:
@@ -124,12 +156,16 @@ class Queue:
         """Read a case (audited). Nothing else changes: ``mark_read`` tells the citizen. A
         service member reads only a case they are invited to: any other is "no case"."""
         reader, invited_only = self._reader(staff_id)
+        if not invited_only:  # an invitation is the service member's way in, any area
+            self.check_area(reference, staff_id)
         return self.cases.view(reference, reader, self.clock(), invited_only=invited_only)
 
     def read_document(self, reference: str, attachment_id: int, staff_id: str) -> AttachmentFile:
         """A document the family sent into the case, for whoever may read the case
         (audited)."""
         reader, invited_only = self._reader(staff_id)
+        if not invited_only:
+            self.check_area(reference, staff_id)
         return self.cases.read_document(
             reference, attachment_id, reader, self.clock(), invited_only=invited_only
         )
@@ -138,6 +174,7 @@ class Queue:
         """The los who has the case has read it: the citizen is told their messages have
         been read. Whether there was anything unread to mark."""
         self._worker(staff_id)
+        self.check_area(reference, staff_id)
         return self.cases.mark_read(reference, staff_id, self._receipt, self.clock())
 
     def _receipt(self, language: str) -> str:
@@ -146,6 +183,7 @@ class Queue:
     def reply(self, reference: str, staff_id: str, text: str) -> None:
         """Send a los message to the citizen through their own channel."""
         self._worker(staff_id)
+        self.check_area(reference, staff_id)
         text = text.strip()
         if not text:
             raise QueueError("empty reply")
@@ -168,6 +206,8 @@ class Queue:
         if len(text) > MAX_NOTE:
             raise QueueError(f"a note is at most {MAX_NOTE} characters")
         invited_only = not may(author.role, Permission.WORK_QUEUE)
+        if not invited_only:
+            self.check_area(reference, staff_id)
         self.cases.add_note(reference, author.id, text, self.clock(), invited_only=invited_only)
 
     # --- the familieteam: service members invited into a case -----------------------------
@@ -221,6 +261,7 @@ class Queue:
         leader; only when its consent covers the services, it is not anonymous and not
         ended (InviteRefused says why). False when they were invited already."""
         inviter, leader = self._inviter(staff_id)
+        self.check_area(reference, staff_id)
         if not may(member.role, Permission.SEE_INVITED) or member.service is None:
             raise InviteRefused(
                 InviteRefusal.NOT_SERVICE, f"{member.id} is not an active service member"
@@ -232,6 +273,7 @@ class Queue:
     def uninvite(self, reference: str, staff_id: str, member: str) -> None:
         """Take a service member out of a case (audited): they no longer see it."""
         remover, leader = self._inviter(staff_id)
+        self.check_area(reference, staff_id)
         self.invitations.uninvite(reference, remover, member, self.clock(), leader=leader)
 
     def invite_refusal(self, reference: str) -> InviteRefused | None:
@@ -247,12 +289,15 @@ class Queue:
         """Hand a claimed case to a colleague."""
         self._worker(staff_id)
         self._worker(to_staff)
+        self.check_area(reference, staff_id)
+        self.check_area(reference, to_staff)
         self.cases.transfer(reference, staff_id, to_staff, self.clock())
 
     def close(self, reference: str, staff_id: str, outcome: str) -> None:
         """Close with an outcome. The conversation gets an event: the router (the one writer
         of conversation state) then asks the citizen for feedback (1-5)."""
         self._worker(staff_id)
+        self.check_area(reference, staff_id)
         self.cases.close(reference, staff_id, outcome.strip(), self.clock())
 
     def export(
@@ -262,6 +307,7 @@ class Queue:
         ``case_exported`` with the detail ``build`` gives (a checksum, never text). Who may:
         a worker of the queue; which case: the one she holds, or any closed one."""
         self._worker(staff_id)
+        self.check_area(reference, staff_id)
         return self.archive.export(reference, staff_id, self.clock(), build)
 
     def escalate_due(self) -> list[str]:

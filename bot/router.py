@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from bot.areas import DEFAULT_AREA
 from bot.attachments import Upload
 from bot.callback_times import offerable
 from bot.channels.limits import PUSH_CHANNELS, SHORT_TEXT_CHANNELS
@@ -26,7 +27,7 @@ from bot.i18n import Catalogs
 from bot.identity import address_hash, message_key
 from bot.locks import KeyedLocks
 from bot.metrics import Metrics
-from bot.notifications import Notices
+from bot.notifications import AreaNotices, Notices
 from bot.schedule import Schedule
 from bot.settings import Settings
 from bot.staff import Staffing
@@ -123,30 +124,56 @@ class Router:
         self.catalogs = catalogs
         self.secret = secret
         self.clock = clock
+        self.areas = self.content.areas
+        """Every area's settings, and which entry leads where (one without ``areas:``)."""
         self.schedule = Schedule(
             settings, lambda: self.content.latest().settings.opening_hours.weekly
         )
-        self.staffing = Staffing(settings, self.schedule, StaffAccounts(store.sessions))
+        accounts = StaffAccounts(store.sessions)
+        self.staffing = Staffing(settings, self.schedule, accounts)
         self.notices = Notices(settings, self.staffing, self.schedule)
+        self.schedules = {DEFAULT_AREA: self.schedule}
+        self.area_staffing = {DEFAULT_AREA: self.staffing}
+        if self.areas.several:
+            self._staff_areas(accounts)
         self.locks: KeyedLocks[int] = KeyedLocks()  # one per conversation
+
+    def _staff_areas(self, accounts: StaffAccounts) -> None:
+        """Each area's schedule (its opening hours in force), staffing (its roster) and
+        notices (to its own staff); a case's notices go to its area's."""
+        by_area: dict[str, Notices] = {}
+        for area, settings in self.areas.settings.items():
+            schedule = Schedule(
+                settings,
+                lambda area=area: self.content.latest(area).settings.opening_hours.weekly,  # type: ignore[misc]
+            )
+            staffing = Staffing(settings, schedule, accounts, area=area)
+            self.schedules[area], self.area_staffing[area] = schedule, staffing
+            by_area[area] = Notices(settings, staffing, schedule)
+        self.notices = AreaNotices(by_area, DEFAULT_AREA)
 
     def address(self, channel: str, user: str) -> str:
         """The keyed hash under which this channel user's conversation is stored."""
         return address_hash(self.secret, channel, user)
 
-    def context(self, state: ConversationState, channel: str = "") -> FlowContext:
-        """The read-only context a flow step sees: the time, whether a los is at work now
-        (opening hours and someone on duty), and whether the state's case is still open."""
+    def context(
+        self, state: ConversationState, channel: str = "", area: str = DEFAULT_AREA
+    ) -> FlowContext:
+        """The read-only context a flow step sees: the area's settings and content, the
+        time, whether a los of the area is at work now (its opening hours and someone on
+        duty), and whether the state's case is still open."""
         now = self.clock()
-        content = self.content.current()  # the revision, at most every couple of seconds
-        status, switches = self.store.step_facts(state.case_ref, self.staffing.day(now))
-        staffed = bool(self.staffing.on_duty_given(switches, now))
-        is_open = self.schedule.is_open(now) and staffed
+        area = self.areas.known(area)
+        content = self.content.current(area)  # the revision, at most every couple of seconds
+        schedule, staffing = self.schedules[area], self.area_staffing[area]
+        status, switches = self.store.step_facts(state.case_ref, staffing.day(now))
+        staffed = bool(staffing.on_duty_given(switches, now))
+        is_open = schedule.is_open(now) and staffed
         next_opening = None
         if not is_open:
-            hours = self.schedule.hours_on(self.schedule.local(now).date())
+            hours = schedule.hours_on(schedule.local(now).date())
             after = hours[1] if hours is not None and hours[0] <= now < hours[1] else now
-            next_opening = self.schedule.next_opening(after)
+            next_opening = schedule.next_opening(after)
         return FlowContext(
             settings=content.settings,
             t=content.t,
@@ -158,18 +185,20 @@ class Router:
             case_claimed=status is CaseStatus.CLAIMED,
             case_open=status in OPEN_STATUSES,
             short_texts=channel in SHORT_TEXT_CHANNELS,
-            callback_slots=self.callback_slots(state, now),
+            callback_slots=self.callback_slots(state, now, schedule),
         )
 
-    def callback_slots(self, state: ConversationState, now: datetime) -> tuple[datetime, ...]:
+    def callback_slots(
+        self, state: ConversationState, now: datetime, schedule: Schedule | None = None
+    ) -> tuple[datetime, ...]:
         """The free callback slots that may be offered now (only at the intake's contact
-        steps, never to an anonymous conversation)."""
+        steps, never to an anonymous conversation), within ``schedule``'s opening hours."""
         if state.phase not in CALLBACK_PHASES or state.anonymous:
             return ()
         rules = self.settings.callbacks
         with self.store.sessions() as session:
             starts = free_starts(session, now, now + timedelta(days=rules.days_ahead, hours=1))
-        return offerable(self.schedule, rules, now, starts)
+        return offerable(schedule or self.schedule, rules, now, starts)
 
     async def handle(
         self, inbound: Inbound, external_id: str | None = None, upload: Upload | None = None
@@ -220,6 +249,7 @@ class Router:
             button=inbound.button,
             media=inbound.media,
             hint=inbound.language_hint,
+            area=self.areas.known(inbound.area or None),
         )
         if recorded.duplicate:
             log.info("duplicate inbound conversation=%s", recorded.conversation_id)
@@ -388,13 +418,14 @@ class Router:
             pending.conversation_id,
             inbound.text,
             citizen,
+            pending.area,
         )
         result = front_door.step(state, inbound, understanding, ctx)
         runner = EffectRunner(
             pending.id,
             ctx.now,
             self.catalogs,
-            self.staffing,
+            self.area_staffing.get(pending.area, self.staffing),
             self.notices,
             result.effects,
             document,
@@ -448,10 +479,11 @@ class Router:
         conversation_id: int,
         text: str,
         citizen: bool,
+        area: str = DEFAULT_AREA,
     ) -> FlowContext:
-        """The step's context and, for a citizen's message, the trusted-person facts: one
-        trip to the store's thread."""
-        ctx = self.context(state, channel)
+        """The step's context (in the conversation's area) and, for a citizen's message, the
+        trusted-person facts: one trip to the store's thread."""
+        ctx = self.context(state, channel, area)
         if citizen and self.settings.trusted.enabled:
             looked = self.trusted_facts(state, conversation_id, text, ctx.now)
             ctx = replace(ctx, trusted=looked)

@@ -29,6 +29,11 @@ REQUIRED_SERVICES = (
 )
 KNOWN_LANGUAGES = ("nb", "nn", "en", "pl", "uk", "ar", "so")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+DEFAULT_AREA = "default"
+"""The area of an installation without ``areas:``, and of the top-level values beside them."""
+ALL_AREAS = "all"
+"""A staff member's area when they work for the whole installation (a leader of it all)."""
+AREA_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,31}$"
 
 
 class ConfigError(Exception):
@@ -119,6 +124,9 @@ class StaffMember(_Strict):
     """Where this staff member's notifications go by e-mail (none: console only)."""
     phone: str | None = Field(default=None, pattern=r"^\+?[0-9 ]{5,20}$")
     """Where urgent notifications go by SMS (none: no SMS)."""
+    area: str | None = None
+    """With ``areas:``: the area this member works in (an area id, ``default`` for the
+    top-level one, or ``all`` for the whole installation). Required then; none otherwise."""
 
 
 class Roster(_Strict):
@@ -316,6 +324,50 @@ class TrustedSettings(_Strict):
     """... within this many minutes before it must wait (guessing is slowed down)."""
 
 
+class ServiceOverride(_Strict):
+    """An area's own contact details of a service: only what differs from the top level."""
+
+    id: str
+    phone: str | None = Field(default=None, min_length=3)
+    email: str | None = None
+    address: str | None = None
+    url: str | None = None
+    after_hours_phone: str | None = None
+
+
+class AreaRoster(_Strict):
+    """An area's familielos roster: who of its staff is on duty by weekday."""
+
+    on_duty: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+
+    @field_validator("on_duty")
+    @classmethod
+    def _weekdays(cls, on_duty: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        for day in on_duty:
+            if day not in WEEKDAYS:
+                raise ValueError(f"on_duty: {day!r} is not a weekday name")
+        return on_duty
+
+
+class Area(_Strict):
+    """One municipality (or part of a merged one) on a shared installation: its own name,
+    contacts, opening hours and roster over the top-level values, and the entries that lead
+    to it (the web chat at ``/a/<id>/``, an SMS number, Telegram's
+    ``start=<id>``)."""
+
+    id: str = Field(pattern=AREA_ID_PATTERN)
+    name: str = Field(min_length=1, max_length=100)
+    municipality_name: str | None = Field(default=None, min_length=1, max_length=200)
+    """What the bot calls the municipality here (default: the top-level name)."""
+    municipality_web: str | None = None
+    services: tuple[ServiceOverride, ...] = ()
+    opening_hours: OpeningHours | None = None
+    roster: AreaRoster | None = None
+    after_hours_phone: str | None = Field(default=None, pattern=r"^[0-9 ]{3,15}$")
+    sms_number: str | None = Field(default=None, pattern=r"^\+?[0-9 ]{3,20}$")
+    """The SMS gateway number (the inbound message's "to") that leads here."""
+
+
 class Database(_Strict):
     url: str | None = None
     """None: SQLite, ``inngang.db`` in the state directory. A relative path in a
@@ -385,8 +437,10 @@ class SmsSettings(_Strict):
     enabled: bool = False
     inbound_path: str = "/sms/inbound"
     fields: dict[str, str] = Field(
-        default_factory=lambda: {"from": "from", "text": "text", "id": "id"}
+        default_factory=lambda: {"from": "from", "text": "text", "id": "id", "to": "to"}
     )
+    """The inbound fields' names: the sender (``from``), ``text``, the message ``id`` and
+    the number it was sent to (``to``: with areas, an area's ``sms_number`` leads there)."""
     signature_header: str = "X-Signature"
     timestamp_header: str = "X-Timestamp"
     max_age_s: int = Field(default=300, ge=10)
@@ -460,6 +514,8 @@ class Settings(_Strict):
     crisis_lines: tuple[CrisisLine, ...]
     services: tuple[Service, ...]
     roster: Roster
+    areas: tuple[Area, ...] = ()
+    """Several municipalities or areas on one installation (none: one, the top level)."""
     queue: QueueSettings = QueueSettings()
     callbacks: CallbackSettings = CallbackSettings()
     console: ConsoleSettings = ConsoleSettings()
@@ -527,6 +583,11 @@ class Settings(_Strict):
         return self
 
     @model_validator(mode="after")
+    def _valid_areas(self) -> Settings:
+        check_areas(self)
+        return self
+
+    @model_validator(mode="after")
     def _metrics_token(self) -> Settings:
         if self.web.metrics and not self.metrics_token:
             raise ValueError(
@@ -574,6 +635,54 @@ class Settings(_Strict):
             return f"sqlite:///{path}"
         assert self.database.url is not None  # no path: a PostgreSQL URL
         return self.database.url
+
+
+def _duplicates(values: list[str]) -> list[str]:
+    return sorted({v for v in values if values.count(v) > 1})
+
+
+def _digits(number: str) -> str:
+    return number.replace(" ", "").lstrip("+")
+
+
+def check_areas(settings: Settings) -> None:
+    """The areas are consistent: unique ids, numbers and ids that lead to one area each,
+    known services, every staff member in an area (only with areas), rosters of its own."""
+    areas = settings.areas
+    ids = [a.id for a in areas]
+    if DEFAULT_AREA in ids or ALL_AREAS in ids:
+        raise ValueError(f"areas: {DEFAULT_AREA!r} and {ALL_AREAS!r} are reserved area ids")
+    for label, values in (
+        ("ids", ids),
+        ("sms_numbers", [_digits(a.sms_number) for a in areas if a.sms_number]),
+    ):
+        if _duplicates(values):
+            raise ValueError(f"areas: duplicate {label} {_duplicates(values)}")
+    known = (*ids, DEFAULT_AREA, ALL_AREAS)
+    for member in settings.roster.staff:
+        if areas and member.area is None:
+            raise ValueError(
+                f"roster.staff: {member.id} is in no area: set area to one of {list(known)}"
+            )
+        if not areas and member.area not in (None, DEFAULT_AREA):
+            raise ValueError(f"roster.staff: {member.id}: area {member.area!r} but no areas:")
+        if areas and member.area not in known:
+            raise ValueError(f"roster.staff: {member.id}: unknown area {member.area!r}")
+    area_of = {m.id: m.area for m in settings.roster.staff}
+    for area in areas:
+        for override in area.services:
+            if override.id not in settings.service_ids:
+                raise ValueError(f"areas.{area.id}.services: unknown service id {override.id!r}")
+        overrides = [o.id for o in area.services]
+        if _duplicates(overrides):
+            raise ValueError(f"areas.{area.id}.services: duplicate ids {_duplicates(overrides)}")
+        for day, members in (area.roster.on_duty if area.roster else {}).items():
+            for staff_id in members:
+                if area_of.get(staff_id, "") not in (area.id, ALL_AREAS):
+                    raise ValueError(
+                        f"areas.{area.id}.roster.on_duty.{day}: {staff_id!r} is not staff of "
+                        f"{area.id}"
+                    )
 
 
 def _format_error(error: ValidationError) -> str:

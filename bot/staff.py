@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
 
+from bot.areas import sees
 from bot.schedule import Schedule
 from bot.settings import STAFF_ID_PATTERN, Settings
 from bot.store.accounts import Account, StaffAccounts, disabled_ids
@@ -118,11 +119,17 @@ class Staffing:
     """The staff accounts, on-duty staff and leaders."""
 
     def __init__(
-        self, settings: Settings, schedule: Schedule, accounts: StaffAccounts | None = None
+        self,
+        settings: Settings,
+        schedule: Schedule,
+        accounts: StaffAccounts | None = None,
+        area: str | None = None,
     ) -> None:
         self.settings = settings
         self.schedule = schedule
         self.accounts = accounts
+        self.area = area
+        """One area's staffing (its roster, its leaders and those of all), or None: all."""
         self.members = {member.id: member for member in settings.roster.staff}
 
     def account(self, staff_id: str) -> Account:
@@ -132,7 +139,14 @@ class Staffing:
             member = self.members.get(staff_id)
             if member is None:
                 raise UnknownStaff(staff_id)
-            return Account(member.id, member.name, member.role, member.service, False)
+            return Account(
+                member.id,
+                member.name,
+                member.role,
+                member.service,
+                False,
+                area=member.area or "default",
+            )
         if re.fullmatch(STAFF_ID_PATTERN, staff_id) is None:
             raise UnknownStaff(staff_id)  # never a staff id: not even asked of the database
         account = self.accounts.active(staff_id)
@@ -190,7 +204,13 @@ class Staffing:
         """Active staff with the leader role (they get escalations and crisis notices)."""
         if self.accounts is None:
             return tuple(m.id for m in self.settings.roster.staff if m.role == "leader")
-        return tuple(a.id for a in self.accounts.all() if a.role == Role.LEADER and not a.disabled)
+        return tuple(
+            a.id
+            for a in self.accounts.all()
+            if a.role == Role.LEADER
+            and not a.disabled
+            and (self.area is None or sees(a.area, self.area))
+        )
 
     def day(self, now: datetime) -> str:
         """The local date (ISO) that duty switches are recorded under."""
@@ -220,6 +240,8 @@ class Staffing:
         removes its switches); rostered ones must be on the roster."""
         on = {s for s in self.schedule.rostered(now) if s in self.members}
         for staff_id, switched_on in switches.items():
+            if self.area is not None and staff_id not in self.members:
+                continue  # on duty, but in another area
             if switched_on:
                 on.add(staff_id)
             else:

@@ -32,7 +32,7 @@ from bot.cli_args import whole_number
 from bot.monthly import SMALL
 from bot.notifications import is_urgent
 from bot.queue import QueueError
-from bot.settings import STAFF_ID_PATTERN, STAFF_ROLES
+from bot.settings import ALL_AREAS, DEFAULT_AREA, STAFF_ID_PATTERN, STAFF_ROLES
 from bot.staff import Permission, UnknownStaff, may
 from bot.staff_auth import (
     WeakPassword,
@@ -153,6 +153,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     add.add_argument("--email", default=None, help="where their notices go by e-mail")
     add.add_argument("--phone", default=None, help="where urgent notices also go by SMS (+47...)")
     add.add_argument(
+        "--area", default=None, help="with areas: the area whose cases they see (or all)"
+    )
+    add.add_argument(
         "--stdin", action="store_true", help="also set their password, read from standard input"
     )
     disable = staff_sub.add_parser(
@@ -179,6 +182,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     )
     stats.add_argument("--json", action="store_true")
     stats.add_argument("--as", dest="staff", default=None)
+    stats.add_argument("--area", default=None, help="with areas: one area's (default: yours)")
 
 
 def _ask_password() -> str:
@@ -274,7 +278,12 @@ def _accounts(app: App, args: argparse.Namespace) -> int:
     if role != "service" and service is not None:
         raise QueueError("--service is only for --role service")
     email, phone = _contact_args(args)
-    outcome = accounts.save(staff_id, name, role, service, now)
+    areas = (*(a.id for a in app.settings.areas), DEFAULT_AREA, ALL_AREAS)
+    if args.area is not None and (not app.settings.areas or args.area not in areas):
+        raise QueueError(
+            f"--area: one of {list(areas)}" if app.settings.areas else "--area: no areas:"
+        )
+    outcome = accounts.save(staff_id, name, role, service, now, args.area)
     accounts.set_contact(staff_id, email, phone, now)
     if args.stdin:
         set_password(app.staff_records, staff_id, sys.stdin.readline().rstrip("\n"), now)
@@ -597,7 +606,15 @@ def _run(app: App, args: argparse.Namespace) -> int:
         staff = _signed_in(app, args)
         now = app.router.clock()
         since = period_start(now, max(1, args.days))
-        facts = app.staff_records.figures(since, staff, now, detail=f"{args.days} days")
+        area = app.queue.area_of(staff)
+        if args.area is not None:
+            if area != ALL_AREAS and args.area != area:
+                raise QueueError(f"--area: {staff} sees the figures of {area} only")
+            if args.area not in (*(a.id for a in app.settings.areas), DEFAULT_AREA, ALL_AREAS):
+                raise QueueError(f"--area: unknown area {args.area}")
+            area = args.area
+        detail = f"{args.days} days" + ("" if area == ALL_AREAS else f" area={area}")
+        facts = app.staff_records.figures(since, staff, now, detail=detail, area=area)
         small = app.catalogs(N_("console.figures.small"), app.settings.console.language, n=SMALL)
         shown = gains(facts, now).shown(small)
         if args.json:

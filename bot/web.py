@@ -46,6 +46,8 @@ from bot.text_input import load_json
 log = logging.getLogger(__name__)
 
 EMBEDDABLE = frozenset({"/"})
+AREA_CHAT_PREFIX = "/a/"
+"""An area's chat page (/a/<area>/) may be framed like the default one."""
 """The paths other sites may frame: the chat page (the embed snippet opens it in a frame)."""
 NO_FRAMING = "frame-ancestors 'none'"
 DEFAULT_POLICY = f"default-src 'none'; {NO_FRAMING}"
@@ -63,7 +65,8 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        embeddable = scope.get("path") in EMBEDDABLE
+        path = str(scope.get("path", ""))
+        embeddable = path in EMBEDDABLE or path.startswith(AREA_CHAT_PREFIX)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

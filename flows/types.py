@@ -52,6 +52,9 @@ class Inbound:
     """Set when the platform sent something that is not text: voice, photo, sticker, ..."""
     attachment: Attachment | None = None
     """A photo or a document sent as a file, checked for size and type."""
+    area: str = ""
+    """The area the entry leads to (a web chat path, an SMS number, a Telegram start
+    parameter); empty: the default. Only a new conversation takes it; it never changes."""
 
 
 @dataclass(frozen=True)

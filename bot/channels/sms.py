@@ -230,8 +230,10 @@ class SmsChannel:
         if number is None or not isinstance(text, str):  # a file upload is no text either
             return JSONResponse({"error": "bad_request"}, status_code=400)
         message_id = clean_field(data.get(fields["id"]))
+        to = clean_field(data.get(fields.get("to", "to")), 64)  # the number: the area's
         address = self.router.address(CHANNEL, number)
-        handled = await self.router.handle(Inbound(CHANNEL, number, text), external_id=message_id)
+        inbound = Inbound(CHANNEL, number, text, area=self.router.areas.by_sms(to))
+        handled = await self.router.handle(inbound, external_id=message_id)
         await self._remember(address, number)
         fresh = () if handled.duplicate or handled.queued else as_sms(handled.replies)
         await self.deliverer.deliver(address, self._sender(number), fresh)  # the outbox first

@@ -48,6 +48,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.areas import start_area
 from bot.attachments import Upload, check, too_big
 from bot.channels.delivery import Deliverer, SendOne, SupervisedLoop, Undelivered
 from bot.channels.render import split_text
@@ -416,7 +417,7 @@ class TelegramChannel:
         button = clean_field(button)
         hint = clean_field(user.language_code, 8)
         handled = await self.router.handle(
-            Inbound(CHANNEL, key, text, hint, button, media=media),
+            Inbound(CHANNEL, key, text, hint, button, media=media, area=start_area(text)),
             external_id=str(update.update_id),
             upload=upload,
         )

@@ -53,6 +53,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Message
 
+from bot.areas import DEFAULT_AREA
 from bot.attachments import Upload, check, too_big
 from bot.channels.links import LinkFacts
 from bot.i18n import RTL_LANGUAGES, Catalogs
@@ -265,6 +266,12 @@ def _label_of(payload: str | None, earlier: list[dict[str, object]]) -> str:
     return ""
 
 
+def _area(given: object) -> str:
+    """The area a message says it came through (the router keeps only a known one, and
+    only for a new conversation)."""
+    return given[:32] if isinstance(given, str) else ""
+
+
 def preferred(accept_language: str, languages: tuple[str, ...]) -> str | None:
     """The first supported language in an Accept-Language header (by quality), if any;
     Norwegian without a written form ("no") is bokmål."""
@@ -315,25 +322,33 @@ class WebChat:
         labels = {p: self.catalogs(key, message.language) for p, key in WEB_LABELS.items()}
         return as_json(message, self.links, at, live, labels)
 
-    def ui_texts(self, language: str) -> dict[str, str]:
-        """The page's own words in one language."""
-        params = {"municipality": self.municipality, **self.numbers}
+    def ui_texts(self, language: str, area: str = DEFAULT_AREA) -> dict[str, str]:
+        """The page's own words in one language (naming the area's municipality)."""
+        municipality = self.municipality
+        if area != DEFAULT_AREA:
+            municipality = self.router.areas.get(area).municipality.name
+        params = {"municipality": municipality, **self.numbers}
         return {name: self.catalogs(key, language, **params) for name, key in UI_KEYS.items()}
 
-    def _ui(self, language: str) -> dict[str, object]:
-        texts: dict[str, object] = dict(self.ui_texts(language))
+    def _ui(self, language: str, area: str = DEFAULT_AREA) -> dict[str, object]:
+        texts: dict[str, object] = dict(self.ui_texts(language, area))
         texts["emergency_parts"] = self.links.parts(str(texts["emergency"]))
         return texts
 
     async def page(self, request: Request) -> Response:
         """The chat page in ?lang=, else the browser's language when it is supported, else
-        the default; every UI string from the catalogs, the emergency numbers as links."""
+        the default; every UI string from the catalogs, the emergency numbers as links. At
+        /a/<area>/ the chat of that area (its conversations are the area's)."""
+        area = request.path_params.get("area", DEFAULT_AREA)
+        if area not in self.router.areas.settings:
+            return Response(status_code=404)
         asked = request.query_params.get("lang")
         browser = preferred(request.headers.get("accept-language", ""), self.languages)
         lang = asked if asked in self.languages else browser or self.default
-        texts = self.ui_texts(lang)
-        everything: dict[str, object] = {code: self._ui(code) for code in self.languages}
+        texts = self.ui_texts(lang, area)
+        everything: dict[str, object] = {code: self._ui(code, area) for code in self.languages}
         everything["_default"] = lang
+        everything["_area"] = "" if area == DEFAULT_AREA else area
         everything["_fixed"] = asked in self.languages
         everything["_names"] = {code: LANGUAGE_NAME.get(code, code) for code in self.languages}
         everything["_rtl"] = sorted(RTL_LANGUAGES)
@@ -395,7 +410,8 @@ class WebChat:
         message_id = clean_field(data["id"]) if isinstance(data.get("id"), str) else None
         hint = self._hint(request, data.get("language"))
         handled = await self.router.handle(
-            Inbound(CHANNEL, token, text, hint, button), external_id=message_id
+            Inbound(CHANNEL, token, text, hint, button, area=_area(data.get("area"))),
+            external_id=message_id,
         )
         return self._answered(token, handled)
 
@@ -462,6 +478,7 @@ class WebChat:
                 token,
                 caption if isinstance(caption, str) else "",
                 self._hint(request, form.get("language")),
+                area=_area(form.get("area")),
             ),
             external_id=message_id,
             upload=check(content, self.limits),
@@ -497,6 +514,7 @@ class WebChat:
         """Everything the web chat serves; no third-party CDN."""
         return [
             Route("/", self.page),
+            Route("/a/{area}/", self.page),
             Route("/api/chat", self.chat, methods=["POST"]),
             Route("/api/poll", self.poll, methods=["POST"]),
             Route("/api/upload", self.upload, methods=["POST"]),

@@ -47,9 +47,9 @@ from bot.console.unplaced import UnplacedPage
 from bot.content import LiveContent
 from bot.i18n import Catalogs
 from bot.notifications import is_urgent
-from bot.queue import CaseView, Queue, QueueError, QueueItem
+from bot.queue import AreaRefused, CaseView, Queue, QueueError, QueueItem
 from bot.schedule import Schedule
-from bot.settings import STAFF_ID_PATTERN
+from bot.settings import ALL_AREAS, DEFAULT_AREA, STAFF_ID_PATTERN
 from bot.staff import Permission, Staffing, UnknownStaff, may
 from bot.staff_auth import (
     MIN_PASSWORD_LENGTH,
@@ -184,6 +184,12 @@ class Console:
         )
         self.documents = DocumentDownload(self)
         self.content_pages = ContentPages(self, *content) if content else None
+        self.area_names: dict[str, str] = (
+            {DEFAULT_AREA: settings.municipality.name, **{a.id: a.name for a in settings.areas}}
+            if settings.areas
+            else {}
+        )
+        """Area id -> name, when the installation has several (the queue's filter)."""
         self.calls = (
             CallPages(self, callbacks, Schedule(settings), settings.callbacks)
             if callbacks
@@ -431,13 +437,23 @@ class Console:
             return self.render("invited.html", staff, **await self.team.home(staff))
         return self.render("no_cases.html", staff)
 
-    async def _queue_context(self, staff: Staff, *, audited: bool) -> dict[str, Any]:
-        """What the queue page shows (and its live updates): the cases, the notices, who is
-        on duty. ``audited`` for the page; the live feed writes nothing."""
+    def _chosen_area(self, request: Request, staff: Staff) -> str | None:
+        """The area a member of staff of all areas chose to see (none: every area)."""
+        chosen = request.query_params.get("area", "")
+        if staff.account.area == ALL_AREAS and chosen in self.area_names:
+            return chosen
+        return None
+
+    async def _queue_context(
+        self, staff: Staff, *, audited: bool, area: str | None = None
+    ) -> dict[str, Any]:
+        """What the queue page shows (and its live updates): the cases (of the staff
+        member's area, or the one chosen), the notices, who is on duty. ``audited`` for the
+        page; the live feed writes nothing."""
         if audited:
-            items = await run_in_threadpool(self.queue.open_cases, staff.id)
+            items = await run_in_threadpool(self.queue.open_cases, staff.id, area)
         else:
-            items = await run_in_threadpool(self.queue.live, staff.id)
+            items = await run_in_threadpool(self.queue.live, staff.id, area)
         notices = await run_in_threadpool(self.records.notices, staff.id, NOTICES_SHOWN)
         now = self.queue.clock()
         on_duty = await run_in_threadpool(self.staffing.on_duty_now, now)
@@ -450,10 +466,13 @@ class Console:
 
     async def _queue_page(self, request: Request, staff: Staff) -> Response:
         closed = request.query_params.get("closed", "")
+        area = self._chosen_area(request, staff)
         return self.render(
             "queue.html",
             staff,
-            **await self._queue_context(staff, audited=True),
+            **await self._queue_context(staff, audited=True, area=area),
+            area_choices=self.area_names if staff.account.area == ALL_AREAS else {},
+            area_chosen=area or "",
             closed=closed if _plausible(closed) else "",
             password_set=bool(request.query_params.get("password")),
             poll_s=POLL_S,
@@ -471,7 +490,9 @@ class Console:
             return JSONResponse({"signed_out": True}, status_code=401, headers=HEADERS)
         if not may(staff.account.role, Permission.WORK_QUEUE):
             return JSONResponse({"forbidden": True}, status_code=403, headers=HEADERS)
-        context = await self._queue_context(staff, audited=False)
+        context = await self._queue_context(
+            staff, audited=False, area=self._chosen_area(request, staff)
+        )
         parts = {
             name: self.templates.get_template(f"console/queue_{name}.html").render(
                 t=self._t, staff=staff, **context
@@ -546,6 +567,7 @@ class Console:
             "mine": item.claimed_by == staff.id,
             "unread": item.unread,
             "unreachable": item.unreachable,
+            "area": self.area_names.get(item.area, item.area) if self.area_names else "",
         }
 
     def _notice(self, notice: NoticeRecord) -> dict[str, Any]:
@@ -623,6 +645,8 @@ class Console:
             return self._no_case(staff)
         try:
             view = await run_in_threadpool(self.queue.view, reference, staff.id)
+        except AreaRefused:
+            return self._forbidden(staff)
         except QueueError:
             return self._no_case(staff)
         colleagues = [
@@ -754,6 +778,11 @@ class Console:
             return self._forbidden(staff)
         if not _plausible(reference):
             return self._no_case(staff)
+        if may(staff.account.role, Permission.WORK_QUEUE):  # another area's case: refused
+            try:
+                await run_in_threadpool(self.queue.check_area, reference, staff.id)
+            except AreaRefused:
+                return self._forbidden(staff)
         handlers = {
             "claim": self._claim,
             "read": self._read,

@@ -148,6 +148,10 @@ class CallPages:
         )
         choices = [(stamp(s), console.present.when(s).absolute) for s in free[:MOVE_CHOICES]]
         rows = [self._row(c, staff, choices) for c in listed]
+        seen = await run_in_threadpool(
+            console.queue.visible, staff.id, [r["reference"] for r in rows if r["reference"]]
+        )
+        rows = [r for r in rows if not r["reference"] or r["reference"] in seen]  # own area's
         counts = counts or {}
         message = ""
         if done in DONE_KEYS:

@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute, Route
 
 from bot.console.month_figures import Figure, MonthFigures, Translate
 from bot.monthly import Month, MonthPicture, month_picture
+from bot.settings import ALL_AREAS
 from bot.staff import Permission, may
 from flows.types import N_
 
@@ -49,13 +50,26 @@ class FigurePages:
         now = self.console.queue.clock()
         return asked or Month.of(now, self.console.present.zone)
 
-    async def _picture(self, staff: Staff, month: Month, detail: str) -> MonthPicture:
+    async def _area(self, request: Request, staff: Staff) -> str:
+        """Whose figures: the staff member's area; for staff of all, one area chosen
+        (``?area=``) or all together."""
+        own = await run_in_threadpool(self.console.queue.area_of, staff.id)
+        chosen = request.query_params.get("area", "")
+        if own == ALL_AREAS and chosen in self.console.area_names:
+            return chosen
+        return own
+
+    async def _picture(
+        self, staff: Staff, month: Month, detail: str, area: str = ALL_AREAS
+    ) -> MonthPicture:
         console = self.console
         zone = console.present.zone
         since, until = month.bounds(zone)
         now = console.queue.clock()
+        if area != ALL_AREAS:
+            detail = f"{detail} area={area}"
         facts = await run_in_threadpool(
-            console.records.month_figures, since, until, staff.id, now, detail
+            console.records.month_figures, since, until, staff.id, now, detail, area
         )
         return month_picture(
             facts,
@@ -83,8 +97,12 @@ class FigurePages:
         if isinstance(staff, Response):
             return staff
         month = self._month(request)
-        picture = await self._picture(staff, month, str(month))
+        area = await self._area(request, staff)
+        picture = await self._picture(staff, month, str(month), area)
         console = self.console
+        municipality = console.queue.settings.municipality.name
+        if area != ALL_AREAS and console.area_names:
+            municipality = f"{municipality}: {console.area_names.get(area, area)}"
         return console.render(
             "figures.html",
             staff,
@@ -95,7 +113,9 @@ class FigurePages:
             figures=self.builder.figures(picture),
             printing=request.query_params.get("print") == "1",
             made=console.present.when(console.queue.clock()).absolute,
-            municipality=console.queue.settings.municipality.name,
+            municipality=municipality,
+            area_choices=console.area_names if staff.account.area == ALL_AREAS else {},
+            area_chosen="" if area == ALL_AREAS else area,
             retention_days=console.queue.settings.retention.anonymous_conversation_days,
         )
 
@@ -105,7 +125,8 @@ class FigurePages:
         if isinstance(staff, Response):
             return staff
         month = self._month(request)
-        picture = await self._picture(staff, month, f"{month} csv")
+        area = await self._area(request, staff)
+        picture = await self._picture(staff, month, f"{month} csv", area)
         body = figures_csv(self.builder.figures(picture), self.console.present.t)
         return Response(
             body,

@@ -53,7 +53,8 @@ class UnplacedPage:
             return staff
         if not may(staff.account.role, Permission.SEE_UNPLACED):
             return self.console._forbidden(staff)
-        notes = await run_in_threadpool(self.notes.listed, staff.id)
+        area = await run_in_threadpool(self.console.queue.area_of, staff.id)
+        notes = await run_in_threadpool(self.notes.listed, staff.id, area=area)
         groups = await run_in_threadpool(grouped, notes, self.embedder)
         this_month = await run_in_threadpool(self.notes.count_since, self._month_start())
         present = self.console.present

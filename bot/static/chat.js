@@ -17,7 +17,10 @@
   var picker = document.getElementById("language");
   var statusLine = document.getElementById("status");
   var attach = document.getElementById("attach");
-  var KEY = "inngang-token";
+  // An area's chat (/a/<area>/) keeps its own token: a conversation belongs to one area.
+  var AREA = ui._area || "";
+  var KEY = "inngang-token" + (AREA ? "-" + AREA : "");
+  var OUTBOX = "inngang-outbox" + (AREA ? "-" + AREA : "");
   // In another site's frame the browser may refuse storage (third-party blocking): then the
   // chat works as well, only a reload starts afresh.
   var storage = (function () {
@@ -29,7 +32,7 @@
     }
   })();
   var token = storage.getItem(KEY) || "";
-  var outbox = JSON.parse(storage.getItem("inngang-outbox") || "[]");
+  var outbox = JSON.parse(storage.getItem(OUTBOX) || "[]");
   var language = document.documentElement.lang;
   var SAFE_LINK = /^(tel:\+?[0-9]+|mailto:[^\s:<>"]+|https:\/\/[^\s<>"]+)$/;
   var NUMBER = /[+]?[0-9\u0660-\u0669\u06f0-\u06f9]+(?:[ \-.][0-9\u0660-\u0669\u06f0-\u06f9]+)*/g;
@@ -291,7 +294,7 @@
     if (newToken && newToken !== token) { token = newToken; storage.setItem(KEY, token); }
   }
   function forget() { token = ""; storage.removeItem(KEY); }
-  function saveOutbox() { storage.setItem("inngang-outbox", JSON.stringify(outbox)); }
+  function saveOutbox() { storage.setItem(OUTBOX, JSON.stringify(outbox)); }
 
   // One message in flight at a time, in order: a second flush (from the poll, or the
   // browser coming back online) waits for the first, so nothing is posted twice or
@@ -347,6 +350,7 @@
     body.id = Date.now().toString(36) + Math.random().toString(36).slice(2, 8);
     if (mine) mine.setAttribute("data-id", body.id);
     body.language = language;
+    if (AREA) body.area = AREA;
     outbox.push(body);
     saveOutbox();
     return flush();
@@ -406,6 +410,7 @@
       var body = new FormData();
       body.append("file", file);
       body.append("language", language);
+      if (AREA) body.append("area", AREA);
       body.append("id", Date.now().toString(36) + Math.random().toString(36).slice(2, 8));
       var headers = {};
       if (token) headers["X-Chat-Token"] = token;

@@ -42,7 +42,10 @@
     { type: "button", "aria-label": words.close, title: words.close });
   close.textContent = "×";
   var frame = make("iframe", "flex:1;width:100%;border:0", { title: words.title });
-  frame.src = origin + "/?lang=" + encodeURIComponent(lang);
+  // data-area="<id>" on the script tag opens the chat of that area (several municipalities
+  // on one installation); without it, the installation's default chat.
+  var area = (script.getAttribute("data-area") || "").replace(/[^a-z0-9-]/g, "");
+  frame.src = origin + (area ? "/a/" + area + "/" : "/") + "?lang=" + encodeURIComponent(lang);
   header.appendChild(title);
   header.appendChild(close);
   panel.appendChild(header);

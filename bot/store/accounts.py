@@ -45,6 +45,8 @@ class Account:
     service: str | None
     disabled: bool
     has_password: bool = False
+    area: str = "default"
+    """The area whose cases they see (``all``: every area's)."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,8 @@ class SeedMember:
     service: str | None
     email: str | None = None
     phone: str | None = None
+    area: str | None = None
+    """The area config.yml puts them in (None: it says none, the account keeps its own)."""
 
 
 @dataclass(frozen=True)
@@ -82,7 +86,13 @@ def _aware(moment: datetime, like: datetime) -> datetime:
 
 def _account(row: StaffAccount, has_password: bool = False) -> Account:
     return Account(
-        row.id, row.name, row.role, row.service, row.disabled_at is not None, has_password
+        row.id,
+        row.name,
+        row.role,
+        row.service,
+        row.disabled_at is not None,
+        has_password,
+        row.area,
     )
 
 
@@ -104,7 +114,8 @@ class StaffAccounts:
     def seed(self, members: Iterable[SeedMember], now: datetime) -> list[str]:
         """Add the roster's members the database does not know yet; returns the ids added.
         Known ids are left as they are (disabled stays disabled), except that an address
-        they have none of is filled from the roster. Not audited: it is the configuration,
+        they have none of is filled from the roster, and the area config.yml gives them is
+        theirs (config.yml decides who works where). Not audited: it is the configuration,
         read at every start, not somebody's act."""
         wanted = {member.id: member for member in members}
         with self.sessions.begin() as session:
@@ -115,6 +126,7 @@ class StaffAccounts:
                 if row is not None:
                     row.email = row.email or member.email
                     row.phone = row.phone or member.phone
+                    row.area = member.area or row.area
                     continue
                 session.add(
                     StaffAccount(
@@ -125,6 +137,7 @@ class StaffAccounts:
                         created_at=now,
                         email=member.email,
                         phone=member.phone,
+                        area=member.area or "default",
                     )
                 )
                 added.append(member.id)
@@ -185,22 +198,42 @@ class StaffAccounts:
                 for row in session.scalars(select(StaffAccount).order_by(StaffAccount.id))
             ]
 
-    def save(self, staff_id: str, name: str, role: str, service: str | None, now: datetime) -> str:
-        """Add an account, or update (and enable again) the one with this id; returns
-        "added", "updated" or "enabled"."""
+    def save(
+        self,
+        staff_id: str,
+        name: str,
+        role: str,
+        service: str | None,
+        now: datetime,
+        area: str | None = None,
+    ) -> str:
+        """Add an account, or update (and enable again) the one with this id (in ``area``
+        when given); returns "added", "updated" or "enabled"."""
         with self.sessions.begin() as session:
             row = session.get(StaffAccount, staff_id)
             detail = f"{staff_id} ({role}{', ' + service if service else ''})"
+            if area is not None:
+                detail += f" area={area}"
             if row is None:
                 session.add(
-                    StaffAccount(id=staff_id, name=name, role=role, service=service, created_at=now)
+                    StaffAccount(
+                        id=staff_id,
+                        name=name,
+                        role=role,
+                        service=service,
+                        created_at=now,
+                        area=area or "default",
+                    )
                 )
                 audit(session, now, "operator", "staff_add", detail=detail)
                 return "added"
             outcome = "enabled" if row.disabled_at is not None else "updated"
             if row.role != role or row.service != service:
                 session.execute(delete(StaffSession).where(StaffSession.staff_id == staff_id))
+            if row.area != (area or row.area):
+                session.execute(delete(StaffSession).where(StaffSession.staff_id == staff_id))
             row.name, row.role, row.service, row.disabled_at = name, role, service, None
+            row.area = area or row.area
             action = "staff_enable" if outcome == "enabled" else "staff_update"
             audit(session, now, "operator", action, detail=detail)
             return outcome

@@ -33,12 +33,15 @@ class ContentKey:
     field: str = ""
     language: str = ""
     register: str = ""
+    area: str = "default"
+    """The area the change is for (``default``: the top level, the only one without areas)."""
 
     @property
     def detail(self) -> str:
         """The key as the audit log names it (never the text)."""
         parts = (self.kind, self.service, self.field, self.language, self.register)
-        return " ".join(p for p in parts if p)
+        shown = " ".join(p for p in parts if p)
+        return shown if self.area == "default" else f"{shown} area={self.area}"
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,7 @@ class InForce:
 
 
 def _key(row: ContentChange) -> ContentKey:
-    return ContentKey(row.kind, row.service, row.field, row.language, row.register)
+    return ContentKey(row.kind, row.service, row.field, row.language, row.register, row.area)
 
 
 def _change(row: ContentChange) -> Change:
@@ -85,6 +88,7 @@ def _latest(session: Session, key: ContentKey) -> str | None:
             ContentChange.field == key.field,
             ContentChange.language == key.language,
             ContentChange.register == key.register,
+            ContentChange.area == key.area,
         )
         .order_by(ContentChange.id.desc())
         .limit(1)
@@ -139,6 +143,7 @@ class ContentStore:
                         field=key.field,
                         language=key.language,
                         register=key.register,
+                        area=key.area,
                         value=value,
                         previous=previous,
                         changed_by=by,
@@ -148,11 +153,16 @@ class ContentStore:
                 audit(session, now, by, action, detail=key.detail)
             return _revision(session)
 
-    def history(self, service: str | None = None, limit: int = HISTORY_SHOWN) -> list[Change]:
-        """The newest changes first (one service's and the opening hours', when given)."""
+    def history(
+        self, service: str | None = None, limit: int = HISTORY_SHOWN, area: str | None = None
+    ) -> list[Change]:
+        """The newest changes first (one service's and the opening hours', when given; one
+        area's, when given)."""
         query = select(ContentChange).order_by(ContentChange.id.desc()).limit(limit)
         if service is not None:
             query = query.where(ContentChange.service.in_((service, "")))
+        if area is not None:
+            query = query.where(ContentChange.area == area)
         with self.sessions() as session:
             return [_change(row) for row in session.scalars(query)]
 

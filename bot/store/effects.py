@@ -125,7 +125,7 @@ class EffectRunner:
                 case ExportData():
                     extra.append(export(session, conversation, self.catalogs, effect.timezone))
                 case NoteUnplaced():
-                    add_note(session, effect)
+                    add_note(session, effect, conversation.area)
                 case UnplacedChosen():
                     add_choice(session, effect)
                 case CreateInvite():
@@ -266,6 +266,7 @@ class _Applier:
             preferred_staff=preferred,
             previous_reference=None if previous is None else previous.reference,
             citizen_unread=1,  # the intake itself is the first thing the los reads
+            area=self.conversation.area,
         )
         self.session.add(case)
         if effect.with_context:

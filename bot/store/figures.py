@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy.orm import Session
 
+from bot.settings import ALL_AREAS
 from bot.store.enums import CaseStatus, Direction, Sender
 from bot.store.models import Case, Conversation, Message
 from bot.store.repo import aware
@@ -71,17 +72,25 @@ def _maybe_aware(moment: datetime | None) -> datetime | None:
     return None if moment is None else aware(moment)
 
 
-def period_facts(session: Session, since: datetime) -> PeriodFacts:
-    """The facts of the period from ``since`` up to now."""
+def _in_area(area: str) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """Conditions on conversations and cases: of ``area`` (``all``: no condition)."""
+    if area == ALL_AREAS:
+        return true(), true()
+    return Conversation.area == area, Case.area == area
+
+
+def period_facts(session: Session, since: datetime, area: str = ALL_AREAS) -> PeriodFacts:
+    """The facts of the period from ``since`` up to now (of one area, or all together)."""
+    of_conversation, of_case = _in_area(area)
     started = session.scalar(
-        select(func.count(Conversation.id)).where(Conversation.created_at >= since)
+        select(func.count(Conversation.id)).where(Conversation.created_at >= since, of_conversation)
     )
     inbound = session.execute(
-        select(Message.topic, Message.crisis).where(
-            Message.direction == Direction.IN, Message.created_at >= since
-        )
+        select(Message.topic, Message.crisis)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(Message.direction == Direction.IN, Message.created_at >= since, of_conversation)
     ).all()
-    cases = session.scalars(select(Case).where(Case.created_at >= since)).all()
+    cases = session.scalars(select(Case).where(Case.created_at >= since, of_case)).all()
     return PeriodFacts(
         since,
         int(started or 0),
@@ -90,9 +99,14 @@ def period_facts(session: Session, since: datetime) -> PeriodFacts:
     )
 
 
-def month_facts(session: Session, since: datetime, until: datetime) -> MonthFacts:
-    """The facts of the contacts started and the cases opened in ``[since, until)``."""
+def month_facts(
+    session: Session, since: datetime, until: datetime, area: str = ALL_AREAS
+) -> MonthFacts:
+    """The facts of the contacts started and the cases opened in ``[since, until)`` (of one
+    area, or all together)."""
+    of_conversation, of_case = _in_area(area)
     started = (Conversation.created_at >= since) & (Conversation.created_at < until)
+    started = started & of_conversation
     ids = select(Conversation.id).where(started)
     first_topic_ids = (
         select(func.min(Message.id))
@@ -122,7 +136,7 @@ def month_facts(session: Session, since: datetime, until: datetime) -> MonthFact
         ).where(started)
     ).all()
     cases = session.scalars(
-        select(Case).where(Case.created_at >= since, Case.created_at < until)
+        select(Case).where(Case.created_at >= since, Case.created_at < until, of_case)
     ).all()
     return MonthFacts(
         aware(since),

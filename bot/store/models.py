@@ -54,6 +54,8 @@ class Conversation(Base):
     )
     """The platform address to push los replies to (a chat id, a phone number), so a
     restart never holds a reply back."""
+    area: Mapped[str] = mapped_column(String(32), default="default", server_default="default")
+    """The area (municipality) the conversation came in through; it never changes."""
     los_typing_until: Mapped[datetime | None] = mapped_column(
         DateTime(timezone=True), nullable=True
     )
@@ -107,7 +109,10 @@ class Case(Base):
     """A situation handed to the familielos queue. The description is the citizen's own words."""
 
     __tablename__ = "cases"
-    __table_args__ = (Index("ix_cases_queue", "status", "urgent", "created_at"),)
+    __table_args__ = (
+        Index("ix_cases_queue", "status", "urgent", "created_at"),
+        Index("ix_cases_area", "area"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reference: Mapped[str] = mapped_column(String(16), unique=True)
@@ -140,6 +145,8 @@ class Case(Base):
     outcome: Mapped[str | None] = mapped_column(String(200), nullable=True)
     feedback_score: Mapped[int | None] = mapped_column(Integer, nullable=True)
     citizen_unread: Mapped[int] = mapped_column(Integer, default=0)
+    area: Mapped[str] = mapped_column(String(32), default="default", server_default="default")
+    """Its conversation's area: who may see it, whose figures it counts in."""
 
 
 class CaseNote(Base):
@@ -389,6 +396,8 @@ class StaffAccount(Base):
     """Where their notices go by e-mail (none: the console only)."""
     phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
     """Where urgent notices also go by SMS (none: no SMS)."""
+    area: Mapped[str] = mapped_column(String(32), default="default", server_default="default")
+    """The area whose cases the account sees (``all``: every area's)."""
 
 
 class StaffSession(Base):
@@ -498,6 +507,7 @@ class UnplacedNote(Base):
     chosen: Mapped[str | None] = mapped_column(String(32), nullable=True)
     text: Mapped[str] = mapped_column(EncryptedText("unplaced_notes.text"))
     choice_token: Mapped[str | None] = mapped_column(String(32), nullable=True, unique=True)
+    area: Mapped[str] = mapped_column(String(32), default="default", server_default="default")
 
 
 class ContentChange(Base):
@@ -520,6 +530,8 @@ class ContentChange(Base):
     or a weekday (``monday``, ...)."""
     language: Mapped[str] = mapped_column(String(8), default="")
     register: Mapped[str] = mapped_column(String(8), default="")
+    area: Mapped[str] = mapped_column(String(32), default="default", server_default="default")
+    """The area the change is for (its overlay of config.yml underneath)."""
     value: Mapped[str | None] = mapped_column(Text, nullable=True)
     previous: Mapped[str | None] = mapped_column(Text, nullable=True)
     """What was in force before (None: the default)."""
@@ -535,6 +547,8 @@ class ContentRevision(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     value: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class CallbackSlot(Base):
     """A time a los (or the roster) can call a family back: at most one call. ``owner`` is
     the staff id who published it ("" when generated from the opening hours and roster).
@@ -559,6 +573,8 @@ class CallbackSlot(Base):
     reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     done_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
 class TrustedInvite(Base):
     """A one-time code a young person asked for to bring someone into their case (*mitt
     nettverk*): only its keyed hash is kept, valid until ``expires_at`` and used once (by

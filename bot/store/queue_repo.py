@@ -13,7 +13,9 @@ from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.notifications import NoticeKind, Notices
+from bot.settings import ALL_AREAS
 from bot.store import attachments, participants
+from bot.store.areas import case_area
 from bot.store.attachments import AttachmentFile, AttachmentLine
 from bot.store.audit import audit
 from bot.store.cases import case_strengths, case_worries, description_lines
@@ -34,6 +36,10 @@ from flows.case import case_closed_event
 
 class QueueError(Exception):
     """A staff action that cannot be done (unknown case, not yours, already claimed)."""
+
+
+class AreaRefused(QueueError):
+    """A staff member asked for a case of another area than their own."""
 
 
 @dataclass(frozen=True)
@@ -58,10 +64,15 @@ class QueueItem:
     previous_reference: str | None
     unread: int
     unreachable: bool
+    area: str = "default"
+    """The area (municipality) the case came in through."""
 
     def as_json(self) -> dict[str, object]:
-        """The --json shape."""
-        return dict(self.__dict__)
+        """The --json shape (the area only when the installation has several)."""
+        shown = dict(self.__dict__)
+        if self.area == "default":
+            del shown["area"]
+        return shown
 
 
 @dataclass(frozen=True)
@@ -201,6 +212,7 @@ def _item(case: Case, unreachable: bool, now: datetime) -> QueueItem:
         previous_reference=case.previous_reference,
         unread=case.citizen_unread,
         unreachable=unreachable,
+        area=case.area,
     )
 
 
@@ -338,17 +350,23 @@ class QueueRepo:
         self.sessions = sessions
         self.notices = notices
 
-    def open_cases(self, staff_id: str, now: datetime, *, audited: bool = True) -> list[QueueItem]:
-        """Open and claimed cases: urgent first, then by waiting time. ``audited=False`` is
-        for the console's live queue, which writes nothing (the page it updates was audited
-        when it was opened; it shows no citizen text)."""
+    def open_cases(
+        self, staff_id: str, now: datetime, *, audited: bool = True, area: str = ALL_AREAS
+    ) -> list[QueueItem]:
+        """Open and claimed cases (of ``area``; ``all``: every area's): urgent first, then
+        by waiting time. ``audited=False`` is for the console's live queue, which writes
+        nothing (the page it updates was audited when it was opened; it shows no citizen
+        text)."""
+        query = (
+            select(Case, Conversation.unreachable)
+            .join(Conversation, Case.conversation_id == Conversation.id, isouter=True)
+            .where(Case.status.in_(OPEN_STATUSES))
+            .order_by(sql_case((Case.urgent, 0), else_=1), Case.created_at)
+        )
+        if area != ALL_AREAS:
+            query = query.where(Case.area == area)
         with self.sessions.begin() as session:
-            rows = session.execute(
-                select(Case, Conversation.unreachable)
-                .join(Conversation, Case.conversation_id == Conversation.id, isouter=True)
-                .where(Case.status.in_(OPEN_STATUSES))
-                .order_by(sql_case((Case.urgent, 0), else_=1), Case.created_at)
-            ).all()
+            rows = session.execute(query).all()
             if audited:
                 audit(session, now, staff_id, "list_queue", detail=f"{len(rows)} cases")
             return [_item(case, bool(unreachable), now) for case, unreachable in rows]
@@ -365,6 +383,28 @@ class QueueRepo:
             won = bool(result.rowcount == 1)  # type: ignore[attr-defined]
             audit(session, now, staff_id, "claim" if won else "claim_lost", reference)
         return won
+
+    def require_area(self, reference: str, staff_id: str, area: str, now: datetime) -> None:
+        """The case must be of ``area`` (``all``: any). Otherwise AreaRefused, and the
+        refusal is audited in a transaction of its own (who, which case, never its content).
+        A case that does not exist passes: the caller says "no case"."""
+        with self.sessions.begin() as session:
+            found = case_area(session, reference)
+            if found is None or area in (ALL_AREAS, found):
+                return
+            shown = reference if len(reference) <= MAX_REFERENCE else None
+            audit(session, now, staff_id, "other_area", shown, f"area={area}")
+        raise AreaRefused(f"{reference} is not a case of {area}")
+
+    def areas_of(self, references: list[str]) -> dict[str, str]:
+        """The area of each of these cases (those that exist)."""
+        if not references:
+            return {}
+        with self.sessions() as session:
+            rows = session.execute(
+                select(Case.reference, Case.area).where(Case.reference.in_(references))
+            ).all()
+        return {reference: area for reference, area in rows}
 
     def _require_invited(self, reference: str, staff_id: str, now: datetime) -> None:
         """For a service member: the case must be one they are invited to. Otherwise the

@@ -74,6 +74,8 @@ class PendingMessage:
     created_at: datetime
     state_json: str
     version: int
+    area: str = "default"
+    """The conversation's area (whose settings and content answer it)."""
 
 
 @dataclass(frozen=True)
@@ -241,9 +243,10 @@ class Store:
         return scrub(self.sessions)
 
     def conversation(
-        self, session: Session, channel: str, address: str, language: str
+        self, session: Session, channel: str, address: str, language: str, area: str = "default"
     ) -> Conversation:
-        """The conversation for this channel address, created on first contact."""
+        """The conversation for this channel address, created on first contact (in
+        ``area``; an existing one keeps its area)."""
         found = session.scalars(
             select(Conversation).where(
                 Conversation.channel == channel, Conversation.address_hash == address
@@ -261,6 +264,7 @@ class Store:
             created_at=now,
             updated_at=now,
             version=0,
+            area=area,
         )
         session.add(created)
         session.flush()
@@ -277,16 +281,18 @@ class Store:
         button: str | None = None,
         media: str | None = None,
         hint: str | None = None,
+        area: str = "default",
     ) -> RecordedInbound:
         """Commit the inbound message before anything else; a repeated external id is a
         duplicate. Two first messages of a new conversation at once: the second finds the
         conversation the first created. A citizen who writes is reachable again: a mark
         that the platform refused delivery is cleared in the same transaction (it almost
-        never is set, and then nothing more is written)."""
+        never is set, and then nothing more is written). ``area`` is where a new
+        conversation belongs; an existing one keeps its own."""
         for attempt in range(RECORD_ATTEMPTS):
             try:
                 return self._record(
-                    channel, address, text, external_id, language, button, media, hint
+                    channel, address, text, external_id, language, button, media, hint, area
                 )
             except IntegrityError:
                 continue  # the conversation (or this external id) was created meanwhile
@@ -294,7 +300,9 @@ class Store:
                 if attempt == RECORD_ATTEMPTS - 1:
                     raise
                 time.sleep(0.5 * (attempt + 1))
-        return self._record(channel, address, text, external_id, language, button, media, hint)
+        return self._record(
+            channel, address, text, external_id, language, button, media, hint, area
+        )
 
     def _record(
         self,
@@ -306,9 +314,10 @@ class Store:
         button: str | None,
         media: str | None,
         hint: str | None,
+        area: str = "default",
     ) -> RecordedInbound:
         with self.sessions.begin() as session:
-            conversation = self.conversation(session, channel, address, language)
+            conversation = self.conversation(session, channel, address, language, area)
             if external_id is not None:
                 seen = session.scalars(
                     select(Message.id).where(
@@ -370,6 +379,7 @@ class Store:
                 created_at=message.created_at,
                 state_json=conversation.state_json,
                 version=conversation.version,
+                area=conversation.area,
             )
 
     def save_step(

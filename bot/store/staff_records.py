@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.settings import ALL_AREAS
 from bot.store.audit import AuditLine, audit, audit_lines
 from bot.store.duty import switch_duty
 from bot.store.figures import MonthFacts, PeriodFacts, month_facts, period_facts
@@ -163,19 +164,29 @@ class StaffRecords:
             mark_seen(session, [n.id for n in notices], now)
             return notices
 
-    def figures(self, since: datetime, staff_id: str, now: datetime, detail: str) -> PeriodFacts:
-        """What the leaders' figures are counted from, since ``since``; the look is audited."""
+    def figures(
+        self, since: datetime, staff_id: str, now: datetime, detail: str, area: str = ALL_AREAS
+    ) -> PeriodFacts:
+        """What the leaders' figures are counted from, since ``since`` (of ``area``, or all
+        together); the look is audited."""
         with self.sessions.begin() as session:
-            facts = period_facts(session, since)
+            facts = period_facts(session, since, area)
             audit(session, now, staff_id, "stats", detail=detail)
             return facts
 
     def month_figures(
-        self, since: datetime, until: datetime, staff_id: str, now: datetime, detail: str
+        self,
+        since: datetime,
+        until: datetime,
+        staff_id: str,
+        now: datetime,
+        detail: str,
+        area: str = ALL_AREAS,
     ) -> MonthFacts:
-        """What the leaders' monthly picture is counted from (``[since, until)``); the look
-        is audited (``detail``: the month, or that it was the CSV)."""
+        """What the leaders' monthly picture is counted from (``[since, until)``, of
+        ``area`` or all together); the look is audited (``detail``: the month, or that it
+        was the CSV, and the area)."""
         with self.sessions.begin() as session:
-            facts = month_facts(session, since, until)
+            facts = month_facts(session, since, until, area)
             audit(session, now, staff_id, "figures", detail=detail)
             return facts

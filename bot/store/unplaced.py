@@ -13,6 +13,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.settings import ALL_AREAS
 from bot.store.audit import audit
 from bot.store.models import UnplacedNote
 from flows.effects import NoteUnplaced, UnplacedChosen, UnplacedReason
@@ -36,8 +37,8 @@ class Unplaced:
     text: str
 
 
-def add_note(session: Session, effect: NoteUnplaced) -> None:
-    """Store a note, in the step's transaction."""
+def add_note(session: Session, effect: NoteUnplaced, area: str = "default") -> None:
+    """Store a note (of the conversation's area), in the step's transaction."""
     session.add(
         UnplacedNote(
             day=effect.day,
@@ -47,6 +48,7 @@ def add_note(session: Session, effect: NoteUnplaced) -> None:
             confidence=effect.confidence,
             text=effect.text,
             choice_token=effect.token,
+            area=area,
         )
     )
 
@@ -83,13 +85,16 @@ class UnplacedNotes:
         self.sessions = sessions
         self.clock = clock
 
-    def listed(self, viewer: str | None = None, limit: int = MAX_LISTED) -> list[Unplaced]:
-        """The newest notes, newest first; a staff ``viewer``'s reading is audited (counts,
-        never text)."""
+    def listed(
+        self, viewer: str | None = None, limit: int = MAX_LISTED, area: str = ALL_AREAS
+    ) -> list[Unplaced]:
+        """The newest notes (of ``area``; ``all``: every area's), newest first; a staff
+        ``viewer``'s reading is audited (counts, never text)."""
+        query = select(UnplacedNote).order_by(UnplacedNote.id.desc()).limit(limit)
+        if area != ALL_AREAS:
+            query = query.where(UnplacedNote.area == area)
         with self.sessions.begin() as session:
-            rows = session.scalars(
-                select(UnplacedNote).order_by(UnplacedNote.id.desc()).limit(limit)
-            ).all()
+            rows = session.scalars(query).all()
             notes = [
                 Unplaced(
                     r.day,
