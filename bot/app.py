@@ -137,7 +137,7 @@ def build_app(
     migrate(engine)
     reencrypt(engine, Base.metadata, only_plaintext=True)
     store = Store(make_sessionmaker(engine), clock)
-    rasa = RasaClient(settings.nlu.url, settings.nlu.timeout_ms / 1000) if use_rasa else None
+    rasa = RasaClient(settings.nlu.servers(), settings.nlu.timeout_ms / 1000) if use_rasa else None
     understander = build_understander(settings, rasa)
     catalogs = Catalogs.load(settings.languages.supported)
     secret = load_or_create_secret(settings.secret_key, secret_file)

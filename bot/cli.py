@@ -254,7 +254,7 @@ async def _evaluate(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     cases = evaluation.load_cases(heldout)
     async with managed_nlu(settings) if not args.offline else _without_nlu_server() as up:
-        rasa = RasaClient(settings.nlu.url, settings.nlu.timeout_ms / 1000) if up else None
+        rasa = RasaClient(settings.nlu.servers(), settings.nlu.timeout_ms / 1000) if up else None
         understander = build_understander(settings, rasa)
         outcomes = []
         for case in cases:

@@ -390,6 +390,10 @@ class Database(_Strict):
 
 class NluSettings(_Strict):
     url: str = "http://127.0.0.1:5005"
+    urls: list[str] = Field(default_factory=list)
+    """Several Rasa servers serving the same model (behind no proxy): when set, messages go
+    to them in turn instead of ``url``, and one that fails is taken out for a while
+    (``nlu.rasa_client.RasaClient``). Needs ``manage_server: false``."""
     timeout_ms: int = Field(default=1500, ge=50, le=30000)
     confidence_threshold: float = Field(default=0.4, gt=0, lt=1)
     """Below it the model's answer is doubtful: the offline matcher's reading is taken when it
@@ -403,6 +407,16 @@ class NluSettings(_Strict):
     """While the Rasa server is unavailable, the application reads the trained model's
     classifier itself (the same answers, from the model file in the state directory's
     ``models/``); off, or with no model there: the offline matcher alone."""
+
+    @model_validator(mode="after")
+    def _one_managed_server(self) -> NluSettings:
+        if self.urls and self.manage_server:
+            raise ValueError("nlu.urls needs manage_server: false (Inngang manages one server)")
+        return self
+
+    def servers(self) -> list[str]:
+        """The Rasa servers to ask: ``urls`` when set, else ``url``."""
+        return list(self.urls) or [self.url]
 
 
 class WebSettings(_Strict):
@@ -704,8 +718,10 @@ def settings_from_mapping(
             **_as_dict(merged.get("database")),
             "url": env["INNGANG_DATABASE_URL"],
         }
-    if env.get("INNGANG_NLU_URL"):
-        merged["nlu"] = {**_as_dict(merged.get("nlu")), "url": env["INNGANG_NLU_URL"]}
+    if env.get("INNGANG_NLU_URL"):  # one URL, or several separated by commas
+        given = [u.strip() for u in env["INNGANG_NLU_URL"].split(",") if u.strip()]
+        nlu = {**_as_dict(merged.get("nlu")), "url": given[0] if given else ""}
+        merged["nlu"] = {**nlu, "urls": given} if len(given) > 1 else nlu
     if env.get("INNGANG_NLU_MANAGE_SERVER"):
         managed = env["INNGANG_NLU_MANAGE_SERVER"].lower() in ("1", "true", "yes")
         merged["nlu"] = {**_as_dict(merged.get("nlu")), "manage_server": managed}

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+
+log = logging.getLogger(__name__)
 
 RANKED = 6
 """How many intents of Rasa's ranking are kept (the first and the runners-up)."""
@@ -70,20 +75,54 @@ def sentence_vector(body: dict[str, Any]) -> SentenceVector | None:
 
 
 class RasaClient:
-    """Calls a Rasa server over HTTP; the transport is injectable for tests."""
+    """Calls one Rasa server, or several serving the same model, over HTTP; the transport is
+    injectable for tests.
+
+    With several servers each message goes to the next one that is in (round robin). A
+    server that fails is taken out for ``retry_after_s`` and the message is asked of the next
+    one (once: a second failure is the caller's ``NluUnavailable``); ``healthy()`` asks every
+    server's ``/status`` and takes out the dead and puts back the recovered ones, so the
+    readiness check is also the pool's health check. Only when every server is out does a
+    message fail at once."""
 
     def __init__(
         self,
-        base_url: str,
+        base_url: str | Sequence[str],
         timeout_s: float,
         transport: httpx.AsyncBaseTransport | None = None,
+        retry_after_s: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._client = httpx.AsyncClient(
-            base_url=base_url,
-            timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 0.5)),
-            transport=transport,
-            limits=httpx.Limits(max_connections=16, max_keepalive_connections=8),
-        )
+        urls = [base_url] if isinstance(base_url, str) else list(base_url)
+        if not urls:
+            raise ValueError("at least one NLU server URL is needed")
+        self.urls = tuple(urls)
+        self._clients = [
+            httpx.AsyncClient(
+                base_url=url,
+                timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 0.5)),
+                transport=transport,
+                limits=httpx.Limits(max_connections=16, max_keepalive_connections=8),
+            )
+            for url in urls
+        ]
+        self._out_until = [0.0] * len(urls)
+        self._next = 0
+        self._retry_after_s = retry_after_s
+        self._clock = clock
+
+    def live(self) -> tuple[str, ...]:
+        """The servers in the pool now (not taken out after a failure)."""
+        now = self._clock()
+        return tuple(url for url, out in zip(self.urls, self._out_until, strict=True) if out <= now)
+
+    def _order(self) -> list[int]:
+        """The servers to ask, the next live one first, then the other live ones."""
+        now = self._clock()
+        count = len(self._clients)
+        start, self._next = self._next, (self._next + 1) % count
+        ranked = [(start + k) % count for k in range(count)]
+        return [i for i in ranked if self._out_until[i] <= now]
 
     async def parse(self, text: str) -> ParsedIntent:
         """Ask Rasa for the intent of ``text``; raise NluUnavailable on any failure."""
@@ -91,9 +130,33 @@ class RasaClient:
 
     async def read(self, text: str) -> RasaReading:
         """Ask Rasa for the intent of ``text``, and take the sentence vector it sends along;
-        raise NluUnavailable on any failure."""
+        raise NluUnavailable when no server in the pool could answer (at most two asked)."""
+        failure = "no NLU server in the pool"
+        for index in self._order()[:2]:
+            try:
+                return await self._read_from(self._clients[index], text)
+            except NluUnavailable as error:
+                failure = str(error)
+                self._take_out(index, failure)
+        raise NluUnavailable(failure)
+
+    def _take_out(self, index: int, why: str) -> None:
+        """Out of the pool for a while; a server alone is always asked (the understanding
+        step has its own pause after a failure)."""
+        if len(self._clients) == 1:
+            return
+        log.warning(
+            "NLU server %s failed (%s): out of the pool for %g s",
+            self.urls[index],
+            why,
+            self._retry_after_s,
+        )
+        self._out_until[index] = self._clock() + self._retry_after_s
+
+    @staticmethod
+    async def _read_from(client: httpx.AsyncClient, text: str) -> RasaReading:
         try:
-            response = await self._client.post("/model/parse", json={"text": text})
+            response = await client.post("/model/parse", json={"text": text})
             response.raise_for_status()
             body = response.json()
             intent = body.get("intent") or {}
@@ -109,13 +172,25 @@ class RasaClient:
             raise NluUnavailable(type(error).__name__) from None
 
     async def healthy(self) -> bool:
-        """Whether the server answers its status endpoint with a loaded model."""
+        """Whether any server answers its status endpoint with a loaded model; each that
+        does not is taken out of the pool, each that does is put back."""
+        answers = [await self._healthy(client) for client in self._clients]
+        for index, fine in enumerate(answers):
+            if fine:
+                self._out_until[index] = 0.0
+            elif self._out_until[index] <= self._clock():
+                self._take_out(index, "status")
+        return any(answers)
+
+    @staticmethod
+    async def _healthy(client: httpx.AsyncClient) -> bool:
         try:
-            response = await self._client.get("/status")
+            response = await client.get("/status")
             return response.status_code == 200 and bool(response.json().get("model_file"))
         except (httpx.HTTPError, ValueError):
             return False
 
     async def aclose(self) -> None:
-        """Close the connection pool."""
-        await self._client.aclose()
+        """Close the connection pools."""
+        for client in self._clients:
+            await client.aclose()

@@ -71,7 +71,7 @@ async def main(rounds: int) -> None:
 
             await timed(texts[:20], parse)  # warm-up
             bare_samples, bare_wall = await timed(unique, parse)
-        rasa = RasaClient(settings.nlu.url, settings.nlu.timeout_ms / 1000)
+        rasa = RasaClient(settings.nlu.servers(), settings.nlu.timeout_ms / 1000)
         understander = build_understander(settings, rasa)
         await understander.understand("warm up the language models", None)
 

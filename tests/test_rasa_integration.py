@@ -136,6 +136,21 @@ async def test_a_second_start_on_the_same_port_reuses_the_running_server(
         await client.aclose()
 
 
+async def test_a_pool_with_a_dead_server_answers_every_message_from_the_live_one(
+    server: RasaServer,
+) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    client = RasaClient([dead, server.url], timeout_s=10)
+    try:
+        names = [(await client.parse("hvor er helsestasjonen?")).name for _ in range(6)]
+        assert names == ["svc_helsestasjon"] * 6  # the first went to the dead one, then on
+        assert client.live() == (server.url,)  # taken out after its first failure
+        assert await client.healthy()  # the pool can answer
+        assert client.live() == (server.url,)
+    finally:
+        await client.aclose()
+
+
 async def test_a_killed_server_is_restarted(server: RasaServer) -> None:
     assert server.process is not None
     os.killpg(server.process.pid, signal.SIGKILL)
