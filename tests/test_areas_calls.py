@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -185,3 +186,25 @@ async def test_staff_act_only_on_their_own_areas_slots(
             "callbacks area=askim",
         ]
     )
+
+
+def test_the_migration_gives_each_slot_an_area_and_takes_it_away(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import inspect
+
+    from bot.store.db import alembic_config, make_engine
+    from bot.store.models import Base
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'slots.db'}")
+    command.upgrade(alembic_config(engine), "head")
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert [d for d in diff if "callback_slot" in repr(d)] == []
+    unique = inspect(engine).get_unique_constraints("callback_slots")
+    assert [u["column_names"] for u in unique] == [["starts_at", "owner", "area"]]
+    command.downgrade(alembic_config(engine), "0018m")
+    assert "area" not in {c["name"] for c in inspect(engine).get_columns("callback_slots")}
+    command.upgrade(alembic_config(engine), "head")
+    assert "area" in {c["name"] for c in inspect(engine).get_columns("callback_slots")}
