@@ -209,6 +209,7 @@ async def _housekeeping(app: App) -> None:
         Callbacks(app.store.sessions, app.router.clock),
         app.router.schedule,
         app.router.clock,
+        app.router.schedules,  # each area's opening hours and roster
     )
     while True:
         try:

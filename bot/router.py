@@ -185,19 +185,25 @@ class Router:
             case_claimed=status is CaseStatus.CLAIMED,
             case_open=status in OPEN_STATUSES,
             short_texts=channel in SHORT_TEXT_CHANNELS,
-            callback_slots=self.callback_slots(state, now, schedule),
+            callback_slots=self.callback_slots(state, now, schedule, area),
         )
 
     def callback_slots(
-        self, state: ConversationState, now: datetime, schedule: Schedule | None = None
+        self,
+        state: ConversationState,
+        now: datetime,
+        schedule: Schedule | None = None,
+        area: str = DEFAULT_AREA,
     ) -> tuple[datetime, ...]:
-        """The free callback slots that may be offered now (only at the intake's contact
-        steps, never to an anonymous conversation), within ``schedule``'s opening hours."""
+        """The area's free callback slots that may be offered now (only at the intake's
+        contact steps, never to an anonymous conversation), within ``schedule``'s opening
+        hours."""
         if state.phase not in CALLBACK_PHASES or state.anonymous:
             return ()
         rules = self.settings.callbacks
+        until = now + timedelta(days=rules.days_ahead, hours=1)
         with self.store.sessions() as session:
-            starts = free_starts(session, now, now + timedelta(days=rules.days_ahead, hours=1))
+            starts = free_starts(session, now, until, area)
         return offerable(schedule or self.schedule, rules, now, starts)
 
     async def handle(

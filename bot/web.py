@@ -139,6 +139,7 @@ def create_web_app(
         question_sets=QuestionSets(app.store.sessions, app.queue.clock),
         content=(ContentStore(app.store.sessions, app.queue.clock), app.router.content),
         callbacks=Callbacks(app.store.sessions, app.queue.clock),
+        area_staffing=app.router.area_staffing,
     )
     if console.answer_pages:
         console.answer_pages.seed()

@@ -31,7 +31,9 @@ from tests.test_own_voice import Teen, chat  # noqa: F401  (the web chat over HT
 THU = "2026-11-26"
 THU_1030 = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
 THU_1100 = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
-PARENT_WORDS = "Datteren min på 9 år har sluttet å spise på skolen, og vi vet ikke hva vi skal gjøre."
+PARENT_WORDS = (
+    "Datteren min på 9 år har sluttet å spise på skolen, og vi vet ikke hva vi skal gjøre."
+)
 POLISH_WORDS = "Moja córka ma 9 lat i przestała jeść w szkole, nie wiemy, co robić."
 PHONE = "98 76 54 32"
 
@@ -137,9 +139,7 @@ async def test_a_polish_parent_on_jsonl_types_czwartek_1030_and_hears_in_polish_
     day = await kari.get(f"/staff/calls?day={THU}")
     slot = day.text.split(f'<a href="/staff/case/{item.reference}">')[0].rsplit('id="call-', 1)[1]
     slot_id = slot.split('"')[0]
-    moved = await kari.post(
-        f"/staff/calls/{slot_id}/move", {"to": stamp(THU_1100), "day": THU}
-    )
+    moved = await kari.post(f"/staff/calls/{slot_id}/move", {"to": stamp(THU_1100), "day": THU})
     assert moved.status_code == 303
     assert await parent.inbox() == [
         f"Familielos przełożył rozmowę w Twojej sprawie ({item.reference}). "
@@ -209,10 +209,10 @@ async def test_when_both_saw_the_slot_free_the_booking_decides_and_the_second_is
     real = Router.callback_slots
     stale = [True]
 
-    def as_before(self: Router, state: Any, now: datetime) -> tuple[datetime, ...]:
+    def as_before(self: Router, state: Any, now: datetime, *rest: Any) -> tuple[datetime, ...]:
         if stale.pop() if stale else False:
             return (THU_1030,)  # computed before the first family's case was saved
-        return real(self, state, now)
+        return real(self, state, now, *rest)  # the schedule and the area
 
     monkeypatch.setattr(Router, "callback_slots", as_before)
     await second.says("", button="confirm:send")

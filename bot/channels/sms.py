@@ -166,6 +166,11 @@ def as_sms(messages: Sequence[Outbound], first: int = 1) -> tuple[Outbound, ...]
     return tuple(rendered)
 
 
+def _number(configured: str) -> str:
+    """A configured number as the gateway takes it: "+47 26 11 00 01" -> "+4726110001"."""
+    return "".join(c for c in configured if c.isdigit() or c == "+")
+
+
 def _retry_after_s(response: httpx.Response) -> float | None:
     value = response.headers.get("retry-after", "")
     try:
@@ -189,6 +194,12 @@ class SmsChannel:
 
     def __post_init__(self) -> None:
         self._client = httpx.AsyncClient(transport=self.transport, timeout=10.0)
+        self.senders = {
+            area.id: _number(area.sms_number)
+            for area in self.router.settings.areas
+            if area.sms_number
+        }
+        """Area id -> its own number, that its replies go out from (else ``sms.sender``)."""
         self.deliverer = Deliverer(
             self.router.store,
             CHANNEL,
@@ -236,7 +247,8 @@ class SmsChannel:
         handled = await self.router.handle(inbound, external_id=message_id)
         await self._remember(address, number)
         fresh = () if handled.duplicate or handled.queued else as_sms(handled.replies)
-        await self.deliverer.deliver(address, self._sender(number), fresh)  # the outbox first
+        sender = await self._from(address)
+        await self.deliverer.deliver(address, self._sender(number, sender), fresh)  # outbox 1st
         return JSONResponse({"status": "duplicate" if handled.duplicate else "ok"})
 
     async def _remember(self, address: str, number: str) -> None:
@@ -247,17 +259,28 @@ class SmsChannel:
         except Exception as error:  # the answer matters more
             log.warning("storing the sms push address failed error=%s", type(error).__name__)
 
-    def _sender(self, number: str) -> SendOne:
+    async def _from(self, address: str) -> str:
+        """The number a conversation's replies go out from: its area's own, else
+        ``sms.sender`` (the conversation keeps the area it came in through)."""
+        if not self.senders:
+            return self.settings.sender
+        store = self.router.store
+        area = (await store.run(store.areas_of, CHANNEL, [address])).get(address, "")
+        return self.senders.get(area, self.settings.sender)
+
+    def _sender(self, number: str, sender: str | None = None) -> SendOne:
         async def send(message: Outbound, start: int, key: str | None) -> None:
             text = as_plain_text(message, short=True)
             parts = sms_parts(text, self.settings.max_parts)
             for index in range(start, len(parts)):
                 reference = None if key is None else f"{key}-{index + 1}"
-                await self._send_part(number, parts[index], index, reference)
+                await self._send_part(number, parts[index], index, reference, sender)
 
         return send
 
-    async def _send_part(self, number: str, part: str, index: int, reference: str | None) -> None:
+    async def _send_part(
+        self, number: str, part: str, index: int, reference: str | None, sender: str | None
+    ) -> None:
         """POST one part; raise Undelivered unless the gateway accepted it (2xx). The part's
         reference lets a gateway drop a repeat (sent again after a crash before it was
         acknowledged here)."""
@@ -265,7 +288,7 @@ class SmsChannel:
         payload = {
             self.settings.to_field: number,
             self.settings.text_field: part,
-            self.settings.from_field: self.settings.sender,
+            self.settings.from_field: sender or self.settings.sender,
         }
         if reference is not None and self.settings.reference_field:
             payload[self.settings.reference_field] = reference
@@ -285,10 +308,22 @@ class SmsChannel:
         """Deliver what waits for reachable numbers (each number on its own, at once);
         returns how many messages the gateway accepted."""
         store = self.router.store
-        deliveries = [
-            self.deliverer.deliver(address, self._sender(number))
+        due = [
+            (address, number)
             for address, number in await store.run(store.pending_pushes, CHANNEL)
             if number is not None and not self.deliverer.busy(address)
+        ]
+        areas = (
+            await store.run(store.areas_of, CHANNEL, [a for a, _ in due]) if self.senders else {}
+        )
+        deliveries = [
+            self.deliverer.deliver(
+                address,
+                self._sender(
+                    number, self.senders.get(areas.get(address, ""), self.settings.sender)
+                ),
+            )
+            for address, number in due
         ]
         return sum(await asyncio.gather(*deliveries))
 

@@ -20,6 +20,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -137,9 +138,12 @@ class Console:
         question_sets: QuestionSets | None = None,
         content: tuple[ContentStore, LiveContent] | None = None,
         callbacks: Callbacks | None = None,
+        area_staffing: Mapping[str, Staffing] | None = None,
     ) -> None:
         self.queue = queue
         self.staffing = staffing
+        self.area_staffing = area_staffing or {}
+        """Each area's staffing (its roster): who is on duty there."""
         self.records = records
         accounts = staffing.accounts
         assert accounts is not None, "the console needs the staff accounts in the database"
@@ -456,13 +460,33 @@ class Console:
             items = await run_in_threadpool(self.queue.live, staff.id, area)
         notices = await run_in_threadpool(self.records.notices, staff.id, NOTICES_SHOWN)
         now = self.queue.clock()
-        on_duty = await run_in_threadpool(self.staffing.on_duty_now, now)
+        staffing = self.area_staffing.get(staff.account.area, self.staffing)  # her area's
+        on_duty = await run_in_threadpool(staffing.on_duty_now, now)
         return {
             "items": [self._row(item, staff) for item in items],
             "notices": [self._notice(n) for n in notices],
             "on_duty": staff.id in on_duty,
             "on_duty_names": [self.staffing.name(s) for s in on_duty],
+            "duty_areas": await run_in_threadpool(self._duty_by_area, staff, area, now),
         }
+
+    def _duty_by_area(
+        self, staff: Staff, chosen: str | None, now: datetime
+    ) -> list[tuple[str, list[str]]]:
+        """With areas: who is on duty now in each area the staff member sees (a leader of
+        all: every area, or the one chosen), as (area name, names)."""
+        if not self.area_names or not self.area_staffing:
+            return []
+        own = staff.account.area
+        shown = [own] if own != ALL_AREAS else [chosen] if chosen else list(self.area_names)
+        return [
+            (
+                self.area_names.get(area, area),
+                [self.staffing.name(s) for s in self.area_staffing[area].on_duty_now(now)],
+            )
+            for area in shown
+            if area in self.area_staffing
+        ]
 
     async def _queue_page(self, request: Request, staff: Staff) -> Response:
         closed = request.query_params.get("closed", "")

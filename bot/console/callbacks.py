@@ -1,7 +1,10 @@
 """Calls at a time that suits, in the console: "Dagens samtaler" (/staff/calls: the day's
 booked calls with time, case, language and los, the free slots, and a form to publish a
 series of slots), a call marked done, moved or cancelled (the citizen is told in their
-language), and the booked time on the case page."""
+language), and the booked time on the case page.
+
+With areas, a member of staff sees and acts on their own area's slots and publishes there
+(one of all areas picks the area); another area's slot is refused (403, audited)."""
 
 from __future__ import annotations
 
@@ -16,10 +19,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bot.areas import ALL_AREAS, DEFAULT_AREA, Areas
 from bot.callback_times import in_opening_hours, series
 from bot.schedule import Schedule
 from bot.settings import CallbackSettings
 from bot.staff import Permission, may
+from bot.store.areas import record_refusal
 from bot.store.callbacks import GENERATED, Call, Callbacks, CallError
 from bot.store.enums import OPEN_STATUSES
 from flows.callback import WHEN_ANY, parse_stamp, stamp
@@ -63,6 +68,36 @@ class CallPages:
         self.calls = calls
         self.schedule = schedule
         self.rules = rules
+        settings = console.queue.settings
+        self.schedules: dict[str, Schedule] = (
+            {area: Schedule(s) for area, s in Areas.of(settings).settings.items()}
+            if settings.areas
+            else {DEFAULT_AREA: schedule}
+        )
+        """Each area's schedule (its opening hours): where its slots may be published."""
+
+    # --- whose --------------------------------------------------------------------------------
+
+    def _own(self, staff: Staff) -> str:
+        """The staff member's area (``all``: every area's; the only one without areas)."""
+        return self.console.queue.area_of(staff.id)
+
+    def _area(self, staff: Staff, asked: str) -> str | None:
+        """The area shown or published to: one of all areas picks (None: every one, when
+        only looking); anyone else has their own. ``PermissionError`` for another area."""
+        own = self._own(staff)
+        if own != ALL_AREAS:
+            if asked and asked != own:
+                raise PermissionError(asked)
+            return own
+        return asked if asked in self.schedules else None
+
+    async def _refused(self, staff: Staff, what: str) -> Response:
+        """403 for another area's slots, audited (what and whose, never a case's text)."""
+        now = self.console.queue.clock()
+        sessions = self.calls.sessions
+        await run_in_threadpool(record_refusal, sessions, now, staff.id, what)
+        return self.console._forbidden(staff)
 
     # --- the day's calls ------------------------------------------------------------------
 
@@ -112,6 +147,7 @@ class CallPages:
             "may_act": open_call and may(staff.account.role, Permission.CALLBACKS),
             "may_remove": not booked and may(staff.account.role, Permission.CALLBACKS),
             "free": free,
+            "area": self.console.area_names.get(call.area, ""),
         }
 
     async def page(self, request: Request) -> Response:
@@ -127,12 +163,17 @@ class CallPages:
         except ValueError:
             day = self._today()
         said = request.query_params
-        return await self._render(staff, day, done=said.get("done", ""), counts=said)
+        try:
+            area = self._area(staff, said.get("area", "")[:32])
+        except PermissionError as asked:
+            return await self._refused(staff, f"callbacks area={asked}")
+        return await self._render(staff, day, area, done=said.get("done", ""), counts=said)
 
     async def _render(
         self,
         staff: Staff,
         day: date,
+        area: str | None,
         *,
         done: str = "",
         counts: Mapping[str, str] | None = None,
@@ -141,13 +182,16 @@ class CallPages:
     ) -> Response:
         console, t = self.console, self.console._t
         start = datetime.combine(day, time(0), self.schedule.zone)
-        listed = await run_in_threadpool(self.calls.between, start, start + timedelta(days=1))
+        listed = await run_in_threadpool(self.calls.between, start, start + timedelta(days=1), area)
         now = console.queue.clock()
-        free = await run_in_threadpool(
-            self.calls.free_after, now, now + timedelta(days=self.rules.days_ahead)
-        )
-        choices = [(stamp(s), console.present.when(s).absolute) for s in free[:MOVE_CHOICES]]
-        rows = [self._row(c, staff, choices) for c in listed]
+        until = now + timedelta(days=self.rules.days_ahead)
+        choices: dict[str, list[tuple[str, str]]] = {}
+        for slot_area in sorted({c.area for c in listed if c.reference}):
+            free = await run_in_threadpool(self.calls.free_after, now, until, slot_area)
+            choices[slot_area] = [
+                (stamp(s), console.present.when(s).absolute) for s in free[:MOVE_CHOICES]
+            ]
+        rows = [self._row(c, staff, choices.get(c.area, [])) for c in listed]
         seen = await run_in_threadpool(
             console.queue.visible, staff.id, [r["reference"] for r in rows if r["reference"]]
         )
@@ -182,6 +226,9 @@ class CallPages:
             error=error,
             may_publish=may(staff.account.role, Permission.CALLBACKS),
             slot_minutes=self.rules.slot_minutes,
+            area_choices=self.console.area_names if self._own(staff) == ALL_AREAS else {},
+            area_chosen=area or "",
+            area_name=self.console.area_names.get(area or "", ""),
         )
 
     # --- publishing -----------------------------------------------------------------------
@@ -202,16 +249,23 @@ class CallPages:
             every = int(_field(form, "every") or self.rules.slot_minutes)
         except ValueError:
             day, start, end, every = self._today(), time(0), time(0), 0
+        try:
+            area = self._area(staff, _field(form, "area")) or DEFAULT_AREA
+        except PermissionError as asked:
+            return await self._refused(staff, f"callbacks area={asked}")
         if not 5 <= every <= 240 or start >= end:
             error = self.console._t(N_("console.calls.bad_form"))
-            return await self._render(staff, day, error=error, status_code=400)
+            return await self._render(staff, day, area, error=error, status_code=400)
         now = self.console.queue.clock()
-        wanted = [s for s in series(self.schedule, day, start, end, every) if s > now]
-        fitting = [s for s in wanted if in_opening_hours(self.schedule, s, every)]
-        added = await run_in_threadpool(self.calls.publish, staff.id, fitting, every)
+        schedule = self.schedules.get(area, self.schedule)
+        wanted = [s for s in series(schedule, day, start, end, every) if s > now]
+        fitting = [s for s in wanted if in_opening_hours(schedule, s, every)]
+        added = await run_in_threadpool(self.calls.publish, staff.id, fitting, every, area)
         skipped = len(wanted) - len(fitting)
+        shown = f"&area={area}" if self.console.area_names else ""
         return RedirectResponse(
-            f"/staff/calls?day={day.isoformat()}&done=published&n={added}&skipped={skipped}",
+            f"/staff/calls?day={day.isoformat()}&done=published&n={added}&skipped={skipped}"
+            + shown,
             303,
         )
 
@@ -231,6 +285,10 @@ class CallPages:
             return Response(status_code=404)
         slot_id = int(raw)
         day = _field(form, "day")
+        own = self._own(staff)
+        slot_area = await run_in_threadpool(self.calls.area_of, slot_id)
+        if slot_area is not None and own not in (ALL_AREAS, slot_area):
+            return await self._refused(staff, f"callback slot {slot_id} area={slot_area}")
         try:
             if action == "remove":
                 if not await run_in_threadpool(self.calls.remove, slot_id, staff.id):
@@ -251,7 +309,8 @@ class CallPages:
             except ValueError:
                 shown = self._today()
             error = self.console._t(N_("console.calls.refused"))
-            return await self._render(staff, shown, error=error, status_code=409)
+            mine = None if own == ALL_AREAS else own
+            return await self._render(staff, shown, mine, error=error, status_code=409)
         if _field(form, "back") == "case" and reference:
             return RedirectResponse(f"/staff/case/{reference}#call", 303)
         done = {"remove": "removed", "cancel": "cancelled", "move": "moved"}.get(action, action)

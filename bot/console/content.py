@@ -3,7 +3,10 @@ answers about a service: its texts per language and register, its contact detail
 los office's opening hours. Each form previews before it saves; a value is checked
 (``bot.content_rules``) and refused with the field named; a save puts the change in force
 at once (here at once, in other replicas within seconds) and in the history, where each
-change shows its difference and can be reverted. The crisis lines are not edited here."""
+change shows its difference and can be reverted. The crisis lines are not edited here.
+
+With areas, the content is one area's: the editor's own (a leader or admin of all areas
+picks one); another area's is refused (403, audited)."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bot.areas import ALL_AREAS, DEFAULT_AREA
 from bot.console.content_view import (
     DAY_KEYS,
     FIELD_KEYS,
@@ -27,7 +31,7 @@ from bot.console.content_view import (
     text_default,
     text_rows,
 )
-from bot.content import LiveContent
+from bot.content import Effective, LiveContent
 from bot.content_rules import (
     CONTACT_FIELDS,
     REGISTERS,
@@ -39,8 +43,9 @@ from bot.content_rules import (
     hours_value,
     normalised,
 )
-from bot.settings import WEEKDAYS
+from bot.settings import WEEKDAYS, Settings
 from bot.staff import Permission, may
+from bot.store.areas import record_refusal
 from bot.store.content import ContentKey, ContentStore
 from flows.types import N_
 
@@ -57,6 +62,10 @@ SAVED_KEYS = {
     "reset": N_("console.content.saved.reset"),
     "reverted": N_("console.content.saved.reverted"),
 }
+
+
+class OtherArea(Exception):
+    """The editor asked for another area's content than their own."""
 
 
 def _field(form: FormData, name: str) -> str:
@@ -93,8 +102,9 @@ class ContentPages:
             return self.console._forbidden(acting[0])
         return acting
 
-    def _choice(self, get: Any) -> Choice:
-        """The service, language and register asked for (the first of each otherwise)."""
+    def _choice(self, get: Any, staff: Staff) -> Choice:
+        """The service, language, register and area asked for (the first of each otherwise;
+        the editor's own area). ``OtherArea`` when an editor of one area asks for another."""
         service = str(get("service") or "")
         language = str(get("language") or "")
         register = str(get("register") or "")
@@ -102,7 +112,38 @@ class ContentPages:
             service if service in self.settings.service_ids else self.settings.service_ids[0],
             language if language in self.languages else self.settings.languages.default,
             register if register in REGISTERS else REGISTERS[0],
+            self._area(str(get("area") or ""), staff),
         )
+
+    def _area(self, asked: str, staff: Staff) -> str:
+        """The area an editor edits: the one asked for, when theirs to edit; their own."""
+        if not self.live.areas.several:
+            return DEFAULT_AREA
+        own = staff.account.area
+        if own == ALL_AREAS:
+            return self.live.areas.known(asked)
+        if asked and asked != own:
+            raise OtherArea(asked)
+        return self.live.areas.known(own)
+
+    async def _chosen(self, get: Any, staff: Staff) -> Choice | Response:
+        """The choice, or 403 (audited) for another area's content."""
+        try:
+            return self._choice(get, staff)
+        except OtherArea as refused:
+            now = self.console.queue.clock()
+            detail = f"content area={str(refused)[:32]}"
+            await run_in_threadpool(record_refusal, self.store.sessions, now, staff.id, detail)
+            return self.console._forbidden(staff)
+
+    def _settings(self, choice: Choice) -> Settings:
+        """config.yml with the chosen area's overlay: the defaults beside staff's values."""
+        return self.live.areas.get(choice.area)
+
+    async def _base(self, choice: Choice) -> Effective:
+        """The content in force in the chosen area, read again now."""
+        await run_in_threadpool(self.live.reload)
+        return self.live.latest(choice.area)
 
     # --- the page ---------------------------------------------------------------------------
 
@@ -111,7 +152,9 @@ class ContentPages:
         staff = await self._editor_page(request)
         if isinstance(staff, Response):
             return staff
-        choice = self._choice(request.query_params.get)
+        choice = await self._chosen(request.query_params.get, staff)
+        if isinstance(choice, Response):
+            return choice
         saved = request.query_params.get("saved", "")
         return await self._render(staff, choice, saved=saved)
 
@@ -127,17 +170,16 @@ class ContentPages:
         refusals: list[Refusal] | None = None,
         previewing: bool = False,
     ) -> Response:
-        base = await run_in_threadpool(self.live.reload)
+        base = await self._base(choice)
+        settings = self._settings(choice)
         p = self.console.present
         refused = {r.field: r for r in refusals or []}
         values = dict(base.values)  # the preview: the draft over what is in force
         for field, value in (texts or {}).items():
-            values[ContentKey("text", choice.service, field, choice.language, choice.register)] = (
-                value
-            )
+            values[choice.key(field)] = value
         for field, value in (contacts or {}).items():
-            values[ContentKey("contact", choice.service, field)] = value
-        changes = await run_in_threadpool(self.store.history, choice.service)
+            values[ContentKey("contact", choice.service, field, area=choice.area)] = value
+        changes = await run_in_threadpool(self.store.history, choice.service, area=choice.area)
         defaults = self._defaults(base, choice, changes)
         history = await run_in_threadpool(history_rows, changes, defaults, p)
         problems = [
@@ -161,29 +203,38 @@ class ContentPages:
             register_name=p.t(REGISTER_KEYS[choice.register]),
             text_rows=text_rows(base, choice, texts or {}, refused, p),
             contact_rows=contact_rows(
-                self.settings, base, choice.service, contacts or {}, refused, p
+                settings, base, choice.service, contacts or {}, refused, p, choice.area
             ),
-            hours_rows=hours_rows(self.settings, base, hours or {}, refused, p),
-            preview=preview(self.settings, self.live.catalogs, values, choice, p),
+            hours_rows=hours_rows(settings, base, hours or {}, refused, p, choice.area),
+            preview=preview(settings, self.live.catalogs, values, choice, p),
             previewing=previewing,
             history=history,
             problems=problems,
             saved=p.t(SAVED_KEYS[saved]) if saved in SAVED_KEYS else "",
             crisis_lines=", ".join(line.number for line in self.settings.crisis_lines),
+            areas=self._area_choices(staff),
+            area_name=self.live.areas.names.get(choice.area, "") if self.live.areas.several else "",
         )
+
+    def _area_choices(self, staff: Staff) -> list[tuple[str, str]]:
+        """The areas an editor of all areas picks from (none for others, or without areas)."""
+        if not self.live.areas.several or staff.account.area != ALL_AREAS:
+            return []
+        return list(self.live.areas.names.items())
 
     def _defaults(self, base: Any, choice: Choice, changes: list[Any]) -> dict[ContentKey, str]:
         """Each changed key's default, for the history's differences."""
         defaults: dict[ContentKey, str] = {}
+        settings = self._settings(choice)
         for change in changes:
             key = change.key
             if key.kind == "text":
-                other = Choice(key.service, key.language, key.register)
+                other = Choice(key.service, key.language, key.register, key.area)
                 defaults[key] = text_default(base, other, key.field)
             elif key.kind == "contact":
-                defaults[key] = getattr(self.settings.service(key.service), key.field, None) or ""
+                defaults[key] = getattr(settings.service(key.service), key.field, None) or ""
             else:
-                hours = self.settings.opening_hours.weekly.get(key.field)
+                hours = settings.opening_hours.weekly.get(key.field)
                 defaults[key] = f"{hours[0]}-{hours[1]}" if hours else ""
         return defaults
 
@@ -206,8 +257,10 @@ class ContentPages:
         if isinstance(acting, Response):
             return acting
         staff, form = acting
-        choice = self._choice(form.get)
-        base = await run_in_threadpool(self.live.reload)
+        choice = await self._chosen(form.get, staff)
+        if isinstance(choice, Response):
+            return choice
+        base = await self._base(choice)
         draft = {field: _field(form, field.replace(".", "_")) for field in TEXT_FIELDS}
         refusals: list[Refusal] = []
         changes: dict[ContentKey, str | None] = {}
@@ -215,8 +268,7 @@ class ContentPages:
             default = text_default(base, choice, field)
             plain = base.t.default(f"service.{choice.service}.{field}", choice.language)
             refusals += check_text(field, field, value, plain or default)
-            key = ContentKey("text", choice.service, field, choice.language, choice.register)
-            changes[key] = None if value == default else value
+            changes[choice.key(field)] = None if value == default else value
         if refusals or form.get("action") != "save":
             return await self._render(
                 staff, choice, texts=draft, refusals=refusals, previewing=not refusals
@@ -230,16 +282,18 @@ class ContentPages:
         if isinstance(acting, Response):
             return acting
         staff, form = acting
-        choice = self._choice(form.get)
+        choice = await self._chosen(form.get, staff)
+        if isinstance(choice, Response):
+            return choice
         draft = {field: _field(form, field) for field in CONTACT_FIELDS}
         refusals = [r for field, value in draft.items() for r in check_contact(field, value)]
         if refusals or form.get("action") != "save":
             return await self._render(
                 staff, choice, contacts=draft, refusals=refusals, previewing=not refusals
             )
-        configured = self.settings.service(choice.service)
+        configured = self._settings(choice).service(choice.service)
         changes: dict[ContentKey, str | None] = {
-            ContentKey("contact", choice.service, field): (
+            ContentKey("contact", choice.service, field, area=choice.area): (
                 None if value == (getattr(configured, field) or "") else value
             )
             for field, value in draft.items()
@@ -253,7 +307,9 @@ class ContentPages:
         if isinstance(acting, Response):
             return acting
         staff, form = acting
-        choice = self._choice(form.get)
+        choice = await self._chosen(form.get, staff)
+        if isinstance(choice, Response):
+            return choice
         draft: dict[str, tuple[str, str] | None] = {}
         refusals: list[Refusal] = []
         changes: dict[ContentKey, str | None] = {}
@@ -262,10 +318,11 @@ class ContentPages:
             closed = form.get(f"closed-{day}") == "1"
             draft[day] = None if closed else (opens, closes)
             refusals += check_hours(day, opens, closes, closed)
-            default = self.settings.opening_hours.weekly.get(day)
+            default = self._settings(choice).opening_hours.weekly.get(day)
             value = hours_value(opens, closes, closed)
             is_default = (default is None and closed) or (default == (opens, closes) and not closed)
-            changes[ContentKey("hours", "", day)] = None if is_default else value
+            key = ContentKey("hours", "", day, area=choice.area)
+            changes[key] = None if is_default else value
         if refusals:
             return await self._render(staff, choice, hours=draft, refusals=refusals)
         await run_in_threadpool(self.store.save, changes, staff.id)
@@ -277,13 +334,15 @@ class ContentPages:
         if isinstance(acting, Response):
             return acting
         staff, form = acting
-        choice = self._choice(form.get)
+        choice = await self._chosen(form.get, staff)
+        if isinstance(choice, Response):
+            return choice
         field = _field(form, "field")
         if field in TEXT_FIELDS:
-            key = ContentKey("text", choice.service, field, choice.language, choice.register)
-            anchor = "texts"
+            key, anchor = choice.key(field), "texts"
         elif field in CONTACT_FIELDS:
-            key, anchor = ContentKey("contact", choice.service, field), "contact"
+            key = ContentKey("contact", choice.service, field, area=choice.area)
+            anchor = "contact"
         else:
             return Response(status_code=400)
         await run_in_threadpool(self.store.save, {key: None}, staff.id, "content_reset")
@@ -296,24 +355,28 @@ class ContentPages:
             return acting
         staff, form = acting
         raw = str(request.path_params.get("change", ""))
-        change = (
-            await run_in_threadpool(self.store.revert, int(raw), staff.id)
-            if raw.isdigit()
-            else None
-        )
+        found = await run_in_threadpool(self.store.change, int(raw)) if raw.isdigit() else None
+        if found is None:
+            return Response(status_code=404)
+        asked = {**dict(form), "area": found.key.area}
+        chosen = await self._chosen(asked.get, staff)
+        if isinstance(chosen, Response):  # another area's change
+            return chosen
+        change = await run_in_threadpool(self.store.revert, found.id, staff.id)
         if change is None:
             return Response(status_code=404)
-        key = change.key
-        choice = self._choice(form.get)
+        key, choice = change.key, chosen
         if key.kind == "text":
-            choice = Choice(key.service, key.language, key.register)
+            choice = Choice(key.service, key.language, key.register, key.area)
         elif key.kind == "contact":
-            choice = Choice(key.service, choice.language, choice.register)
+            choice = Choice(key.service, choice.language, choice.register, key.area)
         return await self._saved(choice, "reverted", "history")
 
     async def _saved(self, choice: Choice, saved: str, anchor: str) -> Response:
         await run_in_threadpool(self.live.reload)  # here at once; other replicas: the revision
         query = f"service={choice.service}&language={choice.language}&register={choice.register}"
+        if choice.area != DEFAULT_AREA:
+            query += f"&area={choice.area}"
         return RedirectResponse(f"/staff/content?{query}&saved={saved}#{anchor}", 303)
 
     def routes(self) -> list[BaseRoute]:

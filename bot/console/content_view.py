@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bot.areas import DEFAULT_AREA
 from bot.channels.links import LinkFacts
 from bot.channels.sms import (
     GSM_PART,
@@ -71,6 +72,14 @@ class Choice:
     service: str
     language: str
     register: str
+    area: str = DEFAULT_AREA
+    """The area whose content it is (``default``: the top level, the only one without areas)."""
+
+    def key(self, field: str, register: str | None = None) -> ContentKey:
+        """The key of one of this choice's texts (in ``register``, else the chosen one)."""
+        return ContentKey(
+            "text", self.service, field, self.language, register or self.register, self.area
+        )
 
 
 def text_default(base: Effective, choice: Choice, field: str) -> str:
@@ -80,7 +89,7 @@ def text_default(base: Effective, choice: Choice, field: str) -> str:
     found = base.t.default(key, choice.language)
     if found or choice.register != "youth":
         return found
-    adult = ContentKey("text", choice.service, field, choice.language, "adult")
+    adult = choice.key(field, "adult")
     return base.values.get(adult) or base.t.default(
         catalog_key(choice.service, field), choice.language
     )
@@ -96,7 +105,7 @@ def text_rows(
     """The four texts: the default beside the value in force (or as the draft has it)."""
     rows = []
     for field in TEXT_FIELDS:
-        key = ContentKey("text", choice.service, field, choice.language, choice.register)
+        key = choice.key(field)
         default = text_default(base, choice, field)
         own = base.values.get(key)
         rows.append(
@@ -120,13 +129,14 @@ def contact_rows(
     draft: Mapping[str, str],
     refusals: Mapping[str, Refusal],
     p: Presenter,
+    area: str = DEFAULT_AREA,
 ) -> list[dict[str, Any]]:
-    """The service's contact details: config.yml's beside the ones in force."""
+    """The service's contact details: config.yml's (the area's) beside the ones in force."""
     configured = settings.service(service)
     rows = []
     for field in CONTACT_FIELDS:
         default = getattr(configured, field) or ""
-        own = base.values.get(ContentKey("contact", service, field))
+        own = base.values.get(ContentKey("contact", service, field, area=area))
         rows.append(
             {
                 "field": field,
@@ -148,12 +158,14 @@ def hours_rows(
     draft: Mapping[str, tuple[str, str] | None],
     refusals: Mapping[str, Refusal],
     p: Presenter,
+    area: str = DEFAULT_AREA,
 ) -> list[dict[str, Any]]:
-    """The los office's opening hours per weekday: config.yml's beside the ones in force."""
+    """The los office's opening hours per weekday: config.yml's (the area's) beside the ones
+    in force."""
     rows = []
     for day in WEEKDAYS:
         default = settings.opening_hours.weekly.get(day)
-        own = base.values.get(ContentKey("hours", "", day))
+        own = base.values.get(ContentKey("hours", "", day, area=area))
         in_force = parse_hours(own) if own is not None else default
         hours = draft.get(day, in_force)
         rows.append(

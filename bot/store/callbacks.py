@@ -1,7 +1,8 @@
 """Callback slots in the store: the times a los (or the roster) can call a family back, each
 holding at most one case's call. Booking is one conditional UPDATE (of two families at
 once, exactly one gets the slot); a reminder is claimed the same way (sent once, whichever
-worker gets there). A booking names the case only; the number stays in the case.
+worker gets there). A booking names the case only; the number stays in the case. A slot
+belongs to an area: its families are offered it, its staff act on it.
 
 The module functions run inside the caller's transaction (the router's step, retention,
 erasure); ``Callbacks`` is the console's and the jobs' repository."""
@@ -15,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.areas import DEFAULT_AREA
 from bot.clock import Clock
 from bot.store.audit import audit
 from bot.store.enums import OPEN_STATUSES, CaseStatus
@@ -51,6 +53,7 @@ class Call:
     done_at: datetime | None = None
     done_by: str | None = None
     reminded_at: datetime | None = None
+    area: str = DEFAULT_AREA
 
 
 def utc(moment: datetime) -> datetime:
@@ -58,11 +61,15 @@ def utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-def free_starts(session: Session, after: datetime, until: datetime) -> list[datetime]:
-    """The distinct starts of free slots from ``after`` up to ``until``, earliest first."""
+def free_starts(
+    session: Session, after: datetime, until: datetime, area: str = DEFAULT_AREA
+) -> list[datetime]:
+    """The distinct starts of ``area``'s free slots from ``after`` up to ``until``, earliest
+    first."""
     rows = session.scalars(
         select(CallbackSlot.starts_at)
         .where(
+            CallbackSlot.area == area,
             CallbackSlot.case_id.is_(None),
             CallbackSlot.starts_at >= utc(after),
             CallbackSlot.starts_at < utc(until),
@@ -75,12 +82,17 @@ def free_starts(session: Session, after: datetime, until: datetime) -> list[date
 
 
 def book(session: Session, case: Case, starts_at: datetime, now: datetime) -> int:
-    """Book a free slot starting at ``starts_at`` for the case (its earlier booking, if any,
-    is let go); the slot's id. ``SlotTaken`` when none is free any more."""
+    """Book a free slot of the case's area starting at ``starts_at`` for the case (its
+    earlier booking, if any, is let go); the slot's id. ``SlotTaken`` when none is free any
+    more."""
     release(session, CallbackSlot.case_id == case.id)
     candidates = session.scalars(
         select(CallbackSlot.id)
-        .where(CallbackSlot.starts_at == utc(starts_at), CallbackSlot.case_id.is_(None))
+        .where(
+            CallbackSlot.starts_at == utc(starts_at),
+            CallbackSlot.case_id.is_(None),
+            CallbackSlot.area == case.area,
+        )
         .order_by(CallbackSlot.id)
     ).all()
     for slot_id in candidates:
@@ -144,6 +156,7 @@ def _call(slot: CallbackSlot, case: Case | None) -> Call:
         aware(slot.done_at) if slot.done_at else None,
         slot.done_by,
         aware(slot.reminded_at) if slot.reminded_at else None,
+        slot.area,
     )
 
 
@@ -154,20 +167,30 @@ class Callbacks:
         self.sessions = sessions
         self.clock = clock
 
-    def publish(self, staff_id: str, starts: Iterable[datetime], minutes: int) -> int:
-        """Publish slots (one call each) in ``staff_id``'s name; a time she published already
-        is left as it is. How many are new. Audited (the count, never a case)."""
+    def publish(
+        self, staff_id: str, starts: Iterable[datetime], minutes: int, area: str = DEFAULT_AREA
+    ) -> int:
+        """Publish ``area``'s slots (one call each) in ``staff_id``'s name; a time she
+        published there already is left as it is. How many are new. Audited (the count,
+        never a case)."""
         now = self.clock()
         with self.sessions.begin() as session:
-            added = _add_missing(session, staff_id, starts, minutes, now)
+            added = _add_missing(session, staff_id, starts, minutes, now, area)
             if added:
-                audit(session, now, staff_id, "callbacks_published", detail=f"{added} slots")
+                shown = f"{added} slots" + ("" if area == DEFAULT_AREA else f" area={area}")
+                audit(session, now, staff_id, "callbacks_published", detail=shown)
             return added
 
-    def generate(self, starts: Iterable[datetime], minutes: int) -> int:
-        """The slots from the opening hours and roster that do not exist yet (a job)."""
+    def generate(self, starts: Iterable[datetime], minutes: int, area: str = DEFAULT_AREA) -> int:
+        """``area``'s slots from its opening hours and roster that do not exist yet (a
+        job)."""
         with self.sessions.begin() as session:
-            return _add_missing(session, GENERATED, starts, minutes, self.clock())
+            return _add_missing(session, GENERATED, starts, minutes, self.clock(), area)
+
+    def area_of(self, slot_id: int) -> str | None:
+        """The area of the slot (None when there is no such slot)."""
+        with self.sessions() as session:
+            return session.scalar(select(CallbackSlot.area).where(CallbackSlot.id == slot_id))
 
     def remove(self, slot_id: int, staff_id: str) -> bool:
         """Take a free slot away (a booked one stays: cancel its call). Audited."""
@@ -183,16 +206,19 @@ class Callbacks:
             audit(session, now, staff_id, "callback_slot_removed", detail=f"slot {slot_id}")
             return True
 
-    def between(self, start: datetime, end: datetime) -> list[Call]:
+    def between(self, start: datetime, end: datetime, area: str | None = None) -> list[Call]:
         """Every slot from ``start`` to ``end`` (the day's calls and the free slots), by
-        time."""
+        time: ``area``'s (None: every area's)."""
+        query = (
+            select(CallbackSlot, Case)
+            .outerjoin(Case, Case.id == CallbackSlot.case_id)
+            .where(CallbackSlot.starts_at >= utc(start), CallbackSlot.starts_at < utc(end))
+            .order_by(CallbackSlot.starts_at, CallbackSlot.id)
+        )
+        if area is not None:
+            query = query.where(CallbackSlot.area == area)
         with self.sessions() as session:
-            rows = session.execute(
-                select(CallbackSlot, Case)
-                .outerjoin(Case, Case.id == CallbackSlot.case_id)
-                .where(CallbackSlot.starts_at >= utc(start), CallbackSlot.starts_at < utc(end))
-                .order_by(CallbackSlot.starts_at, CallbackSlot.id)
-            ).all()
+            rows = session.execute(query).all()
             return [_call(slot, case) for slot, case in rows]
 
     def for_case(self, reference: str) -> Call | None:
@@ -212,10 +238,12 @@ class Callbacks:
                 return None, None
             return found[1], booked_for(session, found[0])
 
-    def free_after(self, after: datetime, until: datetime) -> list[datetime]:
-        """Free starts (for the console's "move to")."""
+    def free_after(
+        self, after: datetime, until: datetime, area: str = DEFAULT_AREA
+    ) -> list[datetime]:
+        """``area``'s free starts (for the console's "move to")."""
         with self.sessions() as session:
-            return free_starts(session, after, until)
+            return free_starts(session, after, until, area)
 
     def _booked(self, session: Session, slot_id: int) -> tuple[CallbackSlot, Case]:
         row = session.execute(
@@ -310,7 +338,12 @@ class Callbacks:
 
 
 def _add_missing(
-    session: Session, owner: str, starts: Iterable[datetime], minutes: int, now: datetime
+    session: Session,
+    owner: str,
+    starts: Iterable[datetime],
+    minutes: int,
+    now: datetime,
+    area: str = DEFAULT_AREA,
 ) -> int:
     wanted = sorted({utc(s) for s in starts})
     if not wanted:
@@ -319,12 +352,15 @@ def _add_missing(
         aware(m)
         for m in session.scalars(
             select(CallbackSlot.starts_at).where(
-                CallbackSlot.owner == owner, CallbackSlot.starts_at.in_(wanted)
+                CallbackSlot.owner == owner,
+                CallbackSlot.area == area,
+                CallbackSlot.starts_at.in_(wanted),
             )
         )
     }
     fresh = [s for s in wanted if s not in known]
     session.add_all(
-        CallbackSlot(starts_at=s, minutes=minutes, owner=owner, created_at=now) for s in fresh
+        CallbackSlot(starts_at=s, minutes=minutes, owner=owner, created_at=now, area=area)
+        for s in fresh
     )
     return len(fresh)

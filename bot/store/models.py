@@ -557,8 +557,9 @@ class CallbackSlot(Base):
 
     __tablename__ = "callback_slots"
     __table_args__ = (
-        UniqueConstraint("starts_at", "owner", name="uq_callback_slot"),
+        UniqueConstraint("starts_at", "owner", "area", name="uq_callback_slot"),
         Index("ix_callback_slots_case", "case_id"),
+        Index("ix_callback_slots_area", "area", "starts_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -573,6 +574,8 @@ class CallbackSlot(Base):
     reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     done_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    area: Mapped[str] = mapped_column(String(32), default="default", server_default="default")
+    """The area whose families are offered it and whose staff act on it."""
 
 
 class TrustedInvite(Base):

@@ -31,6 +31,7 @@ from bot.store.models import (
 )
 from bot.store.own_voice import Round, rounds_of
 from bot.store.repo import record_event
+from bot.trusted_codes import mask_codes
 from flows.case import case_closed_event
 
 
@@ -251,7 +252,7 @@ def _conversation(session: Session, case: Case, now: datetime) -> tuple[CaseMess
     for m in session.scalars(query.order_by(Message.id)):
         if m.direction == Direction.OUT and m.buttons:
             offered = _labels(m.buttons)
-        text = m.text
+        text = mask_codes(m.text)  # a trusted person's code is the young person's alone
         if not text.strip() and m.button and m.direction == Direction.IN:
             text = offered.get(m.button, "")
         if not text.strip():
@@ -446,7 +447,8 @@ class QueueRepo:
                     .order_by(Message.id)
                 ).all()
                 messages = [
-                    (m.created_at.isoformat(timespec="minutes"), m.sender, m.text) for m in rows
+                    (m.created_at.isoformat(timespec="minutes"), m.sender, mask_codes(m.text))
+                    for m in rows
                 ]
                 conversation = _conversation(session, case, now)
             notes = tuple(

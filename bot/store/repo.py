@@ -873,6 +873,19 @@ class Store:
             ).all()
             return [(row[0], row[1]) for row in rows]
 
+    def areas_of(self, channel: str, addresses: Sequence[str]) -> dict[str, str]:
+        """The area of each of these conversations on a channel (by address hash)."""
+        if not addresses:
+            return {}
+        with self.sessions() as session:
+            rows = session.execute(
+                select(Conversation.address_hash, Conversation.area).where(
+                    Conversation.channel == channel,
+                    Conversation.address_hash.in_(list(addresses)),
+                )
+            ).all()
+            return {row[0]: row[1] for row in rows}
+
 
 def _delivery(rows: Sequence[Outbox], choices_before: Sequence[int] = ()) -> Delivery:
     return Delivery(
