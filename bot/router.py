@@ -33,7 +33,7 @@ from bot.settings import Settings
 from bot.staff import Staffing
 from bot.store import participants
 from bot.store.accounts import StaffAccounts
-from bot.store.callbacks import SlotTaken, free_starts
+from bot.store.callbacks import Callbacks, SlotTaken
 from bot.store.effects import EffectRunner
 from bot.store.enums import OPEN_STATUSES, CaseStatus, Direction, DocumentType
 from bot.store.repo import PendingMessage, Store, StoredReply, aware
@@ -124,6 +124,7 @@ class Router:
         self.catalogs = catalogs
         self.secret = secret
         self.clock = clock
+        self.calls = Callbacks(store.sessions, clock)
         self.areas = self.content.areas
         """Every area's settings, and which entry leads where (one without ``areas:``)."""
         self.schedule = Schedule(
@@ -202,8 +203,7 @@ class Router:
             return ()
         rules = self.settings.callbacks
         until = now + timedelta(days=rules.days_ahead, hours=1)
-        with self.store.sessions() as session:
-            starts = free_starts(session, now, until, area)
+        starts = self.calls.free_after(now, until, area)
         return offerable(schedule or self.schedule, rules, now, starts)
 
     async def handle(
@@ -503,10 +503,9 @@ class Router:
         hash, who takes part in the state's case, whether this conversation takes part."""
         code = trusted.typed_code(text)
         typed = code_hash(self.secret, code) if code is not None else None
-        with self.store.sessions() as session:
-            found = participants.facts(
-                session, conversation_id, state.case_ref, state.extra, typed, now
-            )
+        found = participants.facts(
+            self.store.sessions, conversation_id, state.case_ref, state.extra, typed, now
+        )
         fresh = new_code()
         minutes = timedelta(minutes=self.settings.trusted.code_minutes)
         return replace(

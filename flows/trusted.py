@@ -242,11 +242,11 @@ def _tries(state: ConversationState, ctx: FlowContext) -> tuple[int, datetime]:
     count, _, first = raw.partition(":")
     try:
         since = datetime.fromisoformat(first)
-        window = timedelta(minutes=ctx.settings.trusted.tries_window_minutes)
-        if count.isdigit() and ctx.now - since < window:
-            return int(count), since
-    except ValueError:
-        pass
+    except ValueError:  # no tries yet (or an unreadable value): a fresh window
+        return 0, ctx.now
+    window = timedelta(minutes=ctx.settings.trusted.tries_window_minutes)
+    if count.isdigit() and ctx.now - since < window:
+        return int(count), since
     return 0, ctx.now
 
 

@@ -4,15 +4,12 @@ separate, and one the folds cannot learn."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from bot.settings import PROJECT_ROOT
-from nlu.rasa_runtime import RasaPaths, rasa_environment
+from tests.rasa_env import run_in_rasa
 
 pytestmark = pytest.mark.rasa
 
@@ -23,15 +20,7 @@ WORDS = {
 }
 
 
-def folds_report(
-    tmp_path: Path, intents: list[str], texts: list[str], vectors: np.ndarray
-) -> str:
-    paths = RasaPaths.from_env()
-    python = paths.venv / "bin" / "python"
-    if not python.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"Rasa is not installed at {paths.venv}; scripts/setup.sh installs it")
-        pytest.skip("Rasa is not installed here (scripts/setup.sh installs it)")
+def folds_report(tmp_path: Path, intents: list[str], texts: list[str], vectors: np.ndarray) -> str:
     data = tmp_path / "data.npz"
     np.savez(
         data,
@@ -40,17 +29,9 @@ def folds_report(
         intents=np.array(intents),
         languages=np.array(["nb"] * len(texts)),
     )
-    env = {**rasa_environment(), "PYTHONPATH": str(PROJECT_ROOT)}
-    completed = subprocess.run(
-        [str(python), "-m", "nlu.crossval", "--data", str(data), "--folds", "2"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr[-2000:]
-    return completed.stdout
+    argv = ["nlu.crossval", "--data", str(data), "--folds", "2"]
+    probe = f"import runpy, sys; sys.argv = {argv!r}; runpy.run_module('nlu.crossval', run_name='__main__')"
+    return run_in_rasa(probe).stdout
 
 
 def test_intents_the_ngrams_tell_apart_are_found_in_every_fold(tmp_path: Path) -> None:

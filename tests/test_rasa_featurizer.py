@@ -6,17 +6,14 @@ would have computed itself."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import textwrap
 
 import numpy as np
 import pytest
 
-from bot.settings import PROJECT_ROOT
 from nlu.embeddings import E5Embedder, e5_available, usable_vector
 from nlu.rasa_client import sentence_vector
-from nlu.rasa_runtime import RasaPaths, serving_environment
+from tests.rasa_env import run_in_rasa
 
 pytestmark = pytest.mark.rasa
 
@@ -49,28 +46,6 @@ FEATURIZER_PROBE = textwrap.dedent(
     print("OUTPUT " + json.dumps({k: v for k, v in output.items() if k != "text_tokens"}))
     """
 )
-
-
-def run_in_rasa(probe: str) -> subprocess.CompletedProcess[str]:
-    """Run a probe script in the Rasa environment (skipped where Rasa is not installed,
-    failed in CI); it must succeed."""
-    paths = RasaPaths.from_env()
-    python = paths.venv / "bin" / "python"
-    if not python.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"Rasa is not installed at {paths.venv}; scripts/setup.sh installs it")
-        pytest.skip("Rasa is not installed here (scripts/setup.sh installs it)")
-    completed = subprocess.run(
-        [str(python), "-c", probe],
-        cwd=PROJECT_ROOT,
-        env=serving_environment(),
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr[-2000:]
-    return completed
 
 
 def test_the_rasa_featurizer_adds_one_sentence_vector_per_message() -> None:

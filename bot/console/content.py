@@ -126,6 +126,15 @@ class ContentPages:
             raise OtherArea(asked)
         return self.live.areas.known(own)
 
+    async def _editing(self, request: Request) -> tuple[Staff, FormData, Choice] | Response:
+        """A signed-in editor's form and the content it is about (a Response: refused)."""
+        acting = await self._editor(request)
+        if isinstance(acting, Response):
+            return acting
+        staff, form = acting
+        choice = await self._chosen(form.get, staff)
+        return choice if isinstance(choice, Response) else (staff, form, choice)
+
     async def _chosen(self, get: Any, staff: Staff) -> Choice | Response:
         """The choice, or 403 (audited) for another area's content."""
         try:
@@ -253,13 +262,10 @@ class ContentPages:
     async def texts(self, request: Request) -> Response:
         """POST /staff/content/texts: preview or save the four texts of one service, language
         and register. A text like the default is kept as the default."""
-        acting = await self._editor(request)
-        if isinstance(acting, Response):
-            return acting
-        staff, form = acting
-        choice = await self._chosen(form.get, staff)
-        if isinstance(choice, Response):
-            return choice
+        chosen = await self._editing(request)
+        if isinstance(chosen, Response):
+            return chosen
+        staff, form, choice = chosen
         base = await self._base(choice)
         draft = {field: _field(form, field.replace(".", "_")) for field in TEXT_FIELDS}
         refusals: list[Refusal] = []
@@ -278,13 +284,10 @@ class ContentPages:
 
     async def contact(self, request: Request) -> Response:
         """POST /staff/content/contact: preview or save a service's contact details."""
-        acting = await self._editor(request)
-        if isinstance(acting, Response):
-            return acting
-        staff, form = acting
-        choice = await self._chosen(form.get, staff)
-        if isinstance(choice, Response):
-            return choice
+        chosen = await self._editing(request)
+        if isinstance(chosen, Response):
+            return chosen
+        staff, form, choice = chosen
         draft = {field: _field(form, field) for field in CONTACT_FIELDS}
         refusals = [r for field, value in draft.items() for r in check_contact(field, value)]
         if refusals or form.get("action") != "save":
@@ -303,13 +306,10 @@ class ContentPages:
 
     async def hours(self, request: Request) -> Response:
         """POST /staff/content/hours: the los office's opening hours per weekday."""
-        acting = await self._editor(request)
-        if isinstance(acting, Response):
-            return acting
-        staff, form = acting
-        choice = await self._chosen(form.get, staff)
-        if isinstance(choice, Response):
-            return choice
+        chosen = await self._editing(request)
+        if isinstance(chosen, Response):
+            return chosen
+        staff, form, choice = chosen
         draft: dict[str, tuple[str, str] | None] = {}
         refusals: list[Refusal] = []
         changes: dict[ContentKey, str | None] = {}
@@ -330,13 +330,10 @@ class ContentPages:
 
     async def reset(self, request: Request) -> Response:
         """POST /staff/content/reset: one text or contact detail back to its default."""
-        acting = await self._editor(request)
-        if isinstance(acting, Response):
-            return acting
-        staff, form = acting
-        choice = await self._chosen(form.get, staff)
-        if isinstance(choice, Response):
-            return choice
+        chosen = await self._editing(request)
+        if isinstance(chosen, Response):
+            return chosen
+        staff, form, choice = chosen
         field = _field(form, "field")
         if field in TEXT_FIELDS:
             key, anchor = choice.key(field), "texts"

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Select, delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.store.audit import audit
 from bot.store.enums import OPEN_STATUSES, Direction, Sender
@@ -68,7 +68,7 @@ def _open_case(session: Session, case_id: int) -> Case | None:
 
 
 def facts(
-    session: Session,
+    sessions: sessionmaker[Session],
     conversation_id: int,
     case_ref: str | None,
     extra: dict[str, str],
@@ -77,7 +77,19 @@ def facts(
 ) -> TrustedFacts:
     """What a step may need: who is in the state's case (when it is this conversation's),
     whether this conversation takes part in an open case, the code sent, the invitation
-    being joined."""
+    being joined (one read-only session)."""
+    with sessions() as session:
+        return _facts(session, conversation_id, case_ref, extra, typed_hash, now)
+
+
+def _facts(
+    session: Session,
+    conversation_id: int,
+    case_ref: str | None,
+    extra: dict[str, str],
+    typed_hash: str | None,
+    now: datetime,
+) -> TrustedFacts:
     listed: tuple[Member, ...] = ()
     if case_ref is not None:
         case = session.scalars(select(Case).where(Case.reference == case_ref)).first()
