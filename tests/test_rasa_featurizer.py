@@ -13,6 +13,7 @@ import pytest
 
 from nlu.embeddings import E5Embedder, e5_available, usable_vector
 from nlu.rasa_client import sentence_vector
+from nlu.topic_classifier import VECTOR_WEIGHT
 from tests.rasa_env import run_in_rasa
 
 pytestmark = pytest.mark.rasa
@@ -110,7 +111,10 @@ CLASSIFIER_PROBE = textwrap.dedent(
     from scipy import sparse
     from nlu.topic_classifier import _unit
     features = sparse.hstack(
-        [sparse.csr_matrix(_unit(vectors[[0, 3]] - loaded.mean)), reference.transform(probe)]
+        [
+            sparse.csr_matrix(loaded.vector_weight * _unit(vectors[[0, 3]] - loaded.mean)),
+            reference.transform(probe),
+        ]
     ).tocsr()
     scores = np.asarray(features @ loaded.coef.T) + loaded.intercept
     softmax = np.exp(scores - scores.max(axis=1, keepdims=True))
@@ -119,7 +123,7 @@ CLASSIFIER_PROBE = textwrap.dedent(
     print("RESULT " + json.dumps({
         "best": [loaded.classes[int(np.argmax(r))] for r in rows],
         "sums": rows.sum(axis=1).tolist(), "same": bool(same), "grams": bool(grams_equal),
-        "as_scikit": bool(as_scikit),
+        "as_scikit": bool(as_scikit), "weight": loaded.vector_weight,
     }))
     """
 )
@@ -135,3 +139,4 @@ def test_the_topic_classifier_fits_saves_loads_and_reads_a_message_as_it_was_tra
     assert result["best"] == ["svc_helsestasjon", "svc_ppt"]
     assert np.allclose(result["sums"], 1.0, atol=1e-5)
     assert result["same"] and result["grams"] and result["as_scikit"]
+    assert result["weight"] == VECTOR_WEIGHT != 1.0  # the e5 block's scale is kept with it

@@ -19,7 +19,7 @@ from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from nlu.topic_classifier import DEFAULT_C, TopicClassifier
+from nlu.topic_classifier import DEFAULT_C, VECTOR_WEIGHT, TopicClassifier
 
 log = logging.getLogger(__name__)
 RANKING = "ranking_length"
@@ -41,9 +41,10 @@ class E5TopicClassifier(IntentClassifier, GraphComponent):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        """C (inverse regularisation, chosen on a split of the training data), iterations,
-        and how many intents the ranking lists."""
-        return {"C": DEFAULT_C, "max_iter": 3000, RANKING: 10}
+        """C (inverse regularisation, chosen on a split of the training data), the e5
+        block's scale beside the n-grams, iterations, and how many intents the ranking
+        lists."""
+        return {"C": DEFAULT_C, "vector_weight": VECTOR_WEIGHT, "max_iter": 3000, RANKING: 10}
 
     def __init__(
         self,
@@ -87,6 +88,7 @@ class E5TopicClassifier(IntentClassifier, GraphComponent):
             [e.get(INTENT) for e in examples],
             c=float(self.config["C"]),
             max_iter=int(self.config["max_iter"]),
+            vector_weight=float(self.config["vector_weight"]),
         )
         with self._storage.write_to(self._resource) as directory:
             self.classifier.save(directory)
