@@ -4,7 +4,12 @@ It runs on every message on every path and never touches the network or the Rasa
 Recall comes first: every language's patterns are tried on every message (people switch
 languages, and detection of a short message can be wrong). Idioms ("jeg døde av latter",
 "this homework is killing me") are removed before matching by the lexicon's `not_crisis`
-patterns, span by span, so a real crisis in the same message still counts.
+patterns, span by span, so a real crisis in the same message still counts. Harm that is told,
+habitual or long-lasting with no danger now (a pupil told the teacher, "when he drinks",
+"has cut herself for a year") is removed the same way by the `not_acute` entries, each only
+when all of its `when` patterns are in the message too, and none of them when any language's
+`acute_now` pattern is ("right now", "is outside the school to fetch her", "won't stop
+bleeding", "nowhere to sleep tonight"): then everything counts as before.
 
 Every character is checked, however long the message. To keep that fast, each pattern
 carries the literal strings every match of it must contain (read from the parsed regex, see
@@ -257,6 +262,30 @@ def _core(string: str) -> str:
 
 
 @dataclass(frozen=True)
+class _NotAcute:
+    """Spans removed (``remove``) only if each of ``when`` is in the form too, and only when no
+    ``acute_now`` pattern is in the message (see ``CrisisDetector.check``)."""
+
+    remove: re.Pattern[str]
+    when: tuple[re.Pattern[str], ...]
+
+
+def _either_form(entry: Any) -> re.Pattern[str]:
+    """One entry as a regex tried on every form: its normalised and its folded source."""
+    return re.compile("|".join(f"(?:{s})" for s in dict.fromkeys(_sources(entry))))
+
+
+def _not_acute(entry: Any) -> _NotAcute:
+    if not (isinstance(entry, Mapping) and "remove" in entry):
+        raise ValueError(f"not a not_acute entry: {entry!r}")
+    when = entry.get("when") or ()
+    return _NotAcute(
+        _either_form(entry["remove"]),
+        tuple(_either_form(c) for c in ([when] if isinstance(when, str) else when)),
+    )
+
+
+@dataclass(frozen=True)
 class _Compiled:
     category: str
     language: str
@@ -296,9 +325,17 @@ class CrisisDetector:
         self.topics = {name: str(spec["topic"]) for name, spec in lexicon["categories"].items()}
         self._checks: list[_Compiled] = []
         exclusions: list[str] = []
+        acute_now: list[str] = []
+        self._not_acute: list[_NotAcute] = []
         for language, table in lexicon["languages"].items():
             for category, patterns in table.items():
+                if category == "not_acute":
+                    self._not_acute += [_not_acute(entry) for entry in patterns or ()]
+                    continue
                 pairs = [_sources(entry) for entry in patterns or ()]
+                if category == "acute_now":
+                    acute_now += [source for pair in pairs for source in pair]
+                    continue
                 if category == "not_crisis":
                     exclusions += [source for pair in pairs for source in pair]
                     continue
@@ -310,6 +347,7 @@ class CrisisDetector:
                     self._checks.append(_Compiled(category, str(language), plain, folded))
         self._checks.sort(key=lambda c: PRIORITY.index(c.category))
         self._exclusions = _Shortcut([_Alternation(exclusions)])
+        self._acute_now = _Shortcut([_Alternation(acute_now)])
         self._shortcut = _Shortcut([a for c in self._checks for a in (c.pattern, c.folded)])
 
     @classmethod
@@ -333,6 +371,8 @@ class CrisisDetector:
             [form if exclusions is None else exclusions.sub(" ", form) for form in group]
             for group in forms
         )
+        if self._not_acute and not self._is_acute([*forms[0], *forms[1]]):
+            written, folded = [self._calm(f) for f in written], [self._calm(f) for f in folded]
         regexes = self._shortcut.regexes(written + folded)  # for each check: plain, folded
         for n, check in enumerate(self._checks):
             plain, ascii_ = regexes[2 * n], regexes[2 * n + 1]
@@ -343,3 +383,19 @@ class CrisisDetector:
                     check.category, self.topics[check.category], check.language, self.version
                 )
         return None
+
+    def _is_acute(self, forms: list[str]) -> bool:
+        """Whether a form of the message (idioms not removed) says the danger is now."""
+        [acute] = self._acute_now.regexes(forms)
+        return acute is not None and any(acute.search(form) for form in forms)
+
+    def _calm(self, form: str) -> str:
+        """The form without the told, habitual or long-lasting harm whose context is in it."""
+        active = [
+            e.remove
+            for e in self._not_acute
+            if e.remove.search(form) and all(c.search(form) for c in e.when)
+        ]
+        for remove in active:
+            form = remove.sub(" ", form)
+        return form

@@ -26,6 +26,7 @@ PROBE_FILES = (
     "tests/data/crisis_probes_blind8.yml",  # set J: eight kinds fresh_blind8 found missing
     "tests/data/crisis_probes_blind9.yml",  # set K: the kinds of .3 and .4 and fresh_blind9, reworded
     "tests/data/crisis_probes_blind10.yml",  # set L: the kinds fresh_blind10 found missing, reworded
+    "tests/data/crisis_probes_precision11.yml",  # set M: told, habitual, long-lasting: not acute
 )
 PROBES = [yaml.safe_load((PROJECT_ROOT / name).read_text("utf-8")) for name in PROBE_FILES]
 HELDOUT = [
