@@ -28,7 +28,7 @@ from bot.store.queue_repo import QueueRepo
 from bot.store.repo import Store
 from bot.store.staff_records import StaffRecords
 from nlu.crisis import CrisisDetector
-from nlu.danger_sense import DangerSense
+from nlu.danger_sense import DangerSense, with_probe_crises
 from nlu.embeddings import E5Embedder, e5_available
 from nlu.fallback import FallbackMatcher
 from nlu.language import LanguageGuesser
@@ -80,9 +80,10 @@ def build_nlu_parts(languages: tuple[str, ...], cache_dir: Path | None = None) -
     embedder = E5Embedder() if e5_available() else None
     matcher = FallbackMatcher(read_examples(data_files()), embedder=embedder, cache_dir=cache_dir)
     trained = matcher.training_vectors()
-    danger = (
-        DangerSense(embedder, *trained, cache_dir=cache_dir) if embedder and trained else None
-    )
+    danger = None
+    if embedder is not None and trained is not None:
+        examples = with_probe_crises(embedder, *trained, cache_dir)
+        danger = DangerSense(embedder, *examples, cache_dir=cache_dir)
     return NluParts(
         CrisisDetector.from_file(CRISIS_LEXICON), LanguageGuesser(languages), matcher, danger
     )

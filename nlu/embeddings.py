@@ -161,15 +161,20 @@ def cached_array(
 
 
 def main() -> None:
-    """Build the offline matcher once, filling the cache (scripts/setup.sh runs this)."""
+    """Embed the training data and the danger sense's probes once, filling the cache
+    (scripts/setup.sh runs this)."""
     import time
 
+    from nlu.danger_sense import probe_crises
     from nlu.fallback import FallbackMatcher
     from nlu.training_data import data_files, read_examples
 
     start = time.perf_counter()
-    FallbackMatcher(read_examples(data_files()), embedder=E5Embedder())
-    print(f"Offline matcher's embeddings ready in {time.perf_counter() - start:.1f} s")
+    embedder = E5Embedder()
+    FallbackMatcher(read_examples(data_files()), embedder=embedder)
+    cached_embeddings(embedder, probe_crises())
+    seconds = time.perf_counter() - start
+    print(f"Offline matcher's and danger sense's embeddings ready in {seconds:.1f} s")
 
 
 if __name__ == "__main__":

@@ -198,7 +198,7 @@ def load_xsid(directory: Path, languages: Sequence[str] = XSID_LANGUAGES) -> dic
 
 
 def load_probes(paths: Iterable[Path]) -> dict[str, dict[str, list[str]]]:
-    """Crisis probe files (tests/data/crisis_probes.yml and the like) merged per language and
+    """Crisis probe files (nlu/crisis_probes/crisis_probes.yml and the like) merged per language and
     group (self_harm, danger, not_crisis)."""
     merged: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for path in paths:

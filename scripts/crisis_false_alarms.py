@@ -9,7 +9,7 @@ The xSID files are read where they lie (CC BY-SA 4.0); only the validation split
 
 Usage:
   .venv/bin/python scripts/crisis_false_alarms.py --xsid ../shared/data/xsid \\
-      --rasa-url http://127.0.0.1:5012 --probes tests/data/crisis_probes.yml [--show]
+      --rasa-url http://127.0.0.1:5012 --probes nlu/crisis_probes/crisis_probes.yml [--show]
 
 Without --rasa-url the offline matcher stands in for the model (as when Rasa is down).
 """

@@ -12,7 +12,7 @@ Recall is over the self_harm and danger lists; false alarms over not_crisis.
 --xsid FILE (tab-separated intent, variant, text; repeatable) counts lexicon flags on
 ordinary requests that are never a crisis.
 
-Usage: .venv/bin/python scripts/crisis_probe_report.py --probes tests/data/crisis_probes.yml
+Usage: .venv/bin/python scripts/crisis_probe_report.py --probes nlu/crisis_probes/crisis_probes.yml
          [--rasa-url http://127.0.0.1:5011] [--misses] [--xsid ../shared/data/xsid/no.valid.tsv]
 """
 
@@ -33,7 +33,7 @@ from nlu.training_data import data_files, read_examples
 
 TOPIC = {"self_harm": "psykisk_helse_rus", "danger": "barnevern"}
 CRISIS_INTENT = "crisis"
-DEFAULT_PROBES = PROJECT_ROOT / "tests/data/crisis_probes.yml"
+DEFAULT_PROBES = PROJECT_ROOT / "nlu/crisis_probes/crisis_probes.yml"
 Verdict = Callable[[str, str], bool]  # (group, text) -> flagged
 
 

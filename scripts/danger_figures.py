@@ -28,7 +28,7 @@ sys.path.insert(0, str(PROJECT_ROOT))
 from bot.app import CRISIS_LEXICON  # noqa: E402
 from nlu import xsid  # noqa: E402
 from nlu.crisis import CrisisDetector  # noqa: E402
-from nlu.danger_sense import THRESHOLD, DangerSense  # noqa: E402
+from nlu.danger_sense import THRESHOLD, DangerSense, with_probe_crises  # noqa: E402
 from nlu.embeddings import E5Embedder  # noqa: E402
 from nlu.fallback import FallbackMatcher  # noqa: E402
 from nlu.training_data import data_files, read_examples  # noqa: E402
@@ -99,7 +99,7 @@ def main() -> None:
     matcher = FallbackMatcher(read_examples(data_files()), embedder=embedder)
     trained = matcher.training_vectors()
     assert trained is not None
-    sense = DangerSense(embedder, *trained)
+    sense = DangerSense(embedder, *with_probe_crises(embedder, *trained))
     cases = args.cases or [
         PROJECT_ROOT / "tests/data/fresh",
         PROJECT_ROOT / "tests/data/fresh_final",

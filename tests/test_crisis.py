@@ -16,17 +16,17 @@ from bot.settings import PROJECT_ROOT
 from nlu.crisis import CrisisDetector, near
 
 PROBE_FILES = (
-    "tests/data/crisis_probes.yml",  # sets A-C
-    "tests/data/crisis_probes_warning_signs.yml",  # set D: warning signs that name no method
-    "tests/data/crisis_probes_acute.yml",  # set E: bleeding, overdose, abuse, a child hit now
-    "tests/data/crisis_probes_dialects.yml",  # set F: colloquial Arabic, Somali, nynorsk
-    "tests/data/crisis_probes_fresh6.yml",  # set G: a method or a time; a child locked in
-    "tests/data/crisis_probes_blind7.yml",  # set H: the misses of fresh_blind7
-    "tests/data/crisis_probes_kinds8.yml",  # set I: ten kinds the development sets found missing
-    "tests/data/crisis_probes_blind8.yml",  # set J: eight kinds fresh_blind8 found missing
-    "tests/data/crisis_probes_blind9.yml",  # set K: the kinds of .3 and .4 and fresh_blind9, reworded
-    "tests/data/crisis_probes_blind10.yml",  # set L: the kinds fresh_blind10 found missing, reworded
-    "tests/data/crisis_probes_precision11.yml",  # set M: told, habitual, long-lasting: not acute
+    "nlu/crisis_probes/crisis_probes.yml",  # sets A-C
+    "nlu/crisis_probes/crisis_probes_warning_signs.yml",  # set D: warning signs that name no method
+    "nlu/crisis_probes/crisis_probes_acute.yml",  # set E: bleeding, overdose, abuse, a child hit now
+    "nlu/crisis_probes/crisis_probes_dialects.yml",  # set F: colloquial Arabic, Somali, nynorsk
+    "nlu/crisis_probes/crisis_probes_fresh6.yml",  # set G: a method or a time; a child locked in
+    "nlu/crisis_probes/crisis_probes_blind7.yml",  # set H: the misses of fresh_blind7
+    "nlu/crisis_probes/crisis_probes_kinds8.yml",  # set I: ten kinds the development sets found missing
+    "nlu/crisis_probes/crisis_probes_blind8.yml",  # set J: eight kinds fresh_blind8 found missing
+    "nlu/crisis_probes/crisis_probes_blind9.yml",  # set K: the kinds of .3 and .4 and fresh_blind9, reworded
+    "nlu/crisis_probes/crisis_probes_blind10.yml",  # set L: the kinds fresh_blind10 found missing, reworded
+    "nlu/crisis_probes/crisis_probes_precision11.yml",  # set M: told, habitual, long-lasting: not acute
 )
 PROBES = [yaml.safe_load((PROJECT_ROOT / name).read_text("utf-8")) for name in PROBE_FILES]
 HELDOUT = [

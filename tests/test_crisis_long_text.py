@@ -112,7 +112,7 @@ def test_a_pattern_that_needs_no_known_string_always_runs(source: str) -> None:
 
 
 def everyday_and_crisis_texts() -> list[str]:
-    probes = yaml.safe_load((PROJECT_ROOT / "tests/data/crisis_probes.yml").read_text("utf-8"))
+    probes = yaml.safe_load((PROJECT_ROOT / "nlu/crisis_probes/crisis_probes.yml").read_text("utf-8"))
     texts = [t for groups in probes.values() for group in groups.values() for t in group]
     texts += [
         json.loads(line)["text"]

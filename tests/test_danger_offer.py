@@ -127,3 +127,26 @@ async def test_ordinary_questions_get_no_offer(offline_app: App, question: str) 
     asker = Citizen(offline_app, "asker-1")
     await asker.says(question)
     assert not any("i fare nå" in seen or "in danger now" in seen for seen in asker.seen)
+
+
+def test_the_danger_sense_learns_the_probes_acute_messages_and_none_of_their_calm_ones() -> None:
+    from nlu.danger_sense import PROBES_DIR, probe_crises
+    from nlu.evaluation import load_probes
+
+    acute = probe_crises()
+    probes = load_probes(sorted(PROBES_DIR.glob("*.yml")))
+    calm = {text for groups in probes.values() for text in groups.get("not_crisis", [])}
+    languages = {language for language, groups in probes.items() if groups.get("self_harm")}
+    assert len(acute) > 1000 and languages == {"nb", "nn", "en", "ar", "pl", "so", "uk"}
+    assert not calm & set(acute)
+
+
+async def test_the_running_danger_sense_has_learnt_the_probes_beside_the_training_data(
+    offline_app: App,
+) -> None:
+    from nlu.danger_sense import probe_crises
+
+    danger = offline_app.understander.danger
+    trained = offline_app.understander.fallback.training_vectors()
+    assert danger is not None and trained is not None
+    assert len(danger.crises) == trained[1].count("crisis") + len(probe_crises())

@@ -101,7 +101,13 @@ def needed_at_run_time() -> set[str]:
             "store/migrations/**/*.py",
             "store/migrations/*.mako",
         ],
-        "nlu": ["*.yml", "data/*.yml", "rasa/config.yml", "rasa/requirements.txt"],
+        "nlu": [
+            "*.yml",
+            "data/*.yml",
+            "crisis_probes/*.yml",
+            "rasa/config.yml",
+            "rasa/requirements.txt",
+        ],
     }
     names = {
         path.relative_to(PROJECT_ROOT).as_posix()
