@@ -56,6 +56,9 @@ class RecordedInbound:
     handle: str
     state_json: str
     duplicate: bool
+    first: PendingMessage | None = None
+    """The conversation's oldest unhandled message as the recording transaction saw it (this
+    one, unless older ones wait): the drain's first read, saved a trip. None for a duplicate."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,16 @@ class PendingMessage:
     version: int
     area: str = "default"
     """The conversation's area (whose settings and content answer it)."""
+
+
+@dataclass(frozen=True)
+class SavedStep:
+    """A step saved: the effects' extra replies, and the conversation's next unhandled
+    message as the step's transaction saw it (None: none waits), so that the router need
+    not ask again."""
+
+    extra: tuple[Outbound, ...]
+    next: PendingMessage | None
 
 
 @dataclass(frozen=True)
@@ -230,13 +243,15 @@ class Store:
         self._acknowledging.shutdown(wait=True)
 
     def step_facts(
-        self, case_ref: str | None, day: str
-    ) -> tuple[CaseStatus | None, dict[str, bool]]:
+        self, case_ref: str | None, day: str, also: Callable[[Session], T] | None = None
+    ) -> tuple[CaseStatus | None, dict[str, bool], T | None]:
         """What a flow step needs to know from outside its conversation: the status of its
-        case (None when it has none, or it was deleted) and the day's duty switches."""
+        case (None when it has none, or it was deleted), the day's duty switches, and what
+        ``also`` reads (a store function: the trusted-person facts), in one session."""
         with self.sessions() as session:
             status = None if case_ref is None else case_status(session, case_ref)
-            return status, dict(duty_switches(session, day))
+            switches = dict(duty_switches(session, day))
+            return status, switches, also(session) if also is not None else None
 
     def scrub(self) -> bool:
         """After a deletion: no copy of the deleted rows left in the database files."""
@@ -345,42 +360,45 @@ class Store:
             )
             session.add(message)
             session.flush()
+            older = session.scalars(
+                select(Message.id)
+                .where(
+                    Message.conversation_id == conversation.id,
+                    Message.handled_at.is_(None),
+                    Message.direction.in_((Direction.IN, Direction.EVENT)),
+                    Message.id < message.id,
+                )
+                .limit(1)
+            ).first()
             return RecordedInbound(
-                conversation.id, message.id, conversation.handle, conversation.state_json, False
+                conversation.id,
+                message.id,
+                conversation.handle,
+                conversation.state_json,
+                False,
+                first=_as_pending(message, conversation) if older is None else None,
             )
 
     def next_unhandled(self, conversation_id: int) -> PendingMessage | None:
         """The oldest unhandled message (or event) of a conversation, with its state."""
         with self.sessions() as session:
-            row = session.execute(
-                select(Message, Conversation)
-                .join(Conversation, Conversation.id == Message.conversation_id)
-                .where(
-                    Message.conversation_id == conversation_id,
-                    Message.handled_at.is_(None),
-                    Message.direction.in_((Direction.IN, Direction.EVENT)),
-                )
-                .order_by(Message.id)
-                .limit(1)
-            ).first()
-            if row is None:
-                return None
-            message, conversation = row
-            return PendingMessage(
-                id=message.id,
-                conversation_id=conversation.id,
-                channel=conversation.channel,
-                direction=Direction(message.direction),
-                text=message.text,
-                button=message.button,
-                media=message.media,
-                hint=message.hint,
-                attempts=message.attempts,
-                created_at=message.created_at,
-                state_json=conversation.state_json,
-                version=conversation.version,
-                area=conversation.area,
+            return self._pending(session, conversation_id)
+
+    @staticmethod
+    def _pending(session: Session, conversation_id: int) -> PendingMessage | None:
+        """``next_unhandled`` within ``session``'s transaction."""
+        row = session.execute(
+            select(Message, Conversation)
+            .join(Conversation, Conversation.id == Message.conversation_id)
+            .where(
+                Message.conversation_id == conversation_id,
+                Message.handled_at.is_(None),
+                Message.direction.in_((Direction.IN, Direction.EVENT)),
             )
+            .order_by(Message.id)
+            .limit(1)
+        ).first()
+        return None if row is None else _as_pending(*row)
 
     def save_step(
         self,
@@ -396,12 +414,13 @@ class Store:
         replies: Sequence[StoredReply],
         to_outbox: bool,
         effects: Callable[[Session, Conversation], tuple[tuple[Outbound, ...], bool]] | None = None,
-    ) -> tuple[Outbound, ...] | None:
+    ) -> SavedStep | None:
         """In one transaction: the new state, the message marked handled, its effects and
-        replies (into the outbox too when nobody waits for them). None, and nothing saved,
-        when the conversation moved on since ``pending`` was read (another process handled a
-        message): the caller reads the next message again. ``effects`` returns extra replies
-        and whether it deleted the conversation (then nothing more is stored)."""
+        replies (into the outbox too when nobody waits for them), and a look at the
+        conversation's next unhandled message. None, and nothing saved, when the conversation
+        moved on since ``pending`` was read (another process handled a message): the caller
+        reads the next message again. ``effects`` returns extra replies and whether it
+        deleted the conversation (then nothing more is stored, and nothing is next)."""
         now = self.clock()
         try:
             with self.sessions.begin() as session:
@@ -419,26 +438,37 @@ class Store:
                     )
                     .execution_options(synchronize_session=False)
                 )
-                message = session.get_one(Message, pending.id)
-                if moved.rowcount != 1 or message.handled_at is not None:  # type: ignore[attr-defined]
+                if moved.rowcount != 1:  # type: ignore[attr-defined]
                     raise _MovedOn  # rolls the transaction back
-                message.handled_at = now
-                message.language, message.intent, message.topic = language, intent, topic
-                message.crisis = crisis
-                message.crisis_category, message.crisis_lexicon = crisis_category, crisis_lexicon
-                message.attempts = pending.attempts + 1
+                marked = session.execute(
+                    update(Message)
+                    .where(Message.id == pending.id, Message.handled_at.is_(None))
+                    .values(
+                        handled_at=now,
+                        language=language,
+                        intent=intent,
+                        topic=topic,
+                        crisis=crisis,
+                        crisis_category=crisis_category,
+                        crisis_lexicon=crisis_lexicon,
+                        attempts=pending.attempts + 1,
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+                if marked.rowcount != 1:  # type: ignore[attr-defined]
+                    raise _MovedOn
                 extra: tuple[Outbound, ...] = ()
                 if effects is not None:
                     conversation = session.get_one(Conversation, pending.conversation_id)
                     extra, deleted = effects(session, conversation)
                     if deleted:
-                        return ()
+                        return SavedStep((), None)
                 stored = [
                     *replies,
                     *(StoredReply.of(r) for r in extra),
                 ]
                 self._add_replies(session, pending.conversation_id, pending.id, stored, to_outbox)
-                return extra
+                return SavedStep(extra, self._pending(session, pending.conversation_id))
         except _MovedOn:
             return None
 
@@ -920,6 +950,25 @@ def _choices_delivered(
         if reply_to is not None:
             delivered[reply_to] = delivered.get(reply_to, 0) + len(buttons_from_json(buttons))
     return tuple(0 if r.reply_to is None else delivered.get(r.reply_to, 0) for r in rows)
+
+
+def _as_pending(message: Message, conversation: Conversation) -> PendingMessage:
+    """An unhandled message with its conversation's state, to be handled."""
+    return PendingMessage(
+        id=message.id,
+        conversation_id=conversation.id,
+        channel=conversation.channel,
+        direction=Direction(message.direction),
+        text=message.text,
+        button=message.button,
+        media=message.media,
+        hint=message.hint,
+        attempts=message.attempts,
+        created_at=message.created_at,
+        state_json=conversation.state_json,
+        version=conversation.version,
+        area=conversation.area,
+    )
 
 
 def aware(moment: datetime) -> datetime:
