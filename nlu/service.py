@@ -228,7 +228,8 @@ class Understander:
         # A worry's own words ("without my parents knowing") are not what the message asks
         # about: the intent is read from the rest ("" when the worry is all of it).
         asked = self._asked(read, worry)
-        self._ask_soon(asked)
+        if self._ask_soon(asked) is not None:
+            await asyncio.sleep(0)  # the request leaves before the local work begins
         if len(text) > LONG_TEXT_CHARS:  # up to a second for 100,000 characters: off the loop
             signal = await asyncio.to_thread(self.crisis.check, text)
         else:
