@@ -135,5 +135,6 @@ async def test_a_message_recorded_meanwhile_by_another_worker_is_handled_in_orde
             select(Message.reply_to).where(Message.direction == "out").order_by(Message.id)
         ).all()
     assert [m.handled_at is not None for m in inbound] == [True, True]
-    assert replies == sorted(replies)  # the first message's replies come before the later's
-    assert set(replies) == {inbound[0].id, inbound[1].id}
+    answered = [reply_to or 0 for reply_to in replies]
+    assert answered == sorted(answered)  # the first message's replies before the later's
+    assert set(answered) == {inbound[0].id, inbound[1].id}

@@ -111,3 +111,31 @@ async def test_a_server_that_fails_while_the_message_is_recorded_gets_the_offlin
     assert not understander.rasa_available
     understanding = await understander.understand(QUESTION, None)
     assert understanding.source == "fallback" and understanding.intent == "svc_helsestasjon"
+
+
+def test_asking_rasa_does_not_search_the_import_path_each_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """httpcore imports sniffio (optional) on every request: where it is missing, the client
+    remembers that once instead of a search through every import path entry each time."""
+    import sys
+    from importlib.machinery import PathFinder
+
+    from httpcore import _synchronization
+
+    from nlu.rasa_client import RasaClient
+
+    installed = sys.modules.get("sniffio") is not None
+    monkeypatch.delitem(sys.modules, "sniffio", raising=False)
+    RasaClient("http://rasa.test", 1.0)
+    searched: list[str] = []
+    real = PathFinder.find_spec
+
+    def finding(name: str, path: object = None, target: object = None) -> object:
+        searched.append(name)
+        return real(name, path, target)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(PathFinder, "find_spec", finding)
+    for _ in range(3):  # as for each request
+        assert _synchronization.current_async_library() == "asyncio"
+    assert searched == [] or installed
