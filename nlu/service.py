@@ -46,6 +46,8 @@ def _doubtful_small_talk(intent: str, text: str, source: Source) -> bool:
     return source in MODEL_SOURCES and intent in SMALL_TALK and long
 
 
+PREFETCHED_KEPT = 256
+"""At most this many early worry checks wait for their ``understand`` (the oldest go)."""
 ALTERNATIVE_MIN = 0.25
 """A topic below this confidence is not offered as a likely meaning."""
 ALTERNATIVES = 3
@@ -177,6 +179,8 @@ class Understander:
         """Rasa's readings in flight, by the cache's key: a message's reading starts before
         the rest of its understanding (and, from the router, before it is recorded)."""
         self._generation = 0
+        self._worries: OrderedDict[str, str | None] = OrderedDict()
+        """The worry check of texts asked for early, until ``understand`` takes it."""
         self._cache_size = cache_size
         self._retry_after_s = retry_after_s
         self._rasa_down_until = 0.0
@@ -203,7 +207,11 @@ class Understander:
         reading nobody waits for fills the cache. Nothing is decided here: the crisis check,
         the language and everything else happen in ``understand``."""
         read = text[:MAX_NLU_CHARS]
-        self._ask_soon(self._asked(read, self.worry.check(read)))
+        worry = self.worry.check(read)
+        if self._ask_soon(self._asked(read, worry)) is not None:
+            self._worries[read] = worry  # for ``understand``: not checked twice
+            if len(self._worries) > PREFETCHED_KEPT:
+                self._worries.popitem(last=False)
 
     def in_flight(self) -> int:
         """How many of Rasa's readings are on their way (each ends within the client's
@@ -224,7 +232,7 @@ class Understander:
         the language guess and the worry and bring-someone checks run while it is in
         flight. The crisis check never waits for it."""
         read = text[:MAX_NLU_CHARS]
-        worry = self.worry.check(read)
+        worry = self._worries.pop(read) if read in self._worries else self.worry.check(read)
         # A worry's own words ("without my parents knowing") are not what the message asks
         # about: the intent is read from the rest ("" when the worry is all of it).
         asked = self._asked(read, worry)

@@ -40,18 +40,18 @@ class GatedRasa:
 
 
 @pytest.fixture
-def rasa(offline_app: App, monkeypatch: pytest.MonkeyPatch) -> GatedRasa:
+def rasa(any_app: App, monkeypatch: pytest.MonkeyPatch) -> GatedRasa:
     """The offline app with a Rasa server that answers when the test lets it."""
     fake = GatedRasa(open_gate=False)
-    monkeypatch.setattr(offline_app.understander, "rasa", fake)
+    monkeypatch.setattr(any_app.understander, "rasa", fake)
     return fake
 
 
 async def test_rasa_reads_the_message_while_it_is_being_recorded(
-    offline_app: App, rasa: GatedRasa, monkeypatch: pytest.MonkeyPatch
+    any_app: App, rasa: GatedRasa, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rasa.gate.set()
-    store = offline_app.store
+    store = any_app.store
     record = store.record_inbound
     asked_before_commit: list[bool] = []
 
@@ -62,16 +62,16 @@ async def test_rasa_reads_the_message_while_it_is_being_recorded(
         return record(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(store, "record_inbound", recording)
-    handled = await offline_app.router.handle(Inbound("web", "visitor", QUESTION))
+    handled = await any_app.router.handle(Inbound("web", "visitor", QUESTION))
     assert asked_before_commit == [True]
     assert handled.topic == "helsestasjon"  # Rasa's answer, not the offline matcher's
     assert rasa.asked == [QUESTION]  # asked once: the step took the reading on its way
 
 
 async def test_a_crash_while_rasa_reads_loses_nothing_and_sends_nothing(
-    offline_app: App, rasa: GatedRasa
+    any_app: App, rasa: GatedRasa
 ) -> None:
-    router, store = offline_app.router, offline_app.store
+    router, store = any_app.router, any_app.store
     request = asyncio.create_task(router.handle(Inbound("sms", "+4790000001", QUESTION)))
     await eventually(lambda: rasa.asked and store.unhandled_inbound())
     [(_, message_id)] = store.unhandled_inbound()  # on disk before any answer
@@ -83,7 +83,7 @@ async def test_a_crash_while_rasa_reads_loses_nothing_and_sends_nothing(
         assert session.scalars(select(Outbox)).all() == []  # nothing was to be sent
 
     rasa.gate.set()  # the restarted process finds the message and answers it, once
-    await offline_app.understander.settled()
+    await any_app.understander.settled()
     assert await router.recover_unhandled() == 1
     assert await router.recover_unhandled() == 0
     replies = store.handled(message_id)
@@ -95,11 +95,11 @@ async def test_a_crash_while_rasa_reads_loses_nothing_and_sends_nothing(
 
 
 async def test_a_message_takes_three_trips_to_the_store(
-    offline_app: App, monkeypatch: pytest.MonkeyPatch
+    any_app: App, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Recording says which message waits first, and saving the step what waits next: the
     store is not asked again, and the step's context is one trip (one session)."""
-    store = offline_app.store
+    store = any_app.store
     run = store.run
     trips: list[str] = []
 
@@ -107,17 +107,17 @@ async def test_a_message_takes_three_trips_to_the_store(
         trips.append(getattr(work, "__name__", repr(work)))
         return await run(work, *args, **kwargs)  # type: ignore[arg-type]
 
-    await offline_app.router.handle(Inbound("web", "visitor", "hei"))
+    await any_app.router.handle(Inbound("web", "visitor", "hei"))
     monkeypatch.setattr(store, "run", counting)
-    handled = await offline_app.router.handle(Inbound("web", "visitor", QUESTION))
+    handled = await any_app.router.handle(Inbound("web", "visitor", QUESTION))
     assert handled.topic == "helsestasjon"
     assert sorted(trips) == ["_step_context", "record_inbound", "save_step"]
 
 
 async def test_a_message_recorded_meanwhile_by_another_worker_is_handled_in_order(
-    offline_app: App, rasa: GatedRasa
+    any_app: App, rasa: GatedRasa
 ) -> None:
-    router, store = offline_app.router, offline_app.store
+    router, store = any_app.router, any_app.store
     first = asyncio.create_task(router.handle(Inbound("web", "visitor", QUESTION)))
     await eventually(lambda: rasa.asked)
     # Another replica records the same visitor's next message while the first is read.
