@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import TypeVar
 
-from sqlalchemy import func, select, true, update
+from sqlalchemy import Engine, exists, func, null, select, true, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -222,6 +222,14 @@ class Store:
     def __init__(self, sessions: sessionmaker[Session], clock: Clock, workers: int = 8) -> None:
         self.sessions = sessions
         self.clock = clock
+        bind = sessions.kw.get("bind")
+        self._reads = (
+            sessionmaker(bind.execution_options(isolation_level="AUTOCOMMIT"))
+            if isinstance(bind, Engine)
+            else sessions
+        )
+        """Sessions for a step's reads, each statement on its own: no BEGIN and ROLLBACK
+        round trips around them on a database server."""
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="store")
         self._acknowledging = ThreadPoolExecutor(max_workers=2, thread_name_prefix="store-ack")
 
@@ -247,8 +255,9 @@ class Store:
     ) -> tuple[CaseStatus | None, dict[str, bool], T | None]:
         """What a flow step needs to know from outside its conversation: the status of its
         case (None when it has none, or it was deleted), the day's duty switches, and what
-        ``also`` reads (a store function: the trusted-person facts), in one session."""
-        with self.sessions() as session:
+        ``also`` reads (a store function: the trusted-person facts), in one session (no
+        transaction: each read stands alone)."""
+        with self._reads() as session:
             status = None if case_ref is None else case_status(session, case_ref)
             switches = dict(duty_switches(session, day))
             return status, switches, also(session) if also is not None else None
@@ -332,18 +341,16 @@ class Store:
         area: str = "default",
     ) -> RecordedInbound:
         with self.sessions.begin() as session:
-            conversation = self.conversation(session, channel, address, language, area)
-            if external_id is not None:
-                seen = session.scalars(
-                    select(Message.id).where(
-                        Message.conversation_id == conversation.id,
-                        Message.external_id == external_id,
-                    )
-                ).first()
-                if seen is not None:
-                    return RecordedInbound(
-                        conversation.id, seen, conversation.handle, conversation.state_json, True
-                    )
+            known = self._known(session, channel, address, external_id)
+            if known is None:  # first contact
+                conversation = self.conversation(session, channel, address, language, area)
+                seen, waiting = None, False
+            else:
+                conversation, seen, waiting = known
+            if seen is not None:
+                return RecordedInbound(
+                    conversation.id, seen, conversation.handle, conversation.state_json, True
+                )
             if conversation.unreachable:
                 conversation.unreachable = False
             message = Message(
@@ -360,24 +367,46 @@ class Store:
             )
             session.add(message)
             session.flush()
-            older = session.scalars(
-                select(Message.id)
-                .where(
-                    Message.conversation_id == conversation.id,
-                    Message.handled_at.is_(None),
-                    Message.direction.in_((Direction.IN, Direction.EVENT)),
-                    Message.id < message.id,
-                )
-                .limit(1)
-            ).first()
             return RecordedInbound(
                 conversation.id,
                 message.id,
                 conversation.handle,
                 conversation.state_json,
                 False,
-                first=_as_pending(message, conversation) if older is None else None,
+                first=None if waiting else _as_pending(message, conversation),
             )
+
+    @staticmethod
+    def _known(
+        session: Session, channel: str, address: str, external_id: str | None
+    ) -> tuple[Conversation, int | None, bool] | None:
+        """In one query: the conversation of this address (None: there is none yet), the
+        message already recorded under ``external_id``, and whether any message of it waits
+        to be handled (then the new one is not the first to handle)."""
+        seen = (
+            select(Message.id)
+            .where(Message.conversation_id == Conversation.id, Message.external_id == external_id)
+            .limit(1)
+            .correlate(Conversation)
+            .scalar_subquery()
+            if external_id is not None
+            else null()
+        )
+        waiting = (
+            exists()
+            .where(
+                Message.conversation_id == Conversation.id,
+                Message.handled_at.is_(None),
+                Message.direction.in_((Direction.IN, Direction.EVENT)),
+            )
+            .correlate(Conversation)
+        )
+        row = session.execute(
+            select(Conversation, seen, waiting).where(
+                Conversation.channel == channel, Conversation.address_hash == address
+            )
+        ).first()
+        return None if row is None else (row[0], row[1], bool(row[2]))
 
     def next_unhandled(self, conversation_id: int) -> PendingMessage | None:
         """The oldest unhandled message (or event) of a conversation, with its state."""
@@ -424,6 +453,17 @@ class Store:
         now = self.clock()
         try:
             with self.sessions.begin() as session:
+                waiting = (
+                    select(Message.id)
+                    .where(
+                        Message.conversation_id == pending.conversation_id,
+                        Message.handled_at.is_(None),
+                        Message.direction.in_((Direction.IN, Direction.EVENT)),
+                        Message.id != pending.id,
+                    )
+                    .limit(1)
+                    .scalar_subquery()
+                )
                 moved = session.execute(
                     update(Conversation)
                     .where(
@@ -436,9 +476,10 @@ class Store:
                         language=language,
                         updated_at=now,
                     )
+                    .returning(waiting)  # whether another message waits: asked in this trip
                     .execution_options(synchronize_session=False)
-                )
-                if moved.rowcount != 1:  # type: ignore[attr-defined]
+                ).first()
+                if moved is None:
                     raise _MovedOn  # rolls the transaction back
                 marked = session.execute(
                     update(Message)
@@ -468,6 +509,8 @@ class Store:
                     *(StoredReply.of(r) for r in extra),
                 ]
                 self._add_replies(session, pending.conversation_id, pending.id, stored, to_outbox)
+                if moved[0] is None:  # nothing else waits (the usual case)
+                    return SavedStep(extra, None)
                 return SavedStep(extra, self._pending(session, pending.conversation_id))
         except _MovedOn:
             return None
