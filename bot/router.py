@@ -11,11 +11,14 @@ gets a safe reply with the crisis lines and is set aside, so nothing after it wa
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
 
 from bot.areas import DEFAULT_AREA
 from bot.attachments import Upload
@@ -34,6 +37,7 @@ from bot.staff import Staffing
 from bot.store import participants
 from bot.store.accounts import StaffAccounts
 from bot.store.callbacks import Callbacks, SlotTaken
+from bot.store.db import Transaction
 from bot.store.effects import EffectRunner
 from bot.store.enums import OPEN_STATUSES, CaseStatus, Direction, DocumentType
 from bot.store.repo import PendingMessage, Store, StoredReply, aware
@@ -63,6 +67,14 @@ older ones (left by a crash) get theirs through the outbox."""
 
 
 @dataclass(frozen=True)
+class Lookahead:
+    """The conversation's next unhandled message as a transaction that just committed saw
+    it (None: none was waiting), so the drain need not ask the store again."""
+
+    pending: PendingMessage | None
+
+
+@dataclass(frozen=True)
 class Handled:
     """What came of one inbound message, for the channel to send and report."""
 
@@ -79,6 +91,12 @@ class Handled:
     """The replies wait in the outbox (always so on a channel that pushes): the channel's
     delivery sends them from there and acknowledges each. False when even recording failed
     (the safe reply is fresh) or where the response is the delivery."""
+
+
+def _discard(future: asyncio.Future[FlowContext]) -> None:
+    """A context no step will use: cancelled, or its failure taken (not logged as lost)."""
+    if not future.cancel() and not future.cancelled():
+        future.exception()
 
 
 def new_reference() -> str:
@@ -158,16 +176,26 @@ class Router:
         return address_hash(self.secret, channel, user)
 
     def context(
-        self, state: ConversationState, channel: str = "", area: str = DEFAULT_AREA
+        self,
+        state: ConversationState,
+        channel: str = "",
+        area: str = DEFAULT_AREA,
+        *,
+        trusted_for: tuple[int, str] | None = None,
     ) -> FlowContext:
         """The read-only context a flow step sees: the area's settings and content, the
         time, whether a los of the area is at work now (its opening hours and someone on
-        duty), and whether the state's case is still open."""
+        duty), and whether the state's case is still open. With ``trusted_for`` (the
+        conversation and the citizen's text) the trusted-person facts too, read in the same
+        session."""
         now = self.clock()
         area = self.areas.known(area)
         content = self.content.current(area)  # the revision, at most every couple of seconds
         schedule, staffing = self.schedules[area], self.area_staffing[area]
-        status, switches = self.store.step_facts(state.case_ref, staffing.day(now))
+        lookup = None
+        if trusted_for is not None:
+            lookup = self._trusted_lookup(state, *trusted_for, now)
+        status, switches, found = self.store.step_facts(state.case_ref, staffing.day(now), lookup)
         staffed = bool(staffing.on_duty_given(switches, now))
         is_open = schedule.is_open(now) and staffed
         next_opening = None
@@ -175,7 +203,7 @@ class Router:
             hours = schedule.hours_on(schedule.local(now).date())
             after = hours[1] if hours is not None and hours[0] <= now < hours[1] else now
             next_opening = schedule.next_opening(after)
-        return FlowContext(
+        ctx = FlowContext(
             settings=content.settings,
             t=content.t,
             now=now,
@@ -188,6 +216,7 @@ class Router:
             short_texts=channel in SHORT_TEXT_CHANNELS,
             callback_slots=self.callback_slots(state, now, schedule, area),
         )
+        return ctx if found is None else replace(ctx, trusted=self._with_new_code(found, now))
 
     def callback_slots(
         self,
@@ -245,6 +274,9 @@ class Router:
         )
         address = self.address(inbound.channel, inbound.user)
         pushed = inbound.channel in PUSH_CHANNELS
+        # Rasa reads the text while it is recorded: nothing leaves for the citizen, and no
+        # effect happens, before the recording has committed (the step waits for both).
+        self.understander.prefetch(cleaned.text)
         recorded = await self.store.run(
             self.store.record_inbound,
             inbound.channel,
@@ -279,8 +311,12 @@ class Router:
         documents: dict[int, tuple[DocumentType, bytes]] = {}
         if upload is not None and upload.storable and upload.media_type is not None:
             documents[recorded.message_id] = (upload.media_type, upload.content)
+        first = None if self.locks.busy(recorded.conversation_id) else recorded.first
         outcomes = await self.drain(
-            recorded.conversation_id, {recorded.message_id: inbound}, documents=documents
+            recorded.conversation_id,
+            {recorded.message_id: inbound},
+            documents=documents,
+            first=first,
         )
         own = outcomes.get(recorded.message_id)
         if own is not None:
@@ -304,14 +340,24 @@ class Router:
         *,
         recovering: bool = False,
         documents: dict[int, tuple[DocumentType, bytes]] | None = None,
+        first: PendingMessage | None = None,
     ) -> dict[int, Handled]:
         """Handle the conversation's unhandled messages in order; returns what came of each
         handled here. Replies go to the outbox on a channel that pushes, and elsewhere when
-        nobody here waits for them."""
+        nobody here waits for them.
+
+        ``first`` is the oldest unhandled message as recording saw it, and each saved step
+        says what its transaction saw next: the store is asked again only when neither is
+        known. A look that is stale by now (another worker moved the conversation on) costs
+        only a step the version check refuses, and the message is read again."""
         outcomes: dict[int, Handled] = {}
+        ahead = Lookahead(first) if first is not None else None
         async with self.locks.hold(conversation_id):
             for _ in range(1000):  # a bound, not an expectation
-                pending = await self.store.run(self.store.next_unhandled, conversation_id)
+                if ahead is not None:
+                    pending = ahead.pending
+                else:
+                    pending = await self.store.run(self.store.next_unhandled, conversation_id)
                 if pending is None:
                     break
                 inbound = own.get(pending.id) or self._stored_inbound(pending)
@@ -324,7 +370,7 @@ class Router:
                     )
                 )
                 document = (documents or {}).get(pending.id)
-                handled = await self._attempt(pending, inbound, to_outbox, document)
+                handled, ahead = await self._attempt(pending, inbound, to_outbox, document)
                 if handled is not None:
                     outcomes[pending.id] = handled
         return outcomes
@@ -347,9 +393,10 @@ class Router:
         inbound: Inbound,
         to_outbox: bool,
         document: tuple[DocumentType, bytes] | None = None,
-    ) -> Handled | None:
-        """One try at one message; None when another worker moved the conversation on (the
-        caller reads the next message again) or when it failed and will be tried again."""
+    ) -> tuple[Handled | None, Lookahead | None]:
+        """One try at one message, and what the step saw next (None: unknown, read again).
+        No Handled when another worker moved the conversation on (the caller reads the next
+        message again) or when it failed and will be tried again."""
         try:
             return await self._step(pending, inbound, to_outbox, document)
         except Exception as error:  # poison must not stop the conversation or the service
@@ -357,12 +404,12 @@ class Router:
             log.warning("handling failed conversation=%s error=%s", pending.conversation_id, kind)
             if pending.attempts + 1 < MAX_ATTEMPTS:
                 await self.store.run(self.store.record_attempt, pending.id, kind)
-                return None
+                return None, None
             state = ConversationState.from_json(pending.state_json, self.settings.languages.default)
             replies = self._safe_replies(state.language)
             stored = [StoredReply.of(r) for r in replies]
             await self.store.run(self.store.give_up, pending, kind, stored, to_outbox)
-            return Handled(replies, state.language, None, False, False, queued=to_outbox)
+            return Handled(replies, state.language, None, False, False, queued=to_outbox), None
 
     def _safe_replies(self, language: str) -> tuple[Outbound, ...]:
         ctx = FlowContext(settings=self.settings, t=self.catalogs, now=self.clock())
@@ -374,7 +421,7 @@ class Router:
         inbound: Inbound,
         to_outbox: bool,
         document: tuple[DocumentType, bytes] | None = None,
-    ) -> Handled | None:
+    ) -> tuple[Handled | None, Lookahead | None]:
         default = self.settings.languages.default
         state = ConversationState.from_json(pending.state_json, default)
         inbound = chosen_button(inbound, state)
@@ -390,21 +437,48 @@ class Router:
                 replies=[],
                 to_outbox=to_outbox,
             )
-            return None if kept is None else Handled((), state.language, None, False, False)
+            if kept is None:
+                return None, None
+            return Handled((), state.language, None, False, False), Lookahead(kept.next)
         previous = state.language if state.turns > 0 else None
         started = time.perf_counter()
         citizen = pending.direction is not Direction.EVENT  # an event's text is staff's
-        understanding = await self.understander.understand(  # the whole text: crisis check
-            inbound.text if citizen else "", previous, inbound.language_hint
-        )
+        # The step's context is read on the store's thread while the message is understood.
+        context = asyncio.ensure_future(self._context_for(pending, state, inbound))
+        try:
+            understanding = await self.understander.understand(  # the whole text: crisis check
+                inbound.text if citizen else "", previous, inbound.language_hint
+            )
+        except BaseException:
+            _discard(context)
+            raise
         if citizen:  # an event's marker is no citizen's message
             self.metrics.understood(time.perf_counter() - started, understanding.source)
         for _ in range(BOOKING_TRIES):  # a slot booked meanwhile: asked again with the rest
             try:
-                return await self._save(pending, state, inbound, understanding, to_outbox, document)
+                ctx = await context
+                return await self._save(
+                    pending, state, inbound, understanding, to_outbox, document, ctx
+                )
             except SlotTaken:
                 log.info("callback slot taken meanwhile conversation=%s", pending.conversation_id)
+                context = asyncio.ensure_future(self._context_for(pending, state, inbound))
+        _discard(context)
         raise SlotTaken("no free slot after retries")
+
+    async def _context_for(
+        self, pending: PendingMessage, state: ConversationState, inbound: Inbound
+    ) -> FlowContext:
+        """A fresh context for the step on ``pending`` (one trip to the store's thread)."""
+        return await self.store.run(
+            self._step_context,
+            state,
+            pending.channel,
+            pending.conversation_id,
+            inbound.text,
+            pending.direction is not Direction.EVENT,
+            pending.area,
+        )
 
     async def _save(
         self,
@@ -414,18 +488,10 @@ class Router:
         understanding: Understanding,
         to_outbox: bool,
         document: tuple[DocumentType, bytes] | None,
-    ) -> Handled | None:
-        """Step the flow with a fresh context and save the step, its effects and replies."""
-        citizen = pending.direction is not Direction.EVENT
-        ctx = await self.store.run(
-            self._step_context,
-            state,
-            pending.channel,
-            pending.conversation_id,
-            inbound.text,
-            citizen,
-            pending.area,
-        )
+        ctx: FlowContext,
+    ) -> tuple[Handled | None, Lookahead | None]:
+        """Step the flow in the fresh context ``ctx`` and save the step, its effects and
+        replies; with what the saving transaction saw next."""
         result = front_door.step(state, inbound, understanding, ctx)
         runner = EffectRunner(
             pending.id,
@@ -439,7 +505,7 @@ class Router:
         replies = result.replies
         flag = understanding.crisis if result.crisis else None
         buttons = [b for r in replies for b in r.buttons]  # numbered in this order
-        extra = await self.store.run(
+        saved = await self.store.run(
             self.store.save_step,
             pending,
             state_json=result.state.evolve(
@@ -456,8 +522,8 @@ class Router:
             to_outbox=to_outbox,
             effects=runner.apply if result.effects else None,  # none: no conversation to load
         )
-        if extra is None:
-            return None
+        if saved is None:
+            return None, None
         if any(isinstance(e, DeleteData | WithdrawConsent) for e in result.effects):
             await self.store.run(self.store.scrub)  # no copy left in the -wal file
         log.info(
@@ -470,13 +536,13 @@ class Router:
             ",".join(type(e).__name__ for e in result.effects),
         )
         return Handled(
-            (*replies, *extra),
+            (*replies, *saved.extra),
             result.state.language,
             result.topic,
             result.crisis,
             result.handover,
             queued=to_outbox,
-        )
+        ), Lookahead(saved.next)
 
     def _step_context(
         self,
@@ -488,24 +554,31 @@ class Router:
         area: str = DEFAULT_AREA,
     ) -> FlowContext:
         """The step's context (in the conversation's area) and, for a citizen's message, the
-        trusted-person facts: one trip to the store's thread."""
-        ctx = self.context(state, channel, area)
-        if citizen and self.settings.trusted.enabled:
-            looked = self.trusted_facts(state, conversation_id, text, ctx.now)
-            ctx = replace(ctx, trusted=looked)
-        return ctx
+        trusted-person facts: one trip to the store's thread, one session."""
+        asks = citizen and self.settings.trusted.enabled
+        return self.context(
+            state, channel, area, trusted_for=(conversation_id, text) if asks else None
+        )
 
-    def trusted_facts(
+    def _trusted_lookup(
         self, state: ConversationState, conversation_id: int, text: str, now: datetime
-    ) -> TrustedFacts:
-        """What the trusted-person flow may need for this message (``flows.trusted``): a
-        fresh code (and its hash) to hand out, the code the message carries looked up by its
-        hash, who takes part in the state's case, whether this conversation takes part."""
+    ) -> Callable[[Transaction], TrustedFacts]:
+        """What the trusted-person flow may need for this message (``flows.trusted``), to be
+        read in the step's session: the code the message carries looked up by its hash, who
+        takes part in the state's case, whether this conversation takes part."""
         code = trusted.typed_code(text)
         typed = code_hash(self.secret, code) if code is not None else None
-        found = participants.facts(
-            self.store.sessions, conversation_id, state.case_ref, state.extra, typed, now
+        return partial(
+            participants.facts_in,
+            conversation_id=conversation_id,
+            case_ref=state.case_ref,
+            extra=state.extra,
+            typed_hash=typed,
+            now=now,
         )
+
+    def _with_new_code(self, found: TrustedFacts, now: datetime) -> TrustedFacts:
+        """The facts with a fresh code (and its hash) to hand out."""
         fresh = new_code()
         minutes = timedelta(minutes=self.settings.trusted.code_minutes)
         return replace(

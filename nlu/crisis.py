@@ -209,6 +209,9 @@ _COMPILED_KEPT = 256
 _WORD = re.compile(r"\w+")
 LONG_TEXT = 2000
 """From this length on, a string is first looked for among the message's distinct words."""
+_GRAM = 3
+"""Below ``LONG_TEXT``, an index string is looked for only where a run of this many of the
+text's characters begins it."""
 
 
 class _Shortcut:
@@ -229,24 +232,43 @@ class _Shortcut:
                 for string in sorted(max(need, key=_telling, default=())):
                     self._users[string].append((a, i))
         self._cores = {string: _core(string) for string in self._users}
+        self._by_gram: dict[str, list[str]] = defaultdict(list)
+        self._short: list[str] = []
+        for string in self._users:
+            if len(string) >= _GRAM:
+                self._by_gram[string[:_GRAM]].append(string)
+            else:
+                self._short.append(string)
+
+    def present(self, text: str) -> set[str]:
+        """The strings of the index found in ``text``. In a short text only those that begin
+        with one of its ``_GRAM``-character runs are looked for (no other can be in it); in a
+        long one, only those whose longest word run is part of one of its distinct words."""
+        if len(text) < LONG_TEXT:
+            grams = {text[i : i + _GRAM] for i in range(len(text) - _GRAM + 1)}
+            found = {s for s in self._short if s in text}
+            for gram in grams.intersection(self._by_gram):
+                found.update(s for s in self._by_gram[gram] if s in text)
+            return found
+        words = "\n".join(set(_WORD.findall(text)))
+        return {s for s, core in self._cores.items() if core in words and s in text}
 
     def regexes(self, forms: list[str]) -> list[re.Pattern[str] | None]:
         """One regex (or None) per alternation, for ``forms`` of one message. They are joined
         by a character no normalised text has: a string spanning two forms only makes a
-        pattern run needlessly. In a long text, a string is looked for only if its longest
-        word run is part of one of the text's distinct words (where any occurrence puts it)."""
+        pattern run needlessly."""
         text = "\n".join(forms)
-        if len(text) < LONG_TEXT:
-            found = [string for string in self._users if string in text]
-        else:
-            words = "\n".join(set(_WORD.findall(text)))
-            found = [s for s, core in self._cores.items() if core in words and s in text]
-        known = dict.fromkeys(self._users, False) | dict.fromkeys(found, True)
+        found = self.present(text)
+        others: dict[str, bool] = {}  # strings of a need that are not in the index
 
         def has(string: str) -> bool:
-            if string not in known:
-                known[string] = string in text
-            return known[string]
+            if string in found:
+                return True
+            if string in self._users:
+                return False
+            if string not in others:
+                others[string] = string in text
+            return others[string]
 
         chosen = [set(always) for always in self._always]
         for a, i in {user for string in found for user in self._users[string]}:

@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -68,6 +69,20 @@ def _postings(weighted_rows: Iterable[dict[str, float]]) -> dict[str, Posting]:
         feature: Posting(np.array(rows, dtype=np.intp), np.array(weights, dtype=np.float64))
         for feature, (rows, weights) in lists.items()
     }
+
+
+def top_rows(scores: NDArray[np.floating[Any]], count: int) -> NDArray[np.intp]:
+    """The rows of the ``count`` highest scores, best first, ties in row order: what a stable
+    sort of all of them gives, found by a partition (linear) and a sort of those at or above
+    the ``count``-th score only."""
+    if count <= 0:
+        return np.zeros(0, dtype=np.intp)
+    if count >= len(scores):
+        return np.argsort(-scores, kind="stable")
+    cut = len(scores) - count
+    threshold = np.partition(scores, cut)[cut]
+    candidates = np.flatnonzero(scores >= threshold)
+    return candidates[np.argsort(-scores[candidates], kind="stable")][:count]
 
 
 class FallbackMatcher:
@@ -187,7 +202,7 @@ class FallbackMatcher:
         blended, ngram = self._scores(text, vector)
         if blended is None:
             return sorted(ngram.items(), key=lambda item: item[1], reverse=True)[:count], ngram
-        order = np.argsort(-blended, kind="stable")[:count]
+        order = top_rows(blended, count)
         return [(int(row), float(blended[row])) for row in order], ngram
 
     def parse(self, text: str, vector: NDArray[np.float32] | None = None) -> ParsedIntent:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import importlib.util
 import logging
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,6 +21,16 @@ RANKED = 6
 VECTOR_KEY = "inngang_sentence_vector"
 """Where our pipeline's e5 featurizer puts the message's sentence vector in the parse result
 (nlu/rasa_components/e5_featurizer.py: ``OUTPUT_KEY``)."""
+
+
+def remember_missing_sniffio() -> None:
+    """httpcore runs ``import sniffio`` several times for every request; where sniffio is not
+    installed (it is optional), each of those searches the whole import path, a stat call per
+    entry: a fifth of the event loop's CPU in the end-to-end benchmark. Its absence is
+    remembered once (``None`` in ``sys.modules``: the import then fails at once, as
+    ``ModuleNotFoundError``, as before). Nothing changes where it is installed."""
+    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
+        sys.modules["sniffio"] = None  # type: ignore[assignment]
 
 
 class NluUnavailable(Exception):
@@ -93,6 +105,7 @@ class RasaClient:
         retry_after_s: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        remember_missing_sniffio()
         urls = [base_url] if isinstance(base_url, str) else list(base_url)
         if not urls:
             raise ValueError("at least one NLU server URL is needed")

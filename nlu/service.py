@@ -46,6 +46,8 @@ def _doubtful_small_talk(intent: str, text: str, source: Source) -> bool:
     return source in MODEL_SOURCES and intent in SMALL_TALK and long
 
 
+PREFETCHED_KEPT = 256
+"""At most this many early worry checks wait for their ``understand`` (the oldest go)."""
 ALTERNATIVE_MIN = 0.25
 """A topic below this confidence is not offered as a likely meaning."""
 ALTERNATIVES = 3
@@ -173,6 +175,12 @@ class Understander:
             threshold if crisis_corroboration is None else crisis_corroboration
         )
         self._cache: OrderedDict[str, Remembered] = OrderedDict()
+        self._asking: dict[str, asyncio.Task[Remembered | None]] = {}
+        """Rasa's readings in flight, by the cache's key: a message's reading starts before
+        the rest of its understanding (and, from the router, before it is recorded)."""
+        self._generation = 0
+        self._worries: OrderedDict[str, str | None] = OrderedDict()
+        """The worry check of texts asked for early, until ``understand`` takes it."""
         self._cache_size = cache_size
         self._retry_after_s = retry_after_s
         self._rasa_down_until = 0.0
@@ -191,19 +199,52 @@ class Understander:
             await asyncio.to_thread(self.fallback.embedder.embed, ["hei"])
         await self.understand("hei, hvor er helsestasjonen?", None)
 
+    def prefetch(self, text: str) -> None:
+        """Start asking Rasa about the message ``text`` now (what ``understand`` will ask of
+        it: its first ``MAX_NLU_CHARS`` characters without a worry's words), so that the
+        answer is on its way while the caller does other work (the router: records the
+        message). ``understand`` then waits for that reading instead of asking again; a
+        reading nobody waits for fills the cache. Nothing is decided here: the crisis check,
+        the language and everything else happen in ``understand``."""
+        read = text[:MAX_NLU_CHARS]
+        worry = self.worry.check(read)
+        if self._ask_soon(self._asked(read, worry)) is not None:
+            self._worries[read] = worry  # for ``understand``: not checked twice
+            if len(self._worries) > PREFETCHED_KEPT:
+                self._worries.popitem(last=False)
+
+    def in_flight(self) -> int:
+        """How many of Rasa's readings are on their way (each ends within the client's
+        timeout, its answer remembered)."""
+        return len(self._asking)
+
+    async def settled(self) -> None:
+        """Wait until no reading is in flight (for shutdown and tests)."""
+        while self._asking:
+            await asyncio.wait(list(self._asking.values()))
+
     async def understand(
         self, text: str, previous_language: str | None, hint: str | None = None
     ) -> Understanding:
-        """Language, intent, confidence and crisis signal for one message of any length."""
+        """Language, intent, confidence and crisis signal for one message of any length.
+
+        Rasa's reading is asked for first (unless already on its way): the crisis check,
+        the language guess and the worry and bring-someone checks run while it is in
+        flight. The crisis check never waits for it."""
+        read = text[:MAX_NLU_CHARS]
+        worry = self._worries.pop(read) if read in self._worries else self.worry.check(read)
+        # A worry's own words ("without my parents knowing") are not what the message asks
+        # about: the intent is read from the rest ("" when the worry is all of it).
+        asked = self._asked(read, worry)
+        if self._ask_soon(asked) is not None:
+            await asyncio.sleep(0)  # the request leaves before the local work begins
         if len(text) > LONG_TEXT_CHARS:  # up to a second for 100,000 characters: off the loop
             signal = await asyncio.to_thread(self.crisis.check, text)
         else:
             signal = self.crisis.check(text)
-        read = text[:MAX_NLU_CHARS]
-        worry = self.worry.check(read)
         bring = self.bring.check(read)
         language = self.guesser.detect(read, previous_language, hint)
-        if language.switch is not None and len(text) < 60:
+        if language.switch is not None and len(text) < 60:  # a reading asked for fills the cache
             return Understanding(
                 language.code,
                 "language_switch",
@@ -214,11 +255,7 @@ class Understander:
                 worry=worry,
                 bring_someone=bring,
             )
-        # A worry's own words ("without my parents knowing") are not what the message asks
-        # about: the intent is read from the rest ("" when the worry is all of it).
-        parsed, source, second, known = await self._intent(
-            self.worry.without(read) if worry else read
-        )
+        parsed, source, second, known = await self._intent(asked)
         intent, confidence = parsed.name, parsed.confidence
         below = confidence < self.threshold and source in MODEL_SOURCES  # matcher: its own
         if intent == MODEL_CRISIS_INTENT and confidence >= self.crisis_corroboration:
@@ -284,10 +321,46 @@ class Understander:
         if cached is not None:
             self._cache.move_to_end(key)
             return cached[0], "rasa", cached[1], cached[2]
-        if self.rasa is None or not self.rasa_available:
+        asking = self._asking.get(key) or self._ask_soon(text)
+        if asking is None:  # no Rasa, or left alone after a failure
             return await self._offline(text)
+        answers = await asyncio.shield(asking)  # a cancelled caller leaves it to the cache
+        if answers is None:
+            return await self._offline(text)
+        return answers[0], "rasa", answers[1], answers[2]
+
+    def _asked(self, read: str, worry: str | None) -> str:
+        """What Rasa is asked about a message's first characters ``read``."""
+        return self.worry.without(read) if worry else read
+
+    def _ask_soon(self, text: str) -> asyncio.Task[Remembered | None] | None:
+        """Rasa's reading of ``text`` on its way (one already asked for, or a new one); None
+        when Rasa is not asked (an empty text, a remembered one, no server or left alone)."""
+        key = fold(text)
+        if not key or key in self._cache:
+            return None
+        asking = self._asking.get(key)
+        if asking is not None:
+            return asking
+        if self.rasa is None or not self.rasa_available:
+            return None
+        asking = asyncio.get_running_loop().create_task(self._ask(self.rasa, key, text))
+        self._asking[key] = asking
+        asking.add_done_callback(lambda done: self._asked_done(key, done))
+        return asking
+
+    def _asked_done(self, key: str, done: asyncio.Task[Remembered | None]) -> None:
+        if self._asking.get(key) is done:
+            del self._asking[key]
+        if not done.cancelled():
+            done.exception()  # retrieved: a failure nobody waited for is not logged as lost
+
+    async def _ask(self, rasa: RasaClient, key: str, text: str) -> Remembered | None:
+        """Rasa's answer for ``text`` with the matcher's beside it when it can matter,
+        remembered; None when the server failed (then it is left alone for a while)."""
+        generation = self._generation
         try:
-            reading = await self.rasa.read(text)
+            reading = await rasa.read(text)
         except NluUnavailable as error:
             self._rasa_down_until = self._clock() + self._retry_after_s
             log.warning(
@@ -295,20 +368,23 @@ class Understander:
                 error,
                 self._retry_after_s,
             )
-            return await self._offline(text)
+            return None
         known = self._usable(reading)
         second = (
             await self._matcher(text, _vector_of(known, text))
             if self._wants_second(reading.intent)
             else None
         )
-        self._remember(key, (reading.intent, second, known))
-        return reading.intent, "rasa", second, known
+        answers = (reading.intent, second, known)
+        if generation == self._generation:
+            self._remember(key, answers)
+        return answers
 
     def forget(self) -> None:
         """Drop the remembered answers (after a change of the threshold or the dispute bar:
         a remembered answer may lack the matcher's, which now matters)."""
         self._cache.clear()
+        self._generation += 1  # a reading in flight now is not remembered
 
     def _wants_second(self, model: ParsedIntent) -> bool:
         """Whether the matcher's own answer can change what is made of the model's: it backs

@@ -82,6 +82,18 @@ def facts(
         return _facts(session, conversation_id, case_ref, extra, typed_hash, now)
 
 
+def facts_in(
+    session: Session,
+    conversation_id: int,
+    case_ref: str | None,
+    extra: dict[str, str],
+    typed_hash: str | None,
+    now: datetime,
+) -> TrustedFacts:
+    """``facts`` read in an open session (the step's other reads share it)."""
+    return _facts(session, conversation_id, case_ref, extra, typed_hash, now)
+
+
 def _facts(
     session: Session,
     conversation_id: int,

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import TypeVar
 
-from sqlalchemy import func, select, true, update
+from sqlalchemy import Engine, exists, func, null, select, true, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -56,6 +56,9 @@ class RecordedInbound:
     handle: str
     state_json: str
     duplicate: bool
+    first: PendingMessage | None = None
+    """The conversation's oldest unhandled message as the recording transaction saw it (this
+    one, unless older ones wait): the drain's first read, saved a trip. None for a duplicate."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,16 @@ class PendingMessage:
     version: int
     area: str = "default"
     """The conversation's area (whose settings and content answer it)."""
+
+
+@dataclass(frozen=True)
+class SavedStep:
+    """A step saved: the effects' extra replies, and the conversation's next unhandled
+    message as the step's transaction saw it (None: none waits), so that the router need
+    not ask again."""
+
+    extra: tuple[Outbound, ...]
+    next: PendingMessage | None
 
 
 @dataclass(frozen=True)
@@ -209,6 +222,14 @@ class Store:
     def __init__(self, sessions: sessionmaker[Session], clock: Clock, workers: int = 8) -> None:
         self.sessions = sessions
         self.clock = clock
+        bind = sessions.kw.get("bind")
+        self._reads = (
+            sessionmaker(bind.execution_options(isolation_level="AUTOCOMMIT"))
+            if isinstance(bind, Engine)
+            else sessions
+        )
+        """Sessions for a step's reads, each statement on its own: no BEGIN and ROLLBACK
+        round trips around them on a database server."""
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="store")
         self._acknowledging = ThreadPoolExecutor(max_workers=2, thread_name_prefix="store-ack")
 
@@ -230,13 +251,16 @@ class Store:
         self._acknowledging.shutdown(wait=True)
 
     def step_facts(
-        self, case_ref: str | None, day: str
-    ) -> tuple[CaseStatus | None, dict[str, bool]]:
+        self, case_ref: str | None, day: str, also: Callable[[Session], T] | None = None
+    ) -> tuple[CaseStatus | None, dict[str, bool], T | None]:
         """What a flow step needs to know from outside its conversation: the status of its
-        case (None when it has none, or it was deleted) and the day's duty switches."""
-        with self.sessions() as session:
+        case (None when it has none, or it was deleted), the day's duty switches, and what
+        ``also`` reads (a store function: the trusted-person facts), in one session (no
+        transaction: each read stands alone)."""
+        with self._reads() as session:
             status = None if case_ref is None else case_status(session, case_ref)
-            return status, dict(duty_switches(session, day))
+            switches = dict(duty_switches(session, day))
+            return status, switches, also(session) if also is not None else None
 
     def scrub(self) -> bool:
         """After a deletion: no copy of the deleted rows left in the database files."""
@@ -317,18 +341,16 @@ class Store:
         area: str = "default",
     ) -> RecordedInbound:
         with self.sessions.begin() as session:
-            conversation = self.conversation(session, channel, address, language, area)
-            if external_id is not None:
-                seen = session.scalars(
-                    select(Message.id).where(
-                        Message.conversation_id == conversation.id,
-                        Message.external_id == external_id,
-                    )
-                ).first()
-                if seen is not None:
-                    return RecordedInbound(
-                        conversation.id, seen, conversation.handle, conversation.state_json, True
-                    )
+            known = self._known(session, channel, address, external_id)
+            if known is None:  # first contact
+                conversation = self.conversation(session, channel, address, language, area)
+                seen, waiting = None, False
+            else:
+                conversation, seen, waiting = known
+            if seen is not None:
+                return RecordedInbound(
+                    conversation.id, seen, conversation.handle, conversation.state_json, True
+                )
             if conversation.unreachable:
                 conversation.unreachable = False
             message = Message(
@@ -346,41 +368,66 @@ class Store:
             session.add(message)
             session.flush()
             return RecordedInbound(
-                conversation.id, message.id, conversation.handle, conversation.state_json, False
+                conversation.id,
+                message.id,
+                conversation.handle,
+                conversation.state_json,
+                False,
+                first=None if waiting else _as_pending(message, conversation),
             )
+
+    @staticmethod
+    def _known(
+        session: Session, channel: str, address: str, external_id: str | None
+    ) -> tuple[Conversation, int | None, bool] | None:
+        """In one query: the conversation of this address (None: there is none yet), the
+        message already recorded under ``external_id``, and whether any message of it waits
+        to be handled (then the new one is not the first to handle)."""
+        seen = (
+            select(Message.id)
+            .where(Message.conversation_id == Conversation.id, Message.external_id == external_id)
+            .limit(1)
+            .correlate(Conversation)
+            .scalar_subquery()
+            if external_id is not None
+            else null()
+        )
+        waiting = (
+            exists()
+            .where(
+                Message.conversation_id == Conversation.id,
+                Message.handled_at.is_(None),
+                Message.direction.in_((Direction.IN, Direction.EVENT)),
+            )
+            .correlate(Conversation)
+        )
+        row = session.execute(
+            select(Conversation, seen, waiting).where(
+                Conversation.channel == channel, Conversation.address_hash == address
+            )
+        ).first()
+        return None if row is None else (row[0], row[1], bool(row[2]))
 
     def next_unhandled(self, conversation_id: int) -> PendingMessage | None:
         """The oldest unhandled message (or event) of a conversation, with its state."""
         with self.sessions() as session:
-            row = session.execute(
-                select(Message, Conversation)
-                .join(Conversation, Conversation.id == Message.conversation_id)
-                .where(
-                    Message.conversation_id == conversation_id,
-                    Message.handled_at.is_(None),
-                    Message.direction.in_((Direction.IN, Direction.EVENT)),
-                )
-                .order_by(Message.id)
-                .limit(1)
-            ).first()
-            if row is None:
-                return None
-            message, conversation = row
-            return PendingMessage(
-                id=message.id,
-                conversation_id=conversation.id,
-                channel=conversation.channel,
-                direction=Direction(message.direction),
-                text=message.text,
-                button=message.button,
-                media=message.media,
-                hint=message.hint,
-                attempts=message.attempts,
-                created_at=message.created_at,
-                state_json=conversation.state_json,
-                version=conversation.version,
-                area=conversation.area,
+            return self._pending(session, conversation_id)
+
+    @staticmethod
+    def _pending(session: Session, conversation_id: int) -> PendingMessage | None:
+        """``next_unhandled`` within ``session``'s transaction."""
+        row = session.execute(
+            select(Message, Conversation)
+            .join(Conversation, Conversation.id == Message.conversation_id)
+            .where(
+                Message.conversation_id == conversation_id,
+                Message.handled_at.is_(None),
+                Message.direction.in_((Direction.IN, Direction.EVENT)),
             )
+            .order_by(Message.id)
+            .limit(1)
+        ).first()
+        return None if row is None else _as_pending(*row)
 
     def save_step(
         self,
@@ -396,15 +443,27 @@ class Store:
         replies: Sequence[StoredReply],
         to_outbox: bool,
         effects: Callable[[Session, Conversation], tuple[tuple[Outbound, ...], bool]] | None = None,
-    ) -> tuple[Outbound, ...] | None:
+    ) -> SavedStep | None:
         """In one transaction: the new state, the message marked handled, its effects and
-        replies (into the outbox too when nobody waits for them). None, and nothing saved,
-        when the conversation moved on since ``pending`` was read (another process handled a
-        message): the caller reads the next message again. ``effects`` returns extra replies
-        and whether it deleted the conversation (then nothing more is stored)."""
+        replies (into the outbox too when nobody waits for them), and a look at the
+        conversation's next unhandled message. None, and nothing saved, when the conversation
+        moved on since ``pending`` was read (another process handled a message): the caller
+        reads the next message again. ``effects`` returns extra replies and whether it
+        deleted the conversation (then nothing more is stored, and nothing is next)."""
         now = self.clock()
         try:
             with self.sessions.begin() as session:
+                waiting = (
+                    select(Message.id)
+                    .where(
+                        Message.conversation_id == pending.conversation_id,
+                        Message.handled_at.is_(None),
+                        Message.direction.in_((Direction.IN, Direction.EVENT)),
+                        Message.id != pending.id,
+                    )
+                    .limit(1)
+                    .scalar_subquery()
+                )
                 moved = session.execute(
                     update(Conversation)
                     .where(
@@ -417,28 +476,42 @@ class Store:
                         language=language,
                         updated_at=now,
                     )
+                    .returning(waiting)  # whether another message waits: asked in this trip
+                    .execution_options(synchronize_session=False)
+                ).first()
+                if moved is None:
+                    raise _MovedOn  # rolls the transaction back
+                marked = session.execute(
+                    update(Message)
+                    .where(Message.id == pending.id, Message.handled_at.is_(None))
+                    .values(
+                        handled_at=now,
+                        language=language,
+                        intent=intent,
+                        topic=topic,
+                        crisis=crisis,
+                        crisis_category=crisis_category,
+                        crisis_lexicon=crisis_lexicon,
+                        attempts=pending.attempts + 1,
+                    )
                     .execution_options(synchronize_session=False)
                 )
-                message = session.get_one(Message, pending.id)
-                if moved.rowcount != 1 or message.handled_at is not None:  # type: ignore[attr-defined]
-                    raise _MovedOn  # rolls the transaction back
-                message.handled_at = now
-                message.language, message.intent, message.topic = language, intent, topic
-                message.crisis = crisis
-                message.crisis_category, message.crisis_lexicon = crisis_category, crisis_lexicon
-                message.attempts = pending.attempts + 1
+                if marked.rowcount != 1:  # type: ignore[attr-defined]
+                    raise _MovedOn
                 extra: tuple[Outbound, ...] = ()
                 if effects is not None:
                     conversation = session.get_one(Conversation, pending.conversation_id)
                     extra, deleted = effects(session, conversation)
                     if deleted:
-                        return ()
+                        return SavedStep((), None)
                 stored = [
                     *replies,
                     *(StoredReply.of(r) for r in extra),
                 ]
                 self._add_replies(session, pending.conversation_id, pending.id, stored, to_outbox)
-                return extra
+                if moved[0] is None:  # nothing else waits (the usual case)
+                    return SavedStep(extra, None)
+                return SavedStep(extra, self._pending(session, pending.conversation_id))
         except _MovedOn:
             return None
 
@@ -920,6 +993,25 @@ def _choices_delivered(
         if reply_to is not None:
             delivered[reply_to] = delivered.get(reply_to, 0) + len(buttons_from_json(buttons))
     return tuple(0 if r.reply_to is None else delivered.get(r.reply_to, 0) for r in rows)
+
+
+def _as_pending(message: Message, conversation: Conversation) -> PendingMessage:
+    """An unhandled message with its conversation's state, to be handled."""
+    return PendingMessage(
+        id=message.id,
+        conversation_id=conversation.id,
+        channel=conversation.channel,
+        direction=Direction(message.direction),
+        text=message.text,
+        button=message.button,
+        media=message.media,
+        hint=message.hint,
+        attempts=message.attempts,
+        created_at=message.created_at,
+        state_json=conversation.state_json,
+        version=conversation.version,
+        area=conversation.area,
+    )
 
 
 def aware(moment: datetime) -> datetime:

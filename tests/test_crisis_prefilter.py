@@ -1,0 +1,67 @@
+"""The crisis check looks for its patterns' required strings only where a message's
+characters could begin one: it finds exactly the strings a search for every one of them
+finds, in short and long messages, so the same patterns run and the same crises are caught."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.app import CRISIS_LEXICON
+from nlu import evaluation
+from nlu.crisis import LONG_TEXT, CrisisDetector, _Shortcut
+from tests.test_understanding_overlap import QUESTION
+
+HELDOUT = Path(__file__).parent / "data" / "heldout"
+
+
+@functools.cache
+def indexes() -> tuple[_Shortcut, ...]:
+    detector = CrisisDetector.from_file(CRISIS_LEXICON)
+    return (detector._shortcut, detector._exclusions)  # the two indexes the check uses
+
+
+def every_string_in(index: _Shortcut, text: str) -> set[str]:
+    return {string for string in index._users if string in text}
+
+
+@functools.cache
+def strings() -> list[str]:
+    return sorted({s for index in indexes() for s in index._users})
+
+
+def test_held_out_messages_find_what_a_full_search_finds() -> None:
+    texts = [case.text for case in evaluation.load_cases(HELDOUT)]
+    texts += [QUESTION, "jeg vil ikke leve mer", "ab", ""]
+    for text in texts:
+        for index in indexes():
+            assert index.present(text.lower()) == every_string_in(index, text.lower())
+
+
+def test_every_required_string_is_found_where_it_stands_alone_or_among_others() -> None:
+    for string in strings():
+        near = f"x{string[:-1]}"
+        for text in (string, f"ja {string}", f"{string}!", near, "\n".join([string] * 2)):
+            for index in indexes():
+                assert index.present(text) == every_string_in(index, text)
+
+
+@given(
+    st.lists(
+        st.sampled_from(strings()) | st.text(alphabet="aeiøå ns\n-'", max_size=4),
+        max_size=12,
+    ).map("".join)
+)
+def test_any_mix_of_required_strings_finds_what_a_full_search_finds(text: str) -> None:
+    for index in indexes():
+        assert index.present(text) == every_string_in(index, text)
+
+
+def test_a_long_message_finds_what_a_full_search_finds() -> None:
+    text = " ".join(strings()[::7])
+    assert len(text) >= LONG_TEXT
+    for index in indexes():
+        assert index.present(text) == every_string_in(index, text)
