@@ -27,6 +27,7 @@ PROBE_FILES = (
     "nlu/crisis_probes/crisis_probes_blind9.yml",  # set K: the kinds of .3 and .4 and fresh_blind9, reworded
     "nlu/crisis_probes/crisis_probes_blind10.yml",  # set L: the kinds fresh_blind10 found missing, reworded
     "nlu/crisis_probes/crisis_probes_precision11.yml",  # set M: told, habitual, long-lasting: not acute
+    "nlu/crisis_probes/crisis_probes_blind11.yml",  # set N: someone on a height now about to jump
 )
 PROBES = [yaml.safe_load((PROJECT_ROOT / name).read_text("utf-8")) for name in PROBE_FILES]
 HELDOUT = [
