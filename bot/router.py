@@ -311,12 +311,12 @@ class Router:
         documents: dict[int, tuple[DocumentType, bytes]] = {}
         if upload is not None and upload.storable and upload.media_type is not None:
             documents[recorded.message_id] = (upload.media_type, upload.content)
-        first = None if self.locks.busy(recorded.conversation_id) else recorded.first
+        # Recording's own look at what waits first is not trusted: on PostgreSQL a message
+        # with a lower id, recorded at the same moment by another request or replica, may
+        # commit after that look (the kill test's burst saw one handled out of order). The
+        # drain asks again under the conversation's lock.
         outcomes = await self.drain(
-            recorded.conversation_id,
-            {recorded.message_id: inbound},
-            documents=documents,
-            first=first,
+            recorded.conversation_id, {recorded.message_id: inbound}, documents=documents
         )
         own = outcomes.get(recorded.message_id)
         if own is not None:
@@ -340,18 +340,17 @@ class Router:
         *,
         recovering: bool = False,
         documents: dict[int, tuple[DocumentType, bytes]] | None = None,
-        first: PendingMessage | None = None,
     ) -> dict[int, Handled]:
         """Handle the conversation's unhandled messages in order; returns what came of each
         handled here. Replies go to the outbox on a channel that pushes, and elsewhere when
         nobody here waits for them.
 
-        ``first`` is the oldest unhandled message as recording saw it, and each saved step
-        says what its transaction saw next: the store is asked again only when neither is
-        known. A look that is stale by now (another worker moved the conversation on) costs
-        only a step the version check refuses, and the message is read again."""
+        The first message is read under the lock; each saved step then says what its
+        transaction saw next, and the store is asked again only when that is unknown. A look
+        that is stale by now (another worker moved the conversation on) costs only a step the
+        version check refuses, and the message is read again."""
         outcomes: dict[int, Handled] = {}
-        ahead = Lookahead(first) if first is not None else None
+        ahead: Lookahead | None = None
         async with self.locks.hold(conversation_id):
             for _ in range(1000):  # a bound, not an expectation
                 if ahead is not None:

@@ -45,14 +45,7 @@ def read_from_model(model: Path) -> TopicClassifier | None:
             return None
         arrays = np.load(io.BytesIO(arrays_file.read()))
         meta = json.loads(meta_file.read().decode("utf-8"))
-    return TopicClassifier(
-        tuple(str(c) for c in meta["classes"]),
-        arrays["mean"],
-        arrays["coef"],
-        arrays["intercept"],
-        {str(k): int(v) for k, v in meta["vocabulary"].items()},
-        arrays["idf"],
-    )
+    return TopicClassifier.from_saved(arrays, meta)
 
 
 class LocalModel:

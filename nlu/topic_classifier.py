@@ -185,8 +185,14 @@ class TopicClassifier:
         """What ``save`` wrote."""
         arrays = np.load(directory / "topic_classifier.npz")
         meta = json.loads((directory / "topic_classifier.json").read_text(encoding="utf-8"))
+        return cls.from_saved(arrays, meta)
+
+    @classmethod
+    def from_saved(cls, arrays: Any, meta: dict[str, Any]) -> TopicClassifier:
+        """The classifier from its saved arrays and its metadata (however they were read:
+        from a directory, or from inside a model archive)."""
         return cls(
-            tuple(meta["classes"]),
+            tuple(str(c) for c in meta["classes"]),
             arrays["mean"],
             arrays["coef"],
             arrays["intercept"],

@@ -1,6 +1,6 @@
 """What a citizen waits on overlaps where it may: Rasa reads a message while it is being
 recorded, and nothing of its answer leaves (nor any effect happens) before the recording has
-committed; a crash in between loses nothing. A message takes three trips to the store's
+committed; a crash in between loses nothing. A message takes four trips to the store's
 threads (record, context, save), and one recorded meanwhile by another worker is still
 handled, in order."""
 
@@ -94,11 +94,12 @@ async def test_a_crash_while_rasa_reads_loses_nothing_and_sends_nothing(
     assert len(queued) == len(replies.replies)
 
 
-async def test_a_message_takes_three_trips_to_the_store(
+async def test_a_message_takes_four_trips_to_the_store(
     any_app: App, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Recording says which message waits first, and saving the step what waits next: the
-    store is not asked again, and the step's context is one trip (one session)."""
+    """Recording, the look under the conversation's lock at what waits first, the step's
+    context (one session) and saving the step, which says what waits next: the store is not
+    asked again after it."""
     store = any_app.store
     run = store.run
     trips: list[str] = []
@@ -111,7 +112,7 @@ async def test_a_message_takes_three_trips_to_the_store(
     monkeypatch.setattr(store, "run", counting)
     handled = await any_app.router.handle(Inbound("web", "visitor", QUESTION))
     assert handled.topic == "helsestasjon"
-    assert sorted(trips) == ["_step_context", "record_inbound", "save_step"]
+    assert sorted(trips) == ["_step_context", "next_unhandled", "record_inbound", "save_step"]
 
 
 async def test_a_message_recorded_meanwhile_by_another_worker_is_handled_in_order(
