@@ -9,6 +9,7 @@ import pytest
 
 from bot.settings import load_settings
 from nlu.rasa_client import NluUnavailable, RasaClient
+from tests.ticks import Ticks
 
 
 class Servers:
@@ -31,21 +32,15 @@ class Servers:
         return httpx.MockTransport(respond)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
-def pool(servers: Servers, clock: Clock, *names: str) -> RasaClient:
+def pool(servers: Servers, clock: Ticks, *names: str) -> RasaClient:
     urls = [f"http://{name}:5005" for name in names]
     return RasaClient(urls, 1.0, transport=servers.transport(), retry_after_s=10, clock=clock)
 
 
 async def test_messages_go_to_the_servers_in_turn() -> None:
-    servers, clock = Servers("a", "b"), Clock()
+    servers, clock = Servers("a", "b"), Ticks(100.0)
     client = pool(servers, clock, "a", "b")
     for _ in range(4):
         await client.parse("hei")
@@ -53,7 +48,7 @@ async def test_messages_go_to_the_servers_in_turn() -> None:
 
 
 async def test_a_dead_server_costs_one_message_a_retry_then_is_left_alone() -> None:
-    servers, clock = Servers("b"), Clock()
+    servers, clock = Servers("b"), Ticks(100.0)
     client = pool(servers, clock, "a", "b")
     assert (await client.parse("hei")).name == "b"  # a refused: asked of b at once
     assert client.live() == ("http://b:5005",)
@@ -66,7 +61,7 @@ async def test_a_dead_server_costs_one_message_a_retry_then_is_left_alone() -> N
 
 
 async def test_the_health_check_takes_dead_ones_out_and_puts_recovered_ones_back() -> None:
-    servers, clock = Servers("b"), Clock()
+    servers, clock = Servers("b"), Ticks(100.0)
     client = pool(servers, clock, "a", "b")
     assert await client.healthy()  # b can answer
     assert client.live() == ("http://b:5005",)
@@ -76,7 +71,7 @@ async def test_the_health_check_takes_dead_ones_out_and_puts_recovered_ones_back
 
 
 async def test_with_every_server_down_the_message_fails_and_the_pool_is_unhealthy() -> None:
-    servers, clock = Servers(), Clock()
+    servers, clock = Servers(), Ticks(100.0)
     client = pool(servers, clock, "a", "b")
     with pytest.raises(NluUnavailable):
         await client.parse("hei")
@@ -86,7 +81,7 @@ async def test_with_every_server_down_the_message_fails_and_the_pool_is_unhealth
 
 
 async def test_one_server_alone_is_always_asked() -> None:
-    servers, clock = Servers(), Clock()
+    servers, clock = Servers(), Ticks(100.0)
     client = pool(servers, clock, "a")
     with pytest.raises(NluUnavailable):
         await client.parse("hei")

@@ -13,25 +13,20 @@ from sqlalchemy.exc import OperationalError
 
 from bot.store.db import ping_when_idle
 from tests.conftest import fresh_postgres_url
+from tests.ticks import Ticks
 
 pytestmark = pytest.mark.postgres
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> Ticks:
+    return Ticks()
 
 
 @pytest.fixture
-def engine(clock: Clock) -> Iterator[Engine]:
+def engine(clock: Ticks) -> Iterator[Engine]:
     engine = create_engine(fresh_postgres_url(), hide_parameters=True, pool_size=1)
     ping_when_idle(engine, idle_s=2.0, clock=clock)
     yield engine
@@ -64,7 +59,7 @@ def drop_connection(engine: Engine, pid: int) -> None:
 
 
 def test_a_connection_used_a_moment_ago_is_not_pinged(
-    engine: Engine, clock: Clock, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, clock: Ticks, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen = pings(engine, monkeypatch)
     first = backend_pid(engine)  # a fresh connection: nothing to ask
@@ -78,7 +73,7 @@ def test_a_connection_used_a_moment_ago_is_not_pinged(
 
 
 def test_a_connection_dropped_while_idle_is_replaced_before_a_statement_fails(
-    engine: Engine, clock: Clock, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, clock: Ticks, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     dropped = backend_pid(engine)
     drop_connection(engine, dropped)
@@ -89,7 +84,7 @@ def test_a_connection_dropped_while_idle_is_replaced_before_a_statement_fails(
 
 
 def test_a_connection_dropped_within_the_window_fails_once_then_is_replaced(
-    engine: Engine, clock: Clock
+    engine: Engine, clock: Ticks
 ) -> None:
     dropped = backend_pid(engine)
     drop_connection(engine, dropped)

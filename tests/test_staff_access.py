@@ -37,19 +37,12 @@ from bot.store.models import AuditEntry, Case, StaffToken
 from bot.web import create_web_app
 from tests.journey import Citizen
 from tests.staff_browser import StaffBrowser
+from tests.ticks import Ticks
 
 SHARED = "shared-console-password"
 KARI = "karis-eget-passord-2026"
 
 
-class Clock:
-    """Monotonic seconds the test moves on."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -59,8 +52,8 @@ def web(offline_app: App) -> Starlette:
 
 
 @pytest.fixture
-def monotonic(web: Starlette) -> Clock:
-    fake = Clock()
+def monotonic(web: Starlette) -> Ticks:
+    fake = Ticks()
     sign_in: StaffSignIn = web.state.console.sign_in
     sign_in.clock = fake
     return fake
@@ -86,7 +79,7 @@ async def status(browser: StaffBrowser, staff: str, password: str) -> int:
 
 
 async def test_a_flood_of_wrong_passwords_does_not_keep_kari_out(
-    attacker: StaffBrowser, kari: StaffBrowser, monotonic: Clock
+    attacker: StaffBrowser, kari: StaffBrowser, monotonic: Ticks
 ) -> None:
     statuses = [await status(attacker, "kari", f"gjett-{n}") for n in range(300)]
     assert statuses[:5] == [401] * 5 and set(statuses[5:]) == {429}
@@ -98,7 +91,7 @@ async def test_a_flood_of_wrong_passwords_does_not_keep_kari_out(
 
 
 async def test_a_throttled_sign_in_says_how_long_to_wait(
-    attacker: StaffBrowser, monotonic: Clock
+    attacker: StaffBrowser, monotonic: Ticks
 ) -> None:
     for n in range(5):
         await status(attacker, "kari", f"g{n}")
@@ -108,7 +101,7 @@ async def test_a_throttled_sign_in_says_how_long_to_wait(
 
 
 async def test_the_back_off_grows_with_each_failure_and_is_capped(
-    attacker: StaffBrowser, monotonic: Clock
+    attacker: StaffBrowser, monotonic: Ticks
 ) -> None:
     for n in range(5):
         assert await status(attacker, "kari", f"g{n}") == 401
@@ -125,7 +118,7 @@ async def test_the_back_off_grows_with_each_failure_and_is_capped(
 
 
 async def test_the_wait_is_per_address_and_failures_are_forgotten(
-    attacker: StaffBrowser, kari: StaffBrowser, monotonic: Clock
+    attacker: StaffBrowser, kari: StaffBrowser, monotonic: Ticks
 ) -> None:
     for n in range(6):
         await status(attacker, "ahmed", f"g{n}")
@@ -136,7 +129,7 @@ async def test_the_wait_is_per_address_and_failures_are_forgotten(
 
 
 async def test_a_guess_spread_over_many_addresses_gets_fewer_free_tries_but_kari_gets_in(
-    web: Starlette, kari: StaffBrowser, monotonic: Clock
+    web: Starlette, kari: StaffBrowser, monotonic: Ticks
 ) -> None:
     """Failures for kari from many addresses put her id under pressure: an address that
     failed for her then waits after one failure, not five; a clean address never waits."""

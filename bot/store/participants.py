@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Select, delete, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from bot.store.audit import audit
 from bot.store.enums import OPEN_STATUSES, Direction, Sender
@@ -67,21 +67,6 @@ def _open_case(session: Session, case_id: int) -> Case | None:
     return case if case is not None and case.status in OPEN_STATUSES else None
 
 
-def facts(
-    sessions: sessionmaker[Session],
-    conversation_id: int,
-    case_ref: str | None,
-    extra: dict[str, str],
-    typed_hash: str | None,
-    now: datetime,
-) -> TrustedFacts:
-    """What a step may need: who is in the state's case (when it is this conversation's),
-    whether this conversation takes part in an open case, the code sent, the invitation
-    being joined (one read-only session)."""
-    with sessions() as session:
-        return _facts(session, conversation_id, case_ref, extra, typed_hash, now)
-
-
 def facts_in(
     session: Session,
     conversation_id: int,
@@ -90,18 +75,9 @@ def facts_in(
     typed_hash: str | None,
     now: datetime,
 ) -> TrustedFacts:
-    """``facts`` read in an open session (the step's other reads share it)."""
-    return _facts(session, conversation_id, case_ref, extra, typed_hash, now)
-
-
-def _facts(
-    session: Session,
-    conversation_id: int,
-    case_ref: str | None,
-    extra: dict[str, str],
-    typed_hash: str | None,
-    now: datetime,
-) -> TrustedFacts:
+    """What a step may need: who is in the state's case (when it is this conversation's),
+    whether this conversation takes part in an open case, the code sent, the invitation
+    being joined; read in the step's open session (its other reads share it)."""
     listed: tuple[Member, ...] = ()
     if case_ref is not None:
         case = session.scalars(select(Case).where(Case.reference == case_ref)).first()
