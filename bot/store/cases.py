@@ -6,16 +6,15 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.store import hot
 from bot.store.enums import CaseStatus
-from bot.store.models import Case
 
 
 def case_status(session: Session, reference: str) -> CaseStatus | None:
     """The status of the case with this reference, or None when there is none (deleted)."""
-    status = session.scalars(select(Case.status).where(Case.reference == reference)).first()
+    status = session.connection().execute(hot.CASE_STATUS, {"case_ref": reference}).scalar()
     return None if status is None else CaseStatus(status)
 
 

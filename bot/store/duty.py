@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.store import hot
 from bot.store.models import StaffDuty
 
 
 def duty_switches(session: Session, day: str) -> dict[str, bool]:
     """Who switched themselves on (True) or off (False) on this day (ISO date)."""
-    rows = session.scalars(select(StaffDuty).where(StaffDuty.day == day))
-    return {row.staff_id: row.on_duty for row in rows}
+    rows = session.connection().execute(hot.DUTY_SWITCHES, {"day": day})
+    return {staff_id: on_duty for staff_id, on_duty in rows}
 
 
 def switch_duty(session: Session, staff_id: str, on: bool, day: str, now: datetime) -> None:

@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select, update
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 from bot.i18n import Catalogs
 from bot.notifications import NoticeKind, Notices
 from bot.staff import Staffing
-from bot.store import attachments, participants
+from bot.store import attachments, hot, participants
 from bot.store.audit import audit
 from bot.store.callbacks import SlotTaken, book, booked_for, release_for_cases
 from bot.store.cases import case_strengths, description_lines, stored_description
@@ -86,14 +87,14 @@ class EffectRunner:
     document: tuple[DocumentType, bytes] | None = None
     """The checked file that came with the message, for StoreAttachment (the channel's)."""
 
-    def apply(
-        self, session: Session, conversation: Conversation
-    ) -> tuple[tuple[Outbound, ...], bool]:
+    def apply(self, session: Session, conversation_id: int) -> tuple[tuple[Outbound, ...], bool]:
         """Apply every effect in order; returns the extra replies (the data export) and
-        whether the conversation was deleted (after DeleteData nothing more is stored)."""
+        whether the conversation was deleted (after DeleteData nothing more is stored). The
+        conversation's row is loaded only for an effect that reads or changes it (a message
+        added to its case, the most common effect, needs none)."""
         applier = _Applier(
             session,
-            conversation,
+            conversation_id,
             self.message_id,
             self.now,
             self.catalogs,
@@ -119,27 +120,35 @@ class EffectRunner:
                 case StoreFeedback():
                     applier.feedback(effect)
                 case OwnVoiceAnswer():
-                    record_answer(session, conversation.id, self.message_id, effect, self.now)
+                    record_answer(session, conversation_id, self.message_id, effect, self.now)
                 case OwnVoiceProgress():
-                    record_progress(session, conversation.id, effect, self.now)
+                    record_progress(session, conversation_id, effect, self.now)
                 case ExportData():
-                    extra.append(export(session, conversation, self.catalogs, effect.timezone))
+                    extra.append(
+                        export(session, applier.conversation, self.catalogs, effect.timezone)
+                    )
                 case NoteUnplaced():
-                    add_note(session, effect, conversation.area)
+                    add_note(session, effect, applier.conversation.area)
                 case UnplacedChosen():
                     add_choice(session, effect)
                 case CreateInvite():
-                    participants.create_invite(session, conversation, effect, self.now)
+                    participants.create_invite(session, applier.conversation, effect, self.now)
                 case ClaimInvite():
-                    participants.claim_invite(session, conversation, effect.invite, self.now)
+                    participants.claim_invite(
+                        session, applier.conversation, effect.invite, self.now
+                    )
                 case JoinCase():
-                    participants.join(session, conversation, effect, self.now, self.catalogs)
+                    participants.join(
+                        session, applier.conversation, effect, self.now, self.catalogs
+                    )
                 case RemoveParticipant():
-                    participants.remove(session, conversation, effect, self.now, self.catalogs)
+                    participants.remove(
+                        session, applier.conversation, effect, self.now, self.catalogs
+                    )
                 case ParticipantSaid():
                     applier.participant_said(effect)
                 case DeleteData():
-                    delete_conversation(session, conversation, self.now)
+                    delete_conversation(session, applier.conversation, self.now)
                     return tuple(extra), True
         return tuple(extra), False
 
@@ -149,12 +158,17 @@ class _Applier:
     """Carries out single effects for one message, in one session."""
 
     session: Session
-    conversation: Conversation
+    conversation_id: int
     message_id: int
     now: datetime
     catalogs: Catalogs
     staffing: Staffing
     notices: Notices
+
+    @cached_property
+    def conversation(self) -> Conversation:
+        """The conversation's row, loaded when an effect first needs it."""
+        return self.session.get_one(Conversation, self.conversation_id)
 
     def record_consent(self, effect: RecordConsent) -> None:
         text_hash = hashlib.sha256(effect.text.encode()).hexdigest()
@@ -170,7 +184,7 @@ class _Applier:
             self.session.flush()
         self.session.add(
             Consent(
-                conversation_id=self.conversation.id,
+                conversation_id=self.conversation_id,
                 text_sha256=text_hash,
                 version=effect.version,
                 language=effect.language,
@@ -182,7 +196,7 @@ class _Applier:
         )
 
     def withdraw(self) -> None:
-        conversation_id = self.conversation.id
+        conversation_id = self.conversation_id
         self.session.execute(
             update(Consent)
             .where(Consent.conversation_id == conversation_id, Consent.withdrawn_at.is_(None))
@@ -224,7 +238,7 @@ class _Applier:
         previous = self.session.scalars(
             select(Case)
             .where(
-                Case.conversation_id == self.conversation.id,
+                Case.conversation_id == self.conversation_id,
                 Case.status == CaseStatus.CLOSED,
                 Case.claimed_by.is_not(None),
             )
@@ -235,7 +249,7 @@ class _Applier:
             consent = self.session.scalars(
                 select(Consent)
                 .where(
-                    Consent.conversation_id == self.conversation.id,
+                    Consent.conversation_id == self.conversation_id,
                     Consent.withdrawn_at.is_(None),
                     Consent.case_reference.is_(None),
                 )
@@ -248,7 +262,7 @@ class _Applier:
             preferred = previous.claimed_by
         case = Case(
             reference=effect.reference,
-            conversation_id=self.conversation.id,
+            conversation_id=self.conversation_id,
             channel=self.conversation.channel,
             status=CaseStatus.OPEN,
             urgent=effect.urgent,
@@ -295,7 +309,7 @@ class _Applier:
         earlier = self.session.scalars(
             select(Message)
             .where(
-                Message.conversation_id == self.conversation.id,
+                Message.conversation_id == self.conversation_id,
                 Message.direction == Direction.IN,
                 Message.case_reference.is_(None),
                 Message.created_at >= since,
@@ -310,13 +324,11 @@ class _Applier:
                 message.case_reference = case.reference
 
     def append(self, effect: AppendToCase) -> None:
-        message = self.session.get_one(Message, self.message_id)
-        message.case_reference = effect.reference
-        self.session.execute(
-            update(Case)
-            .where(Case.reference == effect.reference)
-            .values(citizen_unread=Case.citizen_unread + 1)
+        connection = self.session.connection()
+        connection.execute(
+            hot.INTO_CASE, {"message_id": self.message_id, "case_ref": effect.reference}
         )
+        connection.execute(hot.CASE_UNREAD, {"case_ref": effect.reference})
 
     def store_attachment(
         self, effect: StoreAttachment, document: tuple[DocumentType, bytes] | None
@@ -328,7 +340,7 @@ class _Applier:
         case = self.session.scalars(select(Case).where(Case.reference == effect.reference)).first()
         if (
             case is None
-            or case.conversation_id != self.conversation.id
+            or case.conversation_id != self.conversation_id
             or case.status not in OPEN_STATUSES
         ):
             return
@@ -342,7 +354,7 @@ class _Applier:
         self.conversation.urgent = True
         cases = self.session.scalars(
             select(Case).where(
-                Case.conversation_id == self.conversation.id, Case.status.in_(OPEN_STATUSES)
+                Case.conversation_id == self.conversation_id, Case.status.in_(OPEN_STATUSES)
             )
         ).all()
         for case in cases:
@@ -371,7 +383,7 @@ class _Applier:
 
     def feedback(self, effect: StoreFeedback) -> None:
         case = self.session.scalars(select(Case).where(Case.reference == effect.reference)).first()
-        if case is not None and case.conversation_id == self.conversation.id:
+        if case is not None and case.conversation_id == self.conversation_id:
             case.feedback_score = effect.score
 
 

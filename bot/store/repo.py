@@ -21,12 +21,13 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import TypeVar
 
-from sqlalchemy import Engine, exists, func, null, select, true, update
+from sqlalchemy import Engine, func, select, true, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.identity import new_handle
+from bot.store import hot
 from bot.store.cases import case_status
 from bot.store.db import scrub
 from bot.store.duty import duty_switches
@@ -56,9 +57,6 @@ class RecordedInbound:
     handle: str
     state_json: str
     duplicate: bool
-    first: PendingMessage | None = None
-    """The conversation's oldest unhandled message as the recording transaction saw it (this
-    one, unless older ones wait): the drain's first read, saved a trip. None for a duplicate."""
 
 
 @dataclass(frozen=True)
@@ -343,70 +341,53 @@ class Store:
         with self.sessions.begin() as session:
             known = self._known(session, channel, address, external_id)
             if known is None:  # first contact
-                conversation = self.conversation(session, channel, address, language, area)
-                seen, waiting = None, False
+                created = self.conversation(session, channel, address, language, area)
+                conversation_id, handle, state_json = created.id, created.handle, created.state_json
             else:
-                conversation, seen, waiting = known
-            if seen is not None:
-                return RecordedInbound(
-                    conversation.id, seen, conversation.handle, conversation.state_json, True
+                conversation_id, handle, state_json, unreachable, seen = known
+                if seen is not None:
+                    return RecordedInbound(conversation_id, seen, handle, state_json, True)
+                if unreachable:
+                    session.execute(
+                        update(Conversation)
+                        .where(Conversation.id == conversation_id)
+                        .values(unreachable=False)
+                    )
+            message_id = (
+                session.connection()
+                .execute(
+                    hot.RECORD,
+                    {
+                        "conversation_id": conversation_id,
+                        "direction": Direction.IN,
+                        "sender": Sender.CITIZEN,
+                        "text": text[:MAX_STORED_CHARS],
+                        "external_id": external_id,
+                        "button": button[:200] if button else None,
+                        "media": media,
+                        "hint": hint[:8] if hint else None,
+                        "created_at": self.clock(),
+                        "attempts": 0,
+                    },
                 )
-            if conversation.unreachable:
-                conversation.unreachable = False
-            message = Message(
-                conversation_id=conversation.id,
-                direction=Direction.IN,
-                sender=Sender.CITIZEN,
-                text=text[:MAX_STORED_CHARS],
-                external_id=external_id,
-                button=button[:200] if button else None,
-                media=media,
-                hint=hint[:8] if hint else None,
-                created_at=self.clock(),
-                attempts=0,
+                .scalar_one()
             )
-            session.add(message)
-            session.flush()
-            return RecordedInbound(
-                conversation.id,
-                message.id,
-                conversation.handle,
-                conversation.state_json,
-                False,
-                first=None if waiting else _as_pending(message, conversation),
-            )
+            return RecordedInbound(conversation_id, message_id, handle, state_json, False)
 
     @staticmethod
     def _known(
         session: Session, channel: str, address: str, external_id: str | None
-    ) -> tuple[Conversation, int | None, bool] | None:
-        """In one query: the conversation of this address (None: there is none yet), the
-        message already recorded under ``external_id``, and whether any message of it waits
-        to be handled (then the new one is not the first to handle)."""
-        seen = (
-            select(Message.id)
-            .where(Message.conversation_id == Conversation.id, Message.external_id == external_id)
-            .limit(1)
-            .correlate(Conversation)
-            .scalar_subquery()
-            if external_id is not None
-            else null()
-        )
-        waiting = (
-            exists()
-            .where(
-                Message.conversation_id == Conversation.id,
-                Message.handled_at.is_(None),
-                Message.direction.in_((Direction.IN, Direction.EVENT)),
-            )
-            .correlate(Conversation)
-        )
-        row = session.execute(
-            select(Conversation, seen, waiting).where(
-                Conversation.channel == channel, Conversation.address_hash == address
-            )
-        ).first()
-        return None if row is None else (row[0], row[1], bool(row[2]))
+    ) -> tuple[int, str, str, bool, int | None] | None:
+        """In one query: the conversation of this address (None: there is none yet) as its
+        id, handle, state and whether delivery to it was refused, and the message already
+        recorded under ``external_id``."""
+        statement, params = hot.KNOWN_NO_ID, {"channel": channel, "address": address}
+        if external_id is not None:
+            statement, params = hot.KNOWN, {**params, "external_id": external_id}
+        row = session.connection().execute(statement, params).first()
+        if row is None:
+            return None
+        return row[0], row[1], row[2], bool(row[3]), row[4]
 
     def next_unhandled(self, conversation_id: int) -> PendingMessage | None:
         """The oldest unhandled message (or event) of a conversation, with its state."""
@@ -416,18 +397,13 @@ class Store:
     @staticmethod
     def _pending(session: Session, conversation_id: int) -> PendingMessage | None:
         """``next_unhandled`` within ``session``'s transaction."""
-        row = session.execute(
-            select(Message, Conversation)
-            .join(Conversation, Conversation.id == Message.conversation_id)
-            .where(
-                Message.conversation_id == conversation_id,
-                Message.handled_at.is_(None),
-                Message.direction.in_((Direction.IN, Direction.EVENT)),
-            )
-            .order_by(Message.id)
-            .limit(1)
-        ).first()
-        return None if row is None else _as_pending(*row)
+        row = (
+            session.connection().execute(hot.PENDING, {"conversation_id": conversation_id}).first()
+        )
+        if row is None:
+            return None
+        message_id, conversation_id, channel, direction, *rest = row
+        return PendingMessage(message_id, conversation_id, channel, Direction(direction), *rest)
 
     def save_step(
         self,
@@ -442,7 +418,7 @@ class Store:
         crisis_lexicon: str | None = None,
         replies: Sequence[StoredReply],
         to_outbox: bool,
-        effects: Callable[[Session, Conversation], tuple[tuple[Outbound, ...], bool]] | None = None,
+        effects: Callable[[Session, int], tuple[tuple[Outbound, ...], bool]] | None = None,
     ) -> SavedStep | None:
         """In one transaction: the new state, the message marked handled, its effects and
         replies (into the outbox too when nobody waits for them), and a look at the
@@ -453,55 +429,39 @@ class Store:
         now = self.clock()
         try:
             with self.sessions.begin() as session:
-                waiting = (
-                    select(Message.id)
-                    .where(
-                        Message.conversation_id == pending.conversation_id,
-                        Message.handled_at.is_(None),
-                        Message.direction.in_((Direction.IN, Direction.EVENT)),
-                        Message.id != pending.id,
-                    )
-                    .limit(1)
-                    .scalar_subquery()
-                )
-                moved = session.execute(
-                    update(Conversation)
-                    .where(
-                        Conversation.id == pending.conversation_id,
-                        Conversation.version == pending.version,
-                    )
-                    .values(
-                        version=Conversation.version + 1,
-                        state_json=state_json,
-                        language=language,
-                        updated_at=now,
-                    )
-                    .returning(waiting)  # whether another message waits: asked in this trip
-                    .execution_options(synchronize_session=False)
-                ).first()
+                connection = session.connection()
+                moved = connection.execute(
+                    hot.MOVE,
+                    {
+                        "conversation_id": pending.conversation_id,
+                        "read_version": pending.version,
+                        "message_id": pending.id,
+                        "new_state": state_json,
+                        "new_language": language,
+                        "now": now,
+                    },
+                ).first()  # with whether another message waits: asked in this trip
                 if moved is None:
                     raise _MovedOn  # rolls the transaction back
-                marked = session.execute(
-                    update(Message)
-                    .where(Message.id == pending.id, Message.handled_at.is_(None))
-                    .values(
-                        handled_at=now,
-                        language=language,
-                        intent=intent,
-                        topic=topic,
-                        crisis=crisis,
-                        crisis_category=crisis_category,
-                        crisis_lexicon=crisis_lexicon,
-                        attempts=pending.attempts + 1,
-                    )
-                    .execution_options(synchronize_session=False)
+                marked = connection.execute(
+                    hot.MARK_HANDLED,
+                    {
+                        "message_id": pending.id,
+                        "now": now,
+                        "new_language": language,
+                        "new_intent": intent,
+                        "new_topic": topic,
+                        "new_crisis": crisis,
+                        "new_category": crisis_category,
+                        "new_lexicon": crisis_lexicon,
+                        "new_attempts": pending.attempts + 1,
+                    },
                 )
-                if marked.rowcount != 1:  # type: ignore[attr-defined]
+                if marked.rowcount != 1:
                     raise _MovedOn
                 extra: tuple[Outbound, ...] = ()
                 if effects is not None:
-                    conversation = session.get_one(Conversation, pending.conversation_id)
-                    extra, deleted = effects(session, conversation)
+                    extra, deleted = effects(session, pending.conversation_id)
                     if deleted:
                         return SavedStep((), None)
                 stored = [
@@ -523,36 +483,46 @@ class Store:
         replies: Sequence[StoredReply],
         to_outbox: bool,
     ) -> None:
+        if not replies:
+            return
         now = self.clock()
-        for reply in replies:
-            session.add(
-                Message(
-                    conversation_id=conversation_id,
-                    direction=Direction.OUT,
-                    sender=Sender(reply.sender),
-                    text=reply.text[:MAX_STORED_CHARS],
-                    language=reply.language,
-                    created_at=now,
-                    handled_at=now,
-                    reply_to=message_id,
-                    buttons=buttons_to_json(reply.buttons),
-                    attempts=0,
-                )
+        connection = session.connection()
+        connection.execute(  # one statement for all of them (no objects, no ids to fetch)
+            hot.REPLY,
+            [
+                {
+                    "conversation_id": conversation_id,
+                    "direction": Direction.OUT,
+                    "sender": Sender(reply.sender),
+                    "text": reply.text[:MAX_STORED_CHARS],
+                    "language": reply.language,
+                    "created_at": now,
+                    "handled_at": now,
+                    "reply_to": message_id,
+                    "buttons": buttons_to_json(reply.buttons),
+                    "attempts": 0,
+                }
+                for reply in replies
+            ],
+        )
+        if to_outbox:
+            connection.execute(
+                hot.QUEUE,
+                [
+                    {
+                        "conversation_id": conversation_id,
+                        "sender": Sender(reply.sender),
+                        "text": reply.text,
+                        "buttons": buttons_to_json(reply.buttons),
+                        "language": reply.language,
+                        "created_at": now,
+                        "reply_to": message_id,
+                        "attempts": 0,
+                        "short": reply.short,
+                    }
+                    for reply in replies
+                ],
             )
-            if to_outbox:
-                session.add(
-                    Outbox(
-                        conversation_id=conversation_id,
-                        sender=Sender(reply.sender),
-                        text=reply.text,
-                        buttons=buttons_to_json(reply.buttons),
-                        language=reply.language,
-                        created_at=now,
-                        reply_to=message_id,
-                        attempts=0,
-                        short=reply.short,
-                    )
-                )
 
     def record_attempt(self, message_id: int, kind: str) -> None:
         """Handling raised: count the attempt and keep the error's kind (never its text)."""
@@ -993,25 +963,6 @@ def _choices_delivered(
         if reply_to is not None:
             delivered[reply_to] = delivered.get(reply_to, 0) + len(buttons_from_json(buttons))
     return tuple(0 if r.reply_to is None else delivered.get(r.reply_to, 0) for r in rows)
-
-
-def _as_pending(message: Message, conversation: Conversation) -> PendingMessage:
-    """An unhandled message with its conversation's state, to be handled."""
-    return PendingMessage(
-        id=message.id,
-        conversation_id=conversation.id,
-        channel=conversation.channel,
-        direction=Direction(message.direction),
-        text=message.text,
-        button=message.button,
-        media=message.media,
-        hint=message.hint,
-        attempts=message.attempts,
-        created_at=message.created_at,
-        state_json=conversation.state_json,
-        version=conversation.version,
-        area=conversation.area,
-    )
 
 
 def aware(moment: datetime) -> datetime:
