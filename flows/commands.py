@@ -9,6 +9,7 @@ The plain phrases live in the catalogs (``command.phrases.*``), one list per lan
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from enum import StrEnum
@@ -94,8 +95,13 @@ def detect(text: str, button: str | None, ctx: FlowContext) -> tuple[Command, st
     for command, key in PHRASE_KEYS.items():
         for language in ctx.settings.languages.supported:
             phrases = ctx.t(key, language)
-            if phrases == key:
-                continue
-            if simple in {_simplify(p) for p in phrases.split("|") if p.strip()}:
+            if phrases != key and simple in _phrase_set(phrases):
                 return command, ""
     return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _phrase_set(phrases: str) -> frozenset[str]:
+    """A catalog entry's "|"-separated phrases, simplified (a pure function of the text,
+    so remembered: every message is checked against all of them, twice)."""
+    return frozenset(_simplify(p) for p in phrases.split("|") if p.strip())
