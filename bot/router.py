@@ -48,7 +48,7 @@ from flows.effects import DeleteData, WithdrawConsent
 from flows.state import ConversationState, Phase
 from flows.trusted_facts import TrustedFacts
 from flows.types import FlowContext, Inbound, Outbound
-from nlu.service import Understander
+from nlu.service import Understander, until_sent
 from nlu.understanding import Understanding
 
 log = logging.getLogger(__name__)
@@ -275,8 +275,9 @@ class Router:
         address = self.address(inbound.channel, inbound.user)
         pushed = inbound.channel in PUSH_CHANNELS
         # Rasa reads the text while it is recorded: nothing leaves for the citizen, and no
-        # effect happens, before the recording has committed (the step waits for both).
-        self.understander.prefetch(cleaned.text)
+        # effect happens, before the recording has committed (the step waits for both). The
+        # recording starts once the request has left.
+        await until_sent(self.understander.prefetch(cleaned.text))
         recorded = await self.store.run(
             self.store.record_inbound,
             inbound.channel,

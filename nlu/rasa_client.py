@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import importlib.util
+import json
 import logging
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +33,20 @@ def remember_missing_sniffio() -> None:
     ``ModuleNotFoundError``, as before). Nothing changes where it is installed."""
     if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
         sys.modules["sniffio"] = None  # type: ignore[assignment]
+
+
+class _Body(httpx.AsyncByteStream):
+    """A request body that says when it has been written: httpcore asks for the next chunk
+    only after handing this one to the socket."""
+
+    def __init__(self, content: bytes, sent: asyncio.Event | None) -> None:
+        self._content = content
+        self._sent = sent
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield self._content
+        if self._sent is not None:
+            self._sent.set()
 
 
 class NluUnavailable(Exception):
@@ -141,13 +157,14 @@ class RasaClient:
         """Ask Rasa for the intent of ``text``; raise NluUnavailable on any failure."""
         return (await self.read(text)).intent
 
-    async def read(self, text: str) -> RasaReading:
+    async def read(self, text: str, sent: asyncio.Event | None = None) -> RasaReading:
         """Ask Rasa for the intent of ``text``, and take the sentence vector it sends along;
-        raise NluUnavailable when no server in the pool could answer (at most two asked)."""
+        raise NluUnavailable when no server in the pool could answer (at most two asked).
+        ``sent`` is set once the request's last byte has been handed to the socket."""
         failure = "no NLU server in the pool"
         for index in self._order()[:2]:
             try:
-                return await self._read_from(self._clients[index], text)
+                return await self._read_from(self._clients[index], text, sent)
             except NluUnavailable as error:
                 failure = str(error)
                 self._take_out(index, failure)
@@ -167,9 +184,19 @@ class RasaClient:
         self._out_until[index] = self._clock() + self._retry_after_s
 
     @staticmethod
-    async def _read_from(client: httpx.AsyncClient, text: str) -> RasaReading:
+    async def _read_from(
+        client: httpx.AsyncClient, text: str, sent: asyncio.Event | None = None
+    ) -> RasaReading:
         try:
-            response = await client.post("/model/parse", json={"text": text})
+            body_bytes = json.dumps({"text": text}).encode()
+            response = await client.post(
+                "/model/parse",
+                content=_Body(body_bytes, sent),
+                headers={
+                    "Content-Type": "application/json",
+                    "Content-Length": str(len(body_bytes)),
+                },
+            )
             response.raise_for_status()
             body = response.json()
             intent = body.get("intent") or {}

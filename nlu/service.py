@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import OrderedDict
@@ -44,6 +45,21 @@ small talk with confidence 1.0 ("jeg drikker for mye og vil ha hjelp" -> thanks)
 def _doubtful_small_talk(intent: str, text: str, source: Source) -> bool:
     long = len(text.split()) > SMALL_TALK_MAX_WORDS
     return source in MODEL_SOURCES and intent in SMALL_TALK and long
+
+
+SEND_WAIT_S = 0.005
+"""The longest a caller waits for Rasa's request to leave before its own work (a server slow
+to take the connection must not hold the message back)."""
+
+
+async def until_sent(sent: asyncio.Event | None, within_s: float = SEND_WAIT_S) -> None:
+    """Wait (at most ``within_s``) until a reading's request has left. Work started before
+    it would share the interpreter with the request's own sending (the recording on the
+    store's thread held it back about a millisecond, and the reply with it)."""
+    if sent is None or sent.is_set():
+        return
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(sent.wait(), within_s)
 
 
 PREFETCHED_KEPT = 256
@@ -176,6 +192,8 @@ class Understander:
         )
         self._cache: OrderedDict[str, Remembered] = OrderedDict()
         self._asking: dict[str, asyncio.Task[Remembered | None]] = {}
+        self._sent: dict[str, asyncio.Event] = {}
+        """Per reading in flight, set once its request has left."""
         """Rasa's readings in flight, by the cache's key: a message's reading starts before
         the rest of its understanding (and, from the router, before it is recorded)."""
         self._generation = 0
@@ -199,19 +217,25 @@ class Understander:
             await asyncio.to_thread(self.fallback.embedder.embed, ["hei"])
         await self.understand("hei, hvor er helsestasjonen?", None)
 
-    def prefetch(self, text: str) -> None:
+    def prefetch(self, text: str) -> asyncio.Event | None:
         """Start asking Rasa about the message ``text`` now (what ``understand`` will ask of
         it: its first ``MAX_NLU_CHARS`` characters without a worry's words), so that the
         answer is on its way while the caller does other work (the router: records the
         message). ``understand`` then waits for that reading instead of asking again; a
         reading nobody waits for fills the cache. Nothing is decided here: the crisis check,
-        the language and everything else happen in ``understand``."""
+        the language and everything else happen in ``understand``.
+
+        Returns what is set once the request has left (``until_sent``), None when Rasa is
+        not asked."""
         read = text[:MAX_NLU_CHARS]
         worry = self.worry.check(read)
-        if self._ask_soon(self._asked(read, worry)) is not None:
-            self._worries[read] = worry  # for ``understand``: not checked twice
-            if len(self._worries) > PREFETCHED_KEPT:
-                self._worries.popitem(last=False)
+        asked = self._asked(read, worry)
+        if self._ask_soon(asked) is None:
+            return None
+        self._worries[read] = worry  # for ``understand``: not checked twice
+        if len(self._worries) > PREFETCHED_KEPT:
+            self._worries.popitem(last=False)
+        return self._sent.get(fold(asked))
 
     def in_flight(self) -> int:
         """How many of Rasa's readings are on their way (each ends within the client's
@@ -236,8 +260,8 @@ class Understander:
         # A worry's own words ("without my parents knowing") are not what the message asks
         # about: the intent is read from the rest ("" when the worry is all of it).
         asked = self._asked(read, worry)
-        if self._ask_soon(asked) is not None:
-            await asyncio.sleep(0)  # the request leaves before the local work begins
+        if self._ask_soon(asked) is not None:  # the request leaves before the local work
+            await until_sent(self._sent.get(fold(asked)))
         if len(text) > LONG_TEXT_CHARS:  # up to a second for 100,000 characters: off the loop
             signal = await asyncio.to_thread(self.crisis.check, text)
         else:
@@ -344,23 +368,28 @@ class Understander:
             return asking
         if self.rasa is None or not self.rasa_available:
             return None
-        asking = asyncio.get_running_loop().create_task(self._ask(self.rasa, key, text))
-        self._asking[key] = asking
+        sent = asyncio.Event()
+        asking = asyncio.get_running_loop().create_task(self._ask(self.rasa, key, text, sent))
+        self._asking[key], self._sent[key] = asking, sent
         asking.add_done_callback(lambda done: self._asked_done(key, done))
         return asking
 
     def _asked_done(self, key: str, done: asyncio.Task[Remembered | None]) -> None:
         if self._asking.get(key) is done:
             del self._asking[key]
+            self._sent.pop(key, None)
         if not done.cancelled():
             done.exception()  # retrieved: a failure nobody waited for is not logged as lost
 
-    async def _ask(self, rasa: RasaClient, key: str, text: str) -> Remembered | None:
+    async def _ask(
+        self, rasa: RasaClient, key: str, text: str, sent: asyncio.Event
+    ) -> Remembered | None:
         """Rasa's answer for ``text`` with the matcher's beside it when it can matter,
-        remembered; None when the server failed (then it is left alone for a while)."""
+        remembered; None when the server failed (then it is left alone for a while).
+        ``sent`` is set when the request has left, or the reading ended without it."""
         generation = self._generation
         try:
-            reading = await rasa.read(text)
+            reading = await rasa.read(text, sent)
         except NluUnavailable as error:
             self._rasa_down_until = self._clock() + self._retry_after_s
             log.warning(
@@ -369,6 +398,12 @@ class Understander:
                 self._retry_after_s,
             )
             return None
+        except Exception as error:  # a fault in the client must not cost the answer either
+            self._rasa_down_until = self._clock() + self._retry_after_s
+            log.error("reading from the NLU server failed: %s", type(error).__name__)
+            return None
+        finally:
+            sent.set()  # nobody waits on a request that never left
         known = self._usable(reading)
         second = (
             await self._matcher(text, _vector_of(known, text))

@@ -3,6 +3,8 @@ person, and the crisis lines when there is danger."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bot.app import App
@@ -41,9 +43,9 @@ async def test_a_dead_server_is_asked_once_then_left_alone_for_a_while(
     calls: list[str] = []
     real_read = rasa.read
 
-    async def counting_read(text: str) -> RasaReading:
+    async def counting_read(text: str, sent: asyncio.Event | None = None) -> RasaReading:
         calls.append(text)
-        return await real_read(text)
+        return await real_read(text, sent)
 
     monkeypatch.setattr(rasa, "read", counting_read)
     for text in ("hei", "barnevernet", "nav", "ppt"):

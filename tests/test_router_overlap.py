@@ -32,9 +32,11 @@ class GatedRasa:
         if open_gate:
             self.gate.set()
 
-    async def read(self, text: str) -> RasaReading:
+    async def read(self, text: str, sent: asyncio.Event | None = None) -> RasaReading:
         self.asked.append(text)
         self.arrived.set()
+        if sent is not None:
+            sent.set()  # the request has left
         await self.gate.wait()
         return RasaReading(ParsedIntent("svc_helsestasjon", 0.99))
 

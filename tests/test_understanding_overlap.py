@@ -102,13 +102,27 @@ async def test_a_server_that_fails_while_the_message_is_recorded_gets_the_offlin
     from nlu.rasa_client import NluUnavailable, RasaReading
 
     class Failing:
-        async def read(self, text: str) -> RasaReading:
+        async def read(self, text: str, sent: object = None) -> RasaReading:
             raise NluUnavailable("ConnectError")
 
     understander.rasa = Failing()  # type: ignore[assignment]
     understander.prefetch(QUESTION)
     await understander.settled()  # failed with nobody waiting: no lost exception
     assert not understander.rasa_available
+    understanding = await understander.understand(QUESTION, None)
+    assert understanding.source == "fallback" and understanding.intent == "svc_helsestasjon"
+
+
+async def test_a_fault_in_the_nlu_client_still_gets_the_offline_answer(
+    understander: Understander,
+) -> None:
+    from nlu.rasa_client import RasaReading
+
+    class Broken:
+        async def read(self, text: str, sent: object = None) -> RasaReading:
+            raise RuntimeError("a bug, not a dead server")
+
+    understander.rasa = Broken()  # type: ignore[assignment]
     understanding = await understander.understand(QUESTION, None)
     assert understanding.source == "fallback" and understanding.intent == "svc_helsestasjon"
 
