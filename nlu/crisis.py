@@ -379,6 +379,14 @@ class CrisisDetector:
         self._acute_now = _Shortcut([_Alternation(acute_now)])
         self._shortcut = _Shortcut([a for c in self._checks for a in (c.pattern, c.folded)])
 
+    def compile_all(self) -> None:
+        """Compile every pattern now (about half a second), not on a message's first use of
+        it: for a server before its first citizen (``Understander.warm_up``)."""
+        for index in (self._shortcut, self._exclusions, self._acute_now):
+            for alternation in index.alternations:
+                for i in range(len(alternation.sources)):
+                    alternation.single(i)
+
     @classmethod
     def from_file(cls, path: Path) -> CrisisDetector:
         """Load the lexicon YAML (nlu/crisis_lexicon.yml)."""

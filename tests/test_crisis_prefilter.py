@@ -5,8 +5,10 @@ finds, in short and long messages, so the same patterns run and the same crises 
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -82,3 +84,23 @@ def test_the_chosen_sources_say_what_the_whole_alternation_says() -> None:
                 assert alternation.search_any(chosen, forms) == any(
                     whole.search(form) for form in forms
                 )
+
+
+def test_once_compiled_a_new_message_compiles_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server compiles every pattern before its first citizen (``warm_up``): after that a
+    message never waits for a regex to be compiled."""
+    import nlu.crisis
+
+    detector = CrisisDetector.from_file(CRISIS_LEXICON)
+    detector.compile_all()
+    compiled: list[str] = []
+    real = re.compile
+
+    def counting(pattern: str, flags: int = 0) -> re.Pattern[str]:
+        compiled.append(pattern)
+        return real(pattern, flags)
+
+    monkeypatch.setattr(nlu.crisis.re, "compile", counting)
+    for text in ("jeg vil ikke leve mer i kveld", "hvor er helsestasjonen?", "han slår meg nå"):
+        detector.check(text)
+    assert compiled == []
