@@ -192,10 +192,10 @@ class Understander:
         )
         self._cache: OrderedDict[str, Remembered] = OrderedDict()
         self._asking: dict[str, asyncio.Task[Remembered | None]] = {}
-        self._sent: dict[str, asyncio.Event] = {}
-        """Per reading in flight, set once its request has left."""
         """Rasa's readings in flight, by the cache's key: a message's reading starts before
         the rest of its understanding (and, from the router, before it is recorded)."""
+        self._sent: dict[str, asyncio.Event] = {}
+        """Per reading in flight, set once its request has left."""
         self._generation = 0
         self._worries: OrderedDict[str, str | None] = OrderedDict()
         """The worry check of texts asked for early, until ``understand`` takes it."""
