@@ -9,6 +9,7 @@ import pytest
 
 from bot.app import build_understander
 from bot.settings import Settings
+from nlu.rasa_client import NluUnavailable, RasaReading
 from nlu.service import Understander
 from tests.test_router_overlap import QUESTION, GatedRasa
 
@@ -96,33 +97,22 @@ async def test_a_worry_is_not_what_rasa_reads_even_when_asked_early(
     assert len(rasa.asked) == 1 and "foreldrene" not in rasa.asked[0]
 
 
-async def test_a_server_that_fails_while_the_message_is_recorded_gets_the_offline_answer(
-    understander: Understander,
+@pytest.mark.parametrize(
+    "failure",
+    [NluUnavailable("ConnectError"), RuntimeError("a bug in the client, not a dead server")],
+    ids=["dead server", "client fault"],
+)
+async def test_a_failing_nlu_reading_while_the_message_is_recorded_gets_the_offline_answer(
+    understander: Understander, failure: Exception
 ) -> None:
-    from nlu.rasa_client import NluUnavailable, RasaReading
-
     class Failing:
         async def read(self, text: str, sent: object = None) -> RasaReading:
-            raise NluUnavailable("ConnectError")
+            raise failure
 
     understander.rasa = Failing()  # type: ignore[assignment]
     understander.prefetch(QUESTION)
     await understander.settled()  # failed with nobody waiting: no lost exception
-    assert not understander.rasa_available
-    understanding = await understander.understand(QUESTION, None)
-    assert understanding.source == "fallback" and understanding.intent == "svc_helsestasjon"
-
-
-async def test_a_fault_in_the_nlu_client_still_gets_the_offline_answer(
-    understander: Understander,
-) -> None:
-    from nlu.rasa_client import RasaReading
-
-    class Broken:
-        async def read(self, text: str, sent: object = None) -> RasaReading:
-            raise RuntimeError("a bug, not a dead server")
-
-    understander.rasa = Broken()  # type: ignore[assignment]
+    assert not understander.rasa_available  # left alone for a while, either way
     understanding = await understander.understand(QUESTION, None)
     assert understanding.source == "fallback" and understanding.intent == "svc_helsestasjon"
 
