@@ -49,7 +49,9 @@ async def test_a_15_year_old_answers_before_the_meeting_and_kari_sees_their_own_
     await teen.get_by_role("button", name="Ja, losen kan ta med tjenestene vi trenger").click()
     await teen.get_by_role("button", name="Hopp over").click()  # strengths first: skipped
     await say(teen, "Jeg vil ha hjelp med skole og fritid, og at noen hører på meg.")
-    await teen.locator("button[data-payload=done]:not([disabled])").click()
+    # the answer to the words first: a "Ferdig" pressed before it would be the one it retires
+    await expect(teen.locator(".msg.bot").last).to_contain_text("Skriv mer, eller velg")
+    await teen.locator("button[data-payload=done]:not([disabled])").last.click()
     await teen.get_by_role("button", name="Her i chatten").click()
     await teen.get_by_role("button", name="Send til familielosen").click()
     await expect(teen.locator(".msg.bot:not(.welcome)").last).to_contain_text("K-")
