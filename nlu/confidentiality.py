@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from nlu.crisis import fold, normalise
 from nlu.phrases import PhraseLexicon
 
 CONFIDENTIALITY = "confidentiality"
@@ -35,13 +34,7 @@ class WorryCheck(PhraseLexicon):
         """The message with the worry's words taken out (normalised): what else it asks,
         for the intent ("... uten at foreldrene mine får vite det" -> "kan jeg snakke med
         noen det")."""
-        plain = normalise(text)
-        if self.plain is not None and self.plain.search(plain):
-            return " ".join(self.plain.sub(" ", plain).split())
-        folded = fold(plain)
-        if self.folded is not None:
-            return " ".join(self.folded.sub(" ", folded).split())
-        return plain
+        return self.removed(text)
 
 
 @functools.cache

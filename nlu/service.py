@@ -210,10 +210,12 @@ class Understander:
         return self.rasa is not None and self._clock() >= self._rasa_down_until
 
     async def warm_up(self) -> None:
-        """Build the language models, compile the crisis patterns and wake the NLU server,
-        before the first citizen writes (the language detector alone takes seconds to build)."""
+        """Build the language models, compile the crisis and phrase patterns and wake the NLU
+        server, before the first citizen writes (the language detector alone takes seconds)."""
         await asyncio.to_thread(self.guesser.detect, "hei, hvor er helsestasjonen?", None, None)
         await asyncio.to_thread(self.crisis.compile_all)
+        await asyncio.to_thread(self.worry.compile_all)
+        await asyncio.to_thread(self.bring.compile_all)
         if self.fallback.embedder is not None:  # loaded now, not when Rasa first fails
             await asyncio.to_thread(self.fallback.embedder.embed, ["hei"])
         await self.understand("hei, hvor er helsestasjonen?", None)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,12 @@ from hypothesis import strategies as st
 
 from bot.app import CRISIS_LEXICON
 from nlu import evaluation
-from nlu.crisis import LONG_TEXT, CrisisDetector, _Shortcut
+from nlu.confidentiality import LEXICON as WORRY_LEXICON
+from nlu.confidentiality import default_check as worry_check
+from nlu.crisis import LONG_TEXT, CrisisDetector, _Shortcut, variants
+from nlu.phrases import PhraseLexicon
+from nlu.trusted import LEXICON as BRING_LEXICON
+from nlu.trusted import default_check as bring_check
 from tests.test_understanding_overlap import QUESTION
 
 HELDOUT = Path(__file__).parent / "data" / "heldout"
@@ -86,13 +92,41 @@ def test_the_chosen_sources_say_what_the_whole_alternation_says() -> None:
                 )
 
 
+@pytest.mark.parametrize("lexicon", [worry_check, bring_check], ids=["worry", "bring someone"])
+def test_a_phrase_lexicon_finds_what_the_alternation_of_all_its_patterns_finds(
+    lexicon: Callable[[], PhraseLexicon],
+) -> None:
+    """The worry and the bring-someone checks (asked before Rasa is) run only the patterns a
+    message has the strings for: they find the worry, or the wish to bring someone, exactly
+    where one regex of every pattern does."""
+    check = lexicon()
+    texts = [case.text for case in evaluation.load_cases(HELDOUT)][:300]
+    texts += [
+        "kan jeg snakke med noen uten at foreldrene mine får vite det?",
+        "Kan jeg ta med en venn inn i chatten?",
+        "can my aunt join the chat?",
+        "czy mogę porozmawiać z kimś bez wiedzy rodziców?",
+    ]
+    found = 0
+    for text in texts:
+        written, folded = (list(forms) for forms in variants(text))
+        expected = any(check.plain.whole().search(form) for form in written) or any(
+            check.folded.whole().search(form) for form in folded
+        )
+        assert check.matches(text) == expected, text
+        found += expected
+    assert found >= 2
+
+
 def test_once_compiled_a_new_message_compiles_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A server compiles every pattern before its first citizen (``warm_up``): after that a
-    message never waits for a regex to be compiled."""
+    """A server compiles every pattern (crisis, worry, bring someone) before its first citizen
+    (``warm_up``): after that a message never waits for a regex to be compiled."""
     import nlu.crisis
 
     detector = CrisisDetector.from_file(CRISIS_LEXICON)
-    detector.compile_all()
+    phrases = [PhraseLexicon.read(lexicon) for lexicon in (WORRY_LEXICON, BRING_LEXICON)]
+    for patterns in (detector, *phrases):
+        patterns.compile_all()
     compiled: list[str] = []
     real = re.compile
 
@@ -101,6 +135,14 @@ def test_once_compiled_a_new_message_compiles_nothing(monkeypatch: pytest.Monkey
         return real(pattern, flags)
 
     monkeypatch.setattr(nlu.crisis.re, "compile", counting)
-    for text in ("jeg vil ikke leve mer i kveld", "hvor er helsestasjonen?", "han slår meg nå"):
+    for text in (
+        "jeg vil ikke leve mer i kveld",
+        "hvor er helsestasjonen?",
+        "han slår meg nå",
+        "kan jeg snakke med noen uten at foreldrene mine får vite det?",
+        "kan jeg ta med en venn?",
+    ):
         detector.check(text)
+        for lexicon in phrases:
+            lexicon.matches(text)
     assert compiled == []
