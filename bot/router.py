@@ -520,7 +520,8 @@ class Router:
             crisis_lexicon=flag.lexicon_version if flag else None,
             replies=[StoredReply.of(r) for r in replies],
             to_outbox=to_outbox,
-            effects=runner.apply if result.effects else None,  # none: no conversation to load
+            joins_case=runner.joins_case,
+            effects=runner.apply if runner.applies_any else None,  # none: nothing to load
         )
         if saved is None:
             return None, None

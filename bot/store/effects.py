@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from bot.i18n import Catalogs
 from bot.notifications import NoticeKind, Notices
 from bot.staff import Staffing
-from bot.store import attachments, hot, participants
+from bot.store import attachments, participants
 from bot.store.audit import audit
 from bot.store.callbacks import SlotTaken, book, booked_for, release_for_cases
 from bot.store.cases import case_strengths, description_lines, stored_description
@@ -87,11 +87,22 @@ class EffectRunner:
     document: tuple[DocumentType, bytes] | None = None
     """The checked file that came with the message, for StoreAttachment (the channel's)."""
 
+    @property
+    def joins_case(self) -> str | None:
+        """The case the message joins (its ``AppendToCase``): the step's own marking of the
+        message puts it there (``Store.save_step``), in the same statement."""
+        return next((e.reference for e in self.effects if isinstance(e, AppendToCase)), None)
+
+    @property
+    def applies_any(self) -> bool:
+        """Whether ``apply`` has anything to do: an effect other than joining a case."""
+        return any(not isinstance(e, AppendToCase) for e in self.effects)
+
     def apply(self, session: Session, conversation_id: int) -> tuple[tuple[Outbound, ...], bool]:
-        """Apply every effect in order; returns the extra replies (the data export) and
-        whether the conversation was deleted (after DeleteData nothing more is stored). The
-        conversation's row is loaded only for an effect that reads or changes it (a message
-        added to its case, the most common effect, needs none)."""
+        """Apply every effect in order but joining a case (``joins_case``); returns the
+        extra replies (the data export) and whether the conversation was deleted (after
+        DeleteData nothing more is stored). The conversation's row is loaded only for an
+        effect that reads or changes it."""
         applier = _Applier(
             session,
             conversation_id,
@@ -114,7 +125,7 @@ class EffectRunner:
                 case OpenCase():
                     applier.open_case(effect)
                 case AppendToCase():
-                    applier.append(effect)
+                    continue  # joined as the step marks the message handled (``joins_case``)
                 case MarkUrgent():
                     applier.mark_urgent(effect)
                 case StoreFeedback():
@@ -322,13 +333,6 @@ class _Applier:
             words = message.text.strip()
             if words and not CHOICE.match(words) and words not in described:
                 message.case_reference = case.reference
-
-    def append(self, effect: AppendToCase) -> None:
-        connection = self.session.connection()
-        connection.execute(
-            hot.INTO_CASE, {"message_id": self.message_id, "case_ref": effect.reference}
-        )
-        connection.execute(hot.CASE_UNREAD, {"case_ref": effect.reference})
 
     def store_attachment(
         self, effect: StoreAttachment, document: tuple[DocumentType, bytes] | None

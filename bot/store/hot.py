@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, bindparam, insert, null, select, update
+from sqlalchemy import Select, Table, bindparam, func, insert, null, select, update
 
 from bot.store.enums import Direction
 from bot.store.models import Case, Conversation, Message, Outbox, StaffDuty
@@ -120,6 +120,9 @@ MARK_HANDLED = (
     update(MESSAGES)
     .where(_M.id == bindparam("message_id"), _M.handled_at.is_(None))
     .values(
+        case_reference=func.coalesce(
+            bindparam("into_case", type_=_M.case_reference.type), _M.case_reference
+        ),
         handled_at=bindparam("now"),
         language=bindparam("new_language"),
         intent=bindparam("new_intent"),
@@ -130,14 +133,9 @@ MARK_HANDLED = (
         attempts=bindparam("new_attempts"),
     )
 )
-"""The message handled, with what it was about (only once: its row count says so)."""
+"""The message handled, with what it was about (only once: its row count says so), and
+into the case ``into_case`` when it joins one (None: its case stays as it is)."""
 
-INTO_CASE = (
-    update(MESSAGES)
-    .where(_M.id == bindparam("message_id"))
-    .values(case_reference=bindparam("case_ref"))
-)
-"""The message joins a case's thread."""
 CASE_UNREAD = (
     update(CASES)
     .where(CASES.c.reference == bindparam("case_ref"))

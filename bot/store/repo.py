@@ -418,14 +418,16 @@ class Store:
         crisis_lexicon: str | None = None,
         replies: Sequence[StoredReply],
         to_outbox: bool,
+        joins_case: str | None = None,
         effects: Callable[[Session, int], tuple[tuple[Outbound, ...], bool]] | None = None,
     ) -> SavedStep | None:
-        """In one transaction: the new state, the message marked handled, its effects and
-        replies (into the outbox too when nobody waits for them), and a look at the
-        conversation's next unhandled message. None, and nothing saved, when the conversation
-        moved on since ``pending`` was read (another process handled a message): the caller
-        reads the next message again. ``effects`` returns extra replies and whether it
-        deleted the conversation (then nothing more is stored, and nothing is next)."""
+        """In one transaction: the new state, the message marked handled (and into the open
+        case ``joins_case``, one more unread for its los), its effects and replies (into the
+        outbox too when nobody waits for them), and a look at the conversation's next
+        unhandled message. None, and nothing saved, when the conversation moved on since
+        ``pending`` was read (another process handled a message): the caller reads the next
+        message again. ``effects`` returns extra replies and whether it deleted the
+        conversation (then nothing more is stored, and nothing is next)."""
         now = self.clock()
         try:
             with self.sessions.begin() as session:
@@ -455,10 +457,13 @@ class Store:
                         "new_category": crisis_category,
                         "new_lexicon": crisis_lexicon,
                         "new_attempts": pending.attempts + 1,
+                        "into_case": joins_case,
                     },
                 )
                 if marked.rowcount != 1:
                     raise _MovedOn
+                if joins_case is not None:
+                    connection.execute(hot.CASE_UNREAD, {"case_ref": joins_case})
                 extra: tuple[Outbound, ...] = ()
                 if effects is not None:
                     extra, deleted = effects(session, pending.conversation_id)
