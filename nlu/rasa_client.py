@@ -16,6 +16,8 @@ from typing import Any
 
 import httpx
 
+from nlu.kept_alive import KeptAliveTransport
+
 log = logging.getLogger(__name__)
 
 RANKED = 6
@@ -36,8 +38,8 @@ def remember_missing_sniffio() -> None:
 
 
 class _Body(httpx.AsyncByteStream):
-    """A request body that says when it has been written: httpcore asks for the next chunk
-    only after handing this one to the socket."""
+    """A request body that says when it has been written: the transport (KeptAliveTransport,
+    as httpcore) asks for the next chunk only after handing this one to the socket."""
 
     def __init__(self, content: bytes, sent: asyncio.Event | None) -> None:
         self._content = content
@@ -104,7 +106,8 @@ def sentence_vector(body: dict[str, Any]) -> SentenceVector | None:
 
 class RasaClient:
     """Calls one Rasa server, or several serving the same model, over HTTP; the transport is
-    injectable for tests.
+    injectable for tests. By default each server gets its own ``KeptAliveTransport`` (a lean
+    HTTP/1.1 transport with kept-alive connections, nlu/kept_alive.py), not httpx's own.
 
     With several servers each message goes to the next one that is in (round robin). A
     server that fails is taken out for ``retry_after_s`` and the message is asked of the next
@@ -130,8 +133,11 @@ class RasaClient:
             httpx.AsyncClient(
                 base_url=url,
                 timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 0.5)),
-                transport=transport,
-                limits=httpx.Limits(max_connections=16, max_keepalive_connections=8),
+                transport=(
+                    transport
+                    if transport is not None
+                    else KeptAliveTransport(max_connections=16, max_idle=8)
+                ),
             )
             for url in urls
         ]
