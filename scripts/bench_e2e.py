@@ -1,6 +1,6 @@
 """End-to-end benchmark: simulated citizens through the web chat API, against bare Rasa.
 
-    .venv/bin/python scripts/bench_e2e.py [--clients 1,8] [--seconds 20]
+    .venv/bin/python scripts/bench_e2e.py [--clients 1,8] [--seconds 20] [--rounds 4]
         [--database-url postgresql+psycopg://inngang:inngang@127.0.0.1:5432/inngang_bench]
         [--profile] [--button-every 6]
     .venv/bin/python scripts/bench_e2e.py --url http://127.0.0.1:8080 \\
@@ -16,6 +16,11 @@ is). Then, for each N in --clients, in the same run and on the same Rasa server:
 * e2e: N concurrent simulated citizens, each with its own web chat token (conversation),
   POST /api/chat with the same texts in the same order, now and then (--button-every)
   pressing a button the last answer offered, each waiting for the reply before the next.
+
+The two take turns (--rounds, default 4: each N's --seconds split into that many turns of
+each, bare first), so that a drift of the machine or of Rasa falls on both alike: the p50
+overhead is the difference of two p50s, and Rasa's own p50 moved by a millisecond or more
+between runs minutes apart. Each turn's citizens are new (new tokens) and their strings new.
 
 The texts are the held-out questions (tests/data/heldout: never the blind sets), each sent
 once with a number added ("... #8.3.17"), so that neither the application's understanding
@@ -113,6 +118,29 @@ class Run:
     """From the application's log: how the run's messages were understood."""
     note: str = ""
 
+    app_cpu_s: float | None = None
+    """CPU seconds of the application processes in the run (its rounds together)."""
+    rasa_cpu_s: float | None = None
+
+    rounds: int = 0
+
+    def add(self, other: Run) -> None:
+        """Take in one round of the same mode and N."""
+        first = self.rounds == 0
+        self.rounds += 1
+        self.latencies += other.latencies
+        self.button_latencies += other.button_latencies
+        self.errors += other.errors
+        self.wall += other.wall
+        self.app_cpu_s = other.app_cpu_s if first else _summed([self.app_cpu_s, other.app_cpu_s])
+        self.rasa_cpu_s = (
+            other.rasa_cpu_s if first else _summed([self.rasa_cpu_s, other.rasa_cpu_s])
+        )
+        self.app_cpu_ms = per_request_ms(0.0, self.app_cpu_s, self.requests)
+        self.rasa_cpu_ms = per_request_ms(0.0, self.rasa_cpu_s, self.requests)
+        self.threads = self.threads or other.threads
+        self.note = self.note or other.note
+
     @property
     def rate(self) -> float:
         """Typed messages per second."""
@@ -140,9 +168,11 @@ async def parse_citizen(
     citizen: int,
     deadline: float,
     run: Run,
+    first: int = 0,
 ) -> None:
-    """One client of the bare server: POST /model/parse, one at a time, until the deadline."""
-    n = 0
+    """One client of the bare server: POST /model/parse, one at a time, until the deadline;
+    its messages from the ``first``-th on."""
+    n = first
     while time.perf_counter() < deadline:
         message = message_text(texts, clients, citizen, n)
         n += 1
@@ -168,13 +198,15 @@ async def chat_citizen(
     run: Run,
     button_every: int = 6,
     seed: int = 0,
+    first: int = 0,
 ) -> None:
     """One web chat visitor: her own token, one message at a time (typed, or every
-    ``button_every``-th time a button the last answer offered), each waiting for its reply."""
-    rng = random.Random(seed * 1000 + citizen)
+    ``button_every``-th time a button the last answer offered), each waiting for its reply;
+    her typed messages from the ``first``-th on."""
+    rng = random.Random(seed * 1000 + citizen + first)
     token: str | None = None
     offered: list[str] = []
-    n = 0
+    n = first
     sent = 0
     while time.perf_counter() < deadline:
         sent += 1
@@ -223,16 +255,20 @@ async def drive(
     *,
     button_every: int = 6,
     seed: int = 0,
+    first: int = 0,
 ) -> Run:
-    """``clients`` concurrent citizens of one mode (``bare`` or ``e2e``) for ``seconds``."""
+    """``clients`` concurrent citizens of one mode (``bare`` or ``e2e``) for ``seconds``,
+    each sending its messages from the ``first``-th on."""
     run = Run(mode, clients)
     start = time.perf_counter()
     deadline = start + seconds
     if mode == "bare":
-        work = [parse_citizen(client, texts, clients, i, deadline, run) for i in range(clients)]
+        work = [
+            parse_citizen(client, texts, clients, i, deadline, run, first) for i in range(clients)
+        ]
     else:
         work = [
-            chat_citizen(client, texts, clients, i, deadline, run, button_every, seed)
+            chat_citizen(client, texts, clients, i, deadline, run, button_every, seed, first)
             for i in range(clients)
         ]
     await asyncio.gather(*work)
@@ -645,6 +681,62 @@ def _summed(values: Sequence[float | None]) -> float | None:
     return sum(known) if values and len(known) == len(values) else None
 
 
+ROUND_STRIDE = 100_000
+"""Each round's citizens number their messages from round x this on: no string twice."""
+
+
+async def measured_round(
+    mode: str,
+    client: httpx.AsyncClient,
+    texts: Sequence[Text],
+    clients: int,
+    args: argparse.Namespace,
+    app_pids: Sequence[int],
+    rasa_pid: int | None,
+    directory: Path,
+    *,
+    seconds: float,
+    first: int,
+    profiled: bool,
+) -> Run:
+    """One round of one mode, with the CPU the processes spent in it (and, when
+    ``profiled``, the application's py-spy profile and CPU by thread group)."""
+    profiler = None
+    threads_before: dict[int, float] = {}
+    app_pid = app_pids[0] if len(app_pids) == 1 else None
+    if profiled and app_pid is not None:
+        threads_before = thread_cpu_seconds(app_pid)
+        profiler = start_profiler(app_pid, seconds, directory / "profile.txt")
+    cpu = _summed([cpu_seconds(p) for p in app_pids]), cpu_seconds(rasa_pid)
+    run = await drive(
+        mode,
+        client,
+        texts,
+        clients,
+        seconds,
+        button_every=args.button_every,
+        seed=args.seed,
+        first=first,
+    )
+    app_after, rasa_after = _summed([cpu_seconds(p) for p in app_pids]), cpu_seconds(rasa_pid)
+    run.app_cpu_s = None if cpu[0] is None or app_after is None else app_after - cpu[0]
+    run.rasa_cpu_s = None if cpu[1] is None or rasa_after is None else rasa_after - cpu[1]
+    if profiler is not None and app_pid is not None:
+        run.note = "profiled"
+        threads_after = thread_cpu_seconds(app_pid)
+        _, problem = profiler.communicate(timeout=60)
+        if profiler.returncode != 0:
+            print(problem.decode(errors="replace")[-2000:], file=sys.stderr)
+        else:
+            run.threads = cpu_by_thread_group(
+                threads_before,
+                threads_after,
+                thread_names(directory / "profile.txt"),
+                run.requests,
+            )
+    return run
+
+
 async def measure(
     app_url: str,
     nlu_url: str,
@@ -667,49 +759,35 @@ async def measure(
         await drive("bare", rasa, warm, 2, 1.0)
         await drive("e2e", app, warm, 2, 1.0, button_every=0, seed=9)
         for clients in clients_list:
-            for mode, client in (("bare", rasa), ("e2e", app)):
-                profiler = None
-                profiled = args.profile and mode == "e2e" and clients == max(clients_list)
-                threads_before: dict[int, float] = {}
-                app_pid = app_pids[0] if len(app_pids) == 1 else None
-                if profiled and app_pid is not None:
-                    threads_before = thread_cpu_seconds(app_pid)
-                    profiler = start_profiler(app_pid, args.seconds, directory / "profile.txt")
-                cpu = _summed([cpu_seconds(p) for p in app_pids]), cpu_seconds(rasa_pid)
-                log_start = log.stat().st_size if log.exists() else 0
-                run = await drive(
-                    mode,
-                    client,
-                    texts,
-                    clients,
-                    args.seconds,
-                    button_every=args.button_every,
-                    seed=args.seed,
-                )
+            profiled = args.profile and clients == max(clients_list)
+            rounds = 1 if profiled else max(1, args.rounds)
+            merged = {mode: Run(mode, clients) for mode in ("bare", "e2e")}
+            log_start = log.stat().st_size if log.exists() else 0
+            for number in range(rounds):  # bare and e2e by turns: drift hits both alike
+                for mode, client in (("bare", rasa), ("e2e", app)):
+                    run = await measured_round(
+                        mode,
+                        client,
+                        texts,
+                        clients,
+                        args,
+                        app_pids,
+                        rasa_pid,
+                        directory,
+                        seconds=args.seconds / rounds,
+                        first=number * ROUND_STRIDE,
+                        profiled=profiled and mode == "e2e",
+                    )
+                    merged[mode].add(run)
+            for mode in ("bare", "e2e"):
+                run = merged[mode]
                 run.app_peak_mb = _summed([peak_rss_mb(p) for p in app_pids])
                 run.rasa_peak_mb = peak_rss_mb(rasa_pid)
-                run.app_cpu_ms = per_request_ms(
-                    cpu[0], _summed([cpu_seconds(p) for p in app_pids]), run.requests
-                )
-                run.rasa_cpu_ms = per_request_ms(cpu[1], cpu_seconds(rasa_pid), run.requests)
                 if mode == "e2e" and log.exists():
                     run.sources, _ = answer_sources(log, log_start)
-                if profiler is not None and app_pid is not None:
-                    run.note = "profiled"
-                    threads_after = thread_cpu_seconds(app_pid)
-                    _, problem = profiler.communicate(timeout=60)
-                    if profiler.returncode != 0:
-                        print(problem.decode(errors="replace")[-2000:], file=sys.stderr)
-                    else:
-                        run.threads = cpu_by_thread_group(
-                            threads_before,
-                            threads_after,
-                            thread_names(directory / "profile.txt"),
-                            run.requests,
-                        )
                 print(
-                    f"  {mode} x{clients}: {len(run.latencies)} typed in {run.wall:.1f} s, "
-                    f"{load_average()}",
+                    f"  {mode} x{clients}: {len(run.latencies)} typed in {run.wall:.1f} s "
+                    f"({rounds} rounds), {load_average()}",
                     file=sys.stderr,
                     flush=True,
                 )
@@ -814,6 +892,12 @@ def parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--clients", type=_clients, default=[1, 8], help="default 1,8")
     parser.add_argument("--seconds", type=float, default=20.0, help="per mode and N")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=4,
+        help="bare and e2e take turns this many times per N (the seconds split among them)",
+    )
     parser.add_argument("--database-url", help="default: a fresh SQLite file")
     parser.add_argument("--url", help="a running application (then --nlu-url too)")
     parser.add_argument("--nlu-url", help="a running Rasa server (default: start one)")

@@ -11,6 +11,7 @@ from pathlib import Path
 from types import ModuleType
 
 import httpx
+import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -76,6 +77,33 @@ def test_every_string_of_a_run_is_unique_and_the_same_in_both_modes() -> None:
     ]
     assert len(set(sent)) == len(sent)
     assert b.message_text(texts, 8, 3, 7) == b.message_text(texts, 8, 3, 7)
+    rounds = [
+        b.message_text(texts, 1, 0, r * b.ROUND_STRIDE + i).text
+        for r in range(4)
+        for i in range(2000)
+    ]
+    assert len(set(rounds)) == len(rounds)  # a turn never repeats an earlier turn's string
+
+
+def test_turns_of_one_mode_add_up_to_one_run() -> None:
+    """bare and e2e take turns; each mode's turns make one row: every latency, the wall time
+    and the CPU of all of them, the CPU per request over all requests."""
+    b = bench()
+    turns = [
+        b.Run("e2e", 1, [0.020, 0.022], [0.010], 0, 1.0, app_cpu_s=0.03, rasa_cpu_s=0.02),
+        b.Run("e2e", 1, [0.021], [], 1, 0.5, app_cpu_s=0.01, rasa_cpu_s=0.01),
+    ]
+    merged = b.Run("e2e", 1)
+    for turn in turns:
+        merged.add(turn)
+    assert merged.latencies == [0.020, 0.022, 0.021] and merged.button_latencies == [0.010]
+    assert (merged.errors, merged.wall, merged.rounds) == (1, 1.5, 2)
+    assert merged.app_cpu_ms == pytest.approx(1000 * 0.04 / 4)
+    assert merged.rasa_cpu_ms == pytest.approx(1000 * 0.03 / 4)
+    unknown = b.Run("e2e", 1)
+    for turn in (turns[0], b.Run("e2e", 1, [0.02], wall=1.0)):  # a process's CPU unreadable
+        unknown.add(turn)
+    assert unknown.app_cpu_ms is None
 
 
 def test_percentiles_and_the_profile_summary() -> None:
