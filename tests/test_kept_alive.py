@@ -272,10 +272,10 @@ async def test_a_body_of_unknown_length_arrives_whole() -> None:
 
 async def test_no_server_on_the_port_is_a_connect_error_at_once() -> None:
     start = time.monotonic()
-    async with client(f"http://127.0.0.1:{free_port()}") as http:
+    async with client(f"http://127.0.0.1:{free_port()}", timeout=5.0) as http:
         with pytest.raises(httpx.ConnectError):
             await http.get("/")
-    assert time.monotonic() - start < 0.5
+    assert time.monotonic() - start < 2.0  # refused at once, not after the 5 s timeout
 
 
 async def test_a_server_that_never_answers_is_a_read_timeout() -> None:
@@ -287,7 +287,7 @@ async def test_a_server_that_never_answers_is_a_read_timeout() -> None:
         start = time.monotonic()
         with pytest.raises(httpx.ReadTimeout):
             await http.post("/", content=b"x")
-        assert 0.2 <= time.monotonic() - start < 0.6
+        assert 0.2 <= time.monotonic() - start < 2.0  # the read timeout, with room for a busy CI
         await ended(server, 1)  # the timed-out connection was closed, not kept
 
 
