@@ -520,8 +520,7 @@ class Router:
             crisis_lexicon=flag.lexicon_version if flag else None,
             replies=[StoredReply.of(r) for r in replies],
             to_outbox=to_outbox,
-            joins_case=runner.joins_case,
-            effects=runner.apply if runner.applies_any else None,  # none: nothing to load
+            effects=runner,
         )
         if saved is None:
             return None, None

@@ -8,8 +8,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.app import App
+from bot.store.effects import EffectRunner
 from bot.store.models import Case, Conversation, Message, Outbox
 from bot.store.repo import PendingMessage, StoredReply
+from flows.effects import AppendToCase
 from flows.types import Button
 from tests.test_journeys import parent_sends_a_case
 
@@ -69,7 +71,16 @@ async def test_a_message_in_an_open_case_joins_it_and_counts_as_unread(any_app: 
         unread = session.scalars(select(Case).where(Case.reference == reference)).one()
         before = unread.citizen_unread
     pending = waiting(any_app, parent.user, "Vi har fått time, takk", channel=parent.channel)
-    assert save(any_app, pending, joins_case=reference, replies=[ANSWER]) is not None
+    router = any_app.router
+    joining = EffectRunner(
+        pending.id,
+        pending.created_at,
+        router.catalogs,
+        router.staffing,
+        router.notices,
+        [AppendToCase(reference, "Vi har fått time, takk")],
+    )
+    assert save(any_app, pending, effects=joining, replies=[ANSWER]) is not None
     with any_app.store.sessions() as session:
         assert session.get_one(Message, pending.id).case_reference == reference
         case = session.scalars(select(Case).where(Case.reference == reference)).one()

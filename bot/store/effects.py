@@ -89,8 +89,8 @@ class EffectRunner:
 
     @property
     def joins_case(self) -> str | None:
-        """The case the message joins (its ``AppendToCase``): the step's own marking of the
-        message puts it there (``Store.save_step``), in the same statement."""
+        """The case the message joins (its ``AppendToCase``): ``Store.save_step`` puts it
+        there in the statement that marks it handled, so ``apply`` leaves it alone."""
         return next((e.reference for e in self.effects if isinstance(e, AppendToCase)), None)
 
     @property
@@ -125,7 +125,7 @@ class EffectRunner:
                 case OpenCase():
                     applier.open_case(effect)
                 case AppendToCase():
-                    continue  # joined as the step marks the message handled (``joins_case``)
+                    continue  # ``save_step`` joined it as it marked the message handled
                 case MarkUrgent():
                     applier.mark_urgent(effect)
                 case StoreFeedback():

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from sqlalchemy import Engine, func, select, true, update
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -210,6 +210,22 @@ def as_outbound(
         return Outbound(text, language, buttons, "los", short=short)
     receipt = sender == Sender.RECEIPT
     return Outbound(text, language, buttons, "bot", receipt=receipt, short=short, crisis=crisis)
+
+
+class StepEffects(Protocol):
+    """What a step's effects ask of its saving (``bot.store.effects.EffectRunner``): the
+    case the message joins is set as the message is marked handled, the rest applied after."""
+
+    @property
+    def joins_case(self) -> str | None:
+        """The case the message joins, if it joins one."""
+
+    @property
+    def applies_any(self) -> bool:
+        """Whether ``apply`` has anything to do."""
+
+    def apply(self, session: Session, conversation_id: int) -> tuple[tuple[Outbound, ...], bool]:
+        """The other effects; extra replies, and whether the conversation was deleted."""
 
 
 class Store:
@@ -418,16 +434,16 @@ class Store:
         crisis_lexicon: str | None = None,
         replies: Sequence[StoredReply],
         to_outbox: bool,
-        joins_case: str | None = None,
-        effects: Callable[[Session, int], tuple[tuple[Outbound, ...], bool]] | None = None,
+        effects: StepEffects | None = None,
     ) -> SavedStep | None:
-        """In one transaction: the new state, the message marked handled (and into the open
-        case ``joins_case``, one more unread for its los), its effects and replies (into the
-        outbox too when nobody waits for them), and a look at the conversation's next
-        unhandled message. None, and nothing saved, when the conversation moved on since
+        """In one transaction: the new state, the message marked handled (and into the case
+        its effects join, one more unread for its los), its other effects and its replies
+        (into the outbox too when nobody waits for them), and a look at the conversation's
+        next unhandled message. None, and nothing saved, when the conversation moved on since
         ``pending`` was read (another process handled a message): the caller reads the next
-        message again. ``effects`` returns extra replies and whether it deleted the
+        message again. The effects return extra replies and whether they deleted the
         conversation (then nothing more is stored, and nothing is next)."""
+        joins_case = effects.joins_case if effects is not None else None
         now = self.clock()
         try:
             with self.sessions.begin() as session:
@@ -465,8 +481,8 @@ class Store:
                 if joins_case is not None:
                     connection.execute(hot.CASE_UNREAD, {"case_ref": joins_case})
                 extra: tuple[Outbound, ...] = ()
-                if effects is not None:
-                    extra, deleted = effects(session, pending.conversation_id)
+                if effects is not None and effects.applies_any:
+                    extra, deleted = effects.apply(session, pending.conversation_id)
                     if deleted:
                         return SavedStep((), None)
                 stored = [
