@@ -262,6 +262,12 @@ class _Shortcut:
         words = "\n".join(set(_WORD.findall(text)))
         return {s for s, core in self._cores.items() if core in words and s in text}
 
+    def compile_all(self) -> None:
+        """Compile every source of every alternation now, not on a message's first use."""
+        for alternation in self.alternations:
+            for i in range(len(alternation.sources)):
+                alternation.single(i)
+
     def chosen(self, forms: list[str]) -> list[tuple[int, ...]]:
         """Per alternation, the sources that may match in ``forms`` of one message. The
         forms are joined by a character no normalised text has: a string spanning two forms
@@ -383,9 +389,7 @@ class CrisisDetector:
         """Compile every pattern now (about half a second), not on a message's first use of
         it: for a server before its first citizen (``Understander.warm_up``)."""
         for index in (self._shortcut, self._exclusions, self._acute_now):
-            for alternation in index.alternations:
-                for i in range(len(alternation.sources)):
-                    alternation.single(i)
+            index.compile_all()
 
     @classmethod
     def from_file(cls, path: Path) -> CrisisDetector:

@@ -417,6 +417,7 @@ async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
         chunks.append(await reader.readexactly(count))
         if await reader.readexactly(2) != b"\r\n":
             raise _Malformed("a chunk does not end where its size says")
-    while await reader.readuntil(b"\r\n") != b"\r\n":
-        pass
+    trailer = await reader.readuntil(b"\r\n")
+    while trailer != b"\r\n":  # trailers, read and dropped
+        trailer = await reader.readuntil(b"\r\n")
     return b"".join(chunks)

@@ -49,9 +49,7 @@ class PhraseLexicon:
 
     def compile_all(self) -> None:
         """Compile every pattern now, not on a message's first use of it."""
-        for alternation in self.index.alternations:
-            for i in range(len(alternation.sources)):
-                alternation.single(i)
+        self.index.compile_all()
 
     def matches(self, text: str) -> bool:
         """Whether any pattern is in the message (in any of its forms)."""

@@ -194,7 +194,7 @@ class Understander:
         self._asking: dict[str, asyncio.Task[Remembered | None]] = {}
         """Rasa's readings in flight, by the cache's key: a message's reading starts before
         the rest of its understanding (and, from the router, before it is recorded)."""
-        self._sent: dict[str, asyncio.Event] = {}
+        self._sent: dict[asyncio.Task[Remembered | None], asyncio.Event] = {}
         """Per reading in flight, set once its request has left."""
         self._generation = 0
         self._worries: OrderedDict[str, str | None] = OrderedDict()
@@ -232,13 +232,13 @@ class Understander:
         not asked."""
         read = text[:MAX_NLU_CHARS]
         worry = self.worry.check(read)
-        asked = self._asked(read, worry)
-        if self._ask_soon(asked) is None:
+        asking = self._ask_soon(self._asked(read, worry))
+        if asking is None:
             return None
         self._worries[read] = worry  # for ``understand``: not checked twice
         if len(self._worries) > PREFETCHED_KEPT:
             self._worries.popitem(last=False)
-        return self._sent.get(fold(asked))
+        return self._sent.get(asking)
 
     def in_flight(self) -> int:
         """How many of Rasa's readings are on their way (each ends within the client's
@@ -263,8 +263,9 @@ class Understander:
         # A worry's own words ("without my parents knowing") are not what the message asks
         # about: the intent is read from the rest ("" when the worry is all of it).
         asked = self._asked(read, worry)
-        if self._ask_soon(asked) is not None:  # the request leaves before the local work
-            await until_sent(self._sent.get(fold(asked)))
+        asking = self._ask_soon(asked)
+        if asking is not None:  # the request leaves before the local work
+            await until_sent(self._sent.get(asking))
         if len(text) > LONG_TEXT_CHARS:  # up to a second for 100,000 characters: off the loop
             signal = await asyncio.to_thread(self.crisis.check, text)
         else:
@@ -373,14 +374,14 @@ class Understander:
             return None
         sent = asyncio.Event()
         asking = asyncio.get_running_loop().create_task(self._ask(self.rasa, key, text, sent))
-        self._asking[key], self._sent[key] = asking, sent
+        self._asking[key], self._sent[asking] = asking, sent
         asking.add_done_callback(lambda done: self._asked_done(key, done))
         return asking
 
     def _asked_done(self, key: str, done: asyncio.Task[Remembered | None]) -> None:
+        self._sent.pop(done, None)
         if self._asking.get(key) is done:
             del self._asking[key]
-            self._sent.pop(key, None)
         if not done.cancelled():
             done.exception()  # retrieved: a failure nobody waited for is not logged as lost
 
