@@ -212,6 +212,48 @@ def as_outbound(
     return Outbound(text, language, buttons, "bot", receipt=receipt, short=short, crisis=crisis)
 
 
+def _reply_rows(
+    conversation_id: int, message_id: int, replies: Sequence[StoredReply], now: datetime
+) -> list[dict[str, object]]:
+    """The message rows of ``replies`` to ``message_id`` (``hot.REPLY_COLUMNS``)."""
+    return [
+        {
+            "conversation_id": conversation_id,
+            "direction": Direction.OUT,
+            "sender": Sender(reply.sender),
+            "text": reply.text[:MAX_STORED_CHARS],
+            "language": reply.language,
+            "created_at": now,
+            "handled_at": now,
+            "reply_to": message_id,
+            "buttons": buttons_to_json(reply.buttons),
+            "attempts": 0,
+            "crisis": False,
+        }
+        for reply in replies
+    ]
+
+
+def _queue_rows(
+    conversation_id: int, message_id: int, replies: Sequence[StoredReply], now: datetime
+) -> list[dict[str, object]]:
+    """The outbox rows of ``replies`` to ``message_id`` (``hot.QUEUE_COLUMNS``)."""
+    return [
+        {
+            "conversation_id": conversation_id,
+            "sender": Sender(reply.sender),
+            "text": reply.text,
+            "buttons": buttons_to_json(reply.buttons),
+            "language": reply.language,
+            "created_at": now,
+            "reply_to": message_id,
+            "attempts": 0,
+            "short": reply.short,
+        }
+        for reply in replies
+    ]
+
+
 class StepEffects(Protocol):
     """What a step's effects ask of its saving (``bot.store.effects.EffectRunner``): the
     case the message joins is set as the message is marked handled, the rest applied after."""
@@ -244,6 +286,8 @@ class Store:
         )
         """Sessions for a step's reads, each statement on its own: no BEGIN and ROLLBACK
         round trips around them on a database server."""
+        self._writes_at_once = isinstance(bind, Engine) and bind.dialect.name == "postgresql"
+        """Whether a step without other effects saves in one statement (``hot.step_saved``)."""
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="store")
         self._acknowledging = ThreadPoolExecutor(max_workers=2, thread_name_prefix="store-ack")
 
@@ -442,59 +486,91 @@ class Store:
         next unhandled message. None, and nothing saved, when the conversation moved on since
         ``pending`` was read (another process handled a message): the caller reads the next
         message again. The effects return extra replies and whether they deleted the
-        conversation (then nothing more is stored, and nothing is next)."""
-        joins_case = effects.joins_case if effects is not None else None
+        conversation (then nothing more is stored, and nothing is next).
+
+        On PostgreSQL a step with no effects but joining a case (most of them: a question
+        answered) is one statement that commits on its own (``_saved_at_once``)."""
         now = self.clock()
+        step = {
+            "conversation": pending.conversation_id,
+            "read_version": pending.version,
+            "message_id": pending.id,
+            "new_state": state_json,
+            "new_language": language,
+            "now": now,
+        }
+        marking = {
+            "message_id": pending.id,
+            "now": now,
+            "new_language": language,
+            "new_intent": intent,
+            "new_topic": topic,
+            "new_crisis": crisis,
+            "new_category": crisis_category,
+            "new_lexicon": crisis_lexicon,
+            "new_attempts": pending.attempts + 1,
+            "into_case": effects.joins_case if effects is not None else None,
+        }
+        rows = _reply_rows(pending.conversation_id, pending.id, replies, now)
+        queue = _queue_rows(pending.conversation_id, pending.id, replies, now) if to_outbox else []
+        if self._writes_at_once and (effects is None or not effects.applies_any):
+            return self._saved_at_once(pending, step | marking, rows, queue)
         try:
             with self.sessions.begin() as session:
                 connection = session.connection()
-                moved = connection.execute(
-                    hot.MOVE,
-                    {
-                        "conversation_id": pending.conversation_id,
-                        "read_version": pending.version,
-                        "message_id": pending.id,
-                        "new_state": state_json,
-                        "new_language": language,
-                        "now": now,
-                    },
-                ).first()  # with whether another message waits: asked in this trip
+                moved = connection.execute(hot.MOVE, step).first()  # and whether one waits
                 if moved is None:
                     raise _MovedOn  # rolls the transaction back
-                marked = connection.execute(
-                    hot.MARK_HANDLED,
-                    {
-                        "message_id": pending.id,
-                        "now": now,
-                        "new_language": language,
-                        "new_intent": intent,
-                        "new_topic": topic,
-                        "new_crisis": crisis,
-                        "new_category": crisis_category,
-                        "new_lexicon": crisis_lexicon,
-                        "new_attempts": pending.attempts + 1,
-                        "into_case": joins_case,
-                    },
-                )
-                if marked.rowcount != 1:
+                if connection.execute(hot.MARK_HANDLED, marking).rowcount != 1:
                     raise _MovedOn
-                if joins_case is not None:
-                    connection.execute(hot.CASE_UNREAD, {"case_ref": joins_case})
+                if marking["into_case"] is not None:
+                    connection.execute(hot.CASE_UNREAD, {"case_ref": marking["into_case"]})
                 extra: tuple[Outbound, ...] = ()
                 if effects is not None and effects.applies_any:
                     extra, deleted = effects.apply(session, pending.conversation_id)
                     if deleted:
                         return SavedStep((), None)
-                stored = [
-                    *replies,
-                    *(StoredReply.of(r) for r in extra),
-                ]
-                self._add_replies(session, pending.conversation_id, pending.id, stored, to_outbox)
+                    if extra:
+                        more = [StoredReply.of(r) for r in extra]
+                        rows += _reply_rows(pending.conversation_id, pending.id, more, now)
+                        if to_outbox:
+                            queue += _queue_rows(pending.conversation_id, pending.id, more, now)
+                if rows:
+                    connection.execute(hot.REPLY, rows)  # all in one statement, no ids fetched
+                if queue:
+                    connection.execute(hot.QUEUE, queue)
                 if moved[0] is None:  # nothing else waits (the usual case)
                     return SavedStep(extra, None)
                 return SavedStep(extra, self._pending(session, pending.conversation_id))
         except _MovedOn:
             return None
+
+    def _saved_at_once(
+        self,
+        pending: PendingMessage,
+        step: dict[str, object],
+        rows: list[dict[str, object]],
+        queue: list[dict[str, object]],
+    ) -> SavedStep | None:
+        """``save_step`` of a step with no other effects, on PostgreSQL: all its writes in
+        one statement (``hot.step_saved``), which commits on its own: one round trip
+        instead of five or six (BEGIN, each write, COMMIT)."""
+        parameters = dict(step, reply_direction=Direction.OUT, zero=0, no=False)
+        for prefix, table_rows in (("replies", rows), ("queued", queue)):
+            for i, row in enumerate(table_rows):
+                parameters.update(
+                    (f"{prefix}_{column}_{i}", value)
+                    for column, value in row.items()
+                    if column not in hot.SHARED
+                )
+        statement = hot.step_saved(len(rows), bool(queue))
+        with self._reads() as session:  # autocommit: the statement is its own transaction
+            moved, marked, waiting = session.connection().execute(statement, parameters).one()
+            if moved != 1 or marked != 1:
+                return None  # nothing was written: every write waits on the one before
+            if waiting is None:
+                return SavedStep((), None)
+            return SavedStep((), self._pending(session, pending.conversation_id))
 
     def _add_replies(
         self,
@@ -508,42 +584,9 @@ class Store:
             return
         now = self.clock()
         connection = session.connection()
-        connection.execute(  # one statement for all of them (no objects, no ids to fetch)
-            hot.REPLY,
-            [
-                {
-                    "conversation_id": conversation_id,
-                    "direction": Direction.OUT,
-                    "sender": Sender(reply.sender),
-                    "text": reply.text[:MAX_STORED_CHARS],
-                    "language": reply.language,
-                    "created_at": now,
-                    "handled_at": now,
-                    "reply_to": message_id,
-                    "buttons": buttons_to_json(reply.buttons),
-                    "attempts": 0,
-                }
-                for reply in replies
-            ],
-        )
+        connection.execute(hot.REPLY, _reply_rows(conversation_id, message_id, replies, now))
         if to_outbox:
-            connection.execute(
-                hot.QUEUE,
-                [
-                    {
-                        "conversation_id": conversation_id,
-                        "sender": Sender(reply.sender),
-                        "text": reply.text,
-                        "buttons": buttons_to_json(reply.buttons),
-                        "language": reply.language,
-                        "created_at": now,
-                        "reply_to": message_id,
-                        "attempts": 0,
-                        "short": reply.short,
-                    }
-                    for reply in replies
-                ],
-            )
+            connection.execute(hot.QUEUE, _queue_rows(conversation_id, message_id, replies, now))
 
     def record_attempt(self, message_id: int, kind: str) -> None:
         """Handling raised: count the attempt and keep the error's kind (never its text)."""
