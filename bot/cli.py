@@ -8,10 +8,11 @@ import asyncio
 import logging
 import signal
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from bot import backup_cli, key_cli, staff_cli
 from bot.app import App
@@ -342,6 +343,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def serve_on_fastest_loop(main: Coroutine[Any, Any, int]) -> int:
+    """Run the server's coroutine on uvloop's event loop where it is installed (a
+    dependency on Linux and macOS: libuv spends less time per message between the sockets,
+    the store's threads and the tasks than asyncio's own loop), else on asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(main)
+
+
 def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
     if args.command == "chat":
         return asyncio.run(_chat(settings, args))
@@ -350,7 +363,7 @@ def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
     if args.command == "nlu":
         return asyncio.run(_evaluate(settings, args))
     if args.command == "run":
-        return asyncio.run(_run(settings))
+        return serve_on_fastest_loop(_run(settings))
     if args.command == "sinks":
         from bot import dev_sinks
 
