@@ -104,6 +104,51 @@ def sentence_vector(body: dict[str, Any]) -> SentenceVector | None:
     return SentenceVector(model, text, data)
 
 
+@dataclass(frozen=True)
+class _Parser:
+    """``POST /model/parse`` on one server, handed straight to its transport: the request
+    is built from what was prepared once (the URL, the timeouts), not by httpx's client,
+    whose own work (merging the base URL, headers and cookies, the auth and redirect
+    steps, the event hooks) cost 70 µs a message of the 90 µs the client spent. The client
+    stays for everything else (``/status``)."""
+
+    transport: httpx.AsyncBaseTransport
+    url: httpx.URL
+    timeouts: dict[str, float | None]
+
+    async def read(self, text: str, sent: asyncio.Event | None = None) -> RasaReading:
+        """Rasa's reading of ``text``; NluUnavailable on any failure (never an httpx
+        error). ``sent`` as in ``RasaClient.read``."""
+        try:
+            content = json.dumps({"text": text}).encode()
+            request = httpx.Request(
+                "POST",
+                self.url,
+                content=_Body(content, sent),
+                headers={"Content-Type": "application/json", "Content-Length": str(len(content))},
+                extensions={"timeout": self.timeouts},
+            )
+            response = await self.transport.handle_async_request(request)
+            try:
+                await response.aread()
+            finally:
+                await response.aclose()
+            if response.status_code != 200:
+                raise NluUnavailable(f"HTTP {response.status_code}")
+            body = json.loads(response.content)
+            intent = body.get("intent") or {}
+            ranking = tuple(
+                (str(entry["name"]), float(entry.get("confidence", 0.0)))
+                for entry in (body.get("intent_ranking") or [])[1:RANKED]
+            )
+            parsed = ParsedIntent(
+                str(intent["name"]), float(intent.get("confidence", 0.0)), ranking
+            )
+            return RasaReading(parsed, sentence_vector(body))
+        except (httpx.HTTPError, ValueError, KeyError, TypeError, AttributeError) as error:
+            raise NluUnavailable(type(error).__name__) from None
+
+
 class RasaClient:
     """Calls one Rasa server, or several serving the same model, over HTTP; the transport is
     injectable for tests. By default each server gets its own ``KeptAliveTransport`` (a lean
@@ -129,17 +174,18 @@ class RasaClient:
         if not urls:
             raise ValueError("at least one NLU server URL is needed")
         self.urls = tuple(urls)
-        self._clients = [
-            httpx.AsyncClient(
-                base_url=url,
-                timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 0.5)),
-                transport=(
-                    transport
-                    if transport is not None
-                    else KeptAliveTransport(max_connections=16, max_idle=8)
-                ),
+        timeout = httpx.Timeout(timeout_s, connect=min(timeout_s, 0.5))
+        self._parsers = [
+            _Parser(
+                transport or KeptAliveTransport(max_connections=16, max_idle=8),
+                httpx.URL(url.rstrip("/") + "/model/parse"),  # as the client joins a base
+                timeout.as_dict(),
             )
             for url in urls
+        ]
+        self._clients = [
+            httpx.AsyncClient(base_url=url, timeout=timeout, transport=parser.transport)
+            for url, parser in zip(urls, self._parsers, strict=True)
         ]
         self._out_until = [0.0] * len(urls)
         self._next = 0
@@ -170,7 +216,7 @@ class RasaClient:
         failure = "no NLU server in the pool"
         for index in self._order()[:2]:
             try:
-                return await self._read_from(self._clients[index], text, sent)
+                return await self._parsers[index].read(text, sent)
             except NluUnavailable as error:
                 failure = str(error)
                 self._take_out(index, failure)
@@ -188,34 +234,6 @@ class RasaClient:
             self._retry_after_s,
         )
         self._out_until[index] = self._clock() + self._retry_after_s
-
-    @staticmethod
-    async def _read_from(
-        client: httpx.AsyncClient, text: str, sent: asyncio.Event | None = None
-    ) -> RasaReading:
-        try:
-            body_bytes = json.dumps({"text": text}).encode()
-            response = await client.post(
-                "/model/parse",
-                content=_Body(body_bytes, sent),
-                headers={
-                    "Content-Type": "application/json",
-                    "Content-Length": str(len(body_bytes)),
-                },
-            )
-            response.raise_for_status()
-            body = response.json()
-            intent = body.get("intent") or {}
-            ranking = tuple(
-                (str(entry["name"]), float(entry.get("confidence", 0.0)))
-                for entry in (body.get("intent_ranking") or [])[1:RANKED]
-            )
-            parsed = ParsedIntent(
-                str(intent["name"]), float(intent.get("confidence", 0.0)), ranking
-            )
-            return RasaReading(parsed, sentence_vector(body))
-        except (httpx.HTTPError, ValueError, KeyError, TypeError, AttributeError) as error:
-            raise NluUnavailable(type(error).__name__) from None
 
     async def healthy(self) -> bool:
         """Whether any server answers its status endpoint with a loaded model; each that

@@ -103,3 +103,23 @@ def test_a_pool_with_a_managed_server_is_refused(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("INNGANG_NLU_MANAGE_SERVER", "true")
     with pytest.raises(Exception, match="manage_server"):
         load_settings()
+
+
+async def test_a_server_behind_a_path_is_asked_there_and_an_error_status_fails() -> None:
+    """A Rasa server behind a proxy at http://proxy/nlu/ is asked at /nlu/model/parse, as
+    httpx joins a base URL; an answer that is not 200 is a failed server, not a reading."""
+    asked: list[tuple[str, str, str]] = []
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        asked.append((request.url.path, request.headers["content-type"], request.read().decode()))
+        if "broken" in request.url.path:
+            return httpx.Response(502, text="bad gateway")
+        return httpx.Response(200, json={"intent": {"name": "ppt", "confidence": 0.8}})
+
+    fine = RasaClient("http://proxy/nlu/", 1.0, transport=httpx.MockTransport(respond))
+    reading = await fine.read("hvor er PPT?")
+    assert (reading.intent.name, reading.intent.confidence) == ("ppt", 0.8)
+    assert asked == [("/nlu/model/parse", "application/json", '{"text": "hvor er PPT?"}')]
+    broken = RasaClient("http://proxy/broken", 1.0, transport=httpx.MockTransport(respond))
+    with pytest.raises(NluUnavailable, match="502"):
+        await broken.read("hei")
