@@ -21,6 +21,7 @@ from bot.content_rules import catalog_key, parse_hours
 from bot.i18n import Catalogs
 from bot.settings import OpeningHours, Settings
 from bot.store.content import ContentKey, ContentStore
+from flows.commands import CommandWords
 
 REFRESH_S = 2.0
 """How old the content a replica answers with may be, at most (seconds)."""
@@ -60,6 +61,8 @@ class Effective:
     t: ContentCatalogs
     links: LinkFacts
     """Every fact the web chat may link, staff's phone numbers, e-mails and pages too."""
+    commands: CommandWords
+    """The command words in the supported languages (read from ``t`` once, not per message)."""
 
 
 def effective(
@@ -85,9 +88,9 @@ def effective(
     )
     opening = OpeningHours(holidays_country=settings.opening_hours.holidays_country, weekly=weekly)
     changed = settings.model_copy(update={"services": services, "opening_hours": opening})
-    return Effective(
-        revision, dict(values), changed, ContentCatalogs(catalogs, texts), LinkFacts.of(changed)
-    )
+    t = ContentCatalogs(catalogs, texts)
+    words = CommandWords.read(t, changed.languages.supported)
+    return Effective(revision, dict(values), changed, t, LinkFacts.of(changed), words)
 
 
 def by_area(

@@ -215,6 +215,7 @@ class Router:
             case_open=status in OPEN_STATUSES,
             short_texts=channel in SHORT_TEXT_CHANNELS,
             callback_slots=self.callback_slots(state, now, schedule, area),
+            commands=content.commands,
         )
         return ctx if found is None else replace(ctx, trusted=self._with_new_code(found, now))
 

@@ -9,12 +9,13 @@ The plain phrases live in the catalogs (``command.phrases.*``), one list per lan
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 
-from flows.types import N_, FlowContext
+from flows.types import N_, FlowContext, Translate
 
 
 class Command(StrEnum):
@@ -63,16 +64,49 @@ def _simplify(text: str) -> str:
     return " ".join(_PUNCTUATION.sub(" ", lowered).split())
 
 
-def slash_commands(ctx: FlowContext) -> dict[str, Command]:
+@dataclass(frozen=True)
+class CommandWords:
+    """Every supported language's command words, read from the catalogs once: the slash
+    names (and the English names and command ids, which always work) and the plain phrases
+    (simplified: a message is a command when it is one of them, whole). The router reads
+    them with each content revision; ``detect`` without them reads the catalogs itself
+    (124 lookups a message)."""
+
+    slashes: Mapping[str, Command]
+    phrases: Mapping[str, Command]
+
+    @classmethod
+    def read(cls, t: Translate, languages: Sequence[str]) -> CommandWords:
+        """The words in ``languages`` as the translator ``t`` gives them."""
+        slashes = {command.value: command for command in Command}
+        for command, key in SLASH_KEYS.items():
+            for language in ("en", *languages):
+                text = t(key, language)
+                if text != key:
+                    names = (n.strip().casefold() for n in text.split("|") if n.strip())
+                    slashes.update((name, command) for name in names)
+        phrases: dict[str, Command] = {}
+        for command, key in PHRASE_KEYS.items():  # the first command naming a phrase has it
+            for language in languages:
+                text = t(key, language)
+                if text != key:
+                    for phrase in text.split("|"):
+                        if phrase.strip():
+                            phrases.setdefault(_simplify(phrase), command)
+        return cls(slashes, phrases)
+
+
+def command_words(ctx: FlowContext) -> CommandWords:
+    """The context's command words (read from its translator when the router gave none)."""
+    if ctx.commands is not None:
+        return ctx.commands
+    return CommandWords.read(ctx.t, ctx.settings.languages.supported)
+
+
+def slash_commands(ctx: FlowContext) -> Mapping[str, Command]:
     """Every slash name in every supported language, and its command (the English names and
     the command ids always work)."""
-    names = {command.value: command for command in Command}
-    for command, key in SLASH_KEYS.items():
-        for language in ("en", *ctx.settings.languages.supported):
-            text = ctx.t(key, language)
-            if text != key:
-                names.update((n.strip().casefold(), command) for n in text.split("|") if n.strip())
-    return names
+    return command_words(ctx).slashes
 
 
 def detect(text: str, button: str | None, ctx: FlowContext) -> tuple[Command, str] | None:
@@ -92,16 +126,4 @@ def detect(text: str, button: str | None, ctx: FlowContext) -> tuple[Command, st
     simple = _simplify(stripped)
     if not simple:
         return None
-    for command, key in PHRASE_KEYS.items():
-        for language in ctx.settings.languages.supported:
-            phrases = ctx.t(key, language)
-            if phrases != key and simple in _phrase_set(phrases):
-                return command, ""
-    return None
-
-
-@functools.lru_cache(maxsize=1024)
-def _phrase_set(phrases: str) -> frozenset[str]:
-    """A catalog entry's "|"-separated phrases, simplified (a pure function of the text,
-    so remembered: every message is checked against all of them, twice)."""
-    return frozenset(_simplify(p) for p in phrases.split("|") if p.strip())
+    return (found, "") if (found := command_words(ctx).phrases.get(simple)) else None

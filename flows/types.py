@@ -6,10 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from bot.settings import Settings
 from flows.trusted_facts import TrustedFacts
+
+if TYPE_CHECKING:
+    from flows.commands import CommandWords
 
 Translate = Callable[..., str]
 """``t(key, language, **params) -> str``: a catalog lookup (pure once catalogs are loaded)."""
@@ -107,3 +110,6 @@ class FlowContext:
     extra: dict[str, str] = field(default_factory=dict)
     trusted: TrustedFacts = field(default_factory=TrustedFacts)
     """What the router looked up for bringing a trusted person in (``flows.trusted``)."""
+    commands: CommandWords | None = None
+    """The command words of ``t`` in the supported languages, read once per content
+    revision; None: ``flows.commands`` reads them from ``t`` when it needs them."""
