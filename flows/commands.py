@@ -103,12 +103,6 @@ def command_words(ctx: FlowContext) -> CommandWords:
     return CommandWords.read(ctx.t, ctx.settings.languages.supported)
 
 
-def slash_commands(ctx: FlowContext) -> Mapping[str, Command]:
-    """Every slash name in every supported language, and its command (the English names and
-    the command ids always work)."""
-    return command_words(ctx).slashes
-
-
 def detect(text: str, button: str | None, ctx: FlowContext) -> tuple[Command, str] | None:
     """The command in this message and its argument (e.g. "/språk en"), or None."""
     if button is not None and button.startswith(BUTTON_PREFIX):
@@ -119,7 +113,7 @@ def detect(text: str, button: str | None, ctx: FlowContext) -> tuple[Command, st
     stripped = text.strip()
     match = _SLASH.match(stripped)
     if match:
-        command = slash_commands(ctx).get(match.group(1).casefold())
+        command = command_words(ctx).slashes.get(match.group(1).casefold())
         return (command, match.group(2).strip()) if command else None
     if len(stripped) > 60:
         return None
