@@ -21,6 +21,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.store.audit import audit
+from bot.store.db import statement_sessions
 from bot.store.duty import duty_switches
 from bot.store.models import (
     CaseInvitation,
@@ -108,6 +109,8 @@ class StaffAccounts:
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions
+        self._reads = statement_sessions(sessions)
+        """For the reads a message's notifications make (``statement_sessions``)."""
 
     # --- accounts -------------------------------------------------------------------------
 
@@ -178,7 +181,7 @@ class StaffAccounts:
 
     def get(self, staff_id: str) -> Account | None:
         """The account with this id, disabled or not (None when there is none)."""
-        with self.sessions() as session:
+        with self._reads() as session:
             row = session.get(StaffAccount, staff_id)
             if row is None:
                 return None
@@ -191,7 +194,7 @@ class StaffAccounts:
 
     def all(self) -> list[Account]:
         """Every account, by id."""
-        with self.sessions() as session:
+        with self._reads() as session:
             with_password = set(session.scalars(select(StaffCredential.staff_id)))
             return [
                 _account(row, row.id in with_password)

@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.store.audit import audit
+from bot.store.db import statement_sessions
 from bot.store.models import ContentChange, ContentRevision
 
 REVISION_ROW = 1
@@ -102,15 +103,18 @@ class ContentStore:
     def __init__(self, sessions: sessionmaker[Session], clock: Callable[[], datetime]) -> None:
         self.sessions = sessions
         self.clock = clock
+        self._reads = statement_sessions(sessions)
 
     def revision(self) -> int:
-        """The revision counter: it moves on with every change (one small read)."""
-        with self.sessions() as session:
+        """The revision counter: it moves on with every change (one small read, every
+        couple of seconds: on its own, ``statement_sessions``)."""
+        with self._reads() as session:
             return _revision(session)
 
     def in_force(self) -> InForce:
-        """Every override in force now, with its revision (read together)."""
-        with self.sessions() as session:
+        """Every override in force now, with its revision (read together, in a transaction
+        that ends with COMMIT: after a ROLLBACK psycopg forgets its prepared statements)."""
+        with self.sessions.begin() as session:
             revision = _revision(session)
             values: dict[ContentKey, str] = {}
             for row in session.scalars(select(ContentChange).order_by(ContentChange.id)):

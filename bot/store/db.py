@@ -107,7 +107,7 @@ def make_engine(url: str, keyring: KeyRing | None = None) -> Engine:
     else:
         if url.startswith("postgresql://"):
             url = "postgresql+psycopg://" + url[len("postgresql://") :]
-        engine = create_engine(url, hide_parameters=True)
+        engine = create_engine(url, hide_parameters=True, pool_use_lifo=True)
         ping_when_idle(engine)
     if keyring is not None:
         install_keyring(engine, keyring)
@@ -151,6 +151,18 @@ def scrub(bind: Engine | sessionmaker[Session]) -> bool:
             "PRAGMA wal_checkpoint(TRUNCATE)"
         ).one()
     return int(busy) == 0
+
+
+def statement_sessions(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
+    """Sessions whose reads run each statement on its own (autocommit): no BEGIN and
+    ROLLBACK round trips around a read on a database server, and on PostgreSQL no ROLLBACK,
+    after which psycopg forgets every statement it prepared on that connection (the hot
+    statements would then run unprepared, parsed and planned each time). For reads that
+    need no snapshot across statements."""
+    bind = sessions.kw.get("bind")
+    if not isinstance(bind, Engine):
+        return sessions
+    return sessionmaker(bind.execution_options(isolation_level="AUTOCOMMIT"))
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -29,7 +29,7 @@ from bot.clock import Clock
 from bot.identity import new_handle
 from bot.store import hot
 from bot.store.cases import case_status
-from bot.store.db import scrub
+from bot.store.db import scrub, statement_sessions
 from bot.store.duty import duty_switches
 from bot.store.enums import CaseStatus, Direction, Sender
 from bot.store.models import Conversation, Message, Outbox
@@ -279,13 +279,9 @@ class Store:
         self.sessions = sessions
         self.clock = clock
         bind = sessions.kw.get("bind")
-        self._reads = (
-            sessionmaker(bind.execution_options(isolation_level="AUTOCOMMIT"))
-            if isinstance(bind, Engine)
-            else sessions
-        )
-        """Sessions for a step's reads, each statement on its own: no BEGIN and ROLLBACK
-        round trips around them on a database server."""
+        self._reads = statement_sessions(sessions)
+        """Sessions for a step's reads (and the one-statement step), each statement on its
+        own (``statement_sessions``)."""
         self._writes_at_once = isinstance(bind, Engine) and bind.dialect.name == "postgresql"
         """Whether a step without other effects saves in one statement (``hot.step_saved``)."""
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="store")
@@ -450,8 +446,10 @@ class Store:
         return row[0], row[1], row[2], bool(row[3]), row[4]
 
     def next_unhandled(self, conversation_id: int) -> PendingMessage | None:
-        """The oldest unhandled message (or event) of a conversation, with its state."""
-        with self.sessions() as session:
+        """The oldest unhandled message (or event) of a conversation, with its state (one
+        statement, no transaction: no BEGIN and ROLLBACK around it, and on PostgreSQL no
+        ROLLBACK to make psycopg forget the statements it prepared on that connection)."""
+        with self._reads() as session:
             return self._pending(session, conversation_id)
 
     @staticmethod
@@ -645,8 +643,9 @@ class Store:
 
     def unhandled_conversations(self) -> list[int]:
         """Conversations with messages or events recorded but not yet handled (a crash, a
-        los closing a case), oldest first."""
-        with self.sessions() as session:
+        los closing a case), oldest first. Asked every second: each statement on its own
+        (``statement_sessions``)."""
+        with self._reads() as session:
             rows = session.execute(
                 select(Message.conversation_id, func.min(Message.id))
                 .where(
