@@ -5,7 +5,8 @@ against a local server; the Rasa server is asked for every citizen message, over
 ``http://`` on the loopback or a LAN. This transport speaks just enough HTTP/1.1 for that:
 a request with its headers as httpx made them, an answer framed by Content-Length, chunked
 transfer coding or the end of the connection, and idle connections kept for the next request.
-httpx stays the client API (timeouts, Content-Encoding decoding, errors)."""
+httpx's Request and Response stay the API (timeouts as the request's extension,
+Content-Encoding decoding, httpx's errors); ``nlu.rasa_client`` hands requests to it directly."""
 
 from __future__ import annotations
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import psycopg
 import pytest
 
 from bot.app import App, build_app
+from bot.store.accounts import StaffAccounts
+from flows.types import Inbound
 from tests.conftest import app_settings, assert_test_database, fresh_postgres_url
 from tests.fakes.clock import FakeClock
 from tests.journey import claim_concurrently
@@ -46,3 +51,29 @@ async def test_concurrent_claims_on_postgres_have_one_winner(postgres_app: App) 
     _, reference = await parent_sends_a_case(postgres_app)
     results = claim_concurrently(postgres_app, reference, ("kari", "ahmed", "kari", "ahmed"))
     assert sorted(results) == [False, False, False, True]
+
+
+async def test_on_postgresql_a_message_never_rolls_a_transaction_back(
+    postgres_app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ROLLBACK makes psycopg forget every statement it prepared on that connection, and
+    the step's statement then ran parsed and planned each time (0.55 ms more at the server):
+    the reads of a message's path, the pending scan, the content revision and the staff
+    accounts run each statement on its own, and nothing a citizen's question does rolls
+    back (a step that moved on still does, with its writes)."""
+    rolled_back: list[str] = []
+    original = psycopg.Connection.rollback
+
+    def rollback(connection: psycopg.Connection[Any]) -> None:
+        if connection.pgconn.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            rolled_back.append("".join(traceback.format_stack(limit=12)))
+        original(connection)
+
+    monkeypatch.setattr(psycopg.Connection, "rollback", rollback)
+    for user in ("ola", "kari", "per"):
+        await postgres_app.router.handle(Inbound("web", user, "hvor er helsestasjonen?"))
+    postgres_app.store.unhandled_conversations()
+    assert postgres_app.router.content.store is not None
+    postgres_app.router.content.store.revision()
+    StaffAccounts(postgres_app.store.sessions).all()
+    assert rolled_back == [], rolled_back[0]

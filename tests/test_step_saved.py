@@ -8,16 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from sqlalchemy import event, select
 
 from bot.app import App
-from bot.store.accounts import StaffAccounts
 from bot.store.effects import EffectRunner
 from bot.store.models import Case, Conversation, Message, Outbox
 from bot.store.repo import PendingMessage, StoredReply
 from flows.effects import AppendToCase
-from flows.types import Button, Inbound
+from flows.types import Button
 from tests.test_journeys import parent_sends_a_case
 
 ANSWER = StoredReply("bot", "Helsestasjonen har åpent 08-15. ÆØÅ ✓ مرحبا", "nb")
@@ -155,35 +153,3 @@ def test_on_postgresql_a_step_is_one_statement_and_one_round_trip(any_app: App) 
     else:
         assert len(statements) >= 4  # the state, the marking, the replies, the outbox rows
     assert len(any_app.store.handled(pending.id).replies) == 2
-
-
-async def test_on_postgresql_a_message_never_rolls_a_transaction_back(
-    any_app: App, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A ROLLBACK makes psycopg forget every statement it prepared on that connection, and
-    the step's statement then ran parsed and planned each time (0.55 ms more at the server):
-    the reads of a message's path, the pending scan, the content revision and the staff
-    accounts run each statement on its own, and nothing a citizen's question does rolls
-    back (a step that moved on still does, with its writes)."""
-    if any_app.store.sessions.kw["bind"].dialect.name != "postgresql":
-        pytest.skip("psycopg's prepared statements")
-    import traceback
-
-    import psycopg
-
-    rolled_back: list[str] = []
-    original = psycopg.Connection.rollback
-
-    def rollback(connection: psycopg.Connection[Any]) -> None:
-        if connection.pgconn.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-            rolled_back.append("".join(traceback.format_stack(limit=12)))
-        original(connection)
-
-    monkeypatch.setattr(psycopg.Connection, "rollback", rollback)
-    for user in ("ola", "kari", "per"):
-        await any_app.router.handle(Inbound("web", user, "hvor er helsestasjonen?"))
-    any_app.store.unhandled_conversations()
-    assert any_app.router.content.store is not None
-    any_app.router.content.store.revision()
-    StaffAccounts(any_app.store.sessions).all()
-    assert rolled_back == [], rolled_back[0]
